@@ -1,0 +1,40 @@
+package dev.rabbithole.stage1.execdriver;
+
+import dev.rabbithole.stage1.security.SeccompProfile;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the daemon asks an exec driver to run: Docker 0.x's {@code execdriver.Command}.
+ *
+ * @param id           the container ID, 64 hex characters
+ * @param rootfs       the mounted root filesystem (from the storage driver)
+ * @param stateDir     a directory the driver owns for this container (generated config, logs of the driver)
+ * @param args         the process: entrypoint + cmd, already resolved, first element the program
+ * @param env          {@code KEY=VALUE} strings, PATH included
+ * @param workingDir   absolute path inside the rootfs, {@code /} by default
+ * @param user         {@code uid[:gid]} or {@code name[:group]} as {@code docker run -u}; empty for root
+ * @param hostname     the UTS hostname (Docker defaults it to the first 12 characters of the ID)
+ * @param resources    cgroup limits
+ * @param capabilities the capabilities the process keeps, names without {@code CAP_} ({@code CHOWN}, ...)
+ * @param privileged   {@code --privileged}: all capabilities, no seccomp
+ * @param seccomp      the filter to install, or {@code null} for {@code seccomp=unconfined}
+ */
+public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                      String workingDir, String user, String hostname, Resources resources,
+                      Set<String> capabilities, boolean privileged, SeccompProfile seccomp) {
+
+    /**
+     * cgroup limits; 0 means unlimited.
+     *
+     * @param memoryBytes {@code -m}, bytes
+     * @param nanoCpus    {@code --cpus} times 10^9 (0.5 CPU = 500000000)
+     * @param pidsLimit   {@code --pids-limit}, number of tasks; 0 or negative = unlimited
+     * @param cpuShares   {@code --cpu-shares}, relative weight (1024 = default)
+     */
+    public record Resources(long memoryBytes, long nanoCpus, long pidsLimit, long cpuShares) {
+        public static final Resources NONE = new Resources(0, 0, 0, 0);
+    }
+}

@@ -1,0 +1,28 @@
+package dev.rabbithole.stage1.execdriver;
+
+/**
+ * Docker 0.x's execution driver: the part of the daemon that turns a {@link Command} into a
+ * running container. Stage 1 has the LXC driver; stage 2 adds the native (libcontainer) one.
+ */
+public interface ExecDriver {
+
+    /** @return the name {@code /info} reports as ExecutionDriver, e.g. {@code lxc-5.0.2} */
+    String name();
+
+    /**
+     * Starts the container and returns once its process runs.
+     *
+     * @throws dev.rabbithole.stage1.errdefs.SystemException the driver's tool is missing or the start failed
+     *         (the message says which and why); nothing of the container is left running
+     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException the command cannot be expressed
+     */
+    ContainerProcess start(Command command);
+
+    /**
+     * Removes what a container of this driver may have left behind when the daemon that ran it died
+     * (processes, cgroups). Idempotent: nothing left is success.
+     *
+     * @param command the command the container was started with (only {@code id} and {@code stateDir} are read)
+     */
+    void cleanup(Command command);
+}

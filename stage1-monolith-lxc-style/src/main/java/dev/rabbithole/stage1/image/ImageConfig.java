@@ -1,0 +1,45 @@
+package dev.rabbithole.stage1.image;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The image configuration blob ({@code application/vnd.oci.image.config.v1+json}),
+ * as the OCI image-spec's config.md defines it; unknown fields are ignored.
+ *
+ * @param architecture {@code amd64}, {@code arm64}, ... (Go's GOARCH names)
+ * @param os           {@code linux}
+ * @param created      RFC 3339 time the image was created, may be null
+ * @param config       the defaults a container of this image starts with
+ * @param rootfs       {@code type = "layers"} and the uncompressed layer digests, lowest first
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ImageConfig(
+        @JsonProperty("architecture") String architecture,
+        @JsonProperty("os") String os,
+        @JsonProperty("created") String created,
+        @JsonProperty("config") Defaults config,
+        @JsonProperty("rootfs") RootFs rootfs) {
+
+    /** The execution defaults: the image-spec's {@code config} object (Docker spells keys in PascalCase). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Defaults(
+            @JsonProperty("User") String user,
+            @JsonProperty("Env") List<String> env,
+            @JsonProperty("Entrypoint") List<String> entrypoint,
+            @JsonProperty("Cmd") List<String> cmd,
+            @JsonProperty("WorkingDir") String workingDir,
+            @JsonProperty("Labels") Map<String, String> labels) {
+    }
+
+    /** {@code rootfs}: {@code type} is always {@code "layers"}; {@code diff_ids} are sha256 of the uncompressed tars. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record RootFs(@JsonProperty("type") String type, @JsonProperty("diff_ids") List<String> diffIds) {
+    }
+}

@@ -1,0 +1,30 @@
+package dev.rabbithole.stage1.storage;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A storage (graph) driver, as Docker 0.7 introduced: gives each container a root filesystem made of
+ * the image's read-only layers and a writable layer of its own.
+ */
+public interface StorageDriver {
+
+    /** @return the driver name for {@code /info}: {@code overlay2} or {@code vfs} (a plain copy) */
+    String name();
+
+    /**
+     * Creates (or re-mounts) the container's rootfs.
+     *
+     * @param containerId 64 hex characters
+     * @param layers      unpacked layer directories, lowest first
+     * @return the mounted rootfs directory
+     * @throws dev.rabbithole.stage1.errdefs.SystemException the mount failed
+     */
+    Path mount(String containerId, List<Path> layers);
+
+    /** Unmounts the container's rootfs; idempotent (not mounted is success). */
+    void unmount(String containerId);
+
+    /** Unmounts and deletes the container's writable layer; idempotent (already gone is success). */
+    void remove(String containerId);
+}
