@@ -1,0 +1,125 @@
+package dev.rabbithole.stage1.e2e;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** What the monolith cannot hide: its containers die with it; and what it must refuse: a malicious image. */
+class MonolithIT {
+
+    @TempDir
+    Path dir;
+    Stage1Daemon daemon;
+
+    @BeforeEach
+    void startDaemon() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "stage-1 containers need root");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/lxc-execute")), "lxc-execute missing: ./rabbithole setup installs lxc");
+        daemon = new Stage1Daemon(dir);
+    }
+
+    @AfterEach
+    void stopDaemon() throws Exception {
+        if (daemon != null) {
+            daemon.stop();
+        }
+    }
+
+    @Test
+    void aKilledDaemonTakesItsContainersWithIt() throws Exception {
+        var started = daemon.client("run", "-d", "--name", "orphan", "busybox", "sleep", "300");
+        assertThat(started.exit()).as(started.toString()).isZero();
+        String id = started.out().trim();
+        await().atMost(Duration.ofSeconds(20)).until(() -> !HostLeaks.processes(id).isEmpty());
+
+        daemon.crash();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(HostLeaks.processes(id)).as("the container died with its daemon").isEmpty());
+
+        // a new daemon finds the container's record, marks it exited and cleans up after it
+        daemon.start();
+        var inspect = daemon.client("inspect", "orphan");
+        assertThat(inspect.out()).as(inspect.toString()).contains("\"Running\" : false");
+        assertThat(daemon.client("rm", "orphan").exit()).isZero();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(HostLeaks.mounts(id)).isEmpty();
+            assertThat(HostLeaks.cgroups(id)).isEmpty();
+        });
+    }
+
+    @Test
+    void aLayerThatEscapesItsRootfsIsRefused() throws Exception {
+        Path outside = dir.resolve("outside");
+        Files.createDirectories(outside);
+        Path archive = dir.resolve("evil.tar");
+        writeDockerSave(archive, layer("../../../../../../../../" + outside.toString().substring(1) + "/pwned"));
+
+        var load = daemon.client("load", "-i", archive.toString());
+        var run = load.exit() == 0 ? daemon.client("run", "--rm", "evil:latest", "true") : load;
+        assertThat(run.exit()).as(run.toString()).isNotZero();
+        assertThat(run.err()).as(run.toString()).containsIgnoringCase("pwned");
+        assertThat(outside).isEmptyDirectory();
+        assertThat(Files.exists(Path.of("/pwned"))).isFalse();
+    }
+
+    /** A layer tar with one regular file at {@code path}, which may try to escape. */
+    private static byte[] layer(String path) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            byte[] body = "owned\n".getBytes(StandardCharsets.UTF_8);
+            TarArchiveEntry e = new TarArchiveEntry(path, true);
+            e.setSize(body.length);
+            e.setMode(0644);
+            tar.putArchiveEntry(e);
+            tar.write(body);
+            tar.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A {@code docker save} archive: manifest.json, the config, one uncompressed layer. */
+    private static void writeDockerSave(Path archive, byte[] layer) throws Exception {
+        String diffId = "sha256:" + sha256(layer);
+        String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"sh\"]},"
+                + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + diffId + "\"]}}";
+        byte[] configBytes = config.getBytes(StandardCharsets.UTF_8);
+        String configName = sha256(configBytes) + ".json";
+        String manifest = "[{\"Config\":\"" + configName + "\",\"RepoTags\":[\"evil:latest\"],\"Layers\":[\"l1/layer.tar\"]}]";
+        try (OutputStream out = Files.newOutputStream(archive);
+             TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
+            put(tar, configName, configBytes);
+            put(tar, "l1/layer.tar", layer);
+            put(tar, "manifest.json", manifest.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void put(TarArchiveOutputStream tar, String name, byte[] body) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setSize(body.length);
+        tar.putArchiveEntry(e);
+        tar.write(body);
+        tar.closeArchiveEntry();
+    }
+
+    private static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}
