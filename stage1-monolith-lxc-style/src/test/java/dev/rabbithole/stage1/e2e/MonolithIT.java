@@ -56,7 +56,7 @@ class MonolithIT {
         // a new daemon finds the container's record, marks it exited and cleans up after it
         daemon.start();
         var inspect = daemon.client("inspect", "orphan");
-        assertThat(inspect.out()).as(inspect.toString()).contains("\"Running\" : false");
+        assertThat(inspect.out()).as(inspect.toString()).containsPattern("\"Running\"\\s*:\\s*false");
         assertThat(daemon.client("rm", "orphan").exit()).isZero();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             assertThat(HostLeaks.mounts(id)).isEmpty();
