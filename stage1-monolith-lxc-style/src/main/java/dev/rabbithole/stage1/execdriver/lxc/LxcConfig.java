@@ -51,7 +51,7 @@ public final class LxcConfig {
         out.set("lxc.rootfs.path", "dir:" + c.rootfs());
 
         out.comment("new namespaces: no user namespace, the container's root is the host's root");
-        out.set("lxc.namespace.clone", "mount pid uts ipc net cgroup");
+        out.set("lxc.namespace.clone", "mnt pid uts ipc net cgroup");
 
         out.comment("an own network namespace with only loopback (stage 1 has no bridge)");
         out.set("lxc.net.0.type", "empty");

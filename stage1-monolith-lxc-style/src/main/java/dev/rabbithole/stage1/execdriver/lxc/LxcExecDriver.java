@@ -305,6 +305,10 @@ public class LxcExecDriver implements ExecDriver {
                     }
                     String errors = String.join("; ", text.lines().filter(l -> l.contains(" ERROR "))
                             .map(l -> l.replaceFirst("^.* - ", "")).toList());
+                    if (errors.isEmpty()) {                     // LXC failed before it opened its log
+                        errors = new String(guard.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim()
+                                .replace('\n', ';');
+                    }
                     throw new SystemException("lxc-execute failed (exit " + guard.exitValue() + "): "
                             + (errors.isEmpty() ? "see lxc.log" : errors));
                 }

@@ -35,7 +35,7 @@ class LxcConfigTest {
         assertThat(text.lines()).contains(
                 "lxc.uts.name = c0ffee",
                 "lxc.rootfs.path = dir:" + rootfs,
-                "lxc.namespace.clone = mount pid uts ipc net cgroup",
+                "lxc.namespace.clone = mnt pid uts ipc net cgroup",
                 "lxc.net.0.type = empty",
                 "lxc.mount.auto = proc:mixed sys:ro cgroup:ro:force",
                 "lxc.autodev = 1",
