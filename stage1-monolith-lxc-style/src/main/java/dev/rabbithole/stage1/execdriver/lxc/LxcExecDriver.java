@@ -1,13 +1,454 @@
 package dev.rabbithole.stage1.execdriver.lxc;
 
+import dev.rabbithole.stage1.cgroups.CgroupVersion;
+import dev.rabbithole.stage1.errdefs.EngineException;
+import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 
-/** The LXC exec driver. Stub: the LXC helper fills it in. */
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The LXC exec driver: Docker 0.x's {@code execdriver/lxc}. For each container it writes an LXC
+ * configuration ({@link LxcConfig}) and a seccomp policy ({@link LxcSeccompPolicy}) into the container's
+ * state directory and runs {@code lxc-execute} (lxc-execute(1), LXC 5.0), which starts LXC's own init as
+ * pid 1 of the container and the workload as its child, pid 2.
+ * <pre>
+ * daemon (JVM, launcher thread)
+ *   └─ sh (the guard: PR_SET_PDEATHSIG=SIGTERM via setpriv, runs lxc-stop -k when the daemon dies)
+ *       └─ lxc-execute (LXC's monitor: creates cgroups lxc.monitor.ID and lxc.payload.ID, removes them at exit)
+ *           └─ init (pid 1 in the container; reaps, forwards signals)
+ *               └─ workload (pid 2)
+ * </pre>
+ * Files in the state directory: {@code config}, {@code seccomp}, {@code lxc.log}, {@code lxc-execute.pid}, and
+ * the LXC path {@code lxc/} (lxc-execute {@code -P}), so that daemons with different data roots never share one.
+ */
 public class LxcExecDriver implements ExecDriver {
-    public LxcExecDriver() { }
-    @Override public String name() { return "lxc"; }
-    @Override public ContainerProcess start(Command command) { throw new UnsupportedOperationException("TODO"); }
-    @Override public void cleanup(Command command) { }
+
+    /** How long {@link #start} waits for the workload to appear, milliseconds. */
+    static final long START_TIMEOUT_MS = 20_000;
+
+    // tag::lxc-guard[]
+    /**
+     * The guard between the daemon and lxc-execute. The kernel sends the guard SIGTERM when the daemon's
+     * launcher thread dies (with the JVM, even on SIGKILL). It does not go to lxc-execute directly: LXC's
+     * monitor dies of it but leaves the container running when {@code lxc.init.uid} is set, because the
+     * kernel clears the init's parent-death signal when it changes its uid. {@code lxc-stop -k} asks the
+     * monitor to kill the container and tear it down (cgroups included).
+     */
+    static final String GUARD = String.join("\n",
+            "n=$1; p=$2; f=$3; shift 3",
+            "lxc-execute -n \"$n\" -P \"$p\" -f \"$f\" -- \"$@\" &",
+            "c=$!",
+            "trap 'lxc-stop -n \"$n\" -P \"$p\" -k >/dev/null 2>&1 || kill -KILL $c' TERM",
+            "while :; do",
+            "  wait $c; rc=$?",
+            "  kill -0 $c 2>/dev/null || exit $rc",
+            "done");
+    // end::lxc-guard[]
+
+    private final ExecutorService launcher;
+    private volatile CgroupVersion cgroups;
+
+    /** A driver that detects the host's cgroup version at the first start. */
+    public LxcExecDriver() {
+        this(null);
+    }
+
+    /**
+     * A driver for a given cgroup version.
+     *
+     * @param cgroups the version whose {@code lxc.cgroup*} keys to write, or null to detect it
+     */
+    public LxcExecDriver(CgroupVersion cgroups) {
+        this.cgroups = cgroups;
+        // pdeathsig fires when the parent *thread* exits: every guard is started from this one thread,
+        // which lives as long as the JVM
+        this.launcher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "lxc-launcher");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** @return {@code lxc-} and the version {@code lxc-execute --version} prints, e.g. {@code lxc-5.0.2}; {@code lxc} when LXC is missing */
+    @Override
+    public String name() {
+        Optional<Path> tool = which("lxc-execute");
+        if (tool.isEmpty()) {
+            return "lxc";
+        }
+        try {
+            Process p = new ProcessBuilder(tool.get().toString(), "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            p.waitFor(10, TimeUnit.SECONDS);
+            return out.isEmpty() ? "lxc" : "lxc-" + out.lines().findFirst().orElse("");
+        } catch (IOException e) {
+            return "lxc";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "lxc";
+        }
+    }
+
+    /**
+     * Writes {@code stateDir/config} and {@code stateDir/seccomp} and runs lxc-execute; returns when the
+     * workload runs (or has already exited).
+     *
+     * @throws SystemException {@code lxc-execute} or {@code setpriv} missing, state not writable, or LXC failed
+     *         to start the container (the message carries LXC's error lines from {@code lxc.log})
+     * @throws InvalidParameterException the command cannot be expressed (unknown user, bad seccomp action,
+     *         executable missing from the rootfs)
+     */
+    @Override
+    public ContainerProcess start(Command c) {
+        Path lxcExecute = which("lxc-execute").orElseThrow(() ->
+                new SystemException("lxc-execute not found: install lxc (apt-get install lxc)"));
+        Path setpriv = which("setpriv").orElseThrow(() ->
+                new SystemException("setpriv not found: install util-linux (apt-get install util-linux)"));
+        if (c.args() == null || c.args().isEmpty()) {
+            throw new InvalidParameterException("No command specified");
+        }
+        checkExecutable(c);
+        if (cgroups == null) {
+            cgroups = CgroupVersion.detect();
+        }
+        Path state = c.stateDir();
+        Path lxcPath = state.resolve("lxc");
+        Path config = state.resolve("config");
+        Path seccomp = state.resolve("seccomp");
+        Path log = state.resolve("lxc.log");
+        try {
+            Files.createDirectories(lxcPath);
+            Path policy = null;
+            if (c.seccomp() != null && !c.privileged()) {
+                writeAtomically(seccomp, LxcSeccompPolicy.render(c.seccomp()));
+                policy = seccomp;
+            } else {
+                Files.deleteIfExists(seccomp);
+            }
+            writeAtomically(config, LxcConfig.generate(c, cgroups, policy, log));
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            throw new SystemException("writing the lxc config of " + c.id() + " failed: " + e.getMessage(), e);
+        }
+
+        List<String> argv = new ArrayList<>(List.of(setpriv.toString(), "--pdeathsig", "TERM", "/bin/sh", "-c",
+                GUARD, "lxc-guard", c.id(), lxcPath.toString(), config.toString()));
+        argv.addAll(c.args());
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment().put("PATH", lxcExecute.getParent() + File.pathSeparator + System.getenv().getOrDefault(
+                "PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
+        Process guard;
+        try {
+            guard = launcher.submit(pb::start).get();
+        } catch (ExecutionException e) {
+            throw new SystemException("running lxc-execute failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SystemException("interrupted while starting " + c.id());
+        }
+        LxcProcess process = new LxcProcess(guard);
+        try {
+            process.awaitWorkload(log);
+            writeAtomically(state.resolve("lxc-execute.pid"), process.pid() + "\n");
+        } catch (IOException | RuntimeException e) {
+            guard.destroy();                                        // SIGTERM: the guard runs lxc-stop -k
+            try {
+                guard.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            cleanup(c);
+            if (e instanceof EngineException ee) {
+                throw ee;
+            }
+            throw new SystemException("starting " + c.id() + " failed: " + e.getMessage(), e);
+        }
+        return process;
+    }
+
+    /**
+     * Kills and removes what a container may have left when the daemon running it died: asks LXC's monitor to
+     * kill it ({@code lxc-stop -k}), SIGKILLs every process left in its cgroups {@code lxc.payload.ID} and
+     * {@code lxc.monitor.ID} (at the root of every hierarchy), then removes those cgroups. Idempotent.
+     *
+     * @throws SystemException a cgroup still holds processes after 10 seconds, or cannot be removed
+     */
+    @Override
+    public void cleanup(Command c) {
+        which("lxc-stop").ifPresent(stop -> {
+            try {
+                Process p = new ProcessBuilder(stop.toString(), "-n", c.id(), "-P", c.stateDir().resolve("lxc").toString(),
+                        "-k").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (IOException e) {
+                // no lxc-stop to ask: the cgroup sweep below still kills what is left
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        List<Path> dirs = LxcCgroups.leftovers(c.id());
+        for (Path dir : dirs) {
+            LxcCgroups.killAll(dir);
+        }
+        for (Path dir : dirs) {
+            LxcCgroups.remove(dir);
+        }
+    }
+
+    /** Docker's check before start: the program must exist in the rootfs (absolute, or on the env's PATH). */
+    private static void checkExecutable(Command c) {
+        String program = c.args().get(0);
+        if (program.contains("/")) {
+            Path p = c.rootfs().resolve(program.replaceFirst("^/+", ""));
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                throw new InvalidParameterException("exec: \"" + program + "\": stat " + program
+                        + ": no such file or directory");
+            }
+            return;
+        }
+        String path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (String e : c.env() == null ? List.<String>of() : c.env()) {
+            if (e.startsWith("PATH=")) {
+                path = e.substring(5);
+            }
+        }
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty() && Files.exists(c.rootfs().resolve(dir.replaceFirst("^/+", "")).resolve(program),
+                    LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+        }
+        throw new InvalidParameterException("exec: \"" + program + "\": executable file not found in $PATH");
+    }
+
+    static Optional<Path> which(String tool) {
+        String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin";
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty()) {
+                Path p = Path.of(dir, tool);
+                if (Files.isExecutable(p)) {
+                    return Optional.of(p);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Write to a temporary file beside the target, fsync, rename over the target. */
+    static void writeAtomically(Path target, String text) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** A container run by lxc-execute under the guard shell. */
+    static final class LxcProcess implements ContainerProcess {
+        private final Process guard;
+        private volatile ProcessHandle lxcExecute;
+        private volatile ProcessHandle init;
+        private volatile ProcessHandle workload;
+
+        LxcProcess(Process guard) {
+            this.guard = guard;
+        }
+
+        /** Follows guard -> lxc-execute -> init -> workload until the workload exists or everything exited. */
+        void awaitWorkload(Path log) throws IOException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+            while (System.nanoTime() < deadline) {
+                if (lxcExecute == null) {
+                    lxcExecute = guard.toHandle().children().findFirst().orElse(null);
+                }
+                if (lxcExecute != null && init == null) {
+                    init = lxcExecute.children().findFirst().orElse(null);
+                }
+                if (init != null && workload == null) {
+                    workload = init.children().findFirst().orElse(null);
+                }
+                if (workload != null) {
+                    return;
+                }
+                if (!guard.isAlive()) {
+                    // a workload that ran and exited already is a success; LXC logs its start at NOTICE
+                    String text = Files.exists(log) ? Files.readString(log) : "";
+                    if (text.contains("started with pid")) {
+                        return;
+                    }
+                    String errors = String.join("; ", text.lines().filter(l -> l.contains(" ERROR "))
+                            .map(l -> l.replaceFirst("^.* - ", "")).toList());
+                    if (errors.isEmpty()) {                     // LXC failed before it opened its log
+                        errors = new String(guard.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim()
+                                .replace('\n', ';');
+                    }
+                    throw new SystemException("lxc-execute failed (exit " + guard.exitValue() + "): "
+                            + (errors.isEmpty() ? "see lxc.log" : errors));
+                }
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SystemException("interrupted while starting the container");
+                }
+            }
+            throw new SystemException("lxc-execute did not start the workload within " + START_TIMEOUT_MS + " ms");
+        }
+
+        /** @return the host pid of {@code lxc-execute} (the guard's pid until it is known) */
+        @Override public long pid() {
+            ProcessHandle l = lxcExecute;
+            return l != null ? l.pid() : guard.pid();
+        }
+
+        /** @return the host pid of the workload (pid 2 in the container), or -1 when it exited before it was seen */
+        public long workloadPid() {
+            ProcessHandle w = workload;
+            return w != null ? w.pid() : -1;
+        }
+
+        @Override public InputStream stdout() {
+            return guard.getInputStream();
+        }
+
+        @Override public InputStream stderr() {
+            return guard.getErrorStream();
+        }
+
+        /**
+         * Sends the signal to the workload (pid 2), not to LXC's init or monitor: the monitor turns SIGHUP into
+         * a stop and cannot forward SIGKILL, and SIGKILL to the init makes lxc-execute exit 1 instead of 137.
+         */
+        @Override public void signal(int signal) {
+            ProcessHandle w = workload;
+            if (w == null || !w.isAlive()) {
+                return;                                 // already gone: success, as kill(2) of a zombie container
+            }
+            try {
+                Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(w.pid()))
+                        .redirectErrorStream(true).start();
+                String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                if (kill.waitFor() != 0 && w.isAlive()) {
+                    throw new SystemException("kill -" + signal + " " + w.pid() + " failed: " + out);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SystemException("interrupted while signalling the container");
+            }
+        }
+
+        /**
+         * @return lxc-execute's exit status, which is already Docker's: the workload's status, or 128 + the
+         *         signal that killed it (SIGKILL: 137, SIGTERM: 143)
+         */
+        @Override public int waitFor() throws InterruptedException {
+            return guard.waitFor();
+        }
+    }
+
+    /** The cgroups LXC creates for a container: {@code lxc.payload.ID} and {@code lxc.monitor.ID}. */
+    static final class LxcCgroups {
+        private LxcCgroups() { }
+
+        /** Every such directory at the root of every mounted cgroup hierarchy (v1 and v2). */
+        static List<Path> leftovers(String id) {
+            List<Path> found = new ArrayList<>();
+            String mountinfo;
+            try {
+                mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
+            } catch (IOException e) {
+                throw new SystemException("reading mountinfo failed: " + e.getMessage(), e);
+            }
+            for (CgroupVersion.CgroupMount m : CgroupVersion.mounts(mountinfo)) {
+                for (String name : List.of("lxc.payload." + id, "lxc.monitor." + id)) {
+                    Path dir = m.mountPoint().resolve(name);
+                    if (Files.isDirectory(dir)) {
+                        found.add(dir);
+                    }
+                }
+            }
+            return found;
+        }
+
+        static void killAll(Path cgroup) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                List<Long> pids = procs(cgroup);
+                if (pids.isEmpty()) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new SystemException("cgroup " + cgroup + " still has processes " + pids);
+                }
+                pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SystemException("interrupted while killing " + cgroup);
+                }
+            }
+        }
+
+        /** Every pid in the cgroup and its descendants. */
+        static List<Long> procs(Path cgroup) {
+            List<Long> pids = new ArrayList<>();
+            try (Stream<Path> files = Files.walk(cgroup)) {
+                for (Path f : files.filter(p -> p.getFileName().toString().equals("cgroup.procs")).toList()) {
+                    for (String line : Files.readAllLines(f)) {
+                        if (!line.isBlank()) {
+                            pids.add(Long.parseLong(line.trim()));
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                if (Files.exists(cgroup)) {
+                    throw new SystemException("reading " + cgroup + " failed: " + e.getMessage(), e);
+                }
+            }
+            return pids;
+        }
+
+        /** rmdir, deepest first: a cgroup's files go with it. */
+        static void remove(Path cgroup) {
+            try (Stream<Path> dirs = Files.walk(cgroup)) {
+                for (Path d : dirs.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(d);
+                }
+            } catch (IOException e) {
+                if (Files.exists(cgroup)) {
+                    throw new SystemException("removing cgroup " + cgroup + " failed: " + e.getMessage(), e);
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,98 @@
+package dev.rabbithole.stage1.execdriver;
+
+import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The uid and gid a container's process runs as, resolved as {@code docker run -u} does against the
+ * rootfs's {@code /etc/passwd} and {@code /etc/group} (passwd(5), group(5); moby's
+ * {@code user.GetExecUser}): {@code uid[:gid]} or {@code name[:group]}; a numeric uid that has a passwd
+ * entry takes that entry's gid, one without takes gid 0; empty means root.
+ *
+ * @param uid user ID inside the container
+ * @param gid primary group ID inside the container
+ */
+public record ContainerUser(long uid, long gid) {
+
+    /** root, 0:0. */
+    public static final ContainerUser ROOT = new ContainerUser(0, 0);
+
+    /**
+     * Resolves a user specification.
+     *
+     * @param rootfs the container's root filesystem (its {@code etc/passwd} and {@code etc/group} are read)
+     * @param user   {@code ""}, {@code uid}, {@code uid:gid}, {@code name}, {@code name:group}, ...
+     * @throws InvalidParameterException a name with no passwd entry
+     *         ({@code unable to find user NAME: no matching entries in passwd file}) or a group name with no
+     *         group entry ({@code unable to find group NAME: no matching entries in group file})
+     */
+    public static ContainerUser resolve(Path rootfs, String user) {
+        if (user == null || user.isEmpty()) {
+            return ROOT;
+        }
+        String[] parts = user.split(":", 2);
+        String u = parts[0];
+        Optional<String[]> entry = lookup(rootfs.resolve("etc/passwd"), u);
+        long uid;
+        long gid;
+        if (isNumeric(u)) {
+            uid = Long.parseLong(u);
+            gid = entry.map(e -> Long.parseLong(e[3])).orElse(0L);
+        } else {
+            String[] e = entry.orElseThrow(() -> new InvalidParameterException(
+                    "unable to find user " + u + ": no matching entries in passwd file"));
+            uid = Long.parseLong(e[2]);
+            gid = Long.parseLong(e[3]);
+        }
+        if (parts.length == 2 && !parts[1].isEmpty()) {
+            String g = parts[1];
+            if (isNumeric(g)) {
+                gid = Long.parseLong(g);
+            } else {
+                gid = Long.parseLong(lookup(rootfs.resolve("etc/group"), g).orElseThrow(() ->
+                        new InvalidParameterException("unable to find group " + g
+                                + ": no matching entries in group file"))[2]);
+            }
+        }
+        return new ContainerUser(uid, gid);
+    }
+
+    private static boolean isNumeric(String s) {
+        return !s.isEmpty() && s.chars().allMatch(Character::isDigit);
+    }
+
+    /** The colon-separated fields of the line whose name (field 0) or numeric ID (field 2) is {@code key}. */
+    private static Optional<String[]> lookup(Path file, String key) {
+        // an absolute symlink in an image would point at the host's file: read only regular files
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        boolean byId = isNumeric(key);
+        boolean passwd = file.endsWith("passwd");
+        for (String line : lines) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String[] f = line.split(":", -1);
+            if (f.length < (passwd ? 4 : 3) || !isNumeric(f[2]) || (passwd && !isNumeric(f[3]))) {
+                continue;
+            }
+            if (byId ? f[2].equals(key) : f[0].equals(key)) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+}

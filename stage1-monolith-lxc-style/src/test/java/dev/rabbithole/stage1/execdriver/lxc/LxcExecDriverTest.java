@@ -1,0 +1,216 @@
+package dev.rabbithole.stage1.execdriver.lxc;
+
+import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.execdriver.Command;
+import dev.rabbithole.stage1.execdriver.ContainerProcess;
+import dev.rabbithole.stage1.security.Capabilities;
+import dev.rabbithole.stage1.security.SeccompProfile;
+import dev.rabbithole.stage1.security.SeccompProfiles;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Real containers through lxc-execute; needs root, lxc and a static busybox. */
+class LxcExecDriverTest {
+
+    @TempDir Path tmp;
+    final LxcExecDriver driver = new LxcExecDriver();
+    final List<Command> started = new ArrayList<>();
+    Path rootfs;
+
+    @BeforeEach
+    void requirements() throws IOException {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root: lxc-execute creates namespaces and cgroups");
+        assumeTrue(LxcExecDriver.which("lxc-execute").isPresent(), "lxc-execute missing: apt-get install lxc");
+        assumeTrue(LxcExecDriver.which("setpriv").isPresent(), "setpriv missing: apt-get install util-linux");
+        assumeTrue(TestRootfs.hostBusybox() != null, "no static busybox: apt-get install busybox-static");
+        rootfs = TestRootfs.create(tmp.resolve("rootfs"));
+    }
+
+    @AfterEach
+    void noLeftovers() throws IOException {
+        for (Command c : started) {
+            driver.cleanup(c);
+            assertThat(LxcExecDriver.LxcCgroups.leftovers(c.id())).as("cgroups of %s", c.id()).isEmpty();
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(c.id());
+        }
+    }
+
+    Command command(Set<String> caps, SeccompProfile seccomp, Command.Resources r, String user, String... args) {
+        byte[] b = new byte[32];
+        ThreadLocalRandom.current().nextBytes(b);
+        String id = HexFormat.of().formatHex(b);
+        Command c = new Command(id, rootfs, tmp.resolve(id.substring(0, 12)), List.of(args), List.of("PATH=/bin"),
+                "/", user, id.substring(0, 12), r, caps, false, seccomp);
+        started.add(c);
+        return c;
+    }
+
+    Command command(String... args) {
+        return command(Capabilities.resolve(null, null, false), SeccompProfiles.defaultProfile(),
+                Command.Resources.NONE, "", args);
+    }
+
+    record Result(int exit, String out, String err) { }
+
+    Result run(Command c) throws Exception {
+        ContainerProcess p = driver.start(c);
+        var err = new java.util.concurrent.CompletableFuture<String>();
+        Thread t = new Thread(() -> {
+            try {
+                err.complete(new String(p.stderr().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                err.completeExceptionally(e);
+            }
+        });
+        t.start();
+        String out = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        int exit = p.waitFor();
+        return new Result(exit, out, err.get());
+    }
+
+    @Test
+    void workloadIsPid2UnderLxcInitWithItsOwnHostnameAndProc() throws Exception {
+        Command c = command("/bin/sh", "-c", "echo $$; hostname; ls /proc | grep '^[0-9]' | wc -l; cat /proc/1/cmdline");
+        Result r = run(c);
+        List<String> lines = r.out().lines().toList();
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(lines.get(0)).isEqualTo("2");                       // LXC's init is pid 1
+        assertThat(lines.get(1)).isEqualTo(c.hostname());
+        // init, sh, ls, grep, wc: /proc shows the container's processes only
+        assertThat(Integer.parseInt(lines.get(2).trim())).isLessThanOrEqualTo(6);
+        assertThat(lines.get(3)).startsWith("init");
+    }
+
+    @Test
+    void memoryAndPidsLimitsApplyInsideAndOnTheHost() throws Exception {
+        Command c = command(Capabilities.resolve(null, null, false), SeccompProfiles.defaultProfile(),
+                new Command.Resources(64L << 20, 500_000_000, 42, 0), "",
+                "/bin/sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+                        + "/sys/fs/cgroup/cpu/cpu.cfs_quota_us; sleep 100");
+        ContainerProcess p = driver.start(c);
+        Path hostMemory = Path.of("/sys/fs/cgroup/memory/lxc.payload." + c.id() + "/memory.limit_in_bytes");
+        assumeTrue(Files.exists(Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes")), "needs the v1 memory controller");
+        assertThat(Files.readString(hostMemory).trim()).isEqualTo(Long.toString(64L << 20));
+        p.signal(9);
+        assertThat(p.waitFor()).isEqualTo(137);
+        String out = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(out.lines()).containsExactly(Long.toString(64L << 20), "42", "50000");
+        assertThat(hostMemory).doesNotExist();
+    }
+
+    @Test
+    void seccompAndCapabilities() throws Exception {
+        String script = "grep -E '^(Seccomp|CapEff):' /proc/self/status";
+        Result r = run(command("/bin/sh", "-c", script));
+        assertThat(r.out()).contains("Seccomp:\t2").contains("CapEff:\t00000000a80425fb");
+
+        Set<String> dropped = Capabilities.resolve(null, List.of("NET_RAW"), false);
+        r = run(command(dropped, SeccompProfiles.defaultProfile(), Command.Resources.NONE, "", "/bin/sh", "-c", script));
+        assertThat(r.out()).contains("CapEff:\t" + Capabilities.capEffHex(dropped));
+        assertThat(Capabilities.capEffHex(dropped)).isEqualTo("00000000a80405fb");
+    }
+
+    @Test
+    void unshareNeedsSysAdminAndNoSeccomp() throws Exception {
+        Set<String> sysAdmin = Capabilities.resolve(List.of("SYS_ADMIN"), null, false);
+        Result denied = run(command(sysAdmin, SeccompProfiles.defaultProfile(), Command.Resources.NONE, "",
+                "unshare", "-u", "true"));
+        assertThat(denied.exit()).isNotZero();
+        assertThat(denied.err()).contains("Operation not permitted");
+
+        Result allowed = run(command(sysAdmin, null, Command.Resources.NONE, "", "unshare", "-u", "true"));
+        assertThat(allowed.exit()).as(allowed.err()).isZero();
+    }
+
+    @Test
+    void exitCodesAndSignals() throws Exception {
+        assertThat(run(command("true")).exit()).isZero();
+        assertThat(run(command("/bin/sh", "-c", "exit 3")).exit()).isEqualTo(3);
+
+        ContainerProcess term = driver.start(command("sleep", "100"));
+        term.signal(15);
+        assertThat(term.waitFor()).isEqualTo(143);
+
+        Command killed = command(Capabilities.resolve(null, null, false), SeccompProfiles.defaultProfile(),
+                Command.Resources.NONE, "nobody", "sleep", "100");
+        ContainerProcess kill = driver.start(killed);
+        long workload = ((LxcExecDriver.LxcProcess) kill).workloadPid();
+        assertThat(Files.readString(Path.of("/proc/" + workload + "/status"))).containsPattern("Uid:\\s+65534");
+        kill.signal(9);
+        assertThat(kill.waitFor()).isEqualTo(137);
+        assertThat(ProcessHandle.of(workload)).isEmpty();
+        assertThat(ProcessHandle.of(kill.pid())).isEmpty();
+        kill.signal(15);                                                      // gone: still success
+    }
+
+    @Test
+    void errorsBeforeAndDuringStart() {
+        assertThatThrownBy(() -> driver.start(command("nosuchprogram")))
+                .isInstanceOf(InvalidParameterException.class).hasMessageContaining("executable file not found");
+        assertThatThrownBy(() -> driver.start(command(Capabilities.resolve(null, null, false), null,
+                Command.Resources.NONE, "ghost", "true")))
+                .isInstanceOf(InvalidParameterException.class).hasMessageContaining("unable to find user ghost");
+    }
+
+    @Test
+    void cleanupKillsWhatADeadDaemonLeft() throws Exception {
+        // the guard's SIGTERM (what the kernel sends when the daemon dies) tears the container down
+        Command c = command(Capabilities.resolve(null, null, false), SeccompProfiles.defaultProfile(),
+                Command.Resources.NONE, "nobody", "sleep", "100");
+        LxcExecDriver.LxcProcess p = (LxcExecDriver.LxcProcess) driver.start(c);
+        long workload = p.workloadPid();
+        ProcessHandle guard = ProcessHandle.of(p.pid()).flatMap(ProcessHandle::parent).orElseThrow();
+        new ProcessBuilder("kill", "-TERM", Long.toString(guard.pid())).start().waitFor();
+        p.waitFor();
+        assertThat(ProcessHandle.of(workload)).isEmpty();
+        assertThat(LxcExecDriver.LxcCgroups.leftovers(c.id())).isEmpty();
+
+        // a monitor killed outright leaves the container (its init runs as nobody) and cgroups: cleanup removes them
+        Command c2 = command(Capabilities.resolve(null, null, false), SeccompProfiles.defaultProfile(),
+                Command.Resources.NONE, "nobody", "sleep", "100");
+        LxcExecDriver.LxcProcess p2 = (LxcExecDriver.LxcProcess) driver.start(c2);
+        long workload2 = p2.workloadPid();
+        ProcessHandle.of(p2.pid()).orElseThrow().destroyForcibly();           // SIGKILL lxc-execute
+        p2.waitFor();
+        assertThat(ProcessHandle.of(workload2)).isPresent();                  // LXC did not take it down
+        driver.cleanup(c2);
+        assertThat(ProcessHandle.of(workload2)).isEmpty();
+        assertThat(LxcExecDriver.LxcCgroups.leftovers(c2.id())).isEmpty();
+        driver.cleanup(c2);                                                   // idempotent
+    }
+
+    @Test
+    void aDaemonKilledWithSigkillTakesItsContainerWithIt() throws Exception {
+        Command c = command("unused");
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process daemon = new ProcessBuilder(javaBin.toString(), "-cp", System.getProperty("java.class.path"),
+                DaemonStandIn.class.getName(), rootfs.toString(), c.stateDir().toString(), c.id(), "nobody")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(daemon.getInputStream())).readLine();
+        assertThat(line).as("the stand-in printed the workload pid").isNotNull();
+        long workload = Long.parseLong(line.trim());
+        assertThat(ProcessHandle.of(workload)).isPresent();
+        daemon.destroyForcibly();                                             // SIGKILL the "daemon"
+        daemon.waitFor();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(ProcessHandle.of(workload)).isEmpty();
+            assertThat(LxcExecDriver.LxcCgroups.leftovers(c.id())).isEmpty();
+        });
+    }
+}
