@@ -26,7 +26,8 @@ import java.util.concurrent.TimeoutException;
  * create again), {@code POST /containers/{id}/attach} upgraded to a raw stream,
  * {@code POST /containers/{id}/wait?condition=next-exit} (or {@code removed} with {@code --rm}),
  * {@code POST /containers/{id}/start}; the container's stdout and stderr are copied to ours and the client
- * exits with the container's exit status. With {@code -d}: create, start, print the ID.
+ * exits with the container's exit status. Signals the client gets (Ctrl-C) are forwarded to the container
+ * while it runs. With {@code -d}: create, start, print the ID.
  * <p>
  * Exit codes follow {@code docker run}: 125 when the daemon refuses before the container runs (bad flags,
  * no such image, create or start errors), 127 when the command cannot be found, 126 when it cannot be
@@ -226,8 +227,14 @@ public final class RunCommand extends ClientCommand {
         if (startFailure != null) {
             return startFailure;
         }
-        EngineClient.await(attach.finished());
-        JsonNode result = EngineClient.checked(EngineClient.await(waited)).json();
+        JsonNode result;
+        SignalProxy signals = new SignalProxy(client, id);
+        try {
+            EngineClient.await(attach.finished());
+            result = EngineClient.checked(EngineClient.await(waited)).json();
+        } finally {
+            signals.close();
+        }
         String error = result.path("Error").path("Message").asText("");
         if (!error.isEmpty()) {
             context.err().println("Error: " + error);
