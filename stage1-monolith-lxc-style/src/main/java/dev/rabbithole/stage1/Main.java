@@ -1,10 +1,195 @@
 package dev.rabbithole.stage1;
 
-/** Entry point of the stage-1 jar: daemon and client in one, as {@code docker -d} was. Stub. */
-public final class Main {
-    private Main() { }
+import dev.rabbithole.stage1.client.ClientContext;
+import dev.rabbithole.stage1.client.ContainerCommands;
+import dev.rabbithole.stage1.client.EngineClient;
+import dev.rabbithole.stage1.client.ImageCommands;
+import dev.rabbithole.stage1.client.RunCommand;
+import dev.rabbithole.stage1.client.SystemCommands;
+import dev.rabbithole.stage1.daemon.DaemonMain;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * Entry point of the stage-1 jar, {@code rabbithole-stage1}: daemon and client in one binary, as Docker 0.x
+ * was ({@code docker -d} ran the daemon, every other command was a client of its socket). The subcommands
+ * have docker's names, flags and exit codes; the client speaks the Engine API v1.41 to the daemon's unix
+ * socket, so the real docker CLI and this client are interchangeable.
+ * <p>
+ * The daemon address is {@code -H/--host}, else {@code $RABBITHOLE_HOST}, else
+ * {@code unix:///run/rabbithole/stage1/docker.sock}; {@code $DOCKER_HOST} is deliberately ignored so that a
+ * real Docker on the machine is never talked to by mistake.
+ */
+@Command(name = "rabbithole-stage1", sortOptions = false,
+        description = "Docker's engine, stage 1: the monolith and LXC. One jar is daemon and client.",
+        versionProvider = Main.Version.class,
+        subcommands = {
+            Main.Daemon.class,
+            RunCommand.class,
+            ContainerCommands.Ps.class,
+            ContainerCommands.Logs.class,
+            ContainerCommands.Wait.class,
+            ContainerCommands.Stop.class,
+            ContainerCommands.Kill.class,
+            ContainerCommands.Rm.class,
+            ContainerCommands.Inspect.class,
+            ImageCommands.Images.class,
+            ImageCommands.Rmi.class,
+            ImageCommands.Load.class,
+            SystemCommands.Version.class,
+            SystemCommands.Info.class,
+        },
+        footer = {"", "Start the daemon (as root): rabbithole stage1 daemon",
+                "Then, for example:           rabbithole stage1 run --rm busybox echo hello"})
+public final class Main implements Callable<Integer>, ClientContext {
+    /** Exit code for command-line errors, as docker's. */
+    public static final int EXIT_USAGE = 125;
+
+    @Option(names = {"-H", "--host"}, paramLabel = "unix:///PATH",
+            description = "Daemon socket (default: $RABBITHOLE_HOST, else " + EngineClient.DEFAULT_HOST + ").")
+    String host;
+    @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
+    boolean version;
+    @Option(names = "--help", usageHelp = true, description = "Show this help.")
+    boolean help;
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Map<String, String> env;
+
+    private Main(PrintStream out, PrintStream err, Map<String, String> env) {
+        this.out = out;
+        this.err = err;
+        this.env = env;
+    }
+
+    /**
+     * Runs the command line and exits the JVM with its exit code.
+     *
+     * @param args the arguments
+     */
     public static void main(String[] args) {
-        System.err.println("TODO");
-        System.exit(1);
+        System.exit(execute(args, System.out, System.err, System.getenv()));
+    }
+
+    /**
+     * Runs one command line without exiting the JVM (the tests call this).
+     *
+     * @param args the arguments, as after {@code rabbithole-stage1}
+     * @param out  standard output
+     * @param err  standard error
+     * @param env  the environment ({@code RABBITHOLE_HOST}, and variables for {@code run -e KEY})
+     * @return the exit code: 0, the container's status for {@code run}, 1 for errors, 125 for usage errors
+     *         and for {@code run} errors before the container starts
+     */
+    public static int execute(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cl = commandLine(out, err, env);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("rabbithole-stage1: " + ex.getMessage());
+            err.println("See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            return EXIT_USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            err.println("Error: " + ex.getMessage());
+            return c.getCommand() instanceof RunCommand ? RunCommand.EXIT_DAEMON_ERROR : 1;
+        });
+        return cl.execute(args);
+    }
+
+    /**
+     * The picocli command line, for tests that parse arguments without running them.
+     *
+     * @param out standard output
+     * @param err standard error
+     * @param env the environment
+     * @return the configured command line ({@code run} stops option parsing at IMAGE)
+     */
+    public static CommandLine commandLine(PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cl = new CommandLine(new Main(out, err, env));
+        // `run busybox ls -l`: everything after IMAGE belongs to the container's command
+        cl.getSubcommands().get("run").setStopAtPositional(true);
+        return cl;
+    }
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, out);
+        return 0;
+    }
+
+    @Override
+    public String host() {
+        if (host != null) {
+            return host;
+        }
+        String fromEnv = env.get("RABBITHOLE_HOST");
+        return fromEnv == null || fromEnv.isEmpty() ? EngineClient.DEFAULT_HOST : fromEnv;
+    }
+
+    @Override
+    public PrintStream out() {
+        return out;
+    }
+
+    @Override
+    public PrintStream err() {
+        return err;
+    }
+
+    @Override
+    public Map<String, String> env() {
+        return env;
+    }
+
+    /** The version picocli prints for {@code --version}. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"rabbithole-stage1 version " + SystemCommands.clientVersion() + ", API " + EngineClient.API_VERSION};
+        }
+    }
+
+    /**
+     * {@code daemon}: runs the stage-1 daemon in the foreground (Docker 0.x's {@code docker -d}). Containers
+     * are children of this process and die with it; images, container state and logs persist under the data root.
+     */
+    @Command(name = "daemon", sortOptions = false,
+            description = "Run the stage-1 daemon in the foreground (needs root). Containers die with it.")
+    static final class Daemon implements Callable<Integer> {
+        @ParentCommand
+        Main parent;
+        @Option(names = "--help", usageHelp = true, description = "Show this help.")
+        boolean help;
+        @Option(names = "--data-root", paramLabel = "DIR", defaultValue = "/var/lib/rabbithole/stage1",
+                description = "Where images, containers and logs live (default: ${DEFAULT-VALUE}).")
+        Path dataRoot;
+        @Option(names = {"-H", "--host"}, paramLabel = "unix:///PATH",
+                description = "Socket to serve the Engine API on (default: the top-level -H, $RABBITHOLE_HOST, or "
+                        + EngineClient.DEFAULT_HOST + ").")
+        String host;
+
+        @Override
+        public Integer call() {
+            String listen = host != null ? host : parent.host();
+            try {
+                EngineClient.socketPath(listen);
+                DaemonMain.runDaemon(dataRoot, listen);
+                return 0;
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                parent.err().println("rabbithole-stage1 daemon: " + e.getMessage());
+                return 1;
+            }
+        }
     }
 }

@@ -1,0 +1,175 @@
+package dev.rabbithole.stage1.client;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The container subcommands other than {@code run}, each the docker CLI command of the same name and the
+ * Engine API v1.41 request it sends (see each class).
+ */
+public final class ContainerCommands {
+    private ContainerCommands() { }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** {@code ps [-a] [-q]}: {@code GET /containers/json[?all=1]}, printed as docker's table or IDs. */
+    @Command(name = "ps", description = "List containers (running ones; -a for all).")
+    public static final class Ps extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Option(names = {"-a", "--all"}, description = "Show all containers, also exited ones.") boolean all;
+        @Option(names = {"-q", "--quiet"}, description = "Only print container IDs.") boolean quiet;
+
+        @Override
+        protected int execute(EngineClient client) {
+            JsonNode list = client.get("/containers/json" + (all ? "?all=1" : ""));
+            if (quiet) {
+                list.forEach(c -> context.out().println(Listings.shortId(c.path("Id").asText())));
+            } else {
+                context.out().print(Listings.psTable(list, Instant.now()));
+            }
+            return 0;
+        }
+    }
+
+    /** {@code logs [-f] CONTAINER}: {@code GET /containers/{id}/logs?stdout=1&stderr=1&tail=all[&follow=1]}. */
+    @Command(name = "logs", description = "Print a container's output (stdout to stdout, stderr to stderr).")
+    public static final class Logs extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Option(names = {"-f", "--follow"}, description = "Keep printing until the container stops.") boolean follow;
+        @Parameters(paramLabel = "CONTAINER", description = "Container name or ID (prefix).") String container;
+
+        @Override
+        protected int execute(EngineClient client) {
+            StreamSession session = client.logs(enc(container), follow, context.out(), context.err());
+            EngineClient.await(session.established());
+            EngineClient.await(session.finished());
+            context.out().flush();
+            return 0;
+        }
+    }
+
+    /** {@code wait CONTAINER...}: {@code POST /containers/{id}/wait}; prints each exit status. */
+    @Command(name = "wait", description = "Block until containers stop, then print their exit codes.")
+    public static final class Wait extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or IDs.") List<String> containers;
+
+        @Override
+        protected int execute(EngineClient client) {
+            int rc = 0;
+            for (String c : containers) {
+                try {
+                    JsonNode r = client.call("POST", "/containers/" + enc(c) + "/wait", null).json();
+                    context.out().println(r.path("StatusCode").asInt());
+                } catch (EngineApiException e) {
+                    context.err().println("Error response from daemon: " + e.getMessage());
+                    rc = 1;
+                }
+            }
+            return rc;
+        }
+    }
+
+    /** {@code stop [-t SECONDS] CONTAINER...}: {@code POST /containers/{id}/stop?t=N} (204, or 304 if not running). */
+    @Command(name = "stop", description = "Stop containers: SIGTERM, then SIGKILL after the grace period.")
+    public static final class Stop extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", description = "Seconds to wait before killing (daemon default: 10).")
+        Integer time;
+        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or IDs.") List<String> containers;
+
+        @Override
+        protected int execute(EngineClient client) {
+            return each(containers, c -> client.call("POST", "/containers/" + enc(c) + "/stop" + (time == null ? "" : "?t=" + time), null));
+        }
+    }
+
+    /** {@code kill [-s SIGNAL] CONTAINER...}: {@code POST /containers/{id}/kill?signal=S}. */
+    @Command(name = "kill", description = "Send a signal (default SIGKILL) to containers.")
+    public static final class Kill extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Option(names = {"-s", "--signal"}, paramLabel = "SIGNAL", description = "Signal name or number (KILL, SIGTERM, 15).")
+        String signal;
+        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or IDs.") List<String> containers;
+
+        @Override
+        protected int execute(EngineClient client) {
+            return each(containers, c -> client.call("POST", "/containers/" + enc(c) + "/kill" + (signal == null ? "" : "?signal=" + enc(signal)), null));
+        }
+    }
+
+    /** {@code rm [-f] CONTAINER...}: {@code DELETE /containers/{id}[?force=1]} (409 for a running one without -f). */
+    @Command(name = "rm", description = "Remove containers (-f: kill running ones first).")
+    public static final class Rm extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Option(names = {"-f", "--force"}, description = "Kill and remove a running container.") boolean force;
+        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or IDs.") List<String> containers;
+
+        @Override
+        protected int execute(EngineClient client) {
+            return each(containers, c -> client.call("DELETE", "/containers/" + enc(c) + (force ? "?force=1" : ""), null));
+        }
+    }
+
+    /**
+     * {@code inspect NAME...}: {@code GET /containers/{id}/json}, on 404 {@code GET /images/{name}/json}; prints a
+     * JSON array indented by four spaces, as docker does.
+     */
+    @Command(name = "inspect", description = "Print the low-level JSON of containers or images.")
+    public static final class Inspect extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Parameters(arity = "1..*", paramLabel = "NAME", description = "Container or image names or IDs.") List<String> names;
+
+        @Override
+        protected int execute(EngineClient client) {
+            ArrayNode result = EngineClient.JSON.createArrayNode();
+            List<String> missing = new ArrayList<>();
+            for (String n : names) {
+                EngineResponse r = EngineClient.await(client.send("GET", "/containers/" + enc(n) + "/json", null));
+                if (r.status() == 404) {
+                    r = EngineClient.await(client.send("GET", "/images/" + enc(n) + "/json", null));
+                }
+                if (r.status() == 404) {
+                    missing.add(n);
+                } else {
+                    result.add(EngineClient.checked(r).json());
+                }
+            }
+            context.out().println(pretty(result));
+            missing.forEach(n -> context.err().println("Error: No such object: " + n));
+            return missing.isEmpty() ? 0 : 1;
+        }
+
+        /**
+         * @param node JSON
+         * @return the JSON as docker prints it: four-space indent, {@code "key": value}, {@code []} and {@code {}} for empties
+         */
+        public static String pretty(JsonNode node) {
+            DefaultIndenter indenter = new DefaultIndenter("    ", "\n");
+            DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                    .withObjectEmptySeparator("").withArrayEmptySeparator(""))
+                    .withObjectIndenter(indenter).withArrayIndenter(indenter);
+            try {
+                return EngineClient.JSON.writer(printer).writeValueAsString(node);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

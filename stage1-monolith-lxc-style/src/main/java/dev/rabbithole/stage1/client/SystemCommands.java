@@ -1,0 +1,89 @@
+package dev.rabbithole.stage1.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code version} and {@code info}: {@code GET /version} and {@code GET /info} (Engine API v1.41). */
+public final class SystemCommands {
+    private SystemCommands() { }
+
+    /** @return this jar's version, from its Maven descriptor; "unknown" outside the packaged jar */
+    public static String clientVersion() {
+        try (var in = SystemCommands.class.getResourceAsStream(
+                "/META-INF/maven/dev.rabbithole/stage1-monolith-lxc-style/pom.properties")) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                return p.getProperty("version", "unknown");
+            }
+        } catch (java.io.IOException e) {
+            // fall through
+        }
+        return "unknown";
+    }
+
+    /** {@code version}: the client's version, then the daemon's {@code GET /version} fields. */
+    @Command(name = "version", description = "Show the client and daemon versions.")
+    public static final class Version extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+
+        @Override
+        protected int execute(EngineClient client) {
+            context.out().println("Client: rabbithole stage 1");
+            line(" ", "Version", clientVersion());
+            line(" ", "API version", EngineClient.API_VERSION);
+            line(" ", "Java version", System.getProperty("java.version"));
+            line(" ", "OS/Arch", "linux/" + System.getProperty("os.arch"));
+            context.out().println();
+            JsonNode v = client.get("/version");
+            context.out().println("Server:");
+            String[][] fields = {{"Version", "Version"}, {"ApiVersion", "API version"}, {"MinAPIVersion", "Minimum API version"},
+                    {"Os", "OS"}, {"Arch", "Arch"}, {"KernelVersion", "Kernel version"}, {"GitCommit", "Git commit"},
+                    {"BuildTime", "Built"}};
+            for (String[] f : fields) {
+                if (v.hasNonNull(f[0])) {
+                    line(" ", f[1], v.get(f[0]).asText());
+                }
+            }
+            v.path("Components").forEach(c -> line(" ", c.path("Name").asText("component"), c.path("Version").asText("")));
+            return 0;
+        }
+
+        private void line(String indent, String label, String value) {
+            context.out().printf("%s%-20s%s%n", indent, label + ":", value);
+        }
+    }
+
+    /** {@code info}: the daemon's {@code GET /info}, the fields docker info shows first. */
+    @Command(name = "info", description = "Show daemon-wide information.")
+    public static final class Info extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+
+        @Override
+        protected int execute(EngineClient client) {
+            JsonNode i = client.get("/info");
+            String[][] fields = {{"Containers", "Containers"}, {"ContainersRunning", " Running"}, {"ContainersPaused", " Paused"},
+                    {"ContainersStopped", " Stopped"}, {"Images", "Images"}, {"ServerVersion", "Server Version"},
+                    {"Driver", "Storage Driver"}, {"ExecutionDriver", "Execution Driver"}, {"CgroupDriver", "Cgroup Driver"},
+                    {"CgroupVersion", "Cgroup Version"}, {"KernelVersion", "Kernel Version"}, {"OperatingSystem", "Operating System"},
+                    {"OSType", "OSType"}, {"Architecture", "Architecture"}, {"NCPU", "CPUs"}, {"MemTotal", "Total Memory"},
+                    {"Name", "Name"}, {"ID", "ID"}, {"DockerRootDir", "Docker Root Dir"}};
+            context.out().println("Server:");
+            for (String[] f : fields) {
+                JsonNode value = i.get(f[0]);
+                if (value == null || value.isNull()) {
+                    continue;
+                }
+                String text = f[0].equals("MemTotal") ? Units.humanSize(value.asLong()) : value.asText();
+                context.out().println(" " + f[1] + ": " + text);
+            }
+            JsonNode security = i.path("SecurityOptions");
+            if (security.size() > 0) {
+                context.out().println(" Security Options:");
+                security.forEach(s -> context.out().println("  " + s.asText()));
+            }
+            return 0;
+        }
+    }
+}

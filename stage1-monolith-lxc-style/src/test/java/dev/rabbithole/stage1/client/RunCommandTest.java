@@ -1,0 +1,121 @@
+package dev.rabbithole.stage1.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rabbithole.stage1.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The mapping of docker run's flags to the create body, checked against the Engine API's field names. */
+class RunCommandTest {
+    private static final Map<String, String> ENV = Map.of("FROM_SHELL", "shell value");
+
+    private static RunCommand parse(String... args) {
+        PrintStream sink = new PrintStream(new ByteArrayOutputStream());
+        CommandLine cl = Main.commandLine(sink, sink, ENV);
+        CommandLine.ParseResult result = cl.parseArgs(args);
+        return (RunCommand) result.subcommand().commandSpec().userObject();
+    }
+
+    @Test
+    void everyFlagLandsInItsEngineApiField() {
+        ObjectNode body = parse("run", "--rm", "--name", "demo", "-e", "A=1", "--env", "FROM_SHELL", "-e", "UNSET_HERE",
+                "-w", "/tmp", "-u", "1000:1000", "-h", "box", "-m", "64m", "--cpus", "1.5", "--cpu-shares", "512",
+                "--pids-limit", "20", "--cap-add", "NET_ADMIN", "--cap-add", "CAP_SYS_TIME", "--cap-drop", "ALL",
+                "--privileged", "--security-opt", "seccomp=unconfined",
+                "busybox", "sh", "-c", "echo hi").createBody(ENV);
+
+        assertThat(body.get("Image").asText()).isEqualTo("busybox");
+        assertThat(body.get("Cmd")).containsExactly(text("sh"), text("-c"), text("echo hi"));
+        assertThat(body.get("Env")).containsExactly(text("A=1"), text("FROM_SHELL=shell value"), text("UNSET_HERE"));
+        assertThat(body.get("WorkingDir").asText()).isEqualTo("/tmp");
+        assertThat(body.get("User").asText()).isEqualTo("1000:1000");
+        assertThat(body.get("Hostname").asText()).isEqualTo("box");
+        assertThat(body.get("Tty").asBoolean()).isFalse();
+        assertThat(body.get("AttachStdout").asBoolean()).isTrue();
+        assertThat(body.get("AttachStderr").asBoolean()).isTrue();
+
+        JsonNode host = body.get("HostConfig");
+        assertThat(host.get("AutoRemove").asBoolean()).isTrue();
+        assertThat(host.get("Memory").asLong()).isEqualTo(64L * 1024 * 1024);
+        assertThat(host.get("NanoCpus").asLong()).isEqualTo(1_500_000_000L);
+        assertThat(host.get("CpuShares").asLong()).isEqualTo(512);
+        assertThat(host.get("PidsLimit").asLong()).isEqualTo(20);
+        assertThat(host.get("CapAdd")).containsExactly(text("NET_ADMIN"), text("CAP_SYS_TIME")); // sent as typed
+        assertThat(host.get("CapDrop")).containsExactly(text("ALL"));
+        assertThat(host.get("Privileged").asBoolean()).isTrue();
+        assertThat(host.get("SecurityOpt")).containsExactly(text("seccomp=unconfined"));
+    }
+
+    @Test
+    void defaultsLeaveLimitsOutAndCmdNull() {
+        ObjectNode body = parse("run", "busybox").createBody(ENV);
+        assertThat(body.get("Cmd").isNull()).isTrue();
+        assertThat(body.get("HostConfig").has("Memory")).isFalse();
+        assertThat(body.get("HostConfig").has("NanoCpus")).isFalse();
+        assertThat(body.get("HostConfig").has("PidsLimit")).isFalse();
+        assertThat(body.get("HostConfig").get("AutoRemove").asBoolean()).isFalse();
+    }
+
+    @Test
+    void optionParsingStopsAtTheImage() {
+        RunCommand run = parse("run", "-d", "busybox", "ls", "-l", "--rm", "-m", "1g");
+        ObjectNode body = run.createBody(ENV);
+        assertThat(body.get("Cmd")).containsExactly(text("ls"), text("-l"), text("--rm"), text("-m"), text("1g"));
+        assertThat(body.get("HostConfig").get("AutoRemove").asBoolean()).isFalse();
+        assertThat(body.get("HostConfig").has("Memory")).isFalse();
+        assertThat(body.get("AttachStdout").asBoolean()).isFalse(); // -d attaches nothing
+    }
+
+    @Test
+    void aSeccompProfileFileIsInlinedAsCompactJson(@TempDir Path dir) throws Exception {
+        Path profile = dir.resolve("profile.json");
+        Files.writeString(profile, "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [\n    {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\"}\n  ]\n}\n");
+        ObjectNode body = parse("run", "--security-opt", "seccomp=" + profile, "--security-opt", "no-new-privileges", "busybox").createBody(ENV);
+        assertThat(body.get("HostConfig").get("SecurityOpt")).containsExactly(
+                text("seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\"}]}"),
+                text("no-new-privileges"));
+    }
+
+    @Test
+    void badValuesGiveDockersMessages(@TempDir Path dir) {
+        assertThatThrownBy(() -> parse("run", "-m", "12x", "busybox").createBody(ENV))
+                .hasMessage("invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'");
+        assertThatThrownBy(() -> parse("run", "--cpus", "lots", "busybox").createBody(ENV))
+                .hasMessageContaining("failed to parse lots as a rational number");
+        assertThatThrownBy(() -> parse("run", "--security-opt", "seccomp=" + dir.resolve("nope.json"), "busybox").createBody(ENV))
+                .hasMessageStartingWith("opening seccomp profile (");
+        assertThatThrownBy(() -> parse("run", "--security-opt", "bogus", "busybox").createBody(ENV))
+                .hasMessage("Invalid --security-opt: \"bogus\"");
+    }
+
+    @Test
+    void startErrorsMapToDockersExitCodes() {
+        assertThat(RunCommand.startErrorExitCode("exec: \"nope\": executable file not found in $PATH")).isEqualTo(127);
+        assertThat(RunCommand.startErrorExitCode("stat /bin/x: no such file or directory")).isEqualTo(127);
+        assertThat(RunCommand.startErrorExitCode("exec /etc: permission denied")).isEqualTo(126);
+        assertThat(RunCommand.startErrorExitCode("cgroup: out of memory")).isEqualTo(125);
+    }
+
+    @Test
+    void inspectPrintsLikeDocker() throws Exception {
+        JsonNode node = EngineClient.JSON.readTree("[{\"Id\":\"abc\",\"Args\":[],\"Config\":{},\"State\":{\"Pid\":42}}]");
+        assertThat(ContainerCommands.Inspect.pretty(node)).isEqualTo(
+                "[\n    {\n        \"Id\": \"abc\",\n        \"Args\": [],\n        \"Config\": {},\n"
+                        + "        \"State\": {\n            \"Pid\": 42\n        }\n    }\n]");
+    }
+
+    private static JsonNode text(String s) {
+        return EngineClient.JSON.getNodeFactory().textNode(s);
+    }
+}
