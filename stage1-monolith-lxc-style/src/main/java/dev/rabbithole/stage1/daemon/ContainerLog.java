@@ -2,6 +2,7 @@ package dev.rabbithole.stage1.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rabbithole.stage1.errdefs.SystemException;
 
@@ -95,7 +96,7 @@ final class ContainerLog {
             if (out == null) {
                 out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             }
-            out.write(json.writeValueAsBytes(entry));
+            out.write(json.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(entry));
             out.write('\n');
         } catch (IOException e) {
             throw new SystemException("writing log " + file + ": " + e.getMessage(), e);
