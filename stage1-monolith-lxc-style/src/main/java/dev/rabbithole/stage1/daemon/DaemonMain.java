@@ -1,21 +1,117 @@
 package dev.rabbithole.stage1.daemon;
 
+import dev.rabbithole.stage1.api.ApiServer;
+import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.execdriver.ExecDriver;
+import dev.rabbithole.stage1.execdriver.lxc.LxcExecDriver;
+import dev.rabbithole.stage1.image.ImageStore;
+import dev.rabbithole.stage1.image.LocalImageStore;
+import dev.rabbithole.stage1.storage.OverlayDriver;
+import dev.rabbithole.stage1.storage.StorageDriver;
+
 import java.nio.file.Path;
 
 /**
- * STUB on the client branch, replaced by the daemon's real class at merge: the stage-1 daemon's entry point.
+ * Runs the stage-1 daemon: {@code rabbithole-stage1 daemon} ({@code docker -d} in Docker 0.x). The one place
+ * where the monolith is wired together:
+ *
+ * <pre>
+ * DATA_ROOT/image       LocalImageStore   images: blobs, manifests, unpacked layers
+ * DATA_ROOT/overlay2    OverlayDriver     each container's rootfs: the layers + a writable upper dir
+ *                       LxcExecDriver     runs each container with lxc-execute
+ * DATA_ROOT/containers  Daemon            config.v2.json, ID-json.log, the exec driver's lxc/ state dir
+ * --host unix://PATH    ApiServer         the Engine API 1.41 on a unix socket (0660)
+ * </pre>
+ *
+ * SIGTERM and SIGINT run a shutdown hook that stops the API server (removing the socket), kills the running
+ * containers and unmounts their root filesystems.
  */
 public final class DaemonMain {
     private DaemonMain() { }
 
+    /** Where the stage-1 daemon keeps images and containers by default. */
+    public static final Path DEFAULT_DATA_ROOT = Path.of("/var/lib/rabbithole/stage1");
+
+    /** The default {@code --host}. */
+    public static final String DEFAULT_HOST = "unix://" + ApiServer.DEFAULT_SOCKET;
+
+    /** A daemon and its API server, running. Closing stops the server first, then the daemon. */
+    public record Running(Daemon daemon, ApiServer server) implements AutoCloseable {
+        /** Stops accepting requests, removes the socket, kills the running containers and unmounts. */
+        @Override
+        public void close() {
+            server.close();
+            daemon.close();
+        }
+    }
+
     /**
-     * Runs the daemon until it is shut down.
+     * Runs the daemon until SIGTERM or SIGINT: wires the real components, serves the API, blocks.
      *
-     * @param dataRoot where images and containers live ({@code /var/lib/rabbithole/stage1})
-     * @param host     the socket to serve the Engine API on ({@code unix:///run/rabbithole/stage1/docker.sock})
-     * @throws UnsupportedOperationException always, in this stub
+     * @param dataRoot the data root, e.g. {@link #DEFAULT_DATA_ROOT}
+     * @param host     {@code unix:///path/to/docker.sock} (or a bare path)
+     * @throws InvalidParameterException a host that is not a unix socket
+     * @throws dev.rabbithole.stage1.errdefs.SystemException the data root or socket cannot be set up
+     * @throws InterruptedException the waiting thread was interrupted
      */
-    public static void runDaemon(Path dataRoot, String host) {
-        throw new UnsupportedOperationException("the stage-1 daemon is not part of this build");
+    public static void runDaemon(Path dataRoot, String host) throws InterruptedException {
+        Running running = start(dataRoot, host);
+        Thread hook = new Thread(() -> {
+            EngineLog.info("shutting down");
+            running.close();
+        }, "daemon-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        running.server().awaitClosed();
+    }
+
+    /**
+     * Wires and starts the real daemon without blocking and without a shutdown hook.
+     *
+     * @param dataRoot the data root
+     * @param host     {@code unix:///path/to/docker.sock}
+     * @return the running daemon; close it to stop
+     */
+    public static Running start(Path dataRoot, String host) {
+        Path socket = socketOf(host);
+        ImageStore images = new LocalImageStore(dataRoot.resolve("image"));
+        StorageDriver storage = new OverlayDriver(dataRoot.resolve("overlay2"));
+        ExecDriver exec = new LxcExecDriver();
+        return start(new Daemon(dataRoot, images, storage, exec), socket);
+    }
+
+    /**
+     * Serves a daemon made elsewhere (tests give fake drivers).
+     *
+     * @param daemon the daemon
+     * @param socket the unix socket path
+     * @return the running daemon and server
+     */
+    public static Running start(Daemon daemon, Path socket) {
+        ApiServer server = new ApiServer(daemon, socket);
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
+        return new Running(daemon, server);
+    }
+
+    /**
+     * @param host {@code unix:///run/rabbithole/stage1/docker.sock} or an absolute path
+     * @return the socket path
+     * @throws InvalidParameterException tcp:// and other schemes: stage 1 listens only on unix sockets
+     */
+    public static Path socketOf(String host) {
+        if (host == null || host.isEmpty()) {
+            return ApiServer.DEFAULT_SOCKET;
+        }
+        if (host.startsWith("unix://")) {
+            return Path.of(host.substring("unix://".length()));
+        }
+        if (host.startsWith("/")) {
+            return Path.of(host);
+        }
+        throw new InvalidParameterException("unsupported host " + host + ": stage 1 listens on unix:// sockets only");
     }
 }

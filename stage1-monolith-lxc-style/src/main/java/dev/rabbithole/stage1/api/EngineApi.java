@@ -1,0 +1,416 @@
+package dev.rabbithole.stage1.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.rabbithole.stage1.daemon.Container;
+import dev.rabbithole.stage1.daemon.ContainerConfig;
+import dev.rabbithole.stage1.daemon.Daemon;
+import dev.rabbithole.stage1.daemon.EngineLog;
+import dev.rabbithole.stage1.daemon.HostConfig;
+import dev.rabbithole.stage1.daemon.LogOptions;
+import dev.rabbithole.stage1.daemon.StreamListener;
+import dev.rabbithole.stage1.daemon.StreamType;
+import dev.rabbithole.stage1.daemon.Subscription;
+import dev.rabbithole.stage1.daemon.WaitCondition;
+import dev.rabbithole.stage1.errdefs.EngineException;
+import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.image.Image;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpMethod;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The routes of the stage-1 Engine API (1.41 subset), each with and without the {@code /vN.NN} prefix:
+ *
+ * <pre>
+ * GET|HEAD /_ping                      GET /version              GET /info
+ * GET  /containers/json                POST /containers/create   GET /containers/{id}/json
+ * POST /containers/{id}/start|wait|attach|kill|stop              GET /containers/{id}/logs
+ * DELETE /containers/{id}
+ * GET  /images/json                    GET /images/{name}/json   POST /images/load
+ * POST /images/create (pull)           DELETE /images/{name}
+ * </pre>
+ *
+ * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
+ * {@code page not found}.
+ */
+final class EngineApi {
+
+    private static final Pattern VERSIONED = Pattern.compile("^/v([0-9]+)\\.([0-9]+)(/.*)$");
+    private static final Pattern CONTAINER = Pattern.compile("^/containers/([^/]+)(?:/([a-z]+))?$");
+    private static final Pattern IMAGE_JSON = Pattern.compile("^/images/(.+)/json$");
+    private static final Pattern IMAGE = Pattern.compile("^/images/(.+)$");
+    private static final String RAW_STREAM = "application/vnd.docker.raw-stream";
+
+    private final Daemon daemon;
+    private final ObjectMapper json;
+    private final Views views;
+
+    EngineApi(Daemon daemon, ObjectMapper json) {
+        this.daemon = daemon;
+        this.json = json;
+        this.views = new Views(json, daemon);
+    }
+
+    /** @return the path without a leading {@code /vN.NN} */
+    static String stripVersion(String path) {
+        Matcher m = VERSIONED.matcher(path);
+        return m.matches() ? m.group(3) : path;
+    }
+
+    /** Answers one request; never throws. */
+    void handle(Exchange ex) {
+        try {
+            checkVersion(ex);
+            route(ex);
+        } catch (EngineException e) {
+            ex.error(e.httpStatus(), e.getMessage());
+        } catch (Exception e) {
+            EngineLog.warn(ex.method() + " " + ex.path() + ": " + e);
+            ex.error(500, e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    private static void checkVersion(Exchange ex) {
+        String raw = new io.netty.handler.codec.http.QueryStringDecoder(ex.rawUri()).path();
+        Matcher m = VERSIONED.matcher(raw);
+        if (!m.matches()) {
+            return;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        if (major > 1 || (major == 1 && minor > 41)) {
+            throw new InvalidParameterException("client version " + major + "." + minor
+                    + " is too new. Maximum supported API version is " + ApiServer.API_VERSION);
+        }
+        if (major < 1 || minor < 12) {
+            throw new InvalidParameterException("client version " + major + "." + minor
+                    + " is too old. Minimum supported API version is " + ApiServer.MIN_API_VERSION
+                    + ", please upgrade your client to a newer version");
+        }
+    }
+
+    private void route(Exchange ex) throws Exception {
+        String path = ex.path();
+        HttpMethod method = ex.method();
+        boolean get = method.equals(HttpMethod.GET);
+        boolean post = method.equals(HttpMethod.POST);
+        boolean delete = method.equals(HttpMethod.DELETE);
+        switch (path) {
+            case "/_ping" -> {
+                if (get || method.equals(HttpMethod.HEAD)) {
+                    ex.text(200, "text/plain; charset=utf-8", "OK");
+                    return;
+                }
+            }
+            case "/version" -> {
+                if (get) {
+                    ex.json(200, views.version());
+                    return;
+                }
+            }
+            case "/info" -> {
+                if (get) {
+                    ex.json(200, views.info());
+                    return;
+                }
+            }
+            case "/containers/json" -> {
+                if (get) {
+                    ArrayNode list = json.createArrayNode();
+                    daemon.list(ex.flag("all")).forEach(c -> list.add(views.summary(c)));
+                    ex.json(200, list);
+                    return;
+                }
+            }
+            case "/containers/create" -> {
+                if (post) {
+                    create(ex);
+                    return;
+                }
+            }
+            case "/images/json" -> {
+                if (get) {
+                    ArrayNode list = json.createArrayNode();
+                    daemon.images().list().forEach(i -> list.add(views.imageSummary(i)));
+                    ex.json(200, list);
+                    return;
+                }
+            }
+            case "/images/load" -> {
+                if (post) {
+                    load(ex);
+                    return;
+                }
+            }
+            case "/images/create" -> {
+                if (post) {
+                    pull(ex);
+                    return;
+                }
+            }
+            default -> {
+                if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)) {
+                    return;
+                }
+            }
+        }
+        ex.error(404, "page not found");
+    }
+
+    private boolean routeContainer(Exchange ex, String path, boolean get, boolean post, boolean delete)
+            throws Exception {
+        Matcher m = CONTAINER.matcher(path);
+        if (!m.matches()) {
+            return false;
+        }
+        String id = m.group(1);
+        String action = m.group(2);
+        if (action == null) {
+            if (!delete) {
+                return false;
+            }
+            daemon.remove(id, ex.flag("force"));
+            ex.empty(204);
+            return true;
+        }
+        switch (action) {
+            case "json" -> {
+                if (!get) {
+                    return false;
+                }
+                ex.json(200, views.inspect(daemon.inspect(id)));
+            }
+            case "start" -> {
+                if (!post) {
+                    return false;
+                }
+                ex.empty(daemon.start(id) ? 204 : 304);
+            }
+            case "wait" -> {
+                if (!post) {
+                    return false;
+                }
+                wait(ex, id);
+            }
+            case "attach" -> {
+                if (!post) {
+                    return false;
+                }
+                attach(ex, id);
+            }
+            case "logs" -> {
+                if (!get) {
+                    return false;
+                }
+                logs(ex, id);
+            }
+            case "kill" -> {
+                if (!post) {
+                    return false;
+                }
+                daemon.kill(id, ex.param("signal"));
+                ex.empty(204);
+            }
+            case "stop" -> {
+                if (!post) {
+                    return false;
+                }
+                String t = ex.param("t");
+                Integer timeout;
+                try {
+                    timeout = t == null || t.isEmpty() ? null : Integer.valueOf(t);
+                } catch (NumberFormatException e) {
+                    throw new InvalidParameterException("invalid value for t: " + t);
+                }
+                ex.empty(daemon.stop(id, timeout) ? 204 : 304);
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean routeImage(Exchange ex, String path, boolean get, boolean delete) {
+        Matcher m = IMAGE_JSON.matcher(path);
+        if (get && m.matches()) {
+            ex.json(200, views.imageInspect(daemon.images().resolve(m.group(1))));
+            return true;
+        }
+        m = IMAGE.matcher(path);
+        if (delete && m.matches()) {
+            ArrayNode report = json.createArrayNode();
+            for (String line : daemon.removeImage(m.group(1), ex.flag("force"))) {
+                int colon = line.indexOf(": ");
+                if (colon > 0) {
+                    report.addObject().put(line.substring(0, colon), line.substring(colon + 2));
+                }
+            }
+            ex.json(200, report);
+            return true;
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- containers
+
+    private void create(Exchange ex) throws IOException {
+        JsonNode body;
+        try {
+            body = ex.body().length == 0 ? json.createObjectNode() : json.readTree(ex.body());
+        } catch (IOException e) {
+            throw new InvalidParameterException("invalid JSON in request body: " + e.getMessage());
+        }
+        if (!body.isObject()) {
+            throw new InvalidParameterException("invalid JSON in request body: not an object");
+        }
+        ContainerConfig config;
+        HostConfig hostConfig;
+        try {
+            config = json.treeToValue(body, ContainerConfig.class);
+            JsonNode hc = body.get("HostConfig");
+            hostConfig = hc == null || hc.isNull() ? null : json.treeToValue(hc, HostConfig.class);
+        } catch (IOException e) {
+            throw new InvalidParameterException("invalid container config: " + e.getMessage());
+        }
+        ex.json(201, daemon.create(ex.param("name"), config, hostConfig));
+    }
+
+    /** Headers now (the CLI waits for them before it starts the container), the body when the condition holds. */
+    private void wait(Exchange ex, String id) {
+        CompletableFuture<Integer> done = daemon.waitFor(id, WaitCondition.parse(ex.param("condition")));
+        Exchange.Chunked out = ex.chunked(200, "application/json");
+        done.whenComplete((code, error) -> {
+            var body = json.createObjectNode();
+            body.put("StatusCode", code == null ? -1 : code);
+            if (error == null) {
+                body.putNull("Error");
+            } else {
+                body.putObject("Error").put("Message", error.getMessage());
+            }
+            out.writeJson(body);
+            out.end();
+        });
+        ex.onClose(() -> done.cancel(false));
+    }
+
+    private void attach(Exchange ex, String id) throws InterruptedException {
+        Container c = daemon.inspect(id); // 404 before the connection is hijacked
+        boolean tty = c.config().tty();
+        boolean stdout = ex.flag("stdout");
+        boolean stderr = ex.flag("stderr");
+        Exchange.Raw raw = ex.hijack(RAW_STREAM);
+        StreamListener listener = new StreamListener() {
+            @Override
+            public void onData(StreamType stream, byte[] data, Instant time) {
+                raw.write(tty ? Unpooled.wrappedBuffer(data) : Frames.frame(stream, data));
+            }
+
+            @Override
+            public void onEnd() {
+                raw.end();
+            }
+        };
+        Subscription sub;
+        if (ex.flag("stream")) {
+            sub = daemon.attach(c.id(), stdout, stderr, ex.flag("logs"), listener);
+        } else if (ex.flag("logs")) {
+            sub = daemon.logs(c.id(), new LogOptions(stdout, stderr, false, -1), listener);
+        } else {
+            raw.end();
+            return;
+        }
+        ex.onClose(sub::close);
+    }
+
+    private void logs(Exchange ex, String id) {
+        Container c = daemon.inspect(id);
+        boolean stdout = ex.flag("stdout");
+        boolean stderr = ex.flag("stderr");
+        if (!stdout && !stderr) {
+            throw new InvalidParameterException("Bad parameters: you must choose at least one stream");
+        }
+        String tailParam = ex.param("tail");
+        int tail;
+        if (tailParam == null || tailParam.isEmpty() || tailParam.equals("all")) {
+            tail = -1;
+        } else {
+            try {
+                tail = Integer.parseInt(tailParam);
+            } catch (NumberFormatException e) {
+                tail = -1; // Docker reads a tail it cannot parse as "all"
+            }
+        }
+        boolean timestamps = ex.flag("timestamps");
+        boolean tty = c.config().tty();
+        LogOptions options = new LogOptions(stdout, stderr, ex.flag("follow"), tail);
+        Exchange.Chunked out = ex.chunked(200, RAW_STREAM);
+        AtomicReference<Subscription> sub = new AtomicReference<>();
+        sub.set(daemon.logs(c.id(), options, new StreamListener() {
+            @Override
+            public void onData(StreamType stream, byte[] data, Instant time) {
+                byte[] payload = data;
+                if (timestamps) {
+                    byte[] ts = (time.toString() + " ").getBytes(StandardCharsets.UTF_8);
+                    payload = new byte[ts.length + data.length];
+                    System.arraycopy(ts, 0, payload, 0, ts.length);
+                    System.arraycopy(data, 0, payload, ts.length, data.length);
+                }
+                ByteBuf frame = tty ? Unpooled.wrappedBuffer(payload) : Frames.frame(stream, payload);
+                out.write(frame);
+            }
+
+            @Override
+            public void onEnd() {
+                out.end();
+            }
+        }));
+        ex.onClose(() -> sub.get().close());
+    }
+
+    // ---------------------------------------------------------------- images
+
+    private void pull(Exchange ex) {
+        String from = ex.param("fromImage");
+        if (from == null || from.isEmpty()) {
+            throw new InvalidParameterException("fromImage is required: stage 1 cannot import from a URL or stdin");
+        }
+        String tag = ex.param("tag");
+        Image image = daemon.pull(from, tag); // 404 before any progress is streamed
+        String ref = image.repoTags().isEmpty() ? from : image.repoTags().get(0);
+        Exchange.Chunked out = ex.chunked(200, "application/json");
+        out.writeJson(json.createObjectNode().put("status", "Pulling from library/busybox").put("id", "latest"));
+        out.writeJson(json.createObjectNode().put("status", "Built from the host's static busybox, no registry"));
+        out.writeJson(json.createObjectNode().put("status", "Digest: " + image.manifestDigest()));
+        out.writeJson(json.createObjectNode().put("status", "Status: Image is up to date for " + ref));
+        out.end();
+    }
+
+    private void load(Exchange ex) throws IOException {
+        List<String> loaded;
+        if (ex.bodyFile() == null) {
+            throw new InvalidParameterException("no image archive in the request body");
+        }
+        try (InputStream in = ex.bodyFile().open()) {
+            loaded = daemon.images().load(in);
+        }
+        Exchange.Chunked out = ex.chunked(200, "application/json");
+        for (String ref : loaded) {
+            String line = ref.startsWith("sha256:") ? "Loaded image ID: " + ref : "Loaded image: " + ref;
+            out.writeJson(json.createObjectNode().put("stream", line + "\n"));
+        }
+        out.end();
+    }
+}

@@ -1,0 +1,157 @@
+package dev.rabbithole.stage1.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rabbithole.stage1.daemon.EngineLog;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Collects one request (headers and body) and hands it to {@link EngineApi} on a worker thread: handlers
+ * may block (image load, stop's grace period) and the event loop must not. The body of
+ * {@code POST /images/load} goes to a temporary file, every other body stays in memory (16 MiB at most).
+ * Once a request has hijacked the connection (attach), inbound bytes (the client's stdin) are dropped:
+ * stage 1 does not attach stdin.
+ */
+final class HttpHandler extends ChannelInboundHandlerAdapter {
+
+    private static final int MAX_BODY = 16 * 1024 * 1024;
+
+    private final EngineApi api;
+    private final ExecutorService workers;
+    private final ObjectMapper json;
+
+    private HttpRequest request;
+    private String path;
+    private ByteArrayOutputStream memory;
+    private Path spool;
+    private OutputStream spoolOut;
+    private boolean tooLarge;
+    private volatile boolean hijacked;
+
+    HttpHandler(EngineApi api, ExecutorService workers, ObjectMapper json) {
+        this.api = api;
+        this.workers = workers;
+        this.json = json;
+    }
+
+    /** The connection now carries a raw stream. */
+    void hijacked() {
+        hijacked = true;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws IOException {
+        try {
+            if (hijacked || msg instanceof ByteBuf) {
+                return; // stdin of an attached client: not supported in stage 1, dropped
+            }
+            if (msg instanceof HttpRequest r) {
+                startRequest(r);
+            }
+            if (msg instanceof HttpContent c && request != null) {
+                append(c.content());
+                if (msg instanceof LastHttpContent) {
+                    dispatch(ctx);
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void startRequest(HttpRequest r) throws IOException {
+        cleanupSpool();
+        request = r;
+        path = EngineApi.stripVersion(new QueryStringDecoder(r.uri()).path());
+        tooLarge = false;
+        if (path.equals("/images/load")) {
+            spool = Files.createTempFile("rabbithole-load-", ".tar");
+            spoolOut = Files.newOutputStream(spool);
+            memory = null;
+        } else {
+            memory = new ByteArrayOutputStream();
+        }
+    }
+
+    private void append(ByteBuf content) throws IOException {
+        int n = content.readableBytes();
+        if (n == 0) {
+            return;
+        }
+        if (spoolOut != null) {
+            content.readBytes(spoolOut, n);
+        } else if (memory.size() + n > MAX_BODY) {
+            tooLarge = true;
+        } else {
+            content.readBytes(memory, n);
+        }
+    }
+
+    private void dispatch(ChannelHandlerContext ctx) throws IOException {
+        HttpRequest r = request;
+        request = null;
+        byte[] body = memory == null ? new byte[0] : memory.toByteArray();
+        Path file = spool;
+        if (spoolOut != null) {
+            spoolOut.close();
+            spoolOut = null;
+        }
+        spool = null;
+        Exchange ex = new Exchange(ctx.channel(), r, path, body, file == null ? null : () -> Files.newInputStream(file),
+                json);
+        boolean reject = tooLarge;
+        workers.execute(() -> {
+            try {
+                if (reject) {
+                    ex.error(413, "request body larger than " + MAX_BODY + " bytes");
+                } else {
+                    api.handle(ex);
+                }
+            } finally {
+                if (file != null) {
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException ignored) {
+                        // a temporary file; the OS cleans /tmp
+                    }
+                }
+            }
+        });
+    }
+
+    private void cleanupSpool() throws IOException {
+        if (spoolOut != null) {
+            spoolOut.close();
+            spoolOut = null;
+        }
+        if (spool != null) {
+            Files.deleteIfExists(spool);
+            spool = null;
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cleanupSpool();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        EngineLog.debug("connection error: " + cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,57 @@
+package dev.rabbithole.stage1.daemon;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The portable part of a container's configuration: the top level of the Engine API's
+ * {@code POST /containers/create} body and the {@code Config} object of {@code GET /containers/{id}/json}
+ * (Engine API 1.41, "ContainerConfig"). Unknown fields are ignored; absent fields are null.
+ *
+ * @param hostname     {@code --hostname}; null or empty means the first 12 characters of the ID
+ * @param user         {@code -u}: {@code uid[:gid]} or {@code name[:group]}; null or empty means the image's
+ * @param env          {@code -e} values, {@code KEY=VALUE}; merged over the image's Env by key
+ * @param cmd          the command; null or empty means the image's Cmd (unless Entrypoint is given)
+ * @param entrypoint   {@code --entrypoint}; null means the image's Entrypoint
+ * @param image        the image reference the user gave ({@code busybox}, {@code sha256:...})
+ * @param workingDir   {@code -w}, absolute path inside the rootfs; null or empty means the image's, else {@code /}
+ * @param tty          {@code -t}: output is one raw stream, not multiplexed frames
+ * @param openStdin    {@code -i}
+ * @param attachStdin  the CLI attaches stdin
+ * @param attachStdout the CLI attaches stdout
+ * @param attachStderr the CLI attaches stderr
+ * @param labels       {@code --label} key/values
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record ContainerConfig(
+        @JsonProperty("Hostname") String hostname,
+        @JsonProperty("User") String user,
+        @JsonProperty("Env") List<String> env,
+        @JsonProperty("Cmd") List<String> cmd,
+        @JsonProperty("Entrypoint") List<String> entrypoint,
+        @JsonProperty("Image") String image,
+        @JsonProperty("WorkingDir") String workingDir,
+        @JsonProperty("Tty") boolean tty,
+        @JsonProperty("OpenStdin") boolean openStdin,
+        @JsonProperty("AttachStdin") boolean attachStdin,
+        @JsonProperty("AttachStdout") boolean attachStdout,
+        @JsonProperty("AttachStderr") boolean attachStderr,
+        @JsonProperty("Labels") Map<String, String> labels) {
+
+    /**
+     * A config with just an image and a command, as {@code docker run IMAGE CMD...} sends it.
+     *
+     * @param image the image reference
+     * @param cmd   the command, may be empty for the image's default
+     * @return the config, everything else unset
+     */
+    public static ContainerConfig of(String image, String... cmd) {
+        return new ContainerConfig(null, null, null, cmd.length == 0 ? null : List.of(cmd), null, image,
+                null, false, false, false, true, true, null);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.rabbithole.stage1.daemon;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * A container's run state, the {@code State} object of {@code GET /containers/{id}/json} (Engine API 1.41)
+ * and of the daemon's {@code config.v2.json}. Immutable: each transition makes a new one.
+ *
+ * @param status     {@code created}, {@code running}, {@code exited}, {@code removing}
+ * @param running    the exec driver's process is alive
+ * @param paused     always false in stage 1 (no freezer support yet)
+ * @param restarting always false (no restart policies)
+ * @param oomKilled  always false (stage 1 does not watch memory.oom_control)
+ * @param dead       always false
+ * @param pid        host pid of the exec driver's process while running, else 0
+ * @param exitCode   the last exit code: the workload's status or 128 + signal; 137 for a container that
+ *                   died with the previous daemon; 128 when the start failed
+ * @param error      why the start failed or why the container stopped, else empty
+ * @param startedAt  RFC 3339 (nanoseconds) time of the last start, or Go's zero time
+ * @param finishedAt RFC 3339 (nanoseconds) time of the last exit, or Go's zero time
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record ContainerState(
+        @JsonProperty("Status") String status,
+        @JsonProperty("Running") boolean running,
+        @JsonProperty("Paused") boolean paused,
+        @JsonProperty("Restarting") boolean restarting,
+        @JsonProperty("OOMKilled") boolean oomKilled,
+        @JsonProperty("Dead") boolean dead,
+        @JsonProperty("Pid") long pid,
+        @JsonProperty("ExitCode") int exitCode,
+        @JsonProperty("Error") String error,
+        @JsonProperty("StartedAt") String startedAt,
+        @JsonProperty("FinishedAt") String finishedAt) {
+
+    /** Go's zero {@code time.Time} as Docker prints it for "never". */
+    public static final String ZERO_TIME = "0001-01-01T00:00:00Z";
+
+    /** @return the state of a container that was created and never started */
+    public static ContainerState created() {
+        return new ContainerState("created", false, false, false, false, false, 0, 0, "", ZERO_TIME, ZERO_TIME);
+    }
+
+    /**
+     * @param pid     host pid of the exec driver's process
+     * @param startedAt RFC 3339 start time
+     * @return the state of a running container
+     */
+    public ContainerState toRunning(long pid, String startedAt) {
+        return new ContainerState("running", true, false, false, false, false, pid, 0, "", startedAt, ZERO_TIME);
+    }
+
+    /**
+     * @param exitCode   exit code as Docker reports it
+     * @param error      error text, empty for a normal exit
+     * @param finishedAt RFC 3339 exit time
+     * @return the state of a container that has exited
+     */
+    public ContainerState toExited(int exitCode, String error, String finishedAt) {
+        return new ContainerState("exited", false, false, false, false, false, 0, exitCode, error, startedAt,
+                finishedAt);
+    }
+
+    /** @return this state with status {@code removing}, while the daemon deletes the container */
+    public ContainerState toRemoving() {
+        return new ContainerState("removing", false, false, false, oomKilled, dead, 0, exitCode, error, startedAt,
+                finishedAt);
+    }
+}
