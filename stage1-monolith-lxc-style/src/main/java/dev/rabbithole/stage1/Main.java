@@ -189,6 +189,9 @@ public final class Main implements Callable<Integer>, ClientContext {
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 parent.err().println("rabbithole-stage1 daemon: " + e.getMessage());
                 return 1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 130;
             }
         }
     }
