@@ -77,7 +77,7 @@ final class ArchiveImporter {
             buffered.mark(4);
             int b0 = buffered.read(), b1 = buffered.read();
             buffered.reset();
-            InputStream in = (b0 == 0x1f && b1 == 0x8b) ? new GzipCompressorInputStream(buffered, true) : buffered;
+            InputStream in = (b0 == 0x1f && b1 == 0x8b) ? GzipCompressorInputStream.builder().setInputStream(buffered).setDecompressConcatenated(true).get() : buffered;
             TarArchiveInputStream tar = new TarArchiveInputStream(in);
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
@@ -296,7 +296,7 @@ final class ArchiveImporter {
             MessageDigest diffDigest = Digests.sha256();
             if (gzip) {
                 try (InputStream raw = TeeInputStream.hashing(Files.newInputStream(file), fileDigest);
-                     InputStream tar = TeeInputStream.hashing(new GzipCompressorInputStream(raw, true), diffDigest)) {
+                     InputStream tar = TeeInputStream.hashing(GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(true).get(), diffDigest)) {
                     walkTar(tar, name);
                     raw.transferTo(OutputStream.nullOutputStream());
                 }

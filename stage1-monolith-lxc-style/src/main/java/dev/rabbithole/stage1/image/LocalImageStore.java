@@ -276,7 +276,7 @@ public class LocalImageStore implements ImageStore {
             MessageDigest blobMd = Digests.sha256();
             MessageDigest diffMd = Digests.sha256();
             try (InputStream raw = TeeInputStream.hashing(Files.newInputStream(blobs.path(blobDigest)), blobMd);
-                 InputStream tar = TeeInputStream.hashing(new GzipCompressorInputStream(raw, true), diffMd)) {
+                 InputStream tar = TeeInputStream.hashing(GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(true).get(), diffMd)) {
                 new LayerUnpacker(tmp).unpack(tar);
                 tar.transferTo(OutputStream.nullOutputStream());
                 raw.transferTo(OutputStream.nullOutputStream());

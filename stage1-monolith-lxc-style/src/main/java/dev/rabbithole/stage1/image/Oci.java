@@ -41,8 +41,8 @@ public final class Oci {
     /** Jackson set up for these documents: unknown fields ignored, nulls omitted, record order kept. */
     public static final ObjectMapper JSON = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .serializationInclusion(JsonInclude.Include.NON_NULL)
-            .build();
+            .build()
+            .setDefaultPropertyInclusion(JsonInclude.Include.NON_NULL);
 
     /**
      * A content descriptor (descriptor.md).
