@@ -1,16 +1,481 @@
 package dev.rabbithole.stage1.image;
 
-import java.io.InputStream;
-import java.nio.file.Path;
-import java.util.List;
+import dev.rabbithole.stage1.errdefs.ConflictException;
+import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.errdefs.NotFoundException;
+import dev.rabbithole.stage1.errdefs.SystemException;
+import dev.rabbithole.stage1.storage.FileTrees;
 
-/** The on-disk image store. Stub: the image helper fills it in. */
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * The on-disk image store, an OCI image layout (image-spec image-layout.md) that every stage shares:
+ *
+ * <pre>
+ * ROOT/oci-layout                {"imageLayoutVersion": "1.0.0"}
+ * ROOT/index.json                OCI image index; one manifest descriptor per name:tag, annotated
+ *                                org.opencontainers.image.ref.name = "busybox:latest" (untagged
+ *                                images: a descriptor without the annotation)
+ * ROOT/blobs/sha256/HEX          manifests (OCI image manifest), configs (OCI image config), layers (tar+gzip)
+ * ROOT/layers/DIFFID-HEX/        each layer unpacked once, whiteouts in overlayfs form (overlay lowerdir)
+ * ROOT/tmp/                      staging for loads; emptied when the store opens
+ * </pre>
+ *
+ * The image ID is {@code sha256:} of the config blob, as Docker's. Every file is written atomically
+ * (temp file, fsync, rename); a load is checked completely in {@code tmp/} before any blob moves in.
+ * Methods are synchronized: one store per data root and process.
+ */
 public class LocalImageStore implements ImageStore {
-    /** @param root the store's directory, {@code DATA_ROOT/image} */
-    public LocalImageStore(Path root) { }
-    @Override public Image resolve(String reference) { throw new UnsupportedOperationException("TODO"); }
-    @Override public List<Image> list() { throw new UnsupportedOperationException("TODO"); }
-    @Override public List<String> load(InputStream archive) { throw new UnsupportedOperationException("TODO"); }
-    @Override public List<String> remove(String reference) { throw new UnsupportedOperationException("TODO"); }
-    @Override public List<Path> layerDirs(Image image) { throw new UnsupportedOperationException("TODO"); }
+    private static final System.Logger LOG = System.getLogger(LocalImageStore.class.getName());
+    private static final Pattern HEX_PREFIX = Pattern.compile("[0-9a-f]{1,64}");
+
+    private final Path root;
+    private final Path layersDir;
+    private final Path tmpDir;
+    private final BlobStore blobs;
+    private final Map<String, Oci.Manifest> manifests = new ConcurrentHashMap<>();
+    private final Map<String, ImageConfig> configs = new ConcurrentHashMap<>();
+    private final Object layerLock = new Object();
+
+    /**
+     * Opens (and creates if needed) the store; removes leftovers of interrupted loads and unpacks.
+     *
+     * @param root the store's directory, {@code DATA_ROOT/image}
+     * @throws SystemException the directory cannot be created or written
+     */
+    public LocalImageStore(Path root) {
+        this.root = root.toAbsolutePath();
+        this.layersDir = this.root.resolve("layers");
+        this.tmpDir = this.root.resolve("tmp");
+        try {
+            Files.createDirectories(layersDir);
+            Files.createDirectories(tmpDir);
+            this.blobs = new BlobStore(this.root.resolve("blobs").resolve("sha256"));
+            if (!Files.exists(this.root.resolve("oci-layout"))) {
+                BlobStore.writeAtomically(this.root.resolve("oci-layout"),
+                        ("{\"imageLayoutVersion\":\"" + Oci.IMAGE_LAYOUT_VERSION + "\"}").getBytes(StandardCharsets.UTF_8));
+            }
+            if (!Files.exists(indexPath())) writeIndex(List.of());
+            try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(tmpDir)) {
+                for (Path p : leftovers) FileTrees.deleteRecursively(p);
+            }
+            try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(layersDir, ".tmp-*")) {
+                for (Path p : leftovers) FileTrees.deleteRecursively(p);
+            }
+        } catch (IOException e) {
+            throw new SystemException("cannot open image store " + this.root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the store's root directory (an OCI image layout) */
+    public Path root() {
+        return root;
+    }
+
+    // --- ImageStore ---------------------------------------------------------------------------
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Order, as Docker's: a {@code name[:tag]} first, then a full or prefix image ID, with or without
+     * {@code sha256:}.
+     *
+     * @throws InvalidParameterException an ID prefix that matches several images
+     * @throws SystemException           busybox had to be built and could not be
+     */
+    @Override
+    public synchronized Image resolve(String reference) {
+        Optional<Match> m = find(reference);
+        if (m.isPresent()) return m.get().image();
+        if (DEFAULT_IMAGE.equals(References.normalize(reference))) {
+            buildBusybox();
+            return find(reference).orElseThrow(() -> new SystemException("busybox image vanished after building it"))
+                    .image();
+        }
+        throw new NotFoundException("No such image: " + reference);
+    }
+
+    /** {@inheritDoc} (by the config's {@code created}, then ID) */
+    @Override
+    public synchronized List<Image> list() {
+        List<Image> images = new ArrayList<>(images(readIndex()).values());
+        images.sort(Comparator.comparingLong(Image::createdEpochSeconds).reversed().thenComparing(Image::id));
+        return images;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A tag that pointed at another image moves to the loaded one; the other stays, untagged.
+     */
+    @Override
+    public synchronized List<String> load(InputStream archive) {
+        Path staging = tmpDir.resolve("load-" + UUID.randomUUID());
+        try {
+            Files.createDirectory(staging);
+            List<ArchiveImporter.Imported> imported = new ArchiveImporter(staging).read(archive);
+            List<String> loaded = new ArrayList<>();
+            for (ArchiveImporter.Imported img : imported) {
+                if (existingManifest(Digests.of(img.config())).isEmpty()) {
+                    for (ArchiveImporter.Layer l : img.layers()) {
+                        if (!blobs.has(l.digest())) blobs.adopt(l.gzipFile(), l.digest());
+                    }
+                }
+                String manifestDigest = storeImage(img.config(), img.layers().stream()
+                        .map(l -> new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_GZIP, l.digest(), l.size(), null, null)).toList());
+                String id = Digests.of(img.config());
+                if (img.refs().isEmpty()) {
+                    addEntry(manifestDigest, null);
+                    loaded.add(id);
+                } else {
+                    for (String ref : img.refs()) {
+                        addEntry(manifestDigest, ref);
+                        loaded.add(ref);
+                    }
+                }
+            }
+            return loaded;
+        } catch (IOException e) {
+            throw new SystemException("cannot stage image archive: " + e.getMessage(), e);
+        } finally {
+            try {
+                FileTrees.deleteRecursively(staging);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot remove staging directory {0}: {1}", staging, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>By name: untags, and deletes the image when that was its last name. By ID: deletes the image
+     * (untagging its one name); an ID with several names is a conflict, as in Docker without {@code -f}.
+     * Blobs and unpacked layers that another image still uses stay. Whether a container still uses the
+     * image is the daemon's check, not the store's.
+     *
+     * @throws ConflictException an ID whose image has several names
+     */
+    @Override
+    public synchronized List<String> remove(String reference) {
+        Match m = find(reference).orElseThrow(() -> new NotFoundException("No such image: " + reference));
+        Image image = m.image();
+        List<String> out = new ArrayList<>();
+        List<Oci.Descriptor> index = new ArrayList<>(readIndex());
+        if (m.tag() != null) {
+            index.removeIf(d -> m.tag().equals(d.annotation(Oci.ANNOTATION_REF_NAME)));
+            out.add("Untagged: " + m.tag());
+            if (image.repoTags().size() > 1) {
+                writeIndex(index);
+                return out;
+            }
+        } else {
+            if (image.repoTags().size() > 1) {
+                throw new ConflictException("conflict: unable to delete " + Digests.hex(image.id()).substring(0, 12)
+                        + " (must be forced) - image is referenced in multiple repositories");
+            }
+            for (String t : image.repoTags()) out.add("Untagged: " + t);
+        }
+        // the image goes: every descriptor of a manifest with this config
+        Set<String> goneManifests = new HashSet<>();
+        index.removeIf(d -> {
+            boolean gone = image.id().equals(manifest(d.digest()).config().digest());
+            if (gone) goneManifests.add(d.digest());
+            return gone;
+        });
+        goneManifests.add(image.manifestDigest());
+        writeIndex(index);
+        out.add("Deleted: " + image.id());
+
+        Set<String> usedBlobs = new HashSet<>();
+        Set<String> usedDiffIds = new HashSet<>();
+        for (Image other : images(index).values()) {
+            usedBlobs.add(other.manifestDigest());
+            usedBlobs.add(other.id());
+            usedBlobs.addAll(other.layerDigests());
+            usedDiffIds.addAll(other.config().rootfs().diffIds());
+        }
+        for (String md : goneManifests) {
+            if (!usedBlobs.contains(md)) { blobs.delete(md); manifests.remove(md); }
+        }
+        if (!usedBlobs.contains(image.id())) { blobs.delete(image.id()); configs.remove(image.id()); }
+        for (String layer : image.layerDigests()) {
+            if (!usedBlobs.contains(layer) && blobs.has(layer)) {
+                blobs.delete(layer);
+                out.add("Deleted: " + layer);
+            }
+        }
+        synchronized (layerLock) {
+            for (String diffId : image.config().rootfs().diffIds()) {
+                if (usedDiffIds.contains(diffId)) continue;
+                try {
+                    FileTrees.deleteRecursively(layersDir.resolve(Digests.hex(diffId)));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot remove unpacked layer {0}: {1}", diffId, e.getMessage());
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Each layer is unpacked once, to {@code layers/<diff_id hex>/}, by {@link LayerUnpacker} into a
+     * temporary directory that is renamed into place only when the whole layer unpacked and both the
+     * blob digest and the diff_id checked out; a refused layer leaves nothing.
+     *
+     * @throws SystemException I/O, or whiteouts without root
+     */
+    @Override
+    public List<Path> layerDirs(Image image) {
+        List<String> diffIds = image.config().rootfs().diffIds();
+        if (diffIds.size() != image.layerDigests().size()) {
+            throw new InvalidParameterException("image " + image.id() + " has " + image.layerDigests().size()
+                    + " layers but " + diffIds.size() + " diff_ids");
+        }
+        List<Path> dirs = new ArrayList<>();
+        synchronized (layerLock) {
+            for (int i = 0; i < diffIds.size(); i++) {
+                dirs.add(unpacked(image.layerDigests().get(i), diffIds.get(i)));
+            }
+        }
+        return dirs;
+    }
+
+    // --- layers -------------------------------------------------------------------------------
+
+    private Path unpacked(String blobDigest, String diffId) {
+        Path dir = layersDir.resolve(Digests.hex(diffId));
+        if (Files.isDirectory(dir)) return dir;
+        Path tmp = layersDir.resolve(".tmp-" + Digests.hex(diffId) + "-" + UUID.randomUUID());
+        try {
+            Files.createDirectory(tmp);
+            MessageDigest blobMd = Digests.sha256();
+            MessageDigest diffMd = Digests.sha256();
+            try (InputStream raw = TeeInputStream.hashing(Files.newInputStream(blobs.path(blobDigest)), blobMd);
+                 InputStream tar = TeeInputStream.hashing(GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(true).get(), diffMd)) {
+                new LayerUnpacker(tmp).unpack(tar);
+                tar.transferTo(OutputStream.nullOutputStream());
+                raw.transferTo(OutputStream.nullOutputStream());
+            }
+            if (!Digests.of(blobMd).equals(blobDigest)) {
+                throw new SystemException("layer blob " + blobDigest + " is corrupt (its content hashes differently)");
+            }
+            if (!Digests.of(diffMd).equals(diffId)) {
+                throw new SystemException("layer blob " + blobDigest + " does not unpack to diff_id " + diffId);
+            }
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            BlobStore.fsyncDir(layersDir);
+            return dir;
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw new SystemException("cannot unpack layer " + blobDigest + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    // --- busybox ------------------------------------------------------------------------------
+
+    private void buildBusybox() {
+        BusyboxImage.Built b = BusyboxImage.build();
+        String layer = blobs.put(b.layer());
+        String manifest = storeImage(b.config(),
+                List.of(new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_GZIP, layer, b.layer().length, null, null)));
+        addEntry(manifest, DEFAULT_IMAGE);
+        LOG.log(System.Logger.Level.INFO, "built {0} ({1}) from the host''s static busybox", DEFAULT_IMAGE, Digests.of(b.config()));
+    }
+
+    /**
+     * Stores the config and an OCI manifest for it (layers must already be blobs). An image whose config
+     * is already stored keeps its manifest, so one image ID has one manifest.
+     *
+     * @return the manifest digest
+     */
+    private String storeImage(byte[] config, List<Oci.Descriptor> layers) {
+        String id = Digests.of(config);
+        Optional<String> existing = existingManifest(id);
+        if (existing.isPresent()) return existing.get();
+        blobs.put(config);
+        Oci.Manifest m = new Oci.Manifest(2, Oci.MEDIA_TYPE_MANIFEST,
+                new Oci.Descriptor(Oci.MEDIA_TYPE_CONFIG, id, config.length, null, null), layers, null);
+        try {
+            return blobs.put(Oci.JSON.writeValueAsBytes(m));
+        } catch (IOException e) {
+            throw new SystemException("cannot serialize manifest: " + e.getMessage(), e);
+        }
+    }
+
+    private Optional<String> existingManifest(String imageId) {
+        for (Oci.Descriptor d : readIndex()) {
+            if (imageId.equals(manifest(d.digest()).config().digest())) return Optional.of(d.digest());
+        }
+        return Optional.empty();
+    }
+
+    /** Points {@code ref} (or, when null, an untagged entry) at the manifest, moving the tag if needed. */
+    private void addEntry(String manifestDigest, String ref) {
+        List<Oci.Descriptor> index = new ArrayList<>(readIndex());
+        if (ref != null) {
+            List<String> displaced = new ArrayList<>();
+            index.removeIf(d -> {
+                boolean same = ref.equals(d.annotation(Oci.ANNOTATION_REF_NAME));
+                if (same && !d.digest().equals(manifestDigest)) displaced.add(d.digest());
+                return same;
+            });
+            for (String old : displaced) {              // the old image stays, untagged (Docker's <none>)
+                if (index.stream().noneMatch(d -> d.digest().equals(old))) index.add(descriptor(old, null));
+            }
+            index.removeIf(d -> d.digest().equals(manifestDigest) && d.annotation(Oci.ANNOTATION_REF_NAME) == null);
+        } else if (index.stream().anyMatch(d -> d.digest().equals(manifestDigest))) {
+            return;
+        }
+        index.add(descriptor(manifestDigest, ref));
+        writeIndex(index);
+    }
+
+    private Oci.Descriptor descriptor(String manifestDigest, String ref) {
+        ImageConfig c = config(manifest(manifestDigest).config().digest());
+        return new Oci.Descriptor(Oci.MEDIA_TYPE_MANIFEST, manifestDigest, blobs.size(manifestDigest),
+                ref == null ? null : Map.of(Oci.ANNOTATION_REF_NAME, ref),
+                new Oci.Platform(c.architecture(), c.os(), null));
+    }
+
+    // --- lookup -------------------------------------------------------------------------------
+
+    /** An image and the tag it was found by (null when found by ID). */
+    private record Match(Image image, String tag) { }
+
+    private Optional<Match> find(String reference) {
+        if (reference == null || reference.isEmpty()) return Optional.empty();
+        List<Oci.Descriptor> index = readIndex();
+        Map<String, Image> images = images(index);
+        String hex = null;
+        if (reference.startsWith("sha256:")) {
+            hex = reference.substring("sha256:".length());
+        } else {
+            String normalized = References.normalize(reference);
+            if (normalized != null) {
+                for (Image i : images.values()) {
+                    if (i.repoTags().contains(normalized)) return Optional.of(new Match(i, normalized));
+                }
+            }
+            hex = reference;
+        }
+        if (!HEX_PREFIX.matcher(hex).matches()) return Optional.empty();
+        List<Image> matches = new ArrayList<>();
+        for (Image i : images.values()) if (Digests.hex(i.id()).startsWith(hex)) matches.add(i);
+        if (matches.size() > 1) {
+            throw new InvalidParameterException("image ID prefix " + reference + " is ambiguous: it matches " + matches.size() + " images");
+        }
+        return matches.isEmpty() ? Optional.empty() : Optional.of(new Match(matches.get(0), null));
+    }
+
+    /** The images an index names, by image ID, each with all its tags. */
+    private Map<String, Image> images(List<Oci.Descriptor> index) {
+        Map<String, List<String>> tags = new LinkedHashMap<>();
+        Map<String, String> manifestOf = new LinkedHashMap<>();
+        for (Oci.Descriptor d : index) {
+            String id = manifest(d.digest()).config().digest();
+            manifestOf.putIfAbsent(id, d.digest());
+            List<String> t = tags.computeIfAbsent(id, k -> new ArrayList<>());
+            String ref = d.annotation(Oci.ANNOTATION_REF_NAME);
+            if (ref != null && !t.contains(ref)) t.add(ref);
+        }
+        Map<String, Image> out = new LinkedHashMap<>();
+        for (Map.Entry<String, String> en : manifestOf.entrySet()) {
+            String id = en.getKey();
+            Oci.Manifest m = manifest(en.getValue());
+            ImageConfig c = config(id);
+            long size = m.layers().stream().mapToLong(Oci.Descriptor::size).sum();
+            out.put(id, new Image(id, List.copyOf(tags.get(id)), en.getValue(), c,
+                    m.layers().stream().map(Oci.Descriptor::digest).toList(), size, epochSeconds(c.created())));
+        }
+        return out;
+    }
+
+    private static long epochSeconds(String created) {
+        if (created == null) return 0;
+        try {
+            return OffsetDateTime.parse(created).toEpochSecond();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private Oci.Manifest manifest(String digest) {
+        return manifests.computeIfAbsent(digest, d -> {
+            try {
+                return Oci.JSON.readValue(blobs.read(d), Oci.Manifest.class);
+            } catch (IOException e) {
+                throw new SystemException("manifest blob " + d + " is corrupt: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private ImageConfig config(String digest) {
+        return configs.computeIfAbsent(digest, d -> {
+            try {
+                return Oci.JSON.readValue(blobs.read(d), ImageConfig.class);
+            } catch (IOException e) {
+                throw new SystemException("config blob " + d + " is corrupt: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    // --- index.json ---------------------------------------------------------------------------
+
+    private Path indexPath() {
+        return root.resolve("index.json");
+    }
+
+    private List<Oci.Descriptor> readIndex() {
+        try {
+            Oci.Index index = Oci.JSON.readValue(indexPath().toFile(), Oci.Index.class);
+            return index.manifests() == null ? List.of() : index.manifests();
+        } catch (IOException e) {
+            throw new SystemException("cannot read " + indexPath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void writeIndex(List<Oci.Descriptor> manifests) {
+        try {
+            BlobStore.writeAtomically(indexPath(), Oci.JSON.writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(new Oci.Index(2, Oci.MEDIA_TYPE_INDEX, List.copyOf(manifests), null)));
+        } catch (IOException e) {
+            throw new SystemException("cannot serialize index.json: " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            FileTrees.deleteRecursively(p);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove {0}: {1}", p, e.getMessage());
+        }
+    }
 }

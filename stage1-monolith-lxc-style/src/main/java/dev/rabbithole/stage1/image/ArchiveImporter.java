@@ -1,0 +1,379 @@
+package dev.rabbithole.stage1.image;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.errdefs.SystemException;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads an image archive into a staging directory and checks it completely before anything reaches
+ * the store: a {@code docker save} archive ({@code manifest.json} with {@code Config}, {@code RepoTags},
+ * {@code Layers}; layers as {@code <id>/layer.tar} or, from Docker 25, {@code blobs/sha256/<hex>}), or an
+ * OCI image layout in a tar ({@code oci-layout}, {@code index.json}, image-layout.md). The archive itself
+ * may be gzip-compressed. Every layer ends up as tar+gzip with its digest and diff_id computed here and
+ * compared with the config's {@code rootfs.diff_ids}.
+ */
+final class ArchiveImporter {
+    private static final int MAX_JSON = 16 * 1024 * 1024;
+
+    /** One layer, ready to be adopted as a blob: a tar+gzip file in staging. */
+    record Layer(Path gzipFile, String digest, long size, String diffId) { }
+
+    /** One image, ready to be stored: its config bytes, layers lowest first, and the names to tag it with. */
+    record Imported(byte[] config, ImageConfig parsedConfig, List<Layer> layers, List<String> refs) { }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record DockerManifestEntry(@JsonProperty("Config") String config, @JsonProperty("RepoTags") List<String> repoTags,
+                               @JsonProperty("Layers") List<String> layers) { }
+
+    private final Path staging;
+    private final Map<String, Path> files = new HashMap<>();
+    private final Map<String, String> links = new HashMap<>();
+    private final Map<String, Layer> layerCache = new HashMap<>();
+    private int counter;
+
+    /** @param staging an empty directory on the store's file system; the caller deletes it afterwards */
+    ArchiveImporter(Path staging) {
+        this.staging = staging;
+    }
+
+    /** @throws InvalidParameterException anything malformed, with a one-line reason */
+    List<Imported> read(InputStream archive) {
+        extract(archive);
+        if (files.isEmpty()) throw invalid("empty or not a tar archive");
+        if (has("manifest.json")) return readDockerSave();
+        if (has("index.json")) return readOciLayout();
+        throw invalid("neither manifest.json (docker save) nor index.json (OCI image layout) found");
+    }
+
+    // --- the archive's files, by name ---------------------------------------------------------
+
+    private void extract(InputStream archive) {
+        try {
+            BufferedInputStream buffered = new BufferedInputStream(archive, 64 * 1024);
+            buffered.mark(4);
+            int b0 = buffered.read(), b1 = buffered.read();
+            buffered.reset();
+            InputStream in = (b0 == 0x1f && b1 == 0x8b) ? GzipCompressorInputStream.builder().setInputStream(buffered).setDecompressConcatenated(true).get() : buffered;
+            TarArchiveInputStream tar = new TarArchiveInputStream(in);
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                String name = normalize(e.getName(), e.getName());
+                if (name.isEmpty()) continue;
+                if (e.isSymbolicLink()) {
+                    String parent = name.contains("/") ? name.substring(0, name.lastIndexOf('/') + 1) : "";
+                    String link = e.getLinkName();
+                    links.put(name, normalize(e.getName(), link.startsWith("/") ? link : parent + link));
+                } else if (e.isLink()) {
+                    links.put(name, normalize(e.getName(), e.getLinkName()));
+                } else if (e.isFile()) {
+                    Path f = staging.resolve("f" + (counter++));
+                    Files.copy(tar, f);
+                    files.put(name, f);
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw invalid("not a tar archive (" + e.getMessage() + ")");
+        }
+    }
+
+    private static String normalize(String entry, String name) {
+        List<String> parts = new ArrayList<>();
+        for (String c : name.split("/")) {
+            if (c.isEmpty() || c.equals(".")) continue;
+            if (c.equals("..")) {
+                if (parts.isEmpty()) throw invalid("entry " + entry + " escapes the archive");
+                parts.remove(parts.size() - 1);
+            } else {
+                parts.add(c);
+            }
+        }
+        return String.join("/", parts);
+    }
+
+    private boolean has(String name) {
+        return lookup(name) != null;
+    }
+
+    private Path lookup(String name) {
+        String n = normalize(name, name);
+        for (int hops = 0; hops < 16; hops++) {
+            Path f = files.get(n);
+            if (f != null) return f;
+            n = links.get(n);
+            if (n == null) return null;
+        }
+        return null;
+    }
+
+    private Path require(String name, String what) {
+        Path f = lookup(name);
+        if (f == null) throw invalid(what + " " + name + " is missing from the archive");
+        return f;
+    }
+
+    private byte[] readSmall(Path f, String name) {
+        try {
+            if (Files.size(f) > MAX_JSON) throw invalid(name + " is larger than " + MAX_JSON + " bytes");
+            return Files.readAllBytes(f);
+        } catch (IOException e) {
+            throw new SystemException("cannot read staged " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    // --- docker save --------------------------------------------------------------------------
+
+    private List<Imported> readDockerSave() {
+        List<DockerManifestEntry> entries;
+        try {
+            entries = Oci.JSON.readValue(readSmall(require("manifest.json", "file"), "manifest.json"),
+                    new TypeReference<List<DockerManifestEntry>>() { });
+        } catch (IOException e) {
+            throw invalid("manifest.json is not a JSON array of {Config, RepoTags, Layers}: " + oneLine(e));
+        }
+        if (entries == null || entries.isEmpty()) throw invalid("manifest.json lists no images");
+        List<Imported> out = new ArrayList<>();
+        for (DockerManifestEntry m : entries) {
+            if (m == null || m.config() == null) throw invalid("manifest.json entry without Config");
+            if (m.layers() == null) throw invalid("manifest.json entry without Layers");
+            Path configFile = require(m.config(), "config");
+            byte[] config = readSmall(configFile, m.config());
+            String expected = digestFromBlobPath(m.config());
+            if (expected != null && !expected.equals(Digests.of(config))) {
+                throw invalid("config " + m.config() + " does not match its digest");
+            }
+            ImageConfig parsed = parseConfig(config, m.config());
+            List<Layer> layers = new ArrayList<>();
+            for (int i = 0; i < m.layers().size(); i++) {
+                String name = m.layers().get(i);
+                layers.add(layer(require(name, "layer"), name, digestFromBlobPath(name), parsed, i));
+            }
+            checkLayerCount(parsed, layers.size(), m.config());
+            List<String> refs = new ArrayList<>();
+            for (String tag : m.repoTags() == null ? List.<String>of() : m.repoTags()) refs.add(ref(tag));
+            out.add(new Imported(config, parsed, layers, refs));
+        }
+        return out;
+    }
+
+    /** {@code blobs/sha256/<hex>} names carry their digest; {@code <hex>.json} and {@code <id>/layer.tar} do not. */
+    private static String digestFromBlobPath(String name) {
+        String n = normalize(name, name);
+        if (n.startsWith("blobs/sha256/")) {
+            String d = "sha256:" + n.substring("blobs/sha256/".length());
+            if (Digests.isDigest(d)) return d;
+        }
+        return null;
+    }
+
+    // --- OCI image layout ---------------------------------------------------------------------
+
+    private List<Imported> readOciLayout() {
+        Oci.Index index = parse(readSmall(require("index.json", "file"), "index.json"), Oci.Index.class, "index.json");
+        if (index.manifests() == null || index.manifests().isEmpty()) throw invalid("index.json lists no manifests");
+        // one image per manifest digest, with every name any descriptor gives it
+        Map<String, LinkedHashSet<String>> refsByManifest = new java.util.LinkedHashMap<>();
+        Map<String, Oci.Descriptor> manifests = new HashMap<>();
+        for (Oci.Descriptor d : index.manifests()) {
+            Oci.Descriptor m = selectManifest(d, 0);
+            manifests.putIfAbsent(m.digest(), m);
+            LinkedHashSet<String> refs = refsByManifest.computeIfAbsent(m.digest(), k -> new LinkedHashSet<>());
+            String name = d.annotation(Oci.ANNOTATION_CONTAINERD_NAME);
+            if (name == null) name = d.annotation(Oci.ANNOTATION_REF_NAME);
+            // a bare tag ("latest") names no repository: such an image is loaded untagged
+            if (name != null && name.contains(":")) refs.add(ref(name));
+        }
+        List<Imported> out = new ArrayList<>();
+        for (Map.Entry<String, LinkedHashSet<String>> en : refsByManifest.entrySet()) {
+            Oci.Descriptor md = manifests.get(en.getKey());
+            Oci.Manifest m = parse(blob(md), Oci.Manifest.class, "manifest " + md.digest());
+            if (m.config() == null || m.layers() == null) throw invalid("manifest " + md.digest() + " has no config or layers");
+            byte[] config = blob(m.config());
+            ImageConfig parsed = parseConfig(config, m.config().digest());
+            List<Layer> layers = new ArrayList<>();
+            for (int i = 0; i < m.layers().size(); i++) {
+                Oci.Descriptor ld = m.layers().get(i);
+                checkDigest(ld);
+                layers.add(layer(require(blobName(ld.digest()), "layer"), blobName(ld.digest()), ld.digest(), parsed, i));
+            }
+            checkLayerCount(parsed, layers.size(), m.config().digest());
+            out.add(new Imported(config, parsed, layers, new ArrayList<>(en.getValue())));
+        }
+        return out;
+    }
+
+    /** Follows nested indexes (multi-platform images) down to the manifest for this host's platform. */
+    private Oci.Descriptor selectManifest(Oci.Descriptor d, int depth) {
+        checkDigest(d);
+        String type = d.mediaType() == null ? "" : d.mediaType();
+        if (!type.equals(Oci.MEDIA_TYPE_INDEX) && !type.equals(Oci.MEDIA_TYPE_DOCKER_MANIFEST_LIST)) return d;
+        if (depth > 4) throw invalid("image indexes nested too deep");
+        Oci.Index nested = parse(blob(d), Oci.Index.class, "index " + d.digest());
+        String arch = BusyboxImage.hostArchitecture();
+        for (Oci.Descriptor c : nested.manifests() == null ? List.<Oci.Descriptor>of() : nested.manifests()) {
+            if (c.platform() == null || (arch.equals(c.platform().architecture()) && "linux".equals(c.platform().os()))) {
+                return selectManifest(c, depth + 1);
+            }
+        }
+        throw invalid("index " + d.digest() + " has no manifest for linux/" + arch);
+    }
+
+    private static void checkDigest(Oci.Descriptor d) {
+        if (d == null || !Digests.isDigest(d.digest())) {
+            throw invalid("descriptor without a sha256 digest: " + (d == null ? "null" : d.digest()));
+        }
+    }
+
+    private static String blobName(String digest) {
+        return "blobs/sha256/" + Digests.hex(digest);
+    }
+
+    private byte[] blob(Oci.Descriptor d) {
+        checkDigest(d);
+        byte[] bytes = readSmall(require(blobName(d.digest()), "blob"), d.digest());
+        if (!Digests.of(bytes).equals(d.digest())) throw invalid("blob " + d.digest() + " does not match its digest");
+        return bytes;
+    }
+
+    // --- layers -------------------------------------------------------------------------------
+
+    /**
+     * Checks one layer file and returns it as tar+gzip: gzip is kept as is, a plain tar is compressed.
+     * The tar is parsed to the end (so a non-tar is refused now, not at first run) while its
+     * uncompressed bytes are hashed into the diff_id.
+     */
+    private Layer layer(Path file, String name, String expectedDigest, ImageConfig config, int index) {
+        List<String> diffIds = config.rootfs() == null ? null : config.rootfs().diffIds();
+        String expectedDiffId = diffIds != null && index < diffIds.size() ? diffIds.get(index) : null;
+        if (expectedDiffId == null) throw invalid("config has no rootfs.diff_ids entry for layer " + index + " (" + name + ")");
+        Layer cached = layerCache.get(file.toString());
+        if (cached == null) {
+            cached = compressAndHash(file, name);
+            layerCache.put(file.toString(), cached);
+        }
+        if (expectedDigest != null && !expectedDigest.equals(cached.digest()) && !expectedDigest.equals(cached.diffId())) {
+            throw invalid("layer " + name + " does not match its digest " + expectedDigest);
+        }
+        if (!expectedDiffId.equals(cached.diffId())) {
+            throw invalid("layer " + index + " (" + name + ") has diff_id " + cached.diffId()
+                    + " but the config's rootfs.diff_ids[" + index + "] is " + expectedDiffId);
+        }
+        return cached;
+    }
+
+    private Layer compressAndHash(Path file, String name) {
+        byte[] magic = new byte[4];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n = in.readNBytes(magic, 0, 4);
+            boolean gzip = n >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
+            if (n >= 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5 && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd) {
+                throw invalid("layer " + name + " is zstd-compressed, which is not supported");
+            }
+            MessageDigest fileDigest = Digests.sha256();
+            MessageDigest diffDigest = Digests.sha256();
+            if (gzip) {
+                try (InputStream raw = TeeInputStream.hashing(Files.newInputStream(file), fileDigest);
+                     InputStream tar = TeeInputStream.hashing(GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(true).get(), diffDigest)) {
+                    walkTar(tar, name);
+                    raw.transferTo(OutputStream.nullOutputStream());
+                }
+                fsync(file);
+                return new Layer(file, Digests.of(fileDigest), Files.size(file), Digests.of(diffDigest));
+            }
+            Path gz = staging.resolve("g" + (counter++));
+            try (InputStream raw = TeeInputStream.hashing(Files.newInputStream(file), diffDigest);
+                 OutputStream fileOut = Files.newOutputStream(gz, StandardOpenOption.CREATE_NEW);
+                 GzipCompressorOutputStream gzOut = new GzipCompressorOutputStream(new DigestOutputStream(fileOut, fileDigest))) {
+                walkTar(new TeeInputStream(raw, gzOut), name);
+            }
+            fsync(gz);
+            return new Layer(gz, Digests.of(fileDigest), Files.size(gz), Digests.of(diffDigest));
+        } catch (IOException e) {
+            throw new SystemException("cannot stage layer " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads every entry and then the rest of the stream, so the digest covers all bytes. */
+    private static void walkTar(InputStream in, String name) {
+        try {
+            TarArchiveInputStream tar = new TarArchiveInputStream(in);
+            while (tar.getNextEntry() != null) {
+                tar.transferTo(OutputStream.nullOutputStream());
+            }
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException | IllegalArgumentException e) {
+            throw invalid("layer " + name + " is not a valid tar: " + oneLine(e));
+        }
+    }
+
+    private static void fsync(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    // --- helpers ------------------------------------------------------------------------------
+
+    private static ImageConfig parseConfig(byte[] config, String name) {
+        ImageConfig parsed = parse(config, ImageConfig.class, "config " + name);
+        if (parsed.rootfs() == null || parsed.rootfs().diffIds() == null) throw invalid("config " + name + " has no rootfs.diff_ids");
+        for (String d : parsed.rootfs().diffIds()) {
+            if (!Digests.isDigest(d)) throw invalid("config " + name + " has an invalid diff_id " + d);
+        }
+        return parsed;
+    }
+
+    private static void checkLayerCount(ImageConfig config, int layers, String name) {
+        int diffIds = config.rootfs().diffIds().size();
+        if (diffIds != layers) throw invalid("config " + name + " lists " + diffIds + " diff_ids but the image has " + layers + " layers");
+    }
+
+    private static String ref(String name) {
+        String r = References.normalize(name);
+        if (r == null) throw invalid("invalid image reference " + name);
+        return r;
+    }
+
+    private static <T> T parse(byte[] json, Class<T> type, String what) {
+        try {
+            T v = Oci.JSON.readValue(json, type);
+            if (v == null) throw invalid(what + " is empty");
+            return v;
+        } catch (IOException e) {
+            throw invalid(what + " is not valid JSON: " + oneLine(e));
+        }
+    }
+
+    private static String oneLine(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    private static InvalidParameterException invalid(String why) {
+        return new InvalidParameterException("invalid image archive: " + why);
+    }
+}
