@@ -5,6 +5,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import com.sun.jna.StringArray;
 
 import java.util.Arrays;
 import java.util.List;
@@ -52,7 +53,7 @@ public final class JnaSyscalls implements Syscalls {
         static native int capset(Pointer header, Pointer data) throws LastErrorException;
         static native int setrlimit(int resource, Pointer rlim) throws LastErrorException;
         static native int sigprocmask(int how, Pointer set, Pointer old) throws LastErrorException;
-        static native int execve(String path, String[] argv, String[] envp) throws LastErrorException;
+        static native int execve(String path, Pointer argv, Pointer envp) throws LastErrorException;
         static native int kill(int pid, int sig) throws LastErrorException;
         static native long syscall(long number, long a1, long a2, long a3) throws LastErrorException;
         static native long syscall(long number, long a1, int[] a2) throws LastErrorException;
@@ -222,7 +223,7 @@ public final class JnaSyscalls implements Syscalls {
 
     @Override
     public void execve(String path, String[] argv, String[] envp) {
-        call("execve", () -> Libc.execve(path, argv, envp), path, Arrays.toString(argv),
+        call("execve", () -> Libc.execve(path, new StringArray(argv), new StringArray(envp)), path, Arrays.toString(argv),
                 RecordingSyscalls.flags("<" + envp.length + " env>"));
         throw new IllegalStateException("execve returned without an error");
     }
