@@ -1,6 +1,9 @@
 package dev.rabbithole.stage2.libcontainer.container;
 
+import java.io.File;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,10 +22,16 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions) 
     public static final List<String> DEFAULT_OPTIONS = List.of("-XX:-UsePerfData", "-XX:-MaxFDLimit",
             "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m");
 
-    /** @return the running JVM's launcher and classpath with {@link #DEFAULT_OPTIONS} */
+    /**
+     * @return the running JVM's launcher and classpath (entries made absolute: the init starts in the state
+     *         directory) with {@link #DEFAULT_OPTIONS}
+     */
     public static InitCommand current() {
-        return new InitCommand(Path.of(System.getProperty("java.home"), "bin", "java"),
-                System.getProperty("java.class.path"), DEFAULT_OPTIONS);
+        String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> !e.isEmpty())
+                .map(e -> Path.of(e).toAbsolutePath().toString())
+                .collect(Collectors.joining(File.pathSeparator));
+        return new InitCommand(Path.of(System.getProperty("java.home"), "bin", "java"), cp, DEFAULT_OPTIONS);
     }
 
     /**
