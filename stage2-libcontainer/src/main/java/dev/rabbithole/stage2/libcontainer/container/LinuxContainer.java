@@ -260,6 +260,11 @@ public final class LinuxContainer {
         status = Status.STOPPED;
         exitCode = p != null && !p.isAlive() ? p.exitValue() : -1;
         try {
+            Files.deleteIfExists(stateDir.resolve("init.sock"));
+        } catch (IOException e) {
+            // destroy() removes the whole state directory
+        }
+        try {
             options.cgroups().destroy(config.cgroup());
         } catch (IOException e) {
             // reported by destroy() later; the start error matters more
