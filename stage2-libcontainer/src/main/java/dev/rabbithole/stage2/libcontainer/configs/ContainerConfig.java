@@ -1,0 +1,31 @@
+package dev.rabbithole.stage2.libcontainer.configs;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything libcontainer needs to make one container: what runc's {@code libcontainer/configs.Config} holds,
+ * as a Jackson-serialisable record tree (it crosses the parent/init pipe as JSON).
+ *
+ * @param id              container ID, 64 hex characters (also names the cgroup)
+ * @param rootfs          the root filesystem directory on the host (already an overlay mount)
+ * @param readonlyRootfs  remount the rootfs read-only after setup
+ * @param hostname        UTS hostname, set when the UTS namespace is new
+ * @param namespaces      namespaces to create (runtime-spec "linux.namespaces")
+ * @param mounts          extra mounts after /proc, /sys, /dev (runtime-spec "mounts")
+ * @param maskedPaths     paths covered by /dev/null (files) or a read-only tmpfs (directories)
+ * @param readonlyPaths   paths bind-remounted read-only
+ * @param cgroup          cgroup placement and limits
+ * @param capabilities    the five capability sets
+ * @param seccomp         the filter, or null for unconfined
+ * @param noNewPrivileges prctl(PR_SET_NO_NEW_PRIVS) before execve
+ * @param rlimits         setrlimit(2) values
+ * @param process         the workload
+ */
+public record ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
+                              Set<NamespaceType> namespaces, List<Mount> mounts, List<String> maskedPaths,
+                              List<String> readonlyPaths, Cgroup cgroup, CapabilitySet capabilities,
+                              Seccomp seccomp, boolean noNewPrivileges, List<Rlimit> rlimits,
+                              ProcessConfig process) {
+}

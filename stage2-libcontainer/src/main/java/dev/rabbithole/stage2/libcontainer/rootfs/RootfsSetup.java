@@ -1,0 +1,254 @@
+package dev.rabbithole.stage2.libcontainer.rootfs;
+
+import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
+import dev.rabbithole.stage2.libcontainer.configs.Mount;
+import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
+import dev.rabbithole.stage2.libcontainer.system.SyscallException;
+import dev.rabbithole.stage2.libcontainer.system.Syscalls;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MNT_DETACH;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_BIND;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_NODEV;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_NOEXEC;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_NOSUID;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_PRIVATE;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_RDONLY;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_REC;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_REMOUNT;
+import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_STRICTATIME;
+
+/**
+ * Prepares the container's root filesystem inside the init's new mount namespace and pivots into it: the
+ * steps of runc's {@code libcontainer/rootfs_linux.go} and the runtime-spec's config-linux.md (Default
+ * Filesystems, Default Devices, maskedPaths, readonlyPaths). Every kernel call goes through {@link Syscalls};
+ * directories and empty files for mount points are created with {@link Files}.
+ *
+ * <p>Must run in a new mount namespace: it makes {@code /} rprivate and pivot_roots.
+ */
+public final class RootfsSetup {
+    /** S_IFCHR from sys/stat.h: a character device */
+    static final int S_IFCHR = 0020000;
+
+    /**
+     * A device node the runtime-spec requires in every container.
+     *
+     * @param name  file name under /dev
+     * @param major device major number (devices.txt)
+     * @param minor device minor number
+     */
+    record Device(String name, int major, int minor) { }
+
+    static final Device[] DEFAULT_DEVICES = {
+        new Device("null", 1, 3), new Device("zero", 1, 5), new Device("full", 1, 7),
+        new Device("random", 1, 8), new Device("urandom", 1, 9), new Device("tty", 5, 0),
+    };
+
+    /**
+     * Host files bind-mounted over the rootfs's /etc entries; any may be null (left alone).
+     *
+     * @param hostname   file holding the hostname
+     * @param hosts      hosts(5) file
+     * @param resolvConf resolv.conf(5) file
+     */
+    public record EtcFiles(Path hostname, Path hosts, Path resolvConf) {
+        /** No /etc files. */
+        public static final EtcFiles NONE = new EtcFiles(null, null, null);
+    }
+
+    private final Syscalls sys;
+
+    /** @param sys the kernel interface every mount, mknod, pivot_root goes through */
+    public RootfsSetup(Syscalls sys) {
+        this.sys = sys;
+    }
+
+    /**
+     * Runs the whole rootfs setup: before the pivot (mounts under the host path of the rootfs), the pivot, and
+     * after it (masked and read-only paths, read-only rootfs). On return the calling process's root is the
+     * container's rootfs and its working directory is {@code /}.
+     *
+     * @param config the container; {@code rootfs} must be an existing absolute directory
+     * @param etc    files for /etc/hostname, /etc/hosts, /etc/resolv.conf
+     * @throws SyscallException when a kernel call fails
+     * @throws IllegalArgumentException when the rootfs is missing or there is no new mount namespace
+     * @throws UncheckedIOException when a mount point cannot be created
+     */
+    public void run(ContainerConfig config, EtcFiles etc) {
+        if (!config.namespaces().contains(NamespaceType.MOUNT)) {
+            throw new IllegalArgumentException("rootfs setup needs a new mount namespace");
+        }
+        Path rootfs = config.rootfs();
+        if (rootfs == null || !rootfs.isAbsolute() || !Files.isDirectory(rootfs)) {
+            throw new IllegalArgumentException("rootfs " + rootfs + ": no such directory");
+        }
+        String root = rootfs.toString();
+        sys.because("no mount event propagates back to the host").mount(null, "/", null, MS_REC | MS_PRIVATE, null);
+        sys.because("pivot_root needs the new root to be a mount point").mount(root, root, null, MS_BIND | MS_REC, null);
+        mountProc(rootfs);
+        mountSys(rootfs, config.namespaces().contains(NamespaceType.NET));
+        mountDev(rootfs);
+        bindEtc(rootfs, "etc/hostname", etc.hostname());
+        bindEtc(rootfs, "etc/hosts", etc.hosts());
+        bindEtc(rootfs, "etc/resolv.conf", etc.resolvConf());
+        for (Mount m : config.mounts() == null ? java.util.List.<Mount>of() : config.mounts()) {
+            mountOne(rootfs, m);
+        }
+        pivotRoot(root);
+        for (String p : config.maskedPaths() == null ? java.util.List.<String>of() : config.maskedPaths()) {
+            mask(p);
+        }
+        for (String p : config.readonlyPaths() == null ? java.util.List.<String>of() : config.readonlyPaths()) {
+            readonly(p);
+        }
+        if (config.readonlyRootfs()) {
+            sys.because("--read-only: the root filesystem itself")
+                    .mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
+        }
+    }
+
+    private void mountProc(Path rootfs) {
+        // tag::mount-proc[]
+        String proc = mkdirs(rootfs.resolve("proc"));
+        sys.because("a new /proc: it shows the pids of the new pid namespace")
+                .mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        // end::mount-proc[]
+    }
+
+    private void mountSys(Path rootfs, boolean newNet) {
+        String sysDir = mkdirs(rootfs.resolve("sys"));
+        long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        if (newNet) {
+            sys.because("sysfs of the new network namespace, read-only").mount("sysfs", sysDir, "sysfs", flags, null);
+        } else {
+            sys.because("host network namespace: the host's /sys, bound").mount("/sys", sysDir, null, MS_BIND | MS_REC, null);
+            sys.because("and read-only").mount(null, sysDir, null, MS_BIND | MS_REMOUNT | flags, null);
+        }
+    }
+
+    private void mountDev(Path rootfs) {
+        // tag::dev-nodes[]
+        Path dev = rootfs.resolve("dev");
+        sys.because("/dev is a tmpfs with only the devices a container may use")
+                .mount("tmpfs", mkdirs(dev), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+        for (Device d : DEFAULT_DEVICES) {
+            String node = dev.resolve(d.name()).toString();
+            sys.because("/dev/" + d.name() + ", character device " + d.major() + ":" + d.minor())
+                    .mknod(node, S_IFCHR | 0666, d.major(), d.minor());
+            sys.because("mknod applies the umask").chmod(node, 0666);
+        }
+        sys.because("a private devpts instance: the container's ptys only")
+                .mount("devpts", mkdirs(dev.resolve("pts")), "devpts", MS_NOSUID | MS_NOEXEC,
+                        "newinstance,ptmxmode=0666,mode=0620,gid=5");
+        sys.because("/dev/ptmx opens the new devpts instance's multiplexer")
+                .symlink("pts/ptmx", dev.resolve("ptmx").toString());
+        sys.because("POSIX shared memory").mount("shm", mkdirs(dev.resolve("shm")), "tmpfs",
+                MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+        sys.because("POSIX message queues of the IPC namespace").mount("mqueue", mkdirs(dev.resolve("mqueue")),
+                "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        sys.because("/dev/fd").symlink("/proc/self/fd", dev.resolve("fd").toString());
+        String[] std = {"stdin", "stdout", "stderr"};
+        for (int fd = 0; fd < 3; fd++) {
+            sys.because("/dev/" + std[fd]).symlink("/proc/self/fd/" + fd, dev.resolve(std[fd]).toString());
+        }
+        // end::dev-nodes[]
+    }
+
+    private void bindEtc(Path rootfs, String relative, Path source) {
+        if (source == null) {
+            return;
+        }
+        Path target = rootfs.resolve(relative);
+        try {
+            Files.createDirectories(target.getParent());
+            if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(target);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("mount point " + target, e);
+        }
+        sys.because("/" + relative + " from the container's state directory")
+                .mount(source.toString(), target.toString(), null, MS_BIND, null);
+    }
+
+    private void mountOne(Path rootfs, Mount m) {
+        MountOptions o = MountOptions.parse(m.options());
+        Path target = rootfs.resolve(m.destination().replaceFirst("^/+", ""));
+        boolean bind = o.isBind() || "bind".equals(m.type());
+        if (bind && Files.isRegularFile(Path.of(m.source()))) {
+            try {
+                Files.createDirectories(target.getParent());
+                if (!Files.exists(target)) {
+                    Files.createFile(target);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("mount point " + target, e);
+            }
+        } else {
+            mkdirs(target);
+        }
+        String t = target.toString();
+        if (bind) {
+            long flags = o.flags() | MS_BIND;
+            sys.because("mount " + m.destination()).mount(m.source(), t, null, flags & (MS_BIND | MS_REC), null);
+            if ((flags & ~(MS_BIND | MS_REC)) != 0) {
+                sys.because("bind mounts take their flags on a remount")
+                        .mount(null, t, null, (flags & ~MS_REC) | MS_REMOUNT, null);
+            }
+        } else {
+            sys.because("mount " + m.destination()).mount(m.source(), t, m.type(), o.flags(), o.data());
+        }
+        if (o.propagation() != 0) {
+            sys.because("propagation of " + m.destination()).mount(null, t, null, o.propagation(), null);
+        }
+    }
+
+    private void pivotRoot(String root) {
+        // tag::pivot-root[]
+        sys.because("pivot_root(\".\", \".\") needs no directory for the old root").chdir(root);
+        sys.because("new root and old root stacked on the same directory").pivotRoot(".", ".");
+        sys.because("detach the old root: the host's files are out of reach").umount2(".", MNT_DETACH);
+        sys.because("the working directory is inside the new root").chdir("/");
+        // end::pivot-root[]
+    }
+
+    private void mask(String path) {
+        try {
+            if (Files.isDirectory(Path.of(path))) {
+                sys.because("masked directory").mount("tmpfs", path, "tmpfs", MS_RDONLY, null);
+            } else {
+                sys.because("masked file").mount("/dev/null", path, null, MS_BIND, null);
+            }
+        } catch (SyscallException e) {
+            if (e.errno() != SyscallException.ENOENT) {
+                throw e;
+            }
+        }
+    }
+
+    private void readonly(String path) {
+        try {
+            sys.because("read-only path").mount(path, path, null, MS_BIND | MS_REC, null);
+            sys.because("bind mounts take ro on a remount")
+                    .mount(null, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        } catch (SyscallException e) {
+            if (e.errno() != SyscallException.ENOENT) {
+                throw e;
+            }
+        }
+    }
+
+    private static String mkdirs(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("mount point " + dir, e);
+        }
+        return dir.toString();
+    }
+}

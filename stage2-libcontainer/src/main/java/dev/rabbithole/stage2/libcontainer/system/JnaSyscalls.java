@@ -1,0 +1,235 @@
+package dev.rabbithole.stage2.libcontainer.system;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import com.sun.jna.StringArray;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * {@link Syscalls} through JNA direct mapping to glibc. Credentials and pivot_root go through the raw
+ * {@code syscall(2)} so they touch the calling thread only (ARCHITECTURE 5). Numbers are for x86_64 and
+ * aarch64 (the only architectures supported).
+ */
+public final class JnaSyscalls implements Syscalls {
+
+    private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
+    private static final long SYS_SETRESUID = AARCH64 ? 147 : 117;
+    private static final long SYS_SETRESGID = AARCH64 ? 149 : 119;
+    private static final long SYS_SETGROUPS = AARCH64 ? 159 : 116;
+    private static final long SYS_PIVOT_ROOT = AARCH64 ? 41 : 155;
+    private static final long SYS_CLOSE_RANGE = 436;
+    private static final long CLOSE_RANGE_CLOEXEC = 1L << 2;
+    private static final int PR_SET_SECCOMP = 22;
+    private static final int SECCOMP_MODE_FILTER = 2;
+    private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    private static final int SIG_SETMASK = 2;
+
+    /** glibc, direct mapping. */
+    private static final class Libc {
+        static {
+            Native.register(Libc.class, NativeLibrary.getInstance("c"));
+        }
+
+        static native int getpid();
+        static native int unshare(int flags) throws LastErrorException;
+        static native int setns(int fd, int nstype) throws LastErrorException;
+        static native int mount(String source, String target, String fstype, long flags, String data)
+                throws LastErrorException;
+        static native int umount2(String target, int flags) throws LastErrorException;
+        static native int chdir(String path) throws LastErrorException;
+        static native int chroot(String path) throws LastErrorException;
+        static native int sethostname(String name, long len) throws LastErrorException;
+        static native int mknod(String path, int mode, long dev) throws LastErrorException;
+        static native int chmod(String path, int mode) throws LastErrorException;
+        static native int symlink(String target, String linkPath) throws LastErrorException;
+        static native int prctl(int option, long a2, long a3, long a4, long a5) throws LastErrorException;
+        static native int prctl(int option, long a2, Pointer a3, long a4, long a5) throws LastErrorException;
+        static native int capset(Pointer header, Pointer data) throws LastErrorException;
+        static native int setrlimit(int resource, Pointer rlim) throws LastErrorException;
+        static native int sigprocmask(int how, Pointer set, Pointer old) throws LastErrorException;
+        static native int execve(String path, Pointer argv, Pointer envp) throws LastErrorException;
+        static native int kill(int pid, int sig) throws LastErrorException;
+        static native long syscall(long number, long a1, long a2, long a3) throws LastErrorException;
+        static native long syscall(long number, long a1, int[] a2) throws LastErrorException;
+        static native long syscall(long number, String a1, String a2) throws LastErrorException;
+        static native String strerror(int errnum);
+    }
+
+    /** Loads libc on first use; throws {@link UnsatisfiedLinkError} when a symbol is missing. */
+    public JnaSyscalls() {
+    }
+
+    private static <T> T call(String name, Supplier<T> body, Object... args) {
+        try {
+            return body.get();
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            List<String> rendered = Arrays.stream(args).map(RecordingSyscalls::render).toList();
+            throw new SyscallException(name, rendered, errno, Libc.strerror(errno));
+        }
+    }
+
+    @Override
+    public int getpid() {
+        return Libc.getpid();
+    }
+
+    @Override
+    public void unshare(int flags) {
+        call("unshare", () -> Libc.unshare(flags), RecordingSyscalls.flags(CloneFlags.describe(flags)));
+    }
+
+    @Override
+    public void setns(int fd, int nstype) {
+        call("setns", () -> Libc.setns(fd, nstype), fd, RecordingSyscalls.flags(CloneFlags.describe(nstype)));
+    }
+
+    @Override
+    public void mount(String source, String target, String fstype, long flags, String data) {
+        call("mount", () -> Libc.mount(source, target, fstype, flags, data),
+                source, target, fstype, RecordingSyscalls.flags(MountFlags.describe(flags)), data);
+    }
+
+    @Override
+    public void umount2(String target, int flags) {
+        call("umount2", () -> Libc.umount2(target, flags), target,
+                RecordingSyscalls.flags(flags == MountFlags.MNT_DETACH ? "MNT_DETACH" : Integer.toString(flags)));
+    }
+
+    @Override
+    public void pivotRoot(String newRoot, String putOld) {
+        call("pivot_root", () -> Libc.syscall(SYS_PIVOT_ROOT, newRoot, putOld), newRoot, putOld);
+    }
+
+    @Override
+    public void chdir(String path) {
+        call("chdir", () -> Libc.chdir(path), path);
+    }
+
+    @Override
+    public void chroot(String path) {
+        call("chroot", () -> Libc.chroot(path), path);
+    }
+
+    @Override
+    public void sethostname(String name) {
+        call("sethostname", () -> Libc.sethostname(name, name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length),
+                name);
+    }
+
+    @Override
+    public void mknod(String path, int mode, int major, int minor) {
+        call("mknod", () -> Libc.mknod(path, mode, makedev(major, minor)), path,
+                RecordingSyscalls.flags("0" + Integer.toOctalString(mode)), major + ":" + minor);
+    }
+
+    /** makedev(3) for glibc's 64-bit dev_t. */
+    static long makedev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
+                | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    @Override
+    public void chmod(String path, int mode) {
+        call("chmod", () -> Libc.chmod(path, mode), path, RecordingSyscalls.flags("0" + Integer.toOctalString(mode)));
+    }
+
+    @Override
+    public void symlink(String target, String linkPath) {
+        call("symlink", () -> Libc.symlink(target, linkPath), target, linkPath);
+    }
+
+    @Override
+    public int prctl(int option, long arg2, long arg3) {
+        return call("prctl", () -> Libc.prctl(option, arg2, arg3, 0L, 0L), option, arg2, arg3);
+    }
+
+    @Override
+    public void capset(long effective, long permitted, long inheritable) {
+        Memory header = new Memory(8);
+        header.setInt(0, LINUX_CAPABILITY_VERSION_3);
+        header.setInt(4, 0); // 0 = the calling thread
+        Memory data = new Memory(24);
+        long[] sets = {effective, permitted, inheritable};
+        for (int word = 0; word < 2; word++) {
+            for (int set = 0; set < 3; set++) {
+                data.setInt(word * 12L + set * 4L, (int) (sets[set] >>> (32 * word)));
+            }
+        }
+        call("capset", () -> Libc.capset(header, data), RecordingSyscalls.hex(effective),
+                RecordingSyscalls.hex(permitted), RecordingSyscalls.hex(inheritable));
+    }
+
+    @Override
+    public void setresuid(int ruid, int euid, int suid) {
+        call("setresuid", () -> Libc.syscall(SYS_SETRESUID, ruid, euid, suid), ruid, euid, suid);
+    }
+
+    @Override
+    public void setresgid(int rgid, int egid, int sgid) {
+        call("setresgid", () -> Libc.syscall(SYS_SETRESGID, rgid, egid, sgid), rgid, egid, sgid);
+    }
+
+    @Override
+    public void setgroups(int[] gids) {
+        call("setgroups", () -> Libc.syscall(SYS_SETGROUPS, gids.length, gids.length == 0 ? new int[1] : gids),
+                Arrays.toString(gids));
+    }
+
+    @Override
+    public void setrlimit(int resource, long soft, long hard) {
+        Memory rlim = new Memory(16);
+        rlim.setLong(0, soft);
+        rlim.setLong(8, hard);
+        call("setrlimit", () -> Libc.setrlimit(resource, rlim), resource, soft, hard);
+    }
+
+    @Override
+    public void seccompFilter(byte[] program) {
+        if (program.length == 0 || program.length % 8 != 0) {
+            throw new IllegalArgumentException("a BPF program is a non-empty array of 8-byte instructions, got "
+                    + program.length + " bytes");
+        }
+        Memory filter = new Memory(program.length);
+        filter.write(0, program, 0, program.length);
+        Memory fprog = new Memory(16); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+        fprog.clear();
+        fprog.setShort(0, (short) (program.length / 8));
+        fprog.setPointer(8, filter);
+        call("prctl", () -> Libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0L, 0L),
+                RecordingSyscalls.flags("PR_SET_SECCOMP"), RecordingSyscalls.flags("SECCOMP_MODE_FILTER"),
+                RecordingSyscalls.flags("<" + program.length / 8 + " instructions>"));
+    }
+
+    @Override
+    public void closeRangeOnExec(int lowFd) {
+        call("close_range", () -> Libc.syscall(SYS_CLOSE_RANGE, lowFd, 0xffffffffL, CLOSE_RANGE_CLOEXEC), lowFd,
+                RecordingSyscalls.flags("~0U"), RecordingSyscalls.flags("CLOSE_RANGE_CLOEXEC"));
+    }
+
+    @Override
+    public void clearSignalMask() {
+        Memory empty = new Memory(128); // sigset_t is 1024 bits in glibc
+        empty.clear();
+        call("sigprocmask", () -> Libc.sigprocmask(SIG_SETMASK, empty, null),
+                RecordingSyscalls.flags("SIG_SETMASK"), RecordingSyscalls.flags("{}"));
+    }
+
+    @Override
+    public void execve(String path, String[] argv, String[] envp) {
+        call("execve", () -> Libc.execve(path, new StringArray(argv), new StringArray(envp)), path, Arrays.toString(argv),
+                RecordingSyscalls.flags("<" + envp.length + " env>"));
+        throw new IllegalStateException("execve returned without an error");
+    }
+
+    @Override
+    public void kill(int pid, int signal) {
+        call("kill", () -> Libc.kill(pid, signal), pid, signal);
+    }
+}

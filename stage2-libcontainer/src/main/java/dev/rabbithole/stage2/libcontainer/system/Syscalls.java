@@ -1,0 +1,189 @@
+package dev.rabbithole.stage2.libcontainer.system;
+
+/**
+ * The kernel calls libcontainer makes, one method per system call, as youki's {@code Syscall} trait: a real
+ * implementation ({@link JnaSyscalls}) and a recording one ({@link RecordingSyscalls}) that makes the order of
+ * calls unit-testable without root and printable for the book.
+ *
+ * <p>Every method throws {@link SyscallException} (carrying the call, its arguments and strerror) when the kernel
+ * returns -1. Paths are absolute or relative to the calling thread's working directory, as in the man pages.
+ *
+ * <p>Per-thread state (ARCHITECTURE 5): namespaces after {@link #unshare}, credentials set by the raw
+ * {@link #setresuid}/{@link #setresgid}/{@link #setgroups}, capabilities, the bounding set, no_new_privs and
+ * seccomp filters all apply to the calling thread only; the thread that calls {@link #execve} carries them into
+ * the workload.
+ */
+public interface Syscalls {
+    /** prctl(2): set the "keep capabilities" flag across setuid from root */
+    int PR_SET_KEEPCAPS = 8;
+    /** prctl(2): read whether a capability is in the bounding set */
+    int PR_CAPBSET_READ = 23;
+    /** prctl(2): drop a capability from the calling thread's bounding set */
+    int PR_CAPBSET_DROP = 24;
+    /** prctl(2): set no_new_privs, inherited across execve and never unset */
+    int PR_SET_NO_NEW_PRIVS = 38;
+    /** prctl(2): ambient capability operations */
+    int PR_CAP_AMBIENT = 47;
+    /** PR_CAP_AMBIENT operation: raise one capability */
+    int PR_CAP_AMBIENT_RAISE = 2;
+    /** PR_CAP_AMBIENT operation: clear all */
+    int PR_CAP_AMBIENT_CLEAR_ALL = 4;
+    /** signal(7): SIGKILL, 9 */
+    int SIGKILL = 9;
+    /** signal(7): SIGTERM, 15 */
+    int SIGTERM = 15;
+
+    /**
+     * Attaches a one-line reason to the next call, for {@link RecordingSyscalls}; the real implementation
+     * ignores it. Use as {@code sys.because("a fresh /proc for the pid namespace").mount(...)}.
+     *
+     * @param reason why the next call is made
+     * @return this
+     */
+    default Syscalls because(String reason) {
+        return this;
+    }
+
+    /** getpid(2). @return the caller's pid in its own pid namespace */
+    int getpid();
+
+    /**
+     * unshare(2): give the calling thread new namespaces.
+     *
+     * @param flags {@code CLONE_NEW*} and {@code CLONE_FS} flags, see {@link CloneFlags}
+     */
+    void unshare(int flags);
+
+    /**
+     * setns(2): move the calling thread into the namespace {@code fd} refers to.
+     *
+     * @param fd     an open file descriptor on {@code /proc/PID/ns/*}
+     * @param nstype a {@code CLONE_NEW*} flag, or 0 for any
+     */
+    void setns(int fd, int nstype);
+
+    /**
+     * mount(2).
+     *
+     * @param source device, directory or filesystem name; may be null
+     * @param target mount point
+     * @param fstype filesystem type; null for bind, remount and propagation changes
+     * @param flags  {@code MS_*} flags, see {@link MountFlags}
+     * @param data   filesystem options ({@code mode=755}); may be null
+     */
+    void mount(String source, String target, String fstype, long flags, String data);
+
+    /**
+     * umount2(2).
+     *
+     * @param target mount point
+     * @param flags  {@code MNT_*} flags, e.g. {@link MountFlags#MNT_DETACH}
+     */
+    void umount2(String target, int flags);
+
+    /**
+     * pivot_root(2), as the raw system call (glibc has no wrapper).
+     *
+     * @param newRoot the new root, a mount point
+     * @param putOld  where the old root goes, at or under {@code newRoot}
+     */
+    void pivotRoot(String newRoot, String putOld);
+
+    /** chdir(2). @param path the new working directory of the calling thread's fs_struct */
+    void chdir(String path);
+
+    /** chroot(2). @param path the new root directory */
+    void chroot(String path);
+
+    /** sethostname(2) in the caller's UTS namespace. @param name the hostname, at most 64 bytes */
+    void sethostname(String name);
+
+    /**
+     * mknod(2) for a device node.
+     *
+     * @param path  where
+     * @param mode  file type ({@code S_IFCHR = 0020000}) or'ed with permission bits
+     * @param major device major number
+     * @param minor device minor number
+     */
+    void mknod(String path, int mode, int major, int minor);
+
+    /** chmod(2). @param path the file @param mode permission bits, e.g. {@code 0666} */
+    void chmod(String path, int mode);
+
+    /** symlink(2). @param target what the link points to @param linkPath the link to create */
+    void symlink(String target, String linkPath);
+
+    /**
+     * prctl(2) with integer arguments.
+     *
+     * @param option {@code PR_*}
+     * @param arg2   second argument
+     * @param arg3   third argument
+     * @return the call's non-negative result
+     */
+    int prctl(int option, long arg2, long arg3);
+
+    /**
+     * capset(2) for the calling thread, capability header version 3 (two 32-bit words per set).
+     *
+     * @param effective   64-bit mask, bit n = capability n
+     * @param permitted   64-bit mask
+     * @param inheritable 64-bit mask
+     */
+    void capset(long effective, long permitted, long inheritable);
+
+    /** setresuid(2) as the raw system call: this thread only (glibc's wrapper broadcasts to all threads). */
+    void setresuid(int ruid, int euid, int suid);
+
+    /** setresgid(2) as the raw system call: this thread only. */
+    void setresgid(int rgid, int egid, int sgid);
+
+    /** setgroups(2) as the raw system call: this thread only. @param gids supplementary group IDs */
+    void setgroups(int[] gids);
+
+    /**
+     * setrlimit(2) for the process.
+     *
+     * @param resource {@code RLIMIT_*} number (sys/resource.h), see {@link Rlimits}
+     * @param soft     soft limit in the resource's unit; -1 for RLIM_INFINITY
+     * @param hard     hard limit; -1 for RLIM_INFINITY
+     */
+    void setrlimit(int resource, long soft, long hard);
+
+    /**
+     * Installs a seccomp BPF filter on the calling thread: prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &amp;prog).
+     * Needs no_new_privs or CAP_SYS_ADMIN.
+     *
+     * @param program {@code struct sock_filter[]}: 8 bytes per instruction (u16 code, u8 jt, u8 jf, u32 k), native order
+     */
+    void seccompFilter(byte[] program);
+
+    /**
+     * close_range(2) with CLOSE_RANGE_CLOEXEC: marks every descriptor from {@code lowFd} up close-on-exec, so
+     * the JVM's files do not leak into the workload.
+     *
+     * @param lowFd first descriptor, usually 3
+     */
+    void closeRangeOnExec(int lowFd);
+
+    /** sigprocmask(2) SIG_SETMASK with an empty set: the JVM blocks signals the workload must receive. */
+    void clearSignalMask();
+
+    /**
+     * execve(2): replaces the process image; returns only by throwing.
+     *
+     * @param path absolute path of the program
+     * @param argv arguments, {@code argv[0]} first
+     * @param envp {@code KEY=VALUE} strings
+     */
+    void execve(String path, String[] argv, String[] envp);
+
+    /**
+     * kill(2).
+     *
+     * @param pid    target pid in the caller's pid namespace
+     * @param signal signal number, e.g. {@link #SIGTERM}
+     */
+    void kill(int pid, int signal);
+}
