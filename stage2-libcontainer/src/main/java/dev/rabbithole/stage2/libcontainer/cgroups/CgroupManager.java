@@ -1,0 +1,58 @@
+package dev.rabbithole.stage2.libcontainer.cgroups;
+
+import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * One container's cgroup, in whichever cgroup version the host runs: what runc's
+ * {@code libcontainer/cgroups.Manager} does. The parent process calls {@link #apply(long)} with the init's pid
+ * before letting it go on, then {@link #set(Cgroup.Resources)}; {@link #destroy()} after the container exited.
+ * Sources: Documentation/admin-guide/cgroup-v1/*.rst and cgroup-v2.rst of the kernel.
+ */
+public interface CgroupManager {
+
+    /**
+     * Creates the cgroup (missing parents too) and moves a process into it by writing its pid to
+     * {@code cgroup.procs}.
+     *
+     * @param pid a host pid
+     * @throws CgroupException a directory cannot be created or a file written (names the file and value)
+     */
+    void apply(long pid);
+
+    /**
+     * Writes the limits; fields that are 0 (or null) are left as they are.
+     *
+     * @param resources limits in bytes, CPU shares, microseconds, CPU lists, pids
+     * @throws CgroupException a write fails (names the file and value), or a controller is not mounted
+     * @throws IllegalArgumentException inconsistent values (v2: swap limit without memory limit, or below it)
+     */
+    void set(Cgroup.Resources resources);
+
+    /**
+     * Reads the usage counters.
+     *
+     * @throws CgroupException a file cannot be read
+     */
+    CgroupStats stats();
+
+    /**
+     * Removes the cgroup's directories (rmdir: the kernel drops the control files with them). Does not kill
+     * anything: a cgroup that still has tasks cannot be removed, which is reported. Idempotent: a directory
+     * that is already gone is success.
+     *
+     * @throws CgroupException rmdir failed, e.g. "Device or resource busy" while tasks remain (lists them)
+     */
+    void destroy();
+
+    /**
+     * The cgroup's directory per controller ({@code memory}, {@code cpu}, ...; v1 controllers co-mounted
+     * share one), or {@code unified} for cgroup v2.
+     */
+    Map<String, Path> paths();
+
+    /** 1 for cgroup v1, 2 for the unified hierarchy. */
+    int version();
+}

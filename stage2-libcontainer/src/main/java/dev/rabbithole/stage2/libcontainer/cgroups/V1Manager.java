@@ -1,0 +1,204 @@
+package dev.rabbithole.stage2.libcontainer.cgroups;
+
+import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * cgroup v1: one directory per controller, under each controller's hierarchy
+ * ({@code /sys/fs/cgroup/memory/rabbithole/<id>}, {@code /sys/fs/cgroup/cpu/rabbithole/<id>}, ...). Limits:
+ * memory ({@code memory.limit_in_bytes}, {@code memory.memsw.limit_in_bytes} when swap accounting exists),
+ * cpu ({@code cpu.shares}, {@code cpu.cfs_period_us}, {@code cpu.cfs_quota_us}), cpuset ({@code cpuset.cpus},
+ * {@code cpuset.mems}), pids ({@code pids.max}); cpuacct, devices, freezer and blkio are joined without limits.
+ * Sources: the kernel's Documentation/admin-guide/cgroup-v1/{memory,cpusets,pids}.rst,
+ * Documentation/scheduler/sched-bwc.rst; runc's {@code libcontainer/cgroups/fs}.
+ */
+public final class V1Manager implements CgroupManager {
+    /** The controllers this manager joins, in the order it joins them. */
+    public static final List<String> CONTROLLERS =
+            List.of("cpuset", "cpu", "cpuacct", "memory", "pids", "devices", "freezer", "blkio");
+
+    private final String path;
+    private final Map<String, Path> hierarchies;
+    private final Map<String, Path> paths;
+
+    /**
+     * @param config      the cgroup path (relative to each hierarchy's mount point)
+     * @param hierarchies mount point per controller (controllers not mounted are absent)
+     */
+    public V1Manager(Cgroup config, Map<String, Path> hierarchies) {
+        this.path = relative(config.path());
+        this.hierarchies = Collections.unmodifiableMap(new LinkedHashMap<>(hierarchies));
+        Map<String, Path> p = new LinkedHashMap<>();
+        for (String c : CONTROLLERS) {
+            Path mount = hierarchies.get(c);
+            if (mount != null) {
+                p.put(c, mount.resolve(path));
+            }
+        }
+        this.paths = Collections.unmodifiableMap(p);
+    }
+
+    /**
+     * The v1 hierarchies a mountinfo text shows: each {@code cgroup} mount's controllers (its super options),
+     * first mount of a controller wins.
+     *
+     * @param fsRoot    prefix for mount points ({@code /} on a host; a temp dir for a fake cgroupfs)
+     * @param mountinfo /proc/self/mountinfo's text
+     * @return controller to mount directory, only for {@link #CONTROLLERS}
+     */
+    public static Map<String, Path> hierarchies(Path fsRoot, String mountinfo) {
+        Map<String, Path> h = new LinkedHashMap<>();
+        for (Mountinfo.Entry e : Mountinfo.parse(mountinfo)) {
+            if (!e.fsType().equals("cgroup")) {
+                continue;
+            }
+            for (String c : CONTROLLERS) {
+                if (e.superOptions().contains(c)) {
+                    h.putIfAbsent(c, fsRoot.resolve(relative(e.mountPoint())));
+                }
+            }
+        }
+        return h;
+    }
+
+    static String relative(String path) {
+        String p = path == null ? "" : path;
+        while (p.startsWith("/")) {
+            p = p.substring(1);
+        }
+        return p;
+    }
+
+    @Override
+    public int version() {
+        return 1;
+    }
+
+    @Override
+    public Map<String, Path> paths() {
+        return paths;
+    }
+
+    @Override
+    public void apply(long pid) {
+        for (Path dir : distinctDirs()) {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new CgroupException("cannot create cgroup " + dir + ": " + CgroupFiles.reason(e), e);
+            }
+        }
+        Path cpuset = paths.get("cpuset");
+        if (cpuset != null) {
+            fillCpuset(hierarchies.get("cpuset"), cpuset);
+        }
+        for (Path dir : distinctDirs()) {
+            CgroupFiles.write(dir, "cgroup.procs", Long.toString(pid));
+        }
+    }
+
+    // tag::cgroup-v1-cpuset[]
+    /**
+     * A new cpuset cgroup starts with empty {@code cpuset.cpus} and {@code cpuset.mems}, and the kernel refuses
+     * tasks (ENOSPC) until both are set: copy each level's values from its parent, top down.
+     */
+    private static void fillCpuset(Path mount, Path leaf) {
+        Path rel = mount.relativize(leaf);
+        Path parent = mount;
+        for (Path part : rel) {
+            Path dir = parent.resolve(part);
+            for (String file : List.of("cpuset.cpus", "cpuset.mems")) {
+                if (CgroupFiles.readIfExists(dir, file).isEmpty()) {
+                    CgroupFiles.write(dir, file, CgroupFiles.read(parent, file));
+                }
+            }
+            parent = dir;
+        }
+    }
+    // end::cgroup-v1-cpuset[]
+
+    @Override
+    public void set(Cgroup.Resources r) {
+        if (r.memoryBytes() != 0 || r.memorySwapBytes() != 0) {
+            Path mem = dir("memory");
+            boolean swapAccounting = Files.exists(mem.resolve("memory.memsw.limit_in_bytes"));
+            long swap = swapAccounting ? r.memorySwapBytes() : 0;
+            // memory.limit_in_bytes must stay <= memory.memsw.limit_in_bytes at every step: raise memsw first
+            // when the new memory limit is above the current memsw limit, or when memsw becomes unlimited
+            boolean swapFirst = swap == -1 || (swap != 0 && r.memoryBytes() != 0
+                    && (r.memoryBytes() == -1 || r.memoryBytes() > CgroupFiles.readLong(mem, "memory.memsw.limit_in_bytes")));
+            if (swapFirst) {
+                CgroupFiles.write(mem, "memory.memsw.limit_in_bytes", Long.toString(swap));
+            }
+            if (r.memoryBytes() != 0) {
+                CgroupFiles.write(mem, "memory.limit_in_bytes", Long.toString(r.memoryBytes()));
+            }
+            if (swap != 0 && !swapFirst) {
+                CgroupFiles.write(mem, "memory.memsw.limit_in_bytes", Long.toString(swap));
+            }
+        }
+        if (r.cpuShares() != 0) {
+            CgroupFiles.write(dir("cpu"), "cpu.shares", Long.toString(r.cpuShares()));
+        }
+        if (r.cpuPeriodMicros() != 0) {
+            CgroupFiles.write(dir("cpu"), "cpu.cfs_period_us", Long.toString(r.cpuPeriodMicros()));
+        }
+        if (r.cpuQuotaMicros() != 0) {
+            CgroupFiles.write(dir("cpu"), "cpu.cfs_quota_us", Long.toString(r.cpuQuotaMicros()));
+        }
+        if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) {
+            CgroupFiles.write(dir("cpuset"), "cpuset.cpus", r.cpusetCpus());
+        }
+        if (r.cpusetMems() != null && !r.cpusetMems().isEmpty()) {
+            CgroupFiles.write(dir("cpuset"), "cpuset.mems", r.cpusetMems());
+        }
+        if (r.pidsLimit() != 0) {
+            CgroupFiles.write(dir("pids"), "pids.max", r.pidsLimit() > 0 ? Long.toString(r.pidsLimit()) : "max");
+        }
+    }
+
+    @Override
+    public CgroupStats stats() {
+        Path mem = dir("memory");
+        return new CgroupStats(CgroupFiles.readLong(mem, "memory.usage_in_bytes"),
+                CgroupFiles.readLong(mem, "memory.limit_in_bytes"),
+                CgroupFiles.readLong(dir("cpuacct"), "cpuacct.usage"),
+                CgroupFiles.readLong(dir("pids"), "pids.current"));
+    }
+
+    @Override
+    public void destroy() {
+        CgroupException first = null;
+        for (Path dir : distinctDirs()) {
+            try {
+                CgroupFiles.rmdir(dir);
+            } catch (CgroupException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private Set<Path> distinctDirs() {
+        return new LinkedHashSet<>(paths.values());
+    }
+
+    private Path dir(String controller) {
+        Path p = paths.get(controller);
+        if (p == null) {
+            throw new CgroupException("the " + controller + " cgroup controller is not mounted (cgroup v1)");
+        }
+        return p;
+    }
+}
