@@ -141,6 +141,18 @@ public final class LinuxContainer {
         return process;
     }
 
+    /**
+     * The kernel calls that starting this container made, in order: the parent's (unshare, cgroup placement)
+     * and the init's (mounts, pivot_root, sethostname, capset, seccomp, execve), one line each with its
+     * arguments and a short reason, e.g. {@code unshare(CLONE_NEWPID|CLONE_NEWNS|...)  new pid namespace for
+     * the init}. What {@code run --explain} prints.
+     *
+     * @return the lines; empty before {@link #start()} or when the calls were not recorded
+     */
+    public java.util.List<String> kernelCalls() {
+        return java.util.List.of(); // TODO(stage-2 libcontainer helper): the recorded calls
+    }
+
     /** @return the current state, refreshed (a workload that exited is {@link Status#STOPPED}) */
     public ContainerState state() {
         refresh();
