@@ -275,7 +275,8 @@ public final class RunCommand extends ClientCommand {
         String path = "/containers/create" + (name == null ? "" : "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8));
         EngineResponse response = EngineClient.await(client.send("POST", path, body));
         if (response.status() == 404 && response.errorMessage().startsWith("No such image")) {
-            context.err().println("Unable to find image '" + image + "' locally");
+            boolean tagged = image.lastIndexOf(':') > image.lastIndexOf('/');
+            context.err().println("Unable to find image '" + (tagged ? image : image + ":latest") + "' locally");
             pull(client, image);
             response = EngineClient.await(client.send("POST", path, body));
         }
