@@ -74,6 +74,7 @@ public final class LabRuntime {
      * @param pid a process id on the host
      * @throws IOException when /proc cannot be read
      */
+    // tag::ns[]
     static void ns(long pid) throws IOException {
 //@ 01
 //@todo for each KIND of cgroup, ipc, mnt, net, pid, time, user, uts: read the link /proc/PID/ns/KIND
@@ -92,6 +93,7 @@ public final class LabRuntime {
         }
 //@ end
     }
+    // end::ns[]
 
     // ---------------------------------------------------------------- the parent
 
@@ -102,6 +104,7 @@ public final class LabRuntime {
      * @return the workload's exit status (128 + signal number when a signal killed it)
      * @throws Exception when the container cannot be set up
      */
+    // tag::run[]
     static int run(Spec spec) throws Exception {
         int flags = 0;
 //@ 02
@@ -142,6 +145,7 @@ public final class LabRuntime {
             }
         }
     }
+    // end::run[]
 
     /**
      * Starts a process in new namespaces: unshare on a short-lived thread of its own (namespaces
@@ -176,6 +180,7 @@ public final class LabRuntime {
      * @param pid  the init's pid on the host
      * @throws Exception when an ip command fails
      */
+    // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
 //@ 06
 //@todo when spec.ip is set: create a veth pair (ip link add HOSTVETH type veth peer name CTRVETH, the names are
@@ -193,6 +198,7 @@ public final class LabRuntime {
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", c, "up");
 //@ end
     }
+    // end::network[]
 
     /** The cgroup v1 hierarchies, one directory per controller. */
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
@@ -204,6 +210,7 @@ public final class LabRuntime {
      * @param pid  the init's pid on the host
      * @throws IOException when a cgroup file cannot be written
      */
+    // tag::cgroups[]
     static void cgroups(Spec spec, long pid) throws IOException {
 //@ 07
 //@todo when spec.memoryBytes > 0: create the directory /sys/fs/cgroup/memory/rabbithole-labs/NAME (spec.name),
@@ -235,6 +242,7 @@ public final class LabRuntime {
         }
 //@ end
     }
+    // end::cgroups[]
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
@@ -243,6 +251,7 @@ public final class LabRuntime {
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
      */
+    // tag::cleanup[]
     static void cleanup(Spec spec) throws InterruptedException {
 //@ 07
         for (String controller : List.of("memory", "pids", "cpu")) {
@@ -258,6 +267,7 @@ public final class LabRuntime {
         }
 //@ end
     }
+    // end::cleanup[]
 
     // ---------------------------------------------------------------- the init
 
@@ -269,6 +279,7 @@ public final class LabRuntime {
      * @param spec what to run
      * @throws Exception when a step fails (the process then exits non-zero)
      */
+    // tag::init[]
     static void init(Spec spec) throws Exception {
         Fifo.await(spec.sync);
         rootfs(spec);
@@ -283,6 +294,7 @@ public final class LabRuntime {
             System.exit(127);
         }
     }
+    // end::init[]
 
     /**
      * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
@@ -290,6 +302,7 @@ public final class LabRuntime {
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
      */
+    // tag::rootfs[]
     static void rootfs(Spec spec) throws Exception {
 //@ 02
 //@todo step 1: chroot into spec.rootfs (LIBC.chroot, then LIBC.chdir("/")), run the checker, read what it says.
@@ -347,12 +360,14 @@ public final class LabRuntime {
 //@ end
 //@ end
     }
+    // end::rootfs[]
 
     /**
      * Lab 03: sets the hostname in the init's UTS namespace.
      *
      * @param spec the container (spec.hostname)
      */
+    // tag::hostname[]
     static void hostname(Spec spec) {
 //@ 03
 //@todo when spec.hostname is set: LIBC.sethostname(NAME, its length in bytes)
@@ -361,12 +376,14 @@ public final class LabRuntime {
         }
 //@ end
     }
+    // end::hostname[]
 
     /**
      * Lab 09: keeps only spec.caps, in the bounding set and in the effective, permitted and inheritable sets.
      *
      * @param spec the container (spec.caps; null keeps everything)
      */
+    // tag::capabilities[]
     static void capabilities(Spec spec) {
 //@ 09
 //@todo when spec.caps is not null: for every capability 0..Caps.last() not in Caps.mask(spec.caps), drop it from the
@@ -382,12 +399,14 @@ public final class LabRuntime {
         LIBC.capset(new int[]{LINUX_CAPABILITY_VERSION_3, 0}, new int[]{lo, lo, lo, hi, hi, hi});
 //@ end
     }
+    // end::capabilities[]
 
     /**
      * Lab 10: installs a seccomp filter under which the calls in spec.seccompDeny fail with EPERM.
      *
      * @param spec the container (spec.seccompDeny; empty: no filter)
      */
+    // tag::seccomp[]
     static void seccomp(Spec spec) {
 //@ 10
 //@todo step 1, by hand: a program that makes mkdir fail with EPERM, built with Bpf.stmt and Bpf.jump:
@@ -416,6 +435,7 @@ public final class LabRuntime {
         LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0);
 //@ end
     }
+    // end::seccomp[]
 
     // ---------------------------------------------------------------- lab 12: all together
 
@@ -433,6 +453,7 @@ public final class LabRuntime {
      * @return the workload's exit status
      * @throws Exception when the container cannot be set up
      */
+    // tag::busybox[]
     static int busybox(List<String> args) throws Exception {
 //@ <12
         throw new UnsupportedOperationException("busybox comes in lab 12");
@@ -470,4 +491,5 @@ public final class LabRuntime {
         }
 //@ end
     }
+    // end::busybox[]
 }

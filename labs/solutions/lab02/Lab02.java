@@ -74,6 +74,7 @@ public final class Lab02 {
      * @param pid a process id on the host
      * @throws IOException when /proc cannot be read
      */
+    // tag::ns[]
     static void ns(long pid) throws IOException {
         for (String kind : List.of("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")) {
             Path theirs = Path.of("/proc", Long.toString(pid), "ns", kind);
@@ -87,6 +88,7 @@ public final class Lab02 {
             if (line.startsWith("PPid:") || line.startsWith("NSpid:")) System.out.println(line);
         }
     }
+    // end::ns[]
 
     // ---------------------------------------------------------------- the parent
 
@@ -97,6 +99,7 @@ public final class Lab02 {
      * @return the workload's exit status (128 + signal number when a signal killed it)
      * @throws Exception when the container cannot be set up
      */
+    // tag::run[]
     static int run(Spec spec) throws Exception {
         int flags = 0;
         flags |= CLONE_NEWNS;
@@ -118,6 +121,7 @@ public final class Lab02 {
             }
         }
     }
+    // end::run[]
 
     /**
      * Starts a process in new namespaces: unshare on a short-lived thread of its own (namespaces
@@ -152,8 +156,10 @@ public final class Lab02 {
      * @param pid  the init's pid on the host
      * @throws Exception when an ip command fails
      */
+    // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
     }
+    // end::network[]
 
     /** The cgroup v1 hierarchies, one directory per controller. */
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
@@ -165,8 +171,10 @@ public final class Lab02 {
      * @param pid  the init's pid on the host
      * @throws IOException when a cgroup file cannot be written
      */
+    // tag::cgroups[]
     static void cgroups(Spec spec, long pid) throws IOException {
     }
+    // end::cgroups[]
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
@@ -175,8 +183,10 @@ public final class Lab02 {
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
      */
+    // tag::cleanup[]
     static void cleanup(Spec spec) throws InterruptedException {
     }
+    // end::cleanup[]
 
     // ---------------------------------------------------------------- the init
 
@@ -188,6 +198,7 @@ public final class Lab02 {
      * @param spec what to run
      * @throws Exception when a step fails (the process then exits non-zero)
      */
+    // tag::init[]
     static void init(Spec spec) throws Exception {
         Fifo.await(spec.sync);
         rootfs(spec);
@@ -202,6 +213,7 @@ public final class Lab02 {
             System.exit(127);
         }
     }
+    // end::init[]
 
     /**
      * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
@@ -209,6 +221,7 @@ public final class Lab02 {
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
      */
+    // tag::rootfs[]
     static void rootfs(Spec spec) throws Exception {
         String root = spec.rootfs.toAbsolutePath().toString();
         LIBC.mount(null, "/", null, MS_REC | MS_PRIVATE, null);
@@ -220,30 +233,37 @@ public final class Lab02 {
         LIBC.umount2("/.oldroot", MNT_DETACH);
         Files.delete(Path.of("/.oldroot"));
     }
+    // end::rootfs[]
 
     /**
      * Lab 03: sets the hostname in the init's UTS namespace.
      *
      * @param spec the container (spec.hostname)
      */
+    // tag::hostname[]
     static void hostname(Spec spec) {
     }
+    // end::hostname[]
 
     /**
      * Lab 09: keeps only spec.caps, in the bounding set and in the effective, permitted and inheritable sets.
      *
      * @param spec the container (spec.caps; null keeps everything)
      */
+    // tag::capabilities[]
     static void capabilities(Spec spec) {
     }
+    // end::capabilities[]
 
     /**
      * Lab 10: installs a seccomp filter under which the calls in spec.seccompDeny fail with EPERM.
      *
      * @param spec the container (spec.seccompDeny; empty: no filter)
      */
+    // tag::seccomp[]
     static void seccomp(Spec spec) {
     }
+    // end::seccomp[]
 
     // ---------------------------------------------------------------- lab 12: all together
 
@@ -261,7 +281,9 @@ public final class Lab02 {
      * @return the workload's exit status
      * @throws Exception when the container cannot be set up
      */
+    // tag::busybox[]
     static int busybox(List<String> args) throws Exception {
         throw new UnsupportedOperationException("busybox comes in lab 12");
     }
+    // end::busybox[]
 }

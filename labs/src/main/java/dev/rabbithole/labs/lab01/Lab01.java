@@ -74,11 +74,13 @@ public final class Lab01 {
      * @param pid a process id on the host
      * @throws IOException when /proc cannot be read
      */
+    // tag::ns[]
     static void ns(long pid) throws IOException {
         // TODO(lab 01): for each KIND of cgroup, ipc, mnt, net, pid, time, user, uts: read the link /proc/PID/ns/KIND
         // TODO(lab 01): (Files.readSymbolicLink gives "uts:[4026531838]"), and print "KIND INODE shared" when /proc/self/ns/KIND
         // TODO(lab 01): is the same link, else "KIND INODE own". Then print the lines of /proc/PID/status that start with PPid: and NSpid:
     }
+    // end::ns[]
 
     // ---------------------------------------------------------------- the parent
 
@@ -89,6 +91,7 @@ public final class Lab01 {
      * @return the workload's exit status (128 + signal number when a signal killed it)
      * @throws Exception when the container cannot be set up
      */
+    // tag::run[]
     static int run(Spec spec) throws Exception {
         int flags = 0;
         try (Fifo fifo = Fifo.create()) {
@@ -109,6 +112,7 @@ public final class Lab01 {
             }
         }
     }
+    // end::run[]
 
     /**
      * Starts a process in new namespaces: unshare on a short-lived thread of its own (namespaces
@@ -143,8 +147,10 @@ public final class Lab01 {
      * @param pid  the init's pid on the host
      * @throws Exception when an ip command fails
      */
+    // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
     }
+    // end::network[]
 
     /** The cgroup v1 hierarchies, one directory per controller. */
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
@@ -156,8 +162,10 @@ public final class Lab01 {
      * @param pid  the init's pid on the host
      * @throws IOException when a cgroup file cannot be written
      */
+    // tag::cgroups[]
     static void cgroups(Spec spec, long pid) throws IOException {
     }
+    // end::cgroups[]
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
@@ -166,8 +174,10 @@ public final class Lab01 {
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
      */
+    // tag::cleanup[]
     static void cleanup(Spec spec) throws InterruptedException {
     }
+    // end::cleanup[]
 
     // ---------------------------------------------------------------- the init
 
@@ -179,6 +189,7 @@ public final class Lab01 {
      * @param spec what to run
      * @throws Exception when a step fails (the process then exits non-zero)
      */
+    // tag::init[]
     static void init(Spec spec) throws Exception {
         Fifo.await(spec.sync);
         rootfs(spec);
@@ -193,6 +204,7 @@ public final class Lab01 {
             System.exit(127);
         }
     }
+    // end::init[]
 
     /**
      * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
@@ -200,32 +212,40 @@ public final class Lab01 {
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
      */
+    // tag::rootfs[]
     static void rootfs(Spec spec) throws Exception {
     }
+    // end::rootfs[]
 
     /**
      * Lab 03: sets the hostname in the init's UTS namespace.
      *
      * @param spec the container (spec.hostname)
      */
+    // tag::hostname[]
     static void hostname(Spec spec) {
     }
+    // end::hostname[]
 
     /**
      * Lab 09: keeps only spec.caps, in the bounding set and in the effective, permitted and inheritable sets.
      *
      * @param spec the container (spec.caps; null keeps everything)
      */
+    // tag::capabilities[]
     static void capabilities(Spec spec) {
     }
+    // end::capabilities[]
 
     /**
      * Lab 10: installs a seccomp filter under which the calls in spec.seccompDeny fail with EPERM.
      *
      * @param spec the container (spec.seccompDeny; empty: no filter)
      */
+    // tag::seccomp[]
     static void seccomp(Spec spec) {
     }
+    // end::seccomp[]
 
     // ---------------------------------------------------------------- lab 12: all together
 
@@ -243,7 +263,9 @@ public final class Lab01 {
      * @return the workload's exit status
      * @throws Exception when the container cannot be set up
      */
+    // tag::busybox[]
     static int busybox(List<String> args) throws Exception {
         throw new UnsupportedOperationException("busybox comes in lab 12");
     }
+    // end::busybox[]
 }

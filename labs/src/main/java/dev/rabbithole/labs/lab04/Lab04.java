@@ -74,6 +74,7 @@ public final class Lab04 {
      * @param pid a process id on the host
      * @throws IOException when /proc cannot be read
      */
+    // tag::ns[]
     static void ns(long pid) throws IOException {
         for (String kind : List.of("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")) {
             Path theirs = Path.of("/proc", Long.toString(pid), "ns", kind);
@@ -87,6 +88,7 @@ public final class Lab04 {
             if (line.startsWith("PPid:") || line.startsWith("NSpid:")) System.out.println(line);
         }
     }
+    // end::ns[]
 
     // ---------------------------------------------------------------- the parent
 
@@ -97,6 +99,7 @@ public final class Lab04 {
      * @return the workload's exit status (128 + signal number when a signal killed it)
      * @throws Exception when the container cannot be set up
      */
+    // tag::run[]
     static int run(Spec spec) throws Exception {
         int flags = 0;
         flags |= CLONE_NEWNS;
@@ -120,6 +123,7 @@ public final class Lab04 {
             }
         }
     }
+    // end::run[]
 
     /**
      * Starts a process in new namespaces: unshare on a short-lived thread of its own (namespaces
@@ -154,8 +158,10 @@ public final class Lab04 {
      * @param pid  the init's pid on the host
      * @throws Exception when an ip command fails
      */
+    // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
     }
+    // end::network[]
 
     /** The cgroup v1 hierarchies, one directory per controller. */
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
@@ -167,8 +173,10 @@ public final class Lab04 {
      * @param pid  the init's pid on the host
      * @throws IOException when a cgroup file cannot be written
      */
+    // tag::cgroups[]
     static void cgroups(Spec spec, long pid) throws IOException {
     }
+    // end::cgroups[]
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
@@ -177,8 +185,10 @@ public final class Lab04 {
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
      */
+    // tag::cleanup[]
     static void cleanup(Spec spec) throws InterruptedException {
     }
+    // end::cleanup[]
 
     // ---------------------------------------------------------------- the init
 
@@ -190,6 +200,7 @@ public final class Lab04 {
      * @param spec what to run
      * @throws Exception when a step fails (the process then exits non-zero)
      */
+    // tag::init[]
     static void init(Spec spec) throws Exception {
         Fifo.await(spec.sync);
         rootfs(spec);
@@ -204,6 +215,7 @@ public final class Lab04 {
             System.exit(127);
         }
     }
+    // end::init[]
 
     /**
      * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
@@ -211,6 +223,7 @@ public final class Lab04 {
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
      */
+    // tag::rootfs[]
     static void rootfs(Spec spec) throws Exception {
         String root = spec.rootfs.toAbsolutePath().toString();
         LIBC.mount(null, "/", null, MS_REC | MS_PRIVATE, null);
@@ -224,33 +237,40 @@ public final class Lab04 {
         // TODO(lab 04): mount a proc filesystem on /proc: mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null).
         // TODO(lab 04): A proc shows the pids of the pid namespace of the process that mounts it: yours.
     }
+    // end::rootfs[]
 
     /**
      * Lab 03: sets the hostname in the init's UTS namespace.
      *
      * @param spec the container (spec.hostname)
      */
+    // tag::hostname[]
     static void hostname(Spec spec) {
         if (spec.hostname != null) {
             LIBC.sethostname(spec.hostname, spec.hostname.getBytes(StandardCharsets.UTF_8).length);
         }
     }
+    // end::hostname[]
 
     /**
      * Lab 09: keeps only spec.caps, in the bounding set and in the effective, permitted and inheritable sets.
      *
      * @param spec the container (spec.caps; null keeps everything)
      */
+    // tag::capabilities[]
     static void capabilities(Spec spec) {
     }
+    // end::capabilities[]
 
     /**
      * Lab 10: installs a seccomp filter under which the calls in spec.seccompDeny fail with EPERM.
      *
      * @param spec the container (spec.seccompDeny; empty: no filter)
      */
+    // tag::seccomp[]
     static void seccomp(Spec spec) {
     }
+    // end::seccomp[]
 
     // ---------------------------------------------------------------- lab 12: all together
 
@@ -268,7 +288,9 @@ public final class Lab04 {
      * @return the workload's exit status
      * @throws Exception when the container cannot be set up
      */
+    // tag::busybox[]
     static int busybox(List<String> args) throws Exception {
         throw new UnsupportedOperationException("busybox comes in lab 12");
     }
+    // end::busybox[]
 }

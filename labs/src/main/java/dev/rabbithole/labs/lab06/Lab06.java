@@ -74,6 +74,7 @@ public final class Lab06 {
      * @param pid a process id on the host
      * @throws IOException when /proc cannot be read
      */
+    // tag::ns[]
     static void ns(long pid) throws IOException {
         for (String kind : List.of("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")) {
             Path theirs = Path.of("/proc", Long.toString(pid), "ns", kind);
@@ -87,6 +88,7 @@ public final class Lab06 {
             if (line.startsWith("PPid:") || line.startsWith("NSpid:")) System.out.println(line);
         }
     }
+    // end::ns[]
 
     // ---------------------------------------------------------------- the parent
 
@@ -97,6 +99,7 @@ public final class Lab06 {
      * @return the workload's exit status (128 + signal number when a signal killed it)
      * @throws Exception when the container cannot be set up
      */
+    // tag::run[]
     static int run(Spec spec) throws Exception {
         int flags = 0;
         flags |= CLONE_NEWNS;
@@ -121,6 +124,7 @@ public final class Lab06 {
             }
         }
     }
+    // end::run[]
 
     /**
      * Starts a process in new namespaces: unshare on a short-lived thread of its own (namespaces
@@ -155,12 +159,14 @@ public final class Lab06 {
      * @param pid  the init's pid on the host
      * @throws Exception when an ip command fails
      */
+    // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
         // TODO(lab 06): when spec.ip is set: create a veth pair (ip link add HOSTVETH type veth peer name CTRVETH, the names are
         // TODO(lab 06): spec.hostVeth() and spec.containerVeth()), move CTRVETH into the init's network namespace (ip link set
         // TODO(lab 06): CTRVETH netns PID), give HOSTVETH the address spec.hostIp and bring it up; then inside the namespace
         // TODO(lab 06): (nsenter --target PID --net ip ...) bring lo up, give CTRVETH spec.ip and bring it up. Host.run runs a command.
     }
+    // end::network[]
 
     /** The cgroup v1 hierarchies, one directory per controller. */
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
@@ -172,8 +178,10 @@ public final class Lab06 {
      * @param pid  the init's pid on the host
      * @throws IOException when a cgroup file cannot be written
      */
+    // tag::cgroups[]
     static void cgroups(Spec spec, long pid) throws IOException {
     }
+    // end::cgroups[]
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
@@ -182,8 +190,10 @@ public final class Lab06 {
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
      */
+    // tag::cleanup[]
     static void cleanup(Spec spec) throws InterruptedException {
     }
+    // end::cleanup[]
 
     // ---------------------------------------------------------------- the init
 
@@ -195,6 +205,7 @@ public final class Lab06 {
      * @param spec what to run
      * @throws Exception when a step fails (the process then exits non-zero)
      */
+    // tag::init[]
     static void init(Spec spec) throws Exception {
         Fifo.await(spec.sync);
         rootfs(spec);
@@ -209,6 +220,7 @@ public final class Lab06 {
             System.exit(127);
         }
     }
+    // end::init[]
 
     /**
      * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
@@ -216,6 +228,7 @@ public final class Lab06 {
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
      */
+    // tag::rootfs[]
     static void rootfs(Spec spec) throws Exception {
         String root = spec.rootfs.toAbsolutePath().toString();
         LIBC.mount(null, "/", null, MS_REC | MS_SLAVE, null);
@@ -239,33 +252,40 @@ public final class Lab06 {
         Files.delete(Path.of("/.oldroot"));
         LIBC.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
     }
+    // end::rootfs[]
 
     /**
      * Lab 03: sets the hostname in the init's UTS namespace.
      *
      * @param spec the container (spec.hostname)
      */
+    // tag::hostname[]
     static void hostname(Spec spec) {
         if (spec.hostname != null) {
             LIBC.sethostname(spec.hostname, spec.hostname.getBytes(StandardCharsets.UTF_8).length);
         }
     }
+    // end::hostname[]
 
     /**
      * Lab 09: keeps only spec.caps, in the bounding set and in the effective, permitted and inheritable sets.
      *
      * @param spec the container (spec.caps; null keeps everything)
      */
+    // tag::capabilities[]
     static void capabilities(Spec spec) {
     }
+    // end::capabilities[]
 
     /**
      * Lab 10: installs a seccomp filter under which the calls in spec.seccompDeny fail with EPERM.
      *
      * @param spec the container (spec.seccompDeny; empty: no filter)
      */
+    // tag::seccomp[]
     static void seccomp(Spec spec) {
     }
+    // end::seccomp[]
 
     // ---------------------------------------------------------------- lab 12: all together
 
@@ -283,7 +303,9 @@ public final class Lab06 {
      * @return the workload's exit status
      * @throws Exception when the container cannot be set up
      */
+    // tag::busybox[]
     static int busybox(List<String> args) throws Exception {
         throw new UnsupportedOperationException("busybox comes in lab 12");
     }
+    // end::busybox[]
 }

@@ -74,6 +74,7 @@ public final class Lab11 {
      * @param pid a process id on the host
      * @throws IOException when /proc cannot be read
      */
+    // tag::ns[]
     static void ns(long pid) throws IOException {
         for (String kind : List.of("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")) {
             Path theirs = Path.of("/proc", Long.toString(pid), "ns", kind);
@@ -87,6 +88,7 @@ public final class Lab11 {
             if (line.startsWith("PPid:") || line.startsWith("NSpid:")) System.out.println(line);
         }
     }
+    // end::ns[]
 
     // ---------------------------------------------------------------- the parent
 
@@ -97,6 +99,7 @@ public final class Lab11 {
      * @return the workload's exit status (128 + signal number when a signal killed it)
      * @throws Exception when the container cannot be set up
      */
+    // tag::run[]
     static int run(Spec spec) throws Exception {
         int flags = 0;
         flags |= CLONE_NEWNS;
@@ -121,6 +124,7 @@ public final class Lab11 {
             }
         }
     }
+    // end::run[]
 
     /**
      * Starts a process in new namespaces: unshare on a short-lived thread of its own (namespaces
@@ -155,6 +159,7 @@ public final class Lab11 {
      * @param pid  the init's pid on the host
      * @throws Exception when an ip command fails
      */
+    // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
         if (spec.ip == null) return;
         String h = spec.hostVeth(), c = spec.containerVeth(), p = Long.toString(pid);
@@ -166,6 +171,7 @@ public final class Lab11 {
         Host.run("nsenter", "--target", p, "--net", "ip", "addr", "add", spec.ip, "dev", c);
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", c, "up");
     }
+    // end::network[]
 
     /** The cgroup v1 hierarchies, one directory per controller. */
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
@@ -177,6 +183,7 @@ public final class Lab11 {
      * @param pid  the init's pid on the host
      * @throws IOException when a cgroup file cannot be written
      */
+    // tag::cgroups[]
     static void cgroups(Spec spec, long pid) throws IOException {
         if (spec.memoryBytes > 0) {
             Path g = Files.createDirectories(CGROUP.resolve("memory/rabbithole-labs").resolve(spec.name));
@@ -198,6 +205,7 @@ public final class Lab11 {
             Files.writeString(g.resolve("cgroup.procs"), Long.toString(pid));
         }
     }
+    // end::cgroups[]
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
@@ -206,6 +214,7 @@ public final class Lab11 {
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
      */
+    // tag::cleanup[]
     static void cleanup(Spec spec) throws InterruptedException {
         for (String controller : List.of("memory", "pids", "cpu")) {
             Path g = CGROUP.resolve(controller).resolve("rabbithole-labs").resolve(spec.name);
@@ -219,6 +228,7 @@ public final class Lab11 {
             }
         }
     }
+    // end::cleanup[]
 
     // ---------------------------------------------------------------- the init
 
@@ -230,6 +240,7 @@ public final class Lab11 {
      * @param spec what to run
      * @throws Exception when a step fails (the process then exits non-zero)
      */
+    // tag::init[]
     static void init(Spec spec) throws Exception {
         Fifo.await(spec.sync);
         rootfs(spec);
@@ -244,6 +255,7 @@ public final class Lab11 {
             System.exit(127);
         }
     }
+    // end::init[]
 
     /**
      * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
@@ -251,6 +263,7 @@ public final class Lab11 {
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
      */
+    // tag::rootfs[]
     static void rootfs(Spec spec) throws Exception {
         String root = spec.rootfs.toAbsolutePath().toString();
         LIBC.mount(null, "/", null, MS_REC | MS_SLAVE, null);
@@ -277,23 +290,27 @@ public final class Lab11 {
         Files.delete(Path.of("/.oldroot"));
         LIBC.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
     }
+    // end::rootfs[]
 
     /**
      * Lab 03: sets the hostname in the init's UTS namespace.
      *
      * @param spec the container (spec.hostname)
      */
+    // tag::hostname[]
     static void hostname(Spec spec) {
         if (spec.hostname != null) {
             LIBC.sethostname(spec.hostname, spec.hostname.getBytes(StandardCharsets.UTF_8).length);
         }
     }
+    // end::hostname[]
 
     /**
      * Lab 09: keeps only spec.caps, in the bounding set and in the effective, permitted and inheritable sets.
      *
      * @param spec the container (spec.caps; null keeps everything)
      */
+    // tag::capabilities[]
     static void capabilities(Spec spec) {
         if (spec.caps == null) return;
         long keep = Caps.mask(spec.caps);
@@ -303,12 +320,14 @@ public final class Lab11 {
         int lo = (int) keep, hi = (int) (keep >>> 32);
         LIBC.capset(new int[]{LINUX_CAPABILITY_VERSION_3, 0}, new int[]{lo, lo, lo, hi, hi, hi});
     }
+    // end::capabilities[]
 
     /**
      * Lab 10: installs a seccomp filter under which the calls in spec.seccompDeny fail with EPERM.
      *
      * @param spec the container (spec.seccompDeny; empty: no filter)
      */
+    // tag::seccomp[]
     static void seccomp(Spec spec) {
         if (spec.seccompDeny.isEmpty()) return;
         List<Bpf.Insn> program = new ArrayList<>();
@@ -327,6 +346,7 @@ public final class Lab11 {
         Memory fprog = Bpf.fprog(program);
         LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0);
     }
+    // end::seccomp[]
 
     // ---------------------------------------------------------------- lab 12: all together
 
@@ -344,7 +364,9 @@ public final class Lab11 {
      * @return the workload's exit status
      * @throws Exception when the container cannot be set up
      */
+    // tag::busybox[]
     static int busybox(List<String> args) throws Exception {
         throw new UnsupportedOperationException("busybox comes in lab 12");
     }
+    // end::busybox[]
 }
