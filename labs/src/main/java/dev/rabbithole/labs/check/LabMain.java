@@ -1,0 +1,39 @@
+package dev.rabbithole.labs.check;
+
+import java.nio.file.Path;
+
+/**
+ * The labs' command line, called by {@code labs/lab.sh}:
+ * {@code list}, {@code check N [--source DIR]} (exit 0 when every property holds, 1 when not, 2 on misuse),
+ * {@code rootfs DIR} (builds a busybox root filesystem in DIR, to try a lab by hand).
+ */
+public final class LabMain {
+    private LabMain() {}
+
+    /**
+     * @param args see the class comment
+     * @throws Exception when the check cannot run at all
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length >= 1 && args[0].equals("list")) {
+            for (Checker c : Checks.ALL) System.out.printf("%02d  %s%n", c.lab(), c.title());
+            return;
+        }
+        if (args.length >= 2 && args[0].equals("rootfs")) {
+            System.out.println(dev.rabbithole.labs.support.Rootfs.busybox(Path.of(args[1])));
+            return;
+        }
+        if (args.length >= 2 && args[0].equals("check")) {
+            int lab = Integer.parseInt(args[1]);
+            Path source = args.length >= 4 && args[2].equals("--source") ? Path.of(args[3])
+                    : Path.of("labs/src/main/java/dev/rabbithole/labs", String.format("lab%02d", lab));
+            Checker c = Checks.of(lab);
+            System.out.printf("lab %02d: %s (checking %s)%n", lab, c.title(), source);
+            Report r = Checks.run(lab, source, System.out);
+            r.print(System.out);
+            System.exit(r.passed() ? 0 : 1);
+        }
+        System.err.println("usage: list | check N [--source DIR] | rootfs DIR");
+        System.exit(2);
+    }
+}

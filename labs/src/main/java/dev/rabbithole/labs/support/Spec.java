@@ -1,0 +1,139 @@
+package dev.rabbithole.labs.support;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What to run and how: the command line of a lab runtime, parsed. Every lab accepts every option;
+ * a lab that has not implemented an option yet simply ignores it (which is what its checker notices).
+ *
+ * <pre>
+ * run [--name NAME] [--rootfs DIR] [--hostname NAME] [--memory BYTES] [--pids N] [--cpu-quota MICROSECONDS]
+ *     [--caps CAP_X,CAP_Y] [--seccomp-deny SYSCALL,SYSCALL] [--ip CIDR --host-ip CIDR]
+ *     [--volume HOSTDIR:CONTAINERDIR[:private|slave|shared]]... [--layer DIR]... [--upper DIR --work DIR]
+ *     -- COMMAND [ARG]...
+ * </pre>
+ *
+ * Follows the shape of {@code docker run}'s options; sizes are bytes, times microseconds.
+ */
+public final class Spec {
+    /** A short name (at most 10 characters: it becomes part of veth names and the cgroup directory). */
+    public String name = "lab";
+    /** The directory that becomes the container's root; with layers, the overlay's mount point. */
+    public Path rootfs;
+    /** The hostname inside the UTS namespace, or null. */
+    public String hostname;
+    /** memory.limit_in_bytes in bytes, or 0 for none. */
+    public long memoryBytes;
+    /** pids.max, or 0 for none. */
+    public int pidsMax;
+    /** cpu.cfs_quota_us in microseconds per 100000 us period, or 0 for none. */
+    public long cpuQuotaMicros;
+    /** The capabilities to keep ("CAP_CHOWN", ...), or null to keep all. */
+    public List<String> caps;
+    /** The system calls that fail with EPERM ("mkdir", ...); empty for no filter. */
+    public List<String> seccompDeny = new ArrayList<>();
+    /** The container's address on its veth ("10.201.7.2/24"), or null for no network namespace setup. */
+    public String ip;
+    /** The host end's address ("10.201.7.1/24"). */
+    public String hostIp;
+    /** Bind mounts from the host. */
+    public List<Volume> volumes = new ArrayList<>();
+    /** Image layers, lowest first. */
+    public List<Path> layers = new ArrayList<>();
+    /** The container's writable layer (overlay upperdir) and the overlay's workdir. */
+    public Path upper, work;
+    /** The named pipe on which the init waits for the parent's "go" (set by the runtime, not by users). */
+    public Path sync;
+    /** The command and its arguments. */
+    public List<String> command = new ArrayList<>();
+
+    /**
+     * One bind mount.
+     *
+     * @param source      the host directory
+     * @param target      the path inside the container
+     * @param propagation "private", "slave" or "shared" (mount_namespaces(7))
+     */
+    public record Volume(Path source, String target, String propagation) {}
+
+    /**
+     * Parses the options above.
+     *
+     * @param args the arguments after the subcommand
+     * @return the spec
+     * @throws IllegalArgumentException on an unknown option or a missing value
+     */
+    public static Spec parse(List<String> args) {
+        Spec s = new Spec();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--")) {
+                s.command.addAll(args.subList(i + 1, args.size()));
+                break;
+            }
+            if (!a.startsWith("--")) {
+                s.command.addAll(args.subList(i, args.size()));
+                break;
+            }
+            if (i + 1 >= args.size()) throw new IllegalArgumentException("missing value for " + a);
+            String v = args.get(++i);
+            switch (a) {
+                case "--name" -> s.name = v;
+                case "--rootfs" -> s.rootfs = Path.of(v);
+                case "--hostname" -> s.hostname = v;
+                case "--memory" -> s.memoryBytes = Long.parseLong(v);
+                case "--pids" -> s.pidsMax = Integer.parseInt(v);
+                case "--cpu-quota" -> s.cpuQuotaMicros = Long.parseLong(v);
+                case "--caps" -> s.caps = v.isEmpty() ? List.of() : List.of(v.split(","));
+                case "--seccomp-deny" -> s.seccompDeny = new ArrayList<>(List.of(v.split(",")));
+                case "--ip" -> s.ip = v;
+                case "--host-ip" -> s.hostIp = v;
+                case "--volume" -> {
+                    String[] p = v.split(":");
+                    s.volumes.add(new Volume(Path.of(p[0]), p[1], p.length > 2 ? p[2] : "private"));
+                }
+                case "--layer" -> s.layers.add(Path.of(v));
+                case "--upper" -> s.upper = Path.of(v);
+                case "--work" -> s.work = Path.of(v);
+                case "--sync" -> s.sync = Path.of(v);
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        return s;
+    }
+
+    /**
+     * The spec as arguments again, for the init process.
+     *
+     * @return arguments that {@link #parse} turns into an equal spec
+     */
+    public List<String> toArgs() {
+        List<String> a = new ArrayList<>();
+        a.add("--name"); a.add(name);
+        if (rootfs != null) { a.add("--rootfs"); a.add(rootfs.toString()); }
+        if (hostname != null) { a.add("--hostname"); a.add(hostname); }
+        if (memoryBytes > 0) { a.add("--memory"); a.add(Long.toString(memoryBytes)); }
+        if (pidsMax > 0) { a.add("--pids"); a.add(Integer.toString(pidsMax)); }
+        if (cpuQuotaMicros > 0) { a.add("--cpu-quota"); a.add(Long.toString(cpuQuotaMicros)); }
+        if (caps != null) { a.add("--caps"); a.add(String.join(",", caps)); }
+        if (!seccompDeny.isEmpty()) { a.add("--seccomp-deny"); a.add(String.join(",", seccompDeny)); }
+        if (ip != null) { a.add("--ip"); a.add(ip); }
+        if (hostIp != null) { a.add("--host-ip"); a.add(hostIp); }
+        for (Volume v : volumes) { a.add("--volume"); a.add(v.source() + ":" + v.target() + ":" + v.propagation()); }
+        for (Path l : layers) { a.add("--layer"); a.add(l.toString()); }
+        if (upper != null) { a.add("--upper"); a.add(upper.toString()); }
+        if (work != null) { a.add("--work"); a.add(work.toString()); }
+        if (sync != null) { a.add("--sync"); a.add(sync.toString()); }
+        a.add("--");
+        a.addAll(command);
+        return a;
+    }
+
+    /** @return the host end of the veth pair: "v" + name + "h" */
+    public String hostVeth() { return "v" + name + "h"; }
+
+    /** @return the container end of the veth pair: "v" + name + "c" */
+    public String containerVeth() { return "v" + name + "c"; }
+}

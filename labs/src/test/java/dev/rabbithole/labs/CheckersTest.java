@@ -1,0 +1,67 @@
+package dev.rabbithole.labs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rabbithole.labs.check.Checks;
+import dev.rabbithole.labs.check.LabSources;
+import dev.rabbithole.labs.check.Report;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every checker passes on the reference solution and fails on the untouched skeleton, for real: as root, with
+ * namespaces, cgroups, mounts and veths, which the checkers remove again.
+ */
+class CheckersTest {
+    static final Path LABS = Path.of(System.getProperty("rabbithole.labs.dir", "."));
+
+    @BeforeAll
+    static void root() throws Exception {
+        assumeTrue(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim().equals("0"),
+                "the checkers create namespaces, cgroups and veths: run the tests as root");
+        assumeTrue(Files.isExecutable(Path.of("/bin/busybox")), "the labs need busybox-static (/bin/busybox)");
+    }
+
+    @ParameterizedTest(name = "lab {0}: the reference solution passes")
+    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+    void solutionPasses(int lab) throws Exception {
+        Report r = Checks.run(lab, LABS.resolve("solutions").resolve(LabSources.relative(lab)).getParent(), System.out);
+        r.print(System.out);
+        assertThat(r.passed()).as(String.join("\n", r.lines())).isTrue();
+        assertNoLeftovers(lab);
+    }
+
+    @ParameterizedTest(name = "lab {0}: the untouched skeleton fails")
+    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+    void skeletonFails(int lab) throws Exception {
+        Report r = Checks.run(lab, LABS.resolve("skeletons").resolve(LabSources.relative(lab)).getParent(), System.out);
+        r.print(System.out);
+        assertThat(r.passed()).isFalse();
+        assertThat(r.lines()).anyMatch(l -> l.startsWith("[--] "));
+        assertThat(r.lines()).noneMatch(l -> l.contains("does not compile") || l.contains("the check stopped"));
+        assertNoLeftovers(lab);
+    }
+
+    // the checkers' containers are named lNNxxxx: no cgroup and no veth of that lab may survive a check
+    static void assertNoLeftovers(int lab) throws Exception {
+        String prefix = String.format("l%02d", lab);
+        for (String controller : List.of("memory", "pids", "cpu")) {
+            Path dir = Path.of("/sys/fs/cgroup", controller, "rabbithole-labs");
+            if (!Files.isDirectory(dir)) continue;
+            try (Stream<Path> s = Files.list(dir)) {
+                assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).toList())
+                        .as("cgroups left in %s", dir).isEmpty();
+            }
+        }
+        String links = new String(new ProcessBuilder("ip", "-o", "link").start().getInputStream().readAllBytes());
+        assertThat(links).as("veths left on the host").doesNotContain("v" + prefix);
+        String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
+        assertThat(mounts).as("mounts left on the host").doesNotContain("rabbithole-check-");
+    }
+}
