@@ -79,7 +79,7 @@ class RunAgainstFakeEngineTest {
         engine.imagePresent = false;
         int rc = run("run", "busybox", "true");
         assertThat(rc).isEqualTo(3);
-        assertThat(stderr()).startsWith("Unable to find image 'busybox' locally\n");
+        assertThat(stderr()).startsWith("Unable to find image 'busybox:latest' locally\n");
         assertThat(engine.requests).containsSubsequence("POST /v1.41/containers/create",
                 "POST /v1.41/images/create?fromImage=busybox&tag=latest", "POST /v1.41/containers/create");
     }
