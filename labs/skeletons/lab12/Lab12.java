@@ -34,9 +34,9 @@ import java.util.List;
  *
  * Two processes make a container here, as in runc: the parent ({@code run}, this JVM) creates the
  * namespaces on a thread of its own and starts the init, a second JVM, from that thread; it then puts
- * the init into its cgroups and network and says "go". The init ({@code init}) sets up the root
- * filesystem, the hostname, the capabilities and the seccomp filter for itself, then becomes the
- * workload by execve. Search for TODO: that is this lab's step.
+ * the init into its cgroups and network (a veth pair to a peer network namespace) and says "go". The init
+ * ({@code init}) sets up the root filesystem, the hostname, the capabilities and the seccomp filter for itself,
+ * then becomes the workload by execve. Search for TODO: that is this lab's step.
  */
 public final class Lab12 {
     private Lab12() {}
@@ -154,20 +154,33 @@ public final class Lab12 {
     }
 
     /**
-     * Lab 06: connects the init's network namespace to the host with a veth pair.
+     * Lab 06: connects the init's network namespace to a peer network namespace with a veth pair. The peer namespace
+     * (spec.peerNetns, made with {@code ip netns add}) stands in for the host: both ends live in namespaces the lab
+     * created, and nothing is configured in the host's own network namespace (ip-link(8), ip-netns(8), nsenter(1)).
      *
-     * @param spec the container (spec.ip, spec.hostIp, the veth names)
+     * @param spec the container (spec.ip, spec.peerIp, spec.peerNetns, the veth names)
      * @param pid  the init's pid on the host
-     * @throws Exception when an ip command fails
+     * @throws IllegalArgumentException when spec.ip is set without spec.peerNetns and spec.peerIp
+     * @throws IllegalStateException    when the init shares this process's network namespace (no CLONE_NEWNET)
+     * @throws Exception                when an ip command fails
      */
     // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
+        if (spec.ip != null) {
+            // guards, given: never configure an address in the host's own network namespace
+            if (spec.peerNetns == null || spec.peerIp == null) {
+                throw new IllegalArgumentException("--ip needs --peer-ip CIDR and --peer-netns NAME (make it with: ip netns add NAME)");
+            }
+            if (Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns/net"))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")))) {
+                throw new IllegalStateException("the init shares the host's network namespace: add CLONE_NEWNET before using --ip");
+            }
+        }
         if (spec.ip == null) return;
-        String h = spec.hostVeth(), c = spec.containerVeth(), p = Long.toString(pid);
-        Host.run("ip", "link", "add", h, "type", "veth", "peer", "name", c);
-        Host.run("ip", "link", "set", c, "netns", p);
-        Host.run("ip", "addr", "add", spec.hostIp, "dev", h);
-        Host.run("ip", "link", "set", h, "up");
+        String peer = spec.peerNetns, v = spec.peerVeth(), c = spec.containerVeth(), p = Long.toString(pid);
+        Host.run("ip", "-n", peer, "link", "add", v, "type", "veth", "peer", "name", c, "netns", p);
+        Host.run("ip", "-n", peer, "addr", "add", spec.peerIp, "dev", v);
+        Host.run("ip", "-n", peer, "link", "set", v, "up");
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", "lo", "up");
         Host.run("nsenter", "--target", p, "--net", "ip", "addr", "add", spec.ip, "dev", c);
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", c, "up");
@@ -210,7 +223,8 @@ public final class Lab12 {
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
-     * veth pair needs nothing: the kernel deletes it with the network namespace.
+     * veth pair needs nothing: the kernel deletes it with the container's network namespace. The peer namespace
+     * belongs to whoever created it (the checker in lab 06, {@link #busybox} in lab 12).
      *
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
@@ -362,7 +376,9 @@ public final class Lab12 {
 
     /**
      * Runs busybox in a container in one command: a busybox image layer built from the host's busybox,
-     * a writable layer, every namespace, and Docker's defaults for what the options leave out.
+     * a writable layer, every namespace, and Docker's defaults for what the options leave out. Without
+     * {@code --peer-netns} it creates the peer network namespace {@code rhlab-peer-NAME} (ip-netns(8)) for the
+     * veth's other end and deletes it afterwards, whatever happened.
      *
      * @param args the options of {@code run}, then optionally {@code -- CMD [ARG]...} (default: sh)
      * @return the workload's exit status
@@ -375,7 +391,9 @@ public final class Lab12 {
         // TODO(lab 12): layer with Rootfs.busybox(DIR/layer) and create DIR/upper, DIR/work and DIR/rootfs; set spec.layers,
         // TODO(lab 12): spec.upper, spec.work, spec.rootfs. Defaults for what is unset: hostname = spec.name, memory 256 MiB,
         // TODO(lab 12): pids 256, Docker's capabilities (Caps.DOCKER_DEFAULT), seccomp deny DEFAULT_DENY, and a network:
-        // TODO(lab 12): spec.ip 10.202.N.2/24, spec.hostIp 10.202.N.1/24 with N = 1 + (spec.name.hashCode() & 0x7f).
+        // TODO(lab 12): spec.ip 10.202.N.2/24, spec.peerIp 10.202.N.1/24 with N = 1 + (spec.name.hashCode() & 0x7f), in a peer
+        // TODO(lab 12): namespace of its own when no --peer-netns is given: spec.peerNetns = spec.ownPeerNetns(), created with
+        // TODO(lab 12): ip netns add NAME before run(spec) and deleted with ip netns del NAME after it, whatever happened.
         // TODO(lab 12): Then run(spec), and delete the temporary directory afterwards, whatever happened.
     }
     // end::busybox[]

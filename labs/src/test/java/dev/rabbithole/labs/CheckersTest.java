@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.rabbithole.labs.check.Checks;
 import dev.rabbithole.labs.check.LabSources;
 import dev.rabbithole.labs.check.Report;
+import dev.rabbithole.labs.support.Spec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every checker passes on the reference solution and fails on the untouched skeleton, for real: as root, with
- * namespaces, cgroups, mounts and veths, which the checkers remove again.
+ * namespaces, cgroups, mounts, veths and peer network namespaces, which the checkers remove again; nothing of the labs'
+ * networks ever appears in the root network namespace.
  */
 class CheckersTest {
     static final Path LABS = Path.of(System.getProperty("rabbithole.labs.dir", "."));
@@ -48,7 +50,8 @@ class CheckersTest {
         assertNoLeftovers(lab);
     }
 
-    // the checkers' containers are named lNNxxxx: no cgroup and no veth of that lab may survive a check
+    // the checkers' containers are named lNNxxxx: no cgroup, veth, peer network namespace or mount of that lab may
+    // survive a check, and no address of the labs' subnets (10.201.0.0/16, 10.202.0.0/16) may be in the root namespace
     static void assertNoLeftovers(int lab) throws Exception {
         String prefix = String.format("l%02d", lab);
         for (String controller : List.of("memory", "pids", "cpu")) {
@@ -61,6 +64,13 @@ class CheckersTest {
         }
         String links = new String(new ProcessBuilder("ip", "-o", "link").start().getInputStream().readAllBytes());
         assertThat(links).as("veths left on the host").doesNotContain("v" + prefix);
+        String netns = new String(new ProcessBuilder("ip", "netns", "list").start().getInputStream().readAllBytes());
+        assertThat(netns).as("peer network namespaces left").doesNotContain(Spec.PEER_NETNS_PREFIX + prefix);
+        for (String subnet : List.of("10.201.0.0/16", "10.202.0.0/16")) {
+            String addrs = new String(new ProcessBuilder("ip", "-o", "addr", "show", "to", subnet).start().getInputStream().readAllBytes());
+            String routes = new String(new ProcessBuilder("ip", "route", "show", "root", subnet).start().getInputStream().readAllBytes());
+            assertThat(addrs + routes).as("addresses or routes of %s in the root network namespace", subnet).isBlank();
+        }
         String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
         assertThat(mounts).as("mounts left on the host").doesNotContain("rabbithole-check-");
     }

@@ -59,11 +59,30 @@ public abstract class Checker {
      * @throws Exception when the runtime cannot be started at all
      */
     protected static Optional<Long> start(Context ctx, Report report, List<String> args, Container[] c) throws Exception {
+        return start(ctx, report, args, c, "", "");
+    }
+
+    /**
+     * Starts a container and waits for its workload; reports a failure when it does not come up, with a command
+     * line to try it by hand that starts with {@code before} and ends with {@code after} (the setup the checker did
+     * itself, such as creating a peer network namespace, and its undoing).
+     *
+     * @param ctx    the context
+     * @param report the report
+     * @param args   the runtime's arguments
+     * @param c      receives the container (so the caller can close it)
+     * @param before shell commands to run first, each followed by " && ", or ""
+     * @param after  shell commands to run afterwards, each preceded by "; ", or ""
+     * @return the workload's host pid, or empty
+     * @throws Exception when the runtime cannot be started at all
+     */
+    protected static Optional<Long> start(Context ctx, Report report, List<String> args, Container[] c, String before,
+                                          String after) throws Exception {
         c[0] = ctx.start(args);
         Optional<Long> pid = c[0].workload(START);
         if (pid.isEmpty()) {
-            report.fail("the container did not start (runtime output: " + c[0].tail() + "). Try it by hand: "
-                    + "./rabbithole lab run " + String.format("%02d", ctx.lab) + " " + quote(args));
+            report.fail("the container did not start (runtime output: " + c[0].tail() + "). Try it by hand: " + before
+                    + "./rabbithole lab run " + String.format("%02d", ctx.lab) + " " + quote(args) + after);
         }
         return pid;
     }

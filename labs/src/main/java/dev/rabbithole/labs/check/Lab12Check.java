@@ -1,12 +1,17 @@
 package dev.rabbithole.labs.check;
 
 import dev.rabbithole.labs.support.Caps;
+import dev.rabbithole.labs.support.Spec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** Lab 12: {@code busybox} in one command, with every piece of the earlier labs, checked from outside. */
+/**
+ * Lab 12: {@code busybox} in one command, with every piece of the earlier labs, checked from outside. The runtime
+ * creates its own peer network namespace ({@code rhlab-peer-NAME}) and must delete it; the checker deletes it too,
+ * whatever happened, and pings only once it has seen that no packet can reach the root namespace (see {@link Net}).
+ */
 public final class Lab12Check extends Checker {
     @Override public int lab() { return 12; }
     @Override public String title() { return "all together: busybox in your own container"; }
@@ -14,9 +19,11 @@ public final class Lab12Check extends Checker {
     @Override
     public void check(Context ctx, Report r) throws Exception {
         int n = 1 + (ctx.name.hashCode() & 0x7f);
-        String hostIp = "10.202." + n + ".1";
-        List<String> args = List.of("busybox", "--name", ctx.name, "--", "sh", "-c",
-                "ping -c 1 -W 3 " + hostIp + " >/dev/null 2>&1; echo ping=$?; exec sleep 60");
+        String subnet = "10.202." + n + ".0/24", peerIp = "10.202." + n + ".1", ctrIp = "10.202." + n + ".2";
+        Spec names = new Spec();
+        names.name = ctx.name;
+        String peer = names.ownPeerNetns(), peerVeth = names.peerVeth();
+        List<String> args = List.of("busybox", "--name", ctx.name, "--", "sleep", "60");
         Container[] c = new Container[1];
         try {
             var pid = start(ctx, r, args, c);
@@ -42,23 +49,37 @@ public final class Lab12Check extends Checker {
                             + String.format("%016x", Caps.mask(Caps.DOCKER_DEFAULT)));
             r.check(Proc.status(p, "Seccomp").equals("2"), "a seccomp filter is installed (Seccomp: 2)", "no seccomp filter (Seccomp: "
                     + Proc.status(p, "Seccomp") + ")");
-            c[0].awaitOutput("ping=", START);
-            r.check(c[0].output().contains("ping=0"), "it pings the host end of its veth (" + hostIp + ")",
-                    "it cannot ping " + hostIp + " (" + c[0].tail() + ")");
+            List<String> inRoot = Net.rootLeftovers(subnet, ctx.name);
+            boolean clean = r.check(inRoot.isEmpty(), "nothing of its network is in the host's (root) namespace",
+                    "the host's network namespace has " + String.join("; ", inRoot));
+            r.check(Net.addrIn(peer, peerVeth).contains(peerIp + "/24"),
+                    "its veth's other end " + peerVeth + " is in its own peer namespace " + peer + " with " + peerIp + "/24",
+                    "there is no " + peerVeth + " with " + peerIp + "/24 in a peer namespace " + peer
+                            + ": create it with ip netns add spec.ownPeerNetns() and set spec.peerNetns, spec.peerIp");
+            if (clean && !shared.contains("net")) {
+                r.check(Net.pingFrom(p, peerIp), "it pings the peer end of its veth (" + peerIp + ")", "it cannot ping " + peerIp);
+                r.check(Net.pingFrom(peer, ctrIp), "the peer namespace pings it (" + ctrIp + ")", "the peer namespace cannot ping " + ctrIp);
+            } else {
+                r.fail("no ping tried: the checker pings only between the container's own namespace and its peer namespace, "
+                        + "with nothing of theirs in the host's");
+            }
             c[0].stop(Duration.ofSeconds(10));
             boolean leftovers = false;
             for (int i = 0; i < 100; i++) {
-                leftovers = sh("ip", "link", "show", "v" + ctx.name + "h").code() == 0
+                leftovers = Net.exists(peer) || !Net.rootLeftovers(subnet, ctx.name).isEmpty()
                         || Files.exists(Path.of("/sys/fs/cgroup/memory/rabbithole-labs", ctx.name))
                         || Files.exists(Path.of("/sys/fs/cgroup/pids/rabbithole-labs", ctx.name));
                 if (!leftovers) break;
                 Thread.sleep(50);
             }
-            r.check(!leftovers, "nothing is left on the host afterwards (veth, cgroups)", "a veth or a cgroup is left on the host");
+            r.check(!leftovers, "nothing is left afterwards (peer namespace, veth, cgroups)",
+                    "something is left after the container ended: the peer namespace " + peer + " (ip netns del it after run), "
+                            + "a veth or a cgroup");
         } finally {
             if (c[0] != null) c[0].close();
             Cgroups.remove(ctx.name);
-            sh("ip", "link", "del", "v" + ctx.name + "h");
+            Net.delete(peer);
+            Net.deleteRootVeths(ctx.name);
         }
     }
 }

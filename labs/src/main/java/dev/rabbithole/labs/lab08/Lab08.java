@@ -34,9 +34,9 @@ import java.util.List;
  *
  * Two processes make a container here, as in runc: the parent ({@code run}, this JVM) creates the
  * namespaces on a thread of its own and starts the init, a second JVM, from that thread; it then puts
- * the init into its cgroups and network and says "go". The init ({@code init}) sets up the root
- * filesystem, the hostname, the capabilities and the seccomp filter for itself, then becomes the
- * workload by execve. Search for TODO: that is this lab's step.
+ * the init into its cgroups and network (a veth pair to a peer network namespace) and says "go". The init
+ * ({@code init}) sets up the root filesystem, the hostname, the capabilities and the seccomp filter for itself,
+ * then becomes the workload by execve. Search for TODO: that is this lab's step.
  */
 public final class Lab08 {
     private Lab08() {}
@@ -153,20 +153,33 @@ public final class Lab08 {
     }
 
     /**
-     * Lab 06: connects the init's network namespace to the host with a veth pair.
+     * Lab 06: connects the init's network namespace to a peer network namespace with a veth pair. The peer namespace
+     * (spec.peerNetns, made with {@code ip netns add}) stands in for the host: both ends live in namespaces the lab
+     * created, and nothing is configured in the host's own network namespace (ip-link(8), ip-netns(8), nsenter(1)).
      *
-     * @param spec the container (spec.ip, spec.hostIp, the veth names)
+     * @param spec the container (spec.ip, spec.peerIp, spec.peerNetns, the veth names)
      * @param pid  the init's pid on the host
-     * @throws Exception when an ip command fails
+     * @throws IllegalArgumentException when spec.ip is set without spec.peerNetns and spec.peerIp
+     * @throws IllegalStateException    when the init shares this process's network namespace (no CLONE_NEWNET)
+     * @throws Exception                when an ip command fails
      */
     // tag::network[]
     static void network(Spec spec, long pid) throws Exception {
+        if (spec.ip != null) {
+            // guards, given: never configure an address in the host's own network namespace
+            if (spec.peerNetns == null || spec.peerIp == null) {
+                throw new IllegalArgumentException("--ip needs --peer-ip CIDR and --peer-netns NAME (make it with: ip netns add NAME)");
+            }
+            if (Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns/net"))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")))) {
+                throw new IllegalStateException("the init shares the host's network namespace: add CLONE_NEWNET before using --ip");
+            }
+        }
         if (spec.ip == null) return;
-        String h = spec.hostVeth(), c = spec.containerVeth(), p = Long.toString(pid);
-        Host.run("ip", "link", "add", h, "type", "veth", "peer", "name", c);
-        Host.run("ip", "link", "set", c, "netns", p);
-        Host.run("ip", "addr", "add", spec.hostIp, "dev", h);
-        Host.run("ip", "link", "set", h, "up");
+        String peer = spec.peerNetns, v = spec.peerVeth(), c = spec.containerVeth(), p = Long.toString(pid);
+        Host.run("ip", "-n", peer, "link", "add", v, "type", "veth", "peer", "name", c, "netns", p);
+        Host.run("ip", "-n", peer, "addr", "add", spec.peerIp, "dev", v);
+        Host.run("ip", "-n", peer, "link", "set", v, "up");
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", "lo", "up");
         Host.run("nsenter", "--target", p, "--net", "ip", "addr", "add", spec.ip, "dev", c);
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", c, "up");
@@ -200,7 +213,8 @@ public final class Lab08 {
 
     /**
      * Removes what the parent created on the host once the container is gone: its cgroups (lab 07). The
-     * veth pair needs nothing: the kernel deletes it with the network namespace.
+     * veth pair needs nothing: the kernel deletes it with the container's network namespace. The peer namespace
+     * belongs to whoever created it (the checker in lab 06, {@link #busybox} in lab 12).
      *
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
@@ -323,7 +337,9 @@ public final class Lab08 {
 
     /**
      * Runs busybox in a container in one command: a busybox image layer built from the host's busybox,
-     * a writable layer, every namespace, and Docker's defaults for what the options leave out.
+     * a writable layer, every namespace, and Docker's defaults for what the options leave out. Without
+     * {@code --peer-netns} it creates the peer network namespace {@code rhlab-peer-NAME} (ip-netns(8)) for the
+     * veth's other end and deletes it afterwards, whatever happened.
      *
      * @param args the options of {@code run}, then optionally {@code -- CMD [ARG]...} (default: sh)
      * @return the workload's exit status

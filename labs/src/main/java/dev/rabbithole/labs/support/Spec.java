@@ -10,15 +10,20 @@ import java.util.List;
  *
  * <pre>
  * run [--name NAME] [--rootfs DIR] [--hostname NAME] [--memory BYTES] [--pids N] [--cpu-quota MICROSECONDS]
- *     [--caps CAP_X,CAP_Y] [--seccomp-deny SYSCALL,SYSCALL] [--ip CIDR --host-ip CIDR]
+ *     [--caps CAP_X,CAP_Y] [--seccomp-deny SYSCALL,SYSCALL] [--ip CIDR --peer-ip CIDR [--peer-netns NAME]]
  *     [--volume HOSTDIR:CONTAINERDIR[:private|slave|shared]]... [--layer DIR]... [--upper DIR --work DIR]
  *     -- COMMAND [ARG]...
  * </pre>
  *
  * Follows the shape of {@code docker run}'s options; sizes are bytes, times microseconds.
+ *
+ * <p>The network options join the container to a <em>peer network namespace</em> that stands in for the host: both
+ * ends of the veth pair live in namespaces the lab creates, nothing is configured in the host's own (root) network
+ * namespace. In Docker the host end sits in the root namespace on a bridge ({@code docker0}); see the workshop page of
+ * lab 06.
  */
 public final class Spec {
-    /** A short name (at most 10 characters: it becomes part of veth names and the cgroup directory). */
+    /** A short name (at most 10 characters: it becomes part of veth, network namespace and cgroup names). */
     public String name = "lab";
     /** The directory that becomes the container's root; with layers, the overlay's mount point. */
     public Path rootfs;
@@ -36,8 +41,14 @@ public final class Spec {
     public List<String> seccompDeny = new ArrayList<>();
     /** The container's address on its veth ("10.201.7.2/24"), or null for no network namespace setup. */
     public String ip;
-    /** The host end's address ("10.201.7.1/24"). */
-    public String hostIp;
+    /** The peer end's address, in the peer namespace ("10.201.7.1/24"). */
+    public String peerIp;
+    /**
+     * The named network namespace (ip-netns(8): /run/netns/NAME) that holds the peer end of the veth pair, standing in
+     * for the host; it must exist before the container starts. Null: none given (lab 12's busybox then creates
+     * {@link #ownPeerNetns()}).
+     */
+    public String peerNetns;
     /** Bind mounts from the host. */
     public List<Volume> volumes = new ArrayList<>();
     /** Image layers, lowest first. */
@@ -89,7 +100,8 @@ public final class Spec {
                 case "--caps" -> s.caps = v.isEmpty() ? List.of() : List.of(v.split(","));
                 case "--seccomp-deny" -> s.seccompDeny = new ArrayList<>(List.of(v.split(",")));
                 case "--ip" -> s.ip = v;
-                case "--host-ip" -> s.hostIp = v;
+                case "--peer-ip" -> s.peerIp = v;
+                case "--peer-netns" -> s.peerNetns = v;
                 case "--volume" -> {
                     String[] p = v.split(":");
                     s.volumes.add(new Volume(Path.of(p[0]), p[1], p.length > 2 ? p[2] : "private"));
@@ -120,7 +132,8 @@ public final class Spec {
         if (caps != null) { a.add("--caps"); a.add(String.join(",", caps)); }
         if (!seccompDeny.isEmpty()) { a.add("--seccomp-deny"); a.add(String.join(",", seccompDeny)); }
         if (ip != null) { a.add("--ip"); a.add(ip); }
-        if (hostIp != null) { a.add("--host-ip"); a.add(hostIp); }
+        if (peerIp != null) { a.add("--peer-ip"); a.add(peerIp); }
+        if (peerNetns != null) { a.add("--peer-netns"); a.add(peerNetns); }
         for (Volume v : volumes) { a.add("--volume"); a.add(v.source() + ":" + v.target() + ":" + v.propagation()); }
         for (Path l : layers) { a.add("--layer"); a.add(l.toString()); }
         if (upper != null) { a.add("--upper"); a.add(upper.toString()); }
@@ -131,9 +144,15 @@ public final class Spec {
         return a;
     }
 
-    /** @return the host end of the veth pair: "v" + name + "h" */
-    public String hostVeth() { return "v" + name + "h"; }
+    /** @return the peer end of the veth pair, the one in {@link #peerNetns}: "v" + name + "p" */
+    public String peerVeth() { return "v" + name + "p"; }
 
     /** @return the container end of the veth pair: "v" + name + "c" */
     public String containerVeth() { return "v" + name + "c"; }
+
+    /** The prefix of the peer network namespaces the labs create: "rhlab-peer-". */
+    public static final String PEER_NETNS_PREFIX = "rhlab-peer-";
+
+    /** @return the name of the peer network namespace a container of this name creates for itself: "rhlab-peer-" + name */
+    public String ownPeerNetns() { return PEER_NETNS_PREFIX + name; }
 }
