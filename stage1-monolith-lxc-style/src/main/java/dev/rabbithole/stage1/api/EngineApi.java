@@ -35,7 +35,9 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * GET|HEAD /_ping                      GET /version              GET /info
- * GET  /containers/json                POST /containers/create   GET /containers/{id}/json
+ * GET  /containers/json (all, limit, filters: see ContainerFilters)
+ * POST /containers/create (refuses what stage 1 would ignore: see CreateChecks)
+ * GET  /containers/{id}/json
  * POST /containers/{id}/start|wait|attach|kill|stop              GET /containers/{id}/logs
  * DELETE /containers/{id}
  * GET  /images/json                    GET /images/{name}/json   POST /images/load
@@ -128,9 +130,7 @@ final class EngineApi {
             }
             case "/containers/json" -> {
                 if (get) {
-                    ArrayNode list = json.createArrayNode();
-                    daemon.list(ex.flag("all")).forEach(c -> list.add(views.summary(c)));
-                    ex.json(200, list);
+                    listContainers(ex);
                     return;
                 }
             }
@@ -266,6 +266,29 @@ final class EngineApi {
 
     // ---------------------------------------------------------------- containers
 
+    /**
+     * {@code GET /containers/json?all=&limit=&filters=}: newest first; {@code limit} &gt; 0 keeps that many
+     * of the most recently created containers in any state ({@code docker ps -n N}), {@code status} filters
+     * include stopped containers as {@code all} does.
+     */
+    private void listContainers(Exchange ex) {
+        ContainerFilters filters = ContainerFilters.parse(json, ex.param("filters"));
+        String limitParam = ex.param("limit");
+        int limit = -1;
+        if (limitParam != null && !limitParam.isEmpty()) {
+            try {
+                limit = Integer.parseInt(limitParam);
+            } catch (NumberFormatException e) {
+                throw new InvalidParameterException("invalid value for limit: " + limitParam);
+            }
+        }
+        boolean all = ex.flag("all") || limit > 0 || filters.impliesAll();
+        ArrayNode list = json.createArrayNode();
+        daemon.list(all).stream().filter(filters::matches).limit(limit > 0 ? limit : Long.MAX_VALUE)
+                .forEach(c -> list.add(views.summary(c)));
+        ex.json(200, list);
+    }
+
     private void create(Exchange ex) throws IOException {
         JsonNode body;
         try {
@@ -276,6 +299,7 @@ final class EngineApi {
         if (!body.isObject()) {
             throw new InvalidParameterException("invalid JSON in request body: not an object");
         }
+        CreateChecks.check(body);
         ContainerConfig config;
         HostConfig hostConfig;
         try {

@@ -65,7 +65,7 @@ import java.util.stream.Stream;
 public class Daemon implements AutoCloseable {
 
     /** The version {@code GET /version} reports. */
-    public static final String VERSION = "0.1.0-stage1";
+    public static final String VERSION = dev.rabbithole.stage1.BuildInfo.VERSION;
 
     /** The exit code of a container that was running when the previous daemon died: 128 + SIGKILL. */
     public static final int DAEMON_DIED_EXIT_CODE = 137;
@@ -188,7 +188,8 @@ public class Daemon implements AutoCloseable {
      * @throws NotFoundException         {@code No such image: REF}
      * @throws ConflictException         the name is in use (Docker's message, naming the other container)
      * @throws InvalidParameterException an invalid name, memory below 6 MiB, an unknown capability, a bad
-     *                                   seccomp profile or security option, no command
+     *                                   seccomp profile or security option, no command, an Env entry without a
+     *                                   name or with a newline ({@code KEY} alone is dropped: it unsets KEY)
      */
     public CreateResult create(String name, ContainerConfig config, HostConfig hostConfig) {
         if (config == null || config.image() == null || config.image().isEmpty()) {
@@ -197,6 +198,7 @@ public class Daemon implements AutoCloseable {
         HostConfig hc = hostConfig == null ? HostConfig.DEFAULT : hostConfig;
         String wantedName = name == null || name.isEmpty() ? null : Names.canonical(name);
         validate(hc);
+        validateEnv(config.env());
         Image image = images.resolve(config.image());
         String id = Names.newId();
         ContainerConfig merged = merge(config, image, id);
@@ -265,6 +267,23 @@ public class Daemon implements AutoCloseable {
     }
 
     /**
+     * Checks {@code Env} entries: a name is required ({@code =x} is refused) and no entry may hold a newline
+     * or NUL, which lxc.container.conf(5)'s one-line {@code lxc.environment} cannot carry. An entry without
+     * {@code =} is allowed: as in Docker's daemon it unsets the variable (see {@link #merge}).
+     */
+    private static void validateEnv(List<String> env) {
+        for (String e : nullToEmpty(env)) {
+            if (e == null || e.isEmpty() || e.startsWith("=")) {
+                throw new InvalidParameterException("invalid environment variable: " + e);
+            }
+            if (e.indexOf('\n') >= 0 || e.indexOf('\r') >= 0 || e.indexOf('\0') >= 0) {
+                throw new InvalidParameterException("invalid environment variable: " + envKey(e)
+                        + ": stage 1 cannot pass a value with a newline or NUL (lxc.environment is one line)");
+            }
+        }
+    }
+
+    /**
      * The seccomp profile of a container: none when privileged or {@code seccomp=unconfined}, the inlined
      * JSON of {@code seccomp=<profile>}, else the default profile.
      */
@@ -313,7 +332,13 @@ public class Daemon implements AutoCloseable {
         if (d != null && d.env() != null) {
             d.env().forEach(e -> env.put(envKey(e), e));
         }
-        nullToEmpty(user.env()).forEach(e -> env.put(envKey(e), e));
+        for (String e : nullToEmpty(user.env())) {
+            if (e.indexOf('=') < 0) {
+                env.remove(e); // "KEY" without a value unsets it, as Docker's ReplaceOrAppendEnvValues does
+            } else {
+                env.put(envKey(e), e);
+            }
+        }
         if (!env.containsKey("PATH")) {
             env.put("PATH", DEFAULT_PATH);
         }
@@ -756,7 +781,7 @@ public class Daemon implements AutoCloseable {
         }
         if (!(name + ":" + t).equals(ImageStore.DEFAULT_IMAGE)) {
             throw new NotFoundException("pull access denied for " + fromImage
-                    + ": stage 1 has no registry; only busybox:latest is built in, load other images with docker load");
+                    + ": stage 1 has no registry; only busybox:latest is built in, load other images with `load` (rabbithole stage1 load or docker load)");
         }
         return images.resolve(ImageStore.DEFAULT_IMAGE);
     }

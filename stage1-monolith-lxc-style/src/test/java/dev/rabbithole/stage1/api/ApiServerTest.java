@@ -251,6 +251,110 @@ class ApiServerTest {
         assertThat(call("POST", "/containers/create", "{not json", 400)).isNotNull();
     }
 
+    String message(String body) throws Exception {
+        return call("POST", "/v1.41/containers/create", body, 400).get("message").asText();
+    }
+
+    @Test
+    void createValidatesTheEnvironment() throws Exception {
+        assertThat(message("{\"Image\":\"busybox\",\"Env\":[\"=x\"]}")).isEqualTo("invalid environment variable: =x");
+        assertThat(message("{\"Image\":\"busybox\",\"Env\":[\"A=1\\n2\"]}"))
+                .startsWith("invalid environment variable: A: ").contains("newline");
+        // KEY without a value unsets KEY (here the image's FROM_IMAGE=1), as in Docker: it never reaches lxc.environment
+        String id = create(null, "{\"Image\":\"busybox\",\"Env\":[\"UNSET_IN_CLIENT\",\"FROM_IMAGE\",\"A=1\"]}");
+        JsonNode env = call("GET", "/containers/" + id + "/json", null, 200).get("Config").get("Env");
+        assertThat(env).extracting(JsonNode::asText).containsExactlyInAnyOrder("A=1", Daemon.DEFAULT_PATH);
+    }
+
+    @Test
+    void createRefusesStdinAndATty() throws Exception {
+        for (String field : List.of("OpenStdin", "AttachStdin", "StdinOnce", "Tty")) {
+            assertThat(message("{\"Image\":\"busybox\",\"" + field + "\":true}")).as(field)
+                    .startsWith("stage 1 does not support stdin (-i) or a TTY (-t): ");
+        }
+        assertThat(call("GET", "/containers/json?all=1", null, 200)).isEmpty();
+    }
+
+    @Test
+    void createRefusesFlagsStage1WouldIgnore() throws Exception {
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("\"Binds\":[\"/tmp:/x\"]", "-v/--volume (HostConfig.Binds) is not supported by stage 1");
+        refused.put("\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/t\"}]", "--mount (HostConfig.Mounts)");
+        refused.put("\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}", "-p/--publish");
+        refused.put("\"NetworkMode\":\"host\"", "--network host (HostConfig.NetworkMode) is not supported by stage 1");
+        refused.put("\"NetworkMode\":\"bridge\"", "--network bridge");
+        refused.put("\"RestartPolicy\":{\"Name\":\"always\",\"MaximumRetryCount\":0}", "--restart always");
+        refused.put("\"Devices\":[{\"PathOnHost\":\"/dev/null\",\"PathInContainer\":\"/dev/null\"}]", "--device");
+        refused.put("\"IpcMode\":\"host\"", "--ipc host");
+        refused.put("\"PidMode\":\"host\"", "--pid (HostConfig.PidMode)");
+        refused.put("\"UTSMode\":\"host\"", "--uts (HostConfig.UTSMode)");
+        refused.put("\"ReadonlyRootfs\":true", "--read-only");
+        refused.put("\"LogConfig\":{\"Type\":\"none\",\"Config\":{}}", "--log-driver none");
+        for (Map.Entry<String, String> r : refused.entrySet()) {
+            assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{" + r.getKey() + "}}")).as(r.getKey())
+                    .contains(r.getValue()).endsWith("is not supported by stage 1"
+                            + (r.getValue().startsWith("--network") ? ": containers get their own network namespace"
+                            + " with only loopback (default, none)" : r.getValue().startsWith("--restart")
+                            ? ": containers are never restarted" : r.getValue().startsWith("--ipc")
+                            ? ": containers get their own IPC namespace" : r.getValue().startsWith("--log-driver")
+                            ? ": logs are always json-file" : ""));
+        }
+        assertThat(message("{\"Image\":\"busybox\",\"Volumes\":{\"/data\":{}}}"))
+                .isEqualTo("-v/--volume (Config.Volumes) is not supported by stage 1");
+        // what the docker CLI sends when none of these flags is given is accepted
+        create(null, "{\"Image\":\"busybox\",\"Tty\":false,\"OpenStdin\":false,\"AttachStdin\":false,"
+                + "\"StdinOnce\":false,\"Volumes\":{},\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"Binds\":null,"
+                + "\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{},"
+                + "\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"VolumesFrom\":null,\"CapAdd\":null,"
+                + "\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"IpcMode\":\"\",\"PidMode\":\"\","
+                + "\"UTSMode\":\"\",\"UsernsMode\":\"\",\"CgroupnsMode\":\"\",\"ShmSize\":0,\"Devices\":[],"
+                + "\"MemorySwappiness\":-1,\"Ulimits\":[],\"PidsLimit\":0,\"ConsoleSize\":[0,0],\"MaskedPaths\":null}}");
+        create(null, "{\"Image\":\"busybox\",\"HostConfig\":{\"NetworkMode\":\"none\",\"RestartPolicy\":{\"Name\":\"\"}}}");
+    }
+
+    @Test
+    void psFiltersAndLimit() throws Exception {
+        String first = create("web-1", "{\"Image\":\"busybox\",\"Cmd\":[\"fail\",\"3\",\"x\"],\"Labels\":{\"tier\":\"front\"}}");
+        call("POST", "/containers/web-1/start", null, 204);
+        await().atMost(Duration.ofSeconds(10)).until(() -> exec.last().exited());
+        await().atMost(Duration.ofSeconds(10)).until(() -> json.readTree(http.call("GET", "/containers/web-1/json",
+                null).body()).get("State").get("Status").asText().equals("exited"));
+        String second = create("db", "{\"Image\":\"busybox\",\"Cmd\":[\"sleep\"]}");
+        call("POST", "/containers/db/start", null, 204);
+        String third = create("web-2", "{\"Image\":\"busybox\",\"Cmd\":[\"sleep\"]}");
+
+        assertThat(ids("/containers/json")).containsExactly(second);
+        assertThat(ids("/containers/json?limit=2")).containsExactly(third, second);
+        assertThat(ids("/containers/json?all=1&filters=" + enc("{\"name\":{\"web\":true}}"))).containsExactly(third, first);
+        assertThat(ids("/containers/json?filters=" + enc("{\"status\":{\"exited\":true}}"))).containsExactly(first);
+        assertThat(ids("/containers/json?filters=" + enc("{\"status\":[\"created\",\"running\"]}")))
+                .containsExactly(third, second);
+        assertThat(ids("/containers/json?all=1&filters=" + enc("{\"id\":{\"" + second.substring(0, 10) + "\":true}}")))
+                .containsExactly(second);
+        assertThat(ids("/containers/json?all=1&filters=" + enc("{\"exited\":{\"3\":true}}"))).containsExactly(first);
+        assertThat(ids("/containers/json?all=1&filters=" + enc("{\"label\":{\"tier=front\":true}}"))).containsExactly(first);
+        assertThat(ids("/containers/json?all=1&filters=" + enc("{\"name\":{\"web\":true},\"status\":{\"created\":true}}")))
+                .containsExactly(third);
+
+        assertThat(call("GET", "/containers/json?filters=" + enc("{\"foo\":{\"bar\":true}}"), null, 400)
+                .get("message").asText()).isEqualTo("invalid filter 'foo'");
+        assertThat(call("GET", "/containers/json?filters=" + enc("{\"status\":{\"sleeping\":true}}"), null, 400)
+                .get("message").asText()).isEqualTo("invalid filter 'status=sleeping'");
+        assertThat(call("GET", "/containers/json?filters=" + enc("{\"before\":{\"db\":true}}"), null, 400)
+                .get("message").asText()).startsWith("filter 'before' is not supported by stage 1");
+        call("DELETE", "/containers/db?force=1", null, 204);
+    }
+
+    List<String> ids(String path) throws Exception {
+        List<String> ids = new java.util.ArrayList<>();
+        call("GET", path, null, 200).forEach(c -> ids.add(c.get("Id").asText()));
+        return ids;
+    }
+
+    static String enc(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     @Test
     void autoRemoveWithWaitRemoved() throws Exception {
         String id = create(null, "{\"Image\":\"busybox\",\"Cmd\":[\"fail\",\"7\",\"x\"],\"HostConfig\":{\"AutoRemove\":true}}");

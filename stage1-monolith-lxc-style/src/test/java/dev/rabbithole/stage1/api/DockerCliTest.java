@@ -138,4 +138,56 @@ class DockerCliTest {
         assertThat(images.exit()).as(images.err()).isZero();
         assertThat(images.out()).contains("busybox");
     }
+
+    @Test
+    void flagsStage1CannotHonourAreRefusedNotIgnored() throws Exception {
+        Result stdin = docker("run", "-i", "--rm", "busybox", "cat");
+        assertThat(stdin.exit()).as(stdin.err()).isEqualTo(125);
+        assertThat(stdin.err()).contains("Error response from daemon: stage 1 does not support stdin (-i) or a TTY (-t): ");
+        Result volume = docker("run", "--rm", "-v", "/tmp:/x", "busybox", "true");
+        assertThat(volume.exit()).isEqualTo(125);
+        assertThat(volume.err()).contains("-v/--volume (HostConfig.Binds) is not supported by stage 1");
+        Result publish = docker("run", "--rm", "-p", "8080:80", "busybox", "true");
+        assertThat(publish.err()).contains("-p/--publish (HostConfig.PortBindings) is not supported by stage 1");
+        Result network = docker("run", "--rm", "--network", "host", "busybox", "true");
+        assertThat(network.err()).contains("--network host (HostConfig.NetworkMode) is not supported by stage 1");
+        Result restart = docker("run", "-d", "--restart", "always", "busybox", "true");
+        assertThat(restart.err()).contains("--restart always (HostConfig.RestartPolicy) is not supported by stage 1");
+        Result pid = docker("run", "--rm", "--pid", "host", "busybox", "true");
+        assertThat(pid.err()).contains("--pid (HostConfig.PidMode) is not supported by stage 1");
+        assertThat(docker("ps", "-a", "-q").out()).as("nothing was created").isBlank();
+
+        Result plain = docker("run", "--rm", "--network", "none", "-e", "RABBITHOLE_SURELY_UNSET", "busybox", "sh", "-c",
+                "echo ${RABBITHOLE_SURELY_UNSET-unset}");
+        assertThat(plain.exit()).as(plain.err()).isZero();
+        assertThat(plain.out()).isEqualTo("unset\n");
+    }
+
+    @Test
+    void psFiltersAndLast() throws Exception {
+        assertThat(docker("run", "--name", "web-1", "busybox", "sh", "-c", "exit 3").exit()).isEqualTo(3);
+        assertThat(docker("run", "-d", "--name", "db", "busybox", "sleep", "60").exit()).isZero();
+        assertThat(docker("create", "--name", "web-2", "busybox", "true").exit()).isZero();
+
+        assertThat(names("ps", "-a", "--filter", "name=web")).containsExactly("web-2", "web-1");
+        assertThat(names("ps", "--filter", "status=exited")).containsExactly("web-1");
+        assertThat(names("ps", "-a", "--filter", "exited=3")).containsExactly("web-1");
+        assertThat(names("ps", "-n", "2")).containsExactly("web-2", "db");
+        assertThat(names("ps", "-l")).containsExactly("web-2");
+        assertThat(names("ps")).containsExactly("db");
+        Result bad = docker("ps", "--filter", "foo=bar");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("invalid filter 'foo'");
+        assertThat(docker("rm", "-f", "db", "web-1", "web-2").exit()).isZero();
+    }
+
+    List<String> names(String... args) throws Exception {
+        String[] all = new String[args.length + 2];
+        System.arraycopy(args, 0, all, 0, args.length);
+        all[args.length] = "--format";
+        all[args.length + 1] = "{{.Names}}";
+        Result r = docker(all);
+        assertThat(r.exit()).as(r.err()).isZero();
+        return r.out().isBlank() ? List.of() : List.of(r.out().strip().split("\n"));
+    }
 }
