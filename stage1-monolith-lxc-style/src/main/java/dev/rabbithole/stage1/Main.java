@@ -55,7 +55,7 @@ public final class Main implements Callable<Integer>, ClientContext {
     public static final int EXIT_USAGE = 125;
 
     @Option(names = {"-H", "--host"}, paramLabel = "unix:///PATH",
-            description = "Daemon socket (default: $RABBITHOLE_HOST, else " + EngineClient.DEFAULT_HOST + ").")
+            description = {"Daemon socket (default: $RABBITHOLE_HOST, else", EngineClient.DEFAULT_HOST + ")."})
     String host;
     @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
     boolean version;
@@ -88,14 +88,21 @@ public final class Main implements Callable<Integer>, ClientContext {
      * @param out  standard output
      * @param err  standard error
      * @param env  the environment ({@code RABBITHOLE_HOST}, and variables for {@code run -e KEY})
-     * @return the exit code: 0, the container's status for {@code run}, 1 for errors, 125 for usage errors
-     *         and for {@code run} errors before the container starts
+     * @return the exit code: 0, the container's status for {@code run}, 1 for errors and for an unknown
+     *         command, 125 for usage errors and for {@code run} errors before the container starts (also
+     *         when no daemon answers)
      */
     public static int execute(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         CommandLine cl = commandLine(out, err, env);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setParameterExceptionHandler((ex, a) -> {
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && unknownCommand(u) != null) {
+                // docker: "docker: 'frobnicate' is not a docker command." and exit 1
+                err.println("rabbithole-stage1: '" + unknownCommand(u) + "' is not a rabbithole-stage1 command.");
+                err.println("See 'rabbithole-stage1 --help'.");
+                return 1;
+            }
             err.println("rabbithole-stage1: " + ex.getMessage());
             err.println("See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
             return EXIT_USAGE;
@@ -105,6 +112,19 @@ public final class Main implements Callable<Integer>, ClientContext {
             return c.getCommand() instanceof RunCommand ? RunCommand.EXIT_DAEMON_ERROR : 1;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * @param u picocli's report of arguments no option or parameter took
+     * @return the word that was meant as a subcommand of the top command, or null when the unmatched
+     *         argument belongs to a subcommand or is an option
+     */
+    private static String unknownCommand(CommandLine.UnmatchedArgumentException u) {
+        if (u.getCommandLine().getParent() != null || u.getUnmatched().isEmpty()) {
+            return null;
+        }
+        String word = u.getUnmatched().get(0);
+        return word.startsWith("-") ? null : word;
     }
 
     /**
@@ -175,8 +195,8 @@ public final class Main implements Callable<Integer>, ClientContext {
                 description = "Where images, containers and logs live (default: ${DEFAULT-VALUE}).")
         Path dataRoot;
         @Option(names = {"-H", "--host"}, paramLabel = "unix:///PATH",
-                description = "Socket to serve the Engine API on (default: the top-level -H, $RABBITHOLE_HOST, or "
-                        + EngineClient.DEFAULT_HOST + ").")
+                description = {"Socket to serve the Engine API on (default: the top-level -H,",
+                        "$RABBITHOLE_HOST, or " + EngineClient.DEFAULT_HOST + ")."})
         String host;
 
         @Override

@@ -9,7 +9,8 @@ import java.util.function.Consumer;
 /**
  * Base of the client subcommands: opens an {@link EngineClient} to the top command's host and turns the
  * client's exceptions into the docker CLI's messages and exit codes: {@code Error response from daemon: MSG}
- * and 1 for an error answer, the "Cannot connect" message and 1 when no daemon listens.
+ * and 1 for an error answer, the "Cannot connect" message and 1 when no daemon listens ({@code run}: 125
+ * for both, as {@code docker run}).
  */
 public abstract class ClientCommand implements Callable<Integer> {
     /** Injected by picocli: the top command. */
@@ -58,7 +59,7 @@ public abstract class ClientCommand implements Callable<Integer> {
             return execute(client);
         } catch (DaemonUnreachableException e) {
             context.err().println(e.getMessage());
-            return 1;
+            return errorExitCode(); // docker run: 125, the other commands: 1
         } catch (EngineApiException e) {
             context.err().println("Error response from daemon: " + e.getMessage());
             return errorExitCode();

@@ -27,16 +27,51 @@ public final class ContainerCommands {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
-    /** {@code ps [-a] [-q]}: {@code GET /containers/json[?all=1]}, printed as docker's table or IDs. */
+    /**
+     * {@code ps [-a] [-q] [-f KEY=VALUE]... [-n N | -l]}:
+     * {@code GET /containers/json?all=1&limit=N&filters={"KEY":{"VALUE":true}}}, printed as docker's table or IDs.
+     */
     @Command(name = "ps", description = "List containers (running ones; -a for all).")
     public static final class Ps extends ClientCommand {
         @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
         @Option(names = {"-a", "--all"}, description = "Show all containers, also exited ones.") boolean all;
         @Option(names = {"-q", "--quiet"}, description = "Only print container IDs.") boolean quiet;
+        @Option(names = {"-f", "--filter"}, paramLabel = "KEY=VALUE",
+                description = "Filter: id, name, status, exited, label. Repeatable.") List<String> filters = new ArrayList<>();
+        @Option(names = {"-n", "--last"}, paramLabel = "N", defaultValue = "-1",
+                description = "Show the N last created containers (all states).") int last;
+        @Option(names = {"-l", "--latest"}, description = "Show the latest created container (all states).") boolean latest;
+
+        /**
+         * @return the query of {@code GET /containers/json} for these flags, e.g.
+         *         {@code ?all=1&limit=3&filters=%7B%22name%22...}
+         * @throws IllegalArgumentException a filter without {@code =}, as docker refuses it
+         */
+        public String query() {
+            List<String> params = new ArrayList<>();
+            if (all) params.add("all=1");
+            int limit = latest ? 1 : last;
+            if (limit > 0) params.add("limit=" + limit);
+            if (!filters.isEmpty()) {
+                com.fasterxml.jackson.databind.node.ObjectNode f = EngineClient.JSON.createObjectNode();
+                for (String filter : filters) {
+                    int eq = filter.indexOf('=');
+                    if (eq < 0) {
+                        throw new IllegalArgumentException("bad format of filter (expected name=value)");
+                    }
+                    com.fasterxml.jackson.databind.node.ObjectNode values = f.has(filter.substring(0, eq))
+                            ? (com.fasterxml.jackson.databind.node.ObjectNode) f.get(filter.substring(0, eq))
+                            : f.putObject(filter.substring(0, eq));
+                    values.put(filter.substring(eq + 1), true);
+                }
+                params.add("filters=" + enc(f.toString()));
+            }
+            return params.isEmpty() ? "" : "?" + String.join("&", params);
+        }
 
         @Override
         protected int execute(EngineClient client) {
-            JsonNode list = client.get("/containers/json" + (all ? "?all=1" : ""));
+            JsonNode list = client.get("/containers/json" + query());
             if (quiet) {
                 list.forEach(c -> context.out().println(Listings.shortId(c.path("Id").asText())));
             } else {

@@ -76,10 +76,21 @@ public final class ImageCommands {
         @Override
         protected int execute(EngineClient client) {
             EngineResponse r;
-            try (InputStream in = input == null ? System.in : Files.newInputStream(input)) {
+            if (input != null && Files.isDirectory(input)) {
+                context.err().println("read " + input + ": is a directory"); // as docker words it
+                return 1;
+            }
+            InputStream in;
+            try {
+                in = input == null ? System.in : Files.newInputStream(input);
+            } catch (IOException e) {
+                context.err().println(FileErrors.describe("open", String.valueOf(input), e));
+                return 1;
+            }
+            try (in) {
                 r = client.upload("POST", "/images/load" + (quiet ? "?quiet=1" : ""), in, "application/x-tar");
             } catch (IOException e) {
-                context.err().println("Error: cannot read " + input + ": " + e.getMessage());
+                context.err().println(FileErrors.describe("read", input == null ? "stdin" : input.toString(), e));
                 return 1;
             }
             for (JsonNode message : JsonStream.parse(r.body())) {

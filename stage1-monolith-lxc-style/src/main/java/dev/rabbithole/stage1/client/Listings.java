@@ -20,8 +20,8 @@ public final class Listings {
     public static final int SHORT_ID = 12;
 
     /**
-     * The {@code docker ps} table: CONTAINER ID (12 hex digits), IMAGE, COMMAND (quoted, cut to 20 characters
-     * with an ellipsis), CREATED ("2 minutes ago"), STATUS (the daemon's {@code Status} text, or one
+     * The {@code docker ps} table: CONTAINER ID (12 hex digits), IMAGE, COMMAND (cut to 20 characters with an
+     * ellipsis, then quoted as Go's strconv.Quote does), CREATED ("2 minutes ago"), STATUS (the daemon's {@code Status} text, or one
      * computed from {@code State}), PORTS, NAMES (without the leading slash, comma-separated).
      *
      * @param containers the JSON array {@code GET /containers/json} returns
@@ -38,7 +38,7 @@ public final class Listings {
             }
             table.row(shortId(c.path("Id").asText()),
                     image(c.path("Image").asText("")),
-                    "\"" + ellipsis(c.path("Command").asText(""), 20) + "\"",
+                    quote(ellipsis(c.path("Command").asText(""), 20)),
                     Units.humanDuration(Duration.between(created, now)) + " ago",
                     status,
                     ports(c.path("Ports")),
@@ -112,6 +112,39 @@ public final class Listings {
             return text;
         }
         return text.substring(0, text.offsetByCodePoints(0, max - 1)) + "…";
+    }
+
+    /**
+     * Quotes text as Go's {@code strconv.Quote}, which the docker CLI applies to the COMMAND column: double
+     * quotes around, {@code \"} and {@code \\} inside, {@code \n}, {@code \t} and friends for control
+     * characters, {@code \x1b} for the others.
+     *
+     * @param text the text
+     * @return the quoted text
+     */
+    public static String quote(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        text.codePoints().forEach(cp -> {
+            switch (cp) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case 7 -> out.append("\\a");
+                case '\b' -> out.append("\\b");
+                case '\f' -> out.append("\\f");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                case 11 -> out.append("\\v");
+                default -> {
+                    if (cp < 0x20 || cp == 0x7f) {
+                        out.append(String.format("\\x%02x", cp));
+                    } else {
+                        out.appendCodePoint(cp);
+                    }
+                }
+            }
+        });
+        return out.append('"').toString();
     }
 
     private static String image(String image) {

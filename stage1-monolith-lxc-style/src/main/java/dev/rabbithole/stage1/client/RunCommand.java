@@ -53,7 +53,7 @@ public final class RunCommand extends ClientCommand {
     @Option(names = "--name", paramLabel = "NAME", description = "Name the container.")
     String name;
     @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]",
-            description = "Set an environment variable; KEY alone takes the value from this shell. Repeatable.")
+            description = "Set an environment variable; KEY alone takes the value from this shell (left out if unset there). Repeatable.")
     List<String> env = new ArrayList<>();
     @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the container.")
     String workdir;
@@ -61,7 +61,7 @@ public final class RunCommand extends ClientCommand {
     String user;
     @Option(names = {"-h", "--hostname"}, paramLabel = "NAME", description = "Container hostname.")
     String hostname;
-    @Option(names = {"-m", "--memory"}, paramLabel = "BYTES", description = "Memory limit: 512m, 1g, 10k or bytes.")
+    @Option(names = {"-m", "--memory"}, paramLabel = "BYTES", description = "Memory limit: 512m, 1g or bytes (at least 6m).")
     String memory;
     @Option(names = "--cpus", paramLabel = "N", description = "Number of CPUs, decimal (1.5).")
     String cpus;
@@ -97,7 +97,7 @@ public final class RunCommand extends ClientCommand {
      * {@code CapAdd}/{@code CapDrop} (as typed), {@code Privileged}, {@code SecurityOpt} (seccomp profiles
      * inlined as compact JSON text, as the docker CLI does).
      *
-     * @param clientEnv the client's environment, for {@code -e KEY} without a value
+     * @param clientEnv the client's environment, for {@code -e KEY} without a value (left out when unset there)
      * @return the JSON body
      * @throws IllegalArgumentException with a docker-like message for an invalid size, CPU count, or
      *         security option, or an unreadable seccomp profile
@@ -114,11 +114,12 @@ public final class RunCommand extends ClientCommand {
         body.put("StdinOnce", false);
         ArrayNode envs = body.putArray("Env");
         for (String e : env) {
-            if (e.indexOf('=') < 0 && clientEnv.containsKey(e)) {
+            if (e.indexOf('=') >= 0) {
+                envs.add(e);
+            } else if (clientEnv.containsKey(e)) {
                 envs.add(e + "=" + clientEnv.get(e));
-            } else {
-                envs.add(e); // "KEY" unset in this shell is sent as typed, as docker does
             }
+            // "KEY" unset in this shell is left out: the container does not get KEY (docker run's documented result)
         }
         if (command.isEmpty()) {
             body.putNull("Cmd");
@@ -177,10 +178,16 @@ public final class RunCommand extends ClientCommand {
             return key + "=" + value;
         }
         String text;
+        Path file = Path.of(value);
         try {
-            text = Files.readString(Path.of(value));
+            if (Files.isDirectory(file)) {
+                throw new IllegalArgumentException("opening seccomp profile (" + value + ") failed: read " + value
+                        + ": is a directory");
+            }
+            text = Files.readString(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException("opening seccomp profile (" + value + ") failed: " + e);
+            throw new IllegalArgumentException("opening seccomp profile (" + value + ") failed: "
+                    + FileErrors.describe("open", value, e));
         }
         try {
             JsonNode profile = EngineClient.JSON.readTree(text);

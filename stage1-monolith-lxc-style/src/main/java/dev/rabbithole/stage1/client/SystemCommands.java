@@ -8,19 +8,9 @@ import picocli.CommandLine.Option;
 public final class SystemCommands {
     private SystemCommands() { }
 
-    /** @return this jar's version, from its Maven descriptor; "unknown" outside the packaged jar */
+    /** @return this jar's version, the one the daemon reports too ({@link dev.rabbithole.stage1.BuildInfo#VERSION}) */
     public static String clientVersion() {
-        try (var in = SystemCommands.class.getResourceAsStream(
-                "/META-INF/maven/dev.rabbithole/stage1-monolith-lxc-style/pom.properties")) {
-            if (in != null) {
-                java.util.Properties p = new java.util.Properties();
-                p.load(in);
-                return p.getProperty("version", "unknown");
-            }
-        } catch (java.io.IOException e) {
-            // fall through
-        }
-        return "unknown";
+        return dev.rabbithole.stage1.BuildInfo.VERSION;
     }
 
     /** {@code version}: the client's version, then the daemon's {@code GET /version} fields. */
@@ -51,7 +41,7 @@ public final class SystemCommands {
         }
 
         private void line(String indent, String label, String value) {
-            context.out().printf("%s%-20s%s%n", indent, label + ":", value);
+            context.out().printf("%s%-21s%s%n", indent, label + ":", value); // "Minimum API version:" is 20
         }
     }
 

@@ -111,6 +111,9 @@ final class FakeEngine implements AutoCloseable {
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT))
                         .addListener(ChannelFutureListener.CLOSE);
                 runContainer();
+            } else if (path.equals("/version")) {
+                json(ctx, HttpResponseStatus.OK, "{\"Version\":\"0.1.0-stage1\",\"ApiVersion\":\"1.41\","
+                        + "\"MinAPIVersion\":\"1.12\",\"Os\":\"linux\"}");
             } else if (path.startsWith("/containers/json")) {
                 json(ctx, HttpResponseStatus.OK, "[{\"Id\":\"" + ID + "\",\"Names\":[\"/demo\"],\"Image\":\"busybox\","
                         + "\"Command\":\"sh\",\"Created\":" + (System.currentTimeMillis() / 1000 - 5)

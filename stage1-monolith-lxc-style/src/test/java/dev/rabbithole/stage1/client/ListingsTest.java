@@ -59,6 +59,12 @@ class ListingsTest {
     }
 
     @Test
+    void commandsAreQuotedAsGosStrconvQuote() {
+        assertThat(Listings.quote("sh -c trap \"\" TERM;…")).isEqualTo("\"sh -c trap \\\"\\\" TERM;…\"");
+        assertThat(Listings.quote("a\\b\tc\nd\u001b")).isEqualTo("\"a\\\\b\\tc\\nd\\x1b\"");
+    }
+
+    @Test
     void ellipsisKeepsTheLimitIncludingTheEllipsis() {
         assertThat(Listings.ellipsis("12345678901234567890", 20)).isEqualTo("12345678901234567890");
         assertThat(Listings.ellipsis("123456789012345678901", 20)).isEqualTo("1234567890123456789…").hasSize(20);

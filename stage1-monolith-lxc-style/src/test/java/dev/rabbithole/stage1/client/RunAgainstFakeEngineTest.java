@@ -120,13 +120,56 @@ class RunAgainstFakeEngineTest {
     }
 
     @Test
-    void noDaemonGivesAClearMessageAndExit1() {
+    void noDaemonGivesAClearMessageAndExit125ForRunAnd1Otherwise() {
         String missing = "unix://" + dir.resolve("nobody-listens.sock");
         int rc = Main.execute(new String[] {"-H", missing, "run", "--rm", "busybox", "true"},
                 new PrintStream(out, true), new PrintStream(err, true), Map.of());
-        assertThat(rc).isEqualTo(1);
+        assertThat(rc).as("docker run exits 125 when it cannot reach the daemon").isEqualTo(125);
         assertThat(stderr()).isEqualTo("Cannot connect to the rabbithole daemon at " + missing
                 + ". Is the daemon running? (start it with: rabbithole stage1 daemon)\n");
+        err.reset();
+        rc = Main.execute(new String[] {"-H", missing, "ps"}, new PrintStream(out, true), new PrintStream(err, true), Map.of());
+        assertThat(rc).isEqualTo(1);
+        assertThat(stderr()).startsWith("Cannot connect to the rabbithole daemon at ");
+    }
+
+    @Test
+    void anUnknownCommandIsNamedAsDockerDoes() {
+        int rc = Main.execute(new String[] {"-H", host, "frobnicate"}, new PrintStream(out, true),
+                new PrintStream(err, true), Map.of());
+        assertThat(rc).isEqualTo(1);
+        assertThat(stderr()).isEqualTo("rabbithole-stage1: 'frobnicate' is not a rabbithole-stage1 command.\n"
+                + "See 'rabbithole-stage1 --help'.\n");
+        err.reset();
+        // an unknown option stays a usage error (125)
+        assertThat(Main.execute(new String[] {"--frobnicate"}, new PrintStream(out, true), new PrintStream(err, true),
+                Map.of())).isEqualTo(125);
+    }
+
+    @Test
+    void helpDoesNotBreakTheSocketAddressAndVersionIsOneString() {
+        assertThat(run("--help")).isZero();
+        assertThat(stdout()).contains("unix:///run/rabbithole/stage1/docker.sock").doesNotContain("unix:\n");
+        out.reset();
+        assertThat(run("--version")).isZero();
+        assertThat(stdout()).contains(dev.rabbithole.stage1.BuildInfo.VERSION).doesNotContain("SNAPSHOT");
+    }
+
+    @Test
+    void versionSeparatesEveryLabelFromItsValue() {
+        assertThat(run("version")).isZero();
+        assertThat(stdout()).contains(" Minimum API version: 1.12\n").contains(" Version:             "
+                + dev.rabbithole.stage1.BuildInfo.VERSION + "\n");
+    }
+
+    @Test
+    void loadNamesAMissingFileOrADirectoryAsDockerDoes() {
+        String missing = dir.resolve("nonexistent.tar").toString();
+        assertThat(run("load", "-i", missing)).isEqualTo(1);
+        assertThat(stderr()).isEqualTo("open " + missing + ": no such file or directory\n");
+        err.reset();
+        assertThat(run("load", "-i", dir.toString())).isEqualTo(1);
+        assertThat(stderr()).isEqualTo("read " + dir + ": is a directory\n");
     }
 
     @Test

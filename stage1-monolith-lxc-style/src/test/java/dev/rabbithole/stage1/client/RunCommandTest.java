@@ -37,7 +37,8 @@ class RunCommandTest {
 
         assertThat(body.get("Image").asText()).isEqualTo("busybox");
         assertThat(body.get("Cmd")).containsExactly(text("sh"), text("-c"), text("echo hi"));
-        assertThat(body.get("Env")).containsExactly(text("A=1"), text("FROM_SHELL=shell value"), text("UNSET_HERE"));
+        // -e KEY with KEY unset in the client's environment is left out (the container does not get KEY)
+        assertThat(body.get("Env")).containsExactly(text("A=1"), text("FROM_SHELL=shell value"));
         assertThat(body.get("WorkingDir").asText()).isEqualTo("/tmp");
         assertThat(body.get("User").asText()).isEqualTo("1000:1000");
         assertThat(body.get("Hostname").asText()).isEqualTo("box");
@@ -93,10 +94,27 @@ class RunCommandTest {
                 .hasMessage("invalid argument \"12x\" for \"-m, --memory\" flag: invalid size: '12x'");
         assertThatThrownBy(() -> parse("run", "--cpus", "lots", "busybox").createBody(ENV))
                 .hasMessageContaining("failed to parse lots as a rational number");
-        assertThatThrownBy(() -> parse("run", "--security-opt", "seccomp=" + dir.resolve("nope.json"), "busybox").createBody(ENV))
-                .hasMessageStartingWith("opening seccomp profile (");
+        String nope = dir.resolve("nope.json").toString();
+        assertThatThrownBy(() -> parse("run", "--security-opt", "seccomp=" + nope, "busybox").createBody(ENV))
+                .hasMessage("opening seccomp profile (" + nope + ") failed: open " + nope + ": no such file or directory");
+        assertThatThrownBy(() -> parse("run", "--security-opt", "seccomp=" + dir, "busybox").createBody(ENV))
+                .hasMessage("opening seccomp profile (" + dir + ") failed: read " + dir + ": is a directory");
         assertThatThrownBy(() -> parse("run", "--security-opt", "bogus", "busybox").createBody(ENV))
                 .hasMessage("Invalid --security-opt: \"bogus\"");
+    }
+
+    @Test
+    void psFlagsBecomeDockersQuery() {
+        PrintStream sink = new PrintStream(new ByteArrayOutputStream());
+        CommandLine cl = Main.commandLine(sink, sink, ENV);
+        ContainerCommands.Ps ps = (ContainerCommands.Ps) cl.parseArgs("ps", "-a", "-n", "3", "--filter", "name=web",
+                "-f", "status=exited", "-f", "name=db").subcommand().commandSpec().userObject();
+        assertThat(ps.query()).isEqualTo("?all=1&limit=3&filters="
+                + java.net.URLEncoder.encode("{\"name\":{\"web\":true,\"db\":true},\"status\":{\"exited\":true}}",
+                java.nio.charset.StandardCharsets.UTF_8));
+        ContainerCommands.Ps latest = (ContainerCommands.Ps) Main.commandLine(sink, sink, ENV).parseArgs("ps", "-l")
+                .subcommand().commandSpec().userObject();
+        assertThat(latest.query()).isEqualTo("?limit=1");
     }
 
     @Test
