@@ -1,6 +1,9 @@
 package dev.rabbithole.stage1.image;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -148,11 +151,22 @@ final class ArchiveImporter {
 
     private List<Imported> readDockerSave() {
         List<DockerManifestEntry> entries;
+        JsonNode tree;
         try {
-            entries = Oci.JSON.readValue(readSmall(require("manifest.json", "file"), "manifest.json"),
-                    new TypeReference<List<DockerManifestEntry>>() { });
+            tree = Oci.JSON.readTree(readSmall(require("manifest.json", "file"), "manifest.json"));
         } catch (IOException e) {
-            throw invalid("manifest.json is not a JSON array of {Config, RepoTags, Layers}: " + oneLine(e));
+            throw new InvalidParameterException("invalid docker save archive: manifest.json is not valid JSON: "
+                    + oneLine(e));
+        }
+        if (tree == null || !tree.isArray()) {
+            throw new InvalidParameterException("invalid docker save archive: manifest.json must be a JSON array");
+        }
+        try {
+            entries = Oci.JSON.convertValue(tree, new TypeReference<List<DockerManifestEntry>>() { });
+        } catch (IllegalArgumentException e) {
+            throw new InvalidParameterException("invalid docker save archive: manifest.json must be a JSON array "
+                    + "of objects with Config (a string), RepoTags and Layers (arrays of strings)"
+                    + (e.getCause() instanceof JsonMappingException m ? " (at " + where(m) + ")" : ""));
         }
         if (entries == null || entries.isEmpty()) throw invalid("manifest.json lists no images");
         List<Imported> out = new ArrayList<>();
@@ -367,10 +381,34 @@ final class ArchiveImporter {
         }
     }
 
+    /**
+     * One line about a failed parse, without the JDK's or Jackson's class names: the syntax error of a
+     * {@link JsonParseException}, "unexpected JSON at PATH" for a value of the wrong shape.
+     */
     private static String oneLine(Exception e) {
+        if (e instanceof JsonParseException p) {
+            return p.getOriginalMessage();
+        }
+        if (e instanceof JsonMappingException m) {
+            return "unexpected JSON at " + where(m);
+        }
         String m = String.valueOf(e.getMessage());
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    /** The JSON path of a mapping problem: {@code [0].Layers}, {@code rootfs.diff_ids[2]}. */
+    private static String where(JsonMappingException m) {
+        StringBuilder path = new StringBuilder();
+        for (JsonMappingException.Reference r : m.getPath()) {
+            if (r.getFieldName() != null) {
+                if (!path.isEmpty()) path.append('.');
+                path.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                path.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return path.isEmpty() ? "the top level" : path.toString();
     }
 
     private static InvalidParameterException invalid(String why) {

@@ -29,7 +29,8 @@ public interface ImageStore {
      * Loads a {@code docker save} archive (or an OCI image layout in a tar).
      *
      * @return the references loaded, e.g. {@code ["busybox:latest"]} (or image IDs for untagged images)
-     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException a malformed archive; nothing is kept
+     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException a malformed archive, or a layer that
+     *         unpacks unsafely (an entry or hard link leaving the layer); nothing is kept
      */
     List<String> load(InputStream archive);
 

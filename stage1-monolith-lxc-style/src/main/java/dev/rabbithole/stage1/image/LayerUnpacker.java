@@ -220,10 +220,21 @@ public final class LayerUnpacker {
     private Path hardLinkTarget(String entry, String linkName) throws IOException {
         List<String> parts = relativeComponents(entry, linkName);
         if (parts.isEmpty()) throw refuse(entry, "hard link to the layer directory itself");
-        Path dir = realParent(entry, parts.subList(0, parts.size() - 1), false);
+        String missing = "hard link target " + linkName + " is outside the layer or missing"
+                + " (a hard link must name a file an earlier entry of the same layer created)";
+        Path dir = target;
+        for (String c : parts.subList(0, parts.size() - 1)) {
+            dir = dir.resolve(c);
+            BasicFileAttributes p = attributes(dir);
+            if (p != null && p.isSymbolicLink()) {
+                throw refuse(entry, "hard link target " + linkName + " goes through the symlink "
+                        + target.relativize(dir) + ", which is never followed");
+            }
+            if (p == null || !p.isDirectory()) throw refuse(entry, missing);
+        }
         Path existing = dir.resolve(parts.get(parts.size() - 1));
         BasicFileAttributes a = attributes(existing);
-        if (a == null) throw refuse(entry, "hard link target " + linkName + " is not in the layer");
+        if (a == null) throw refuse(entry, missing);
         if (a.isDirectory()) throw refuse(entry, "hard link to a directory");
         return existing;
     }

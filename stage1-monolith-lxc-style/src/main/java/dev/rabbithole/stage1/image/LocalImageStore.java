@@ -44,7 +44,8 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * The image ID is {@code sha256:} of the config blob, as Docker's. Every file is written atomically
- * (temp file, fsync, rename); a load is checked completely in {@code tmp/} before any blob moves in.
+ * (temp file, fsync, rename); a load is checked completely in {@code tmp/} before any blob moves in, and
+ * its new layers are unpacked before any name points at it (a refused layer rolls the whole load back).
  * Methods are synchronized: one store per data root and process.
  */
 public class LocalImageStore implements ImageStore {
@@ -136,13 +137,9 @@ public class LocalImageStore implements ImageStore {
         try {
             Files.createDirectory(staging);
             List<ArchiveImporter.Imported> imported = new ArchiveImporter(staging).read(archive);
+            unpackOrRollBack(imported);
             List<String> loaded = new ArrayList<>();
             for (ArchiveImporter.Imported img : imported) {
-                if (existingManifest(Digests.of(img.config())).isEmpty()) {
-                    for (ArchiveImporter.Layer l : img.layers()) {
-                        if (!blobs.has(l.digest())) blobs.adopt(l.gzipFile(), l.digest());
-                    }
-                }
                 String manifestDigest = storeImage(img.config(), img.layers().stream()
                         .map(l -> new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_GZIP, l.digest(), l.size(), null, null)).toList());
                 String id = Digests.of(img.config());
@@ -165,6 +162,51 @@ public class LocalImageStore implements ImageStore {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "cannot remove staging directory {0}: {1}", staging, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Moves the new layers of a staged load into the store and unpacks each, as Docker refuses an unsafe
+     * archive at load and not at the first run. If any layer is refused (an entry that escapes, a hard link
+     * to a file outside the layer) or cannot be unpacked, every blob and layer directory this load added is
+     * deleted again and the exception goes on: the load leaves nothing, and no tag has moved yet.
+     */
+    private void unpackOrRollBack(List<ArchiveImporter.Imported> imported) {
+        List<String> newBlobs = new ArrayList<>();
+        List<Path> newDirs = new ArrayList<>();
+        try {
+            for (ArchiveImporter.Imported img : imported) {
+                if (existingManifest(Digests.of(img.config())).isPresent()) continue;
+                List<String> diffIds = img.parsedConfig().rootfs().diffIds();
+                for (int i = 0; i < img.layers().size(); i++) {
+                    ArchiveImporter.Layer l = img.layers().get(i);
+                    if (!blobs.has(l.digest())) {
+                        blobs.adopt(l.gzipFile(), l.digest());
+                        newBlobs.add(l.digest());
+                    }
+                    Path dir = layersDir.resolve(Digests.hex(diffIds.get(i)));
+                    synchronized (layerLock) {
+                        if (Files.isDirectory(dir)) continue;
+                        unpacked(l.digest(), diffIds.get(i));
+                        newDirs.add(dir);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            synchronized (layerLock) {
+                newDirs.forEach(LocalImageStore::deleteQuietly);
+            }
+            for (String b : newBlobs) {
+                try {
+                    blobs.delete(b);
+                } catch (RuntimeException ex) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot remove blob {0} of a refused load: {1}", b, ex.getMessage());
+                }
+            }
+            if (e instanceof InvalidParameterException) {
+                throw new InvalidParameterException("invalid image archive: " + e.getMessage(), e);
+            }
+            throw e;
         }
     }
 

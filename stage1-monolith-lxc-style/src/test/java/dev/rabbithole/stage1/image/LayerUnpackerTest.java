@@ -40,13 +40,25 @@ class LayerUnpackerTest {
         FileTrees.deleteRecursively(base);
     }
 
-    /** Loads the layer as an image (the archive itself is well-formed), then asks for it unpacked. */
-    private void assertRefused(byte[] layer, String entry) throws IOException {
-        store.load(new ByteArrayInputStream(TestArchives.dockerSave(List.of("evil/layer:1"), List.of(layer), "sh")));
-        Image img = store.resolve("evil/layer:1");
-        assertThatThrownBy(() -> store.layerDirs(img))
-                .isInstanceOf(InvalidParameterException.class)
-                .hasMessageContaining("\"" + entry + "\"");
+    /**
+     * Loads the layer as an image (the archive itself is well-formed): the load unpacks it and refuses it,
+     * as Docker refuses at load, and leaves no image, blob or layer directory.
+     *
+     * @return the refusal's message
+     */
+    private String assertRefused(byte[] layer, String entry) throws IOException {
+        List<String> blobsBefore;
+        try (Stream<Path> s = Files.list(base.resolve("store/blobs/sha256"))) {
+            blobsBefore = s.map(Path::toString).sorted().toList();
+        }
+        Throwable refusal = org.assertj.core.api.Assertions.catchThrowable(() -> store.load(new ByteArrayInputStream(
+                TestArchives.dockerSave(List.of("evil/layer:1"), List.of(layer), "sh"))));
+        assertThat(refusal).isInstanceOf(InvalidParameterException.class)
+                .hasMessageStartingWith("invalid image archive: refusing layer entry \"" + entry + "\"");
+        assertThat(store.list()).as("no image, no tag").isEmpty();
+        try (Stream<Path> s = Files.list(base.resolve("store/blobs/sha256"))) {
+            assertThat(s.map(Path::toString).sorted().toList()).as("no blob kept").isEqualTo(blobsBefore);
+        }
         try (Stream<Path> s = Files.list(sentinel)) {
             assertThat(s.toList()).as("nothing written to the sentinel directory").isEmpty();
         }
@@ -57,6 +69,7 @@ class LayerUnpackerTest {
             assertThat(s.map(p -> p.getFileName().toString()).toList()).as("no escaped file anywhere")
                     .doesNotContain("evil", "x", "outside-link");
         }
+        return refusal.getMessage();
     }
 
     @Test
@@ -96,15 +109,41 @@ class LayerUnpackerTest {
 
     @Test
     void hardLinkThroughASymlinkIsRefused() throws IOException {
-        Path secret = Files.writeString(sentinel.resolve("secret"), "host secret");
-        byte[] layer = new TestArchives.Tar().symlink("etc", sentinel.toString()).hardlink("outside-link", "etc/secret").build();
-        store.load(new ByteArrayInputStream(TestArchives.dockerSave(List.of("evil/layer:1"), List.of(layer), "sh")));
-        Image img = store.resolve("evil/layer:1");
-        assertThatThrownBy(() -> store.layerDirs(img)).isInstanceOf(InvalidParameterException.class)
-                .hasMessageContaining("\"outside-link\"").hasMessageContaining("symlink");
+        Path hostEtc = Files.createDirectory(base.resolve("host-etc"));
+        Path secret = Files.writeString(hostEtc.resolve("secret"), "host secret");
+        byte[] layer = new TestArchives.Tar().symlink("etc", hostEtc.toString()).hardlink("outside-link", "etc/secret").build();
+        assertThat(assertRefused(layer, "outside-link")).contains("symlink etc");
         assertThat((Integer) Files.getAttribute(secret, "unix:nlink")).isEqualTo(1);
+    }
+
+    @Test
+    void aHardLinkToAnAbsolutePathMissingFromTheLayerNamesItsTarget() throws IOException {
+        // docker save layers name hard link targets from the layer's root: /etc/shadow means etc/shadow in it
+        byte[] layer = new TestArchives.Tar().file("ok.txt", "fine").hardlink("passwd", "/etc/shadow").build();
+        assertThat(assertRefused(layer, "passwd")).isEqualTo("invalid image archive: refusing layer entry \"passwd\": "
+                + "hard link target /etc/shadow is outside the layer or missing"
+                + " (a hard link must name a file an earlier entry of the same layer created)");
+    }
+
+    @Test
+    void aRefusedLayerRollsBackTheWholeLoadButKeepsWhatWasThere() throws IOException {
+        byte[] good = new TestArchives.Tar().file("hello.txt", "hello\n").build();
+        store.load(new ByteArrayInputStream(TestArchives.dockerSave(List.of("good/one:1"), List.of(good), "sh")));
+        Image kept = store.resolve("good/one:1");
+        Path keptLayer = store.layerDirs(kept).get(0);
+        byte[] evil = new TestArchives.Tar().file("../evil", "pwned").build();
+        // the same layer again plus an evil one on top: the shared layer stays, nothing else does
+        byte[] archive = TestArchives.dockerSave(List.of("good/one:1"), List.of(good, evil), "sh");
+        assertThatThrownBy(() -> store.load(new ByteArrayInputStream(archive))).isInstanceOf(InvalidParameterException.class)
+                .hasMessageContaining("\"../evil\"");
+        assertThat(store.list()).extracting(Image::id).containsExactly(kept.id());
+        assertThat(store.resolve("good/one:1").id()).as("the tag did not move").isEqualTo(kept.id());
+        assertThat(keptLayer.resolve("hello.txt")).hasContent("hello");
         try (Stream<Path> s = Files.list(base.resolve("store/layers"))) {
-            assertThat(s.toList()).isEmpty();
+            assertThat(s.toList()).containsExactly(keptLayer);
+        }
+        try (Stream<Path> s = Files.list(base.resolve("store/blobs/sha256"))) {
+            assertThat(s.count()).as("config, manifest and one layer of the kept image").isEqualTo(3);
         }
     }
 

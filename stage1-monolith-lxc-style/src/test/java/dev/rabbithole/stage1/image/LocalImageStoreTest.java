@@ -184,6 +184,17 @@ class LocalImageStoreTest {
         assertThatThrownBy(() -> store.load(in(missingConfig))).isInstanceOf(InvalidParameterException.class)
                 .hasMessageContaining("config nope.json is missing");
 
+        // manifest.json of the wrong shape: said in the archive's terms, not Jackson's
+        byte[] objectManifest = TestArchives.tarOf(Map.of("manifest.json",
+                "{\"Config\":\"c.json\"}".getBytes(StandardCharsets.UTF_8)));
+        assertThatThrownBy(() -> store.load(in(objectManifest))).isInstanceOf(InvalidParameterException.class)
+                .hasMessage("invalid docker save archive: manifest.json must be a JSON array");
+        byte[] badEntry = TestArchives.tarOf(Map.of("manifest.json",
+                "[{\"Config\":\"c.json\",\"Layers\":\"one\"}]".getBytes(StandardCharsets.UTF_8)));
+        assertThatThrownBy(() -> store.load(in(badEntry))).isInstanceOf(InvalidParameterException.class)
+                .hasMessageStartingWith("invalid docker save archive: manifest.json must be a JSON array of objects")
+                .hasMessageNotContaining("java.").hasMessageNotContaining("deserialize");
+
         // a diff_id that does not match the layer
         byte[] lying = TestArchives.config(List.of(TestArchives.sha256("something else".getBytes(StandardCharsets.UTF_8))), "sh");
         assertThatThrownBy(() -> store.load(in(TestArchives.dockerSave(List.of("bad/two:1"), List.of(layer), lying))))
