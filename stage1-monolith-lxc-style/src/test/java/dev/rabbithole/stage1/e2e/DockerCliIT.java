@@ -109,4 +109,27 @@ class DockerCliIT {
         var info = daemon.docker("info");
         assertThat(info.exit()).as(info.toString()).isZero();
     }
+
+    @Test
+    void stdinIsRefusedInsteadOfLost() throws Exception {
+        Path hello = dir.resolve("hello.txt");
+        Files.writeString(hello, "hello\n");
+        // echo hello | docker run -i --rm busybox cat: stage 1 has no stdin, so it says so
+        var r = daemon.dockerWithInput(hello, "run", "-i", "--rm", "busybox", "cat");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(125);
+        assertThat(r.err()).as(r.toString()).contains("stage 1 does not support stdin (-i) or a TTY (-t)");
+    }
+
+    @Test
+    void anEnvironmentVariableUnsetInTheShellIsNotSet() throws Exception {
+        // docker sends "KEY" for -e KEY when KEY is unset; LXC could not parse "lxc.environment = KEY"
+        var docker = daemon.docker("run", "--rm", "-e", "RABBITHOLE_SURELY_UNSET", "busybox", "sh", "-c",
+                "echo ${RABBITHOLE_SURELY_UNSET-unset}");
+        assertThat(docker.exit()).as(docker.toString()).isZero();
+        assertThat(docker.out()).isEqualTo("unset\n");
+        var ours = daemon.client("run", "--rm", "-e", "RABBITHOLE_SURELY_UNSET", "busybox", "sh", "-c",
+                "echo ${RABBITHOLE_SURELY_UNSET-unset}");
+        assertThat(ours.exit()).as(ours.toString()).isZero();
+        assertThat(ours.out()).isEqualTo("unset\n");
+    }
 }

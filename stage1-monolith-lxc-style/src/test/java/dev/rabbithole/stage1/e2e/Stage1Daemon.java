@@ -98,12 +98,23 @@ final class Stage1Daemon implements AutoCloseable {
         return exec(cmd);
     }
 
+    /** Runs the real docker CLI against this daemon with {@code stdin} as its standard input. */
+    Result dockerWithInput(Path stdin, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("docker", "-H", host()));
+        cmd.addAll(List.of(args));
+        return exec(cmd, stdin);
+    }
+
     static Result exec(List<String> cmd) throws IOException, InterruptedException {
+        return exec(cmd, Path.of("/dev/null"));
+    }
+
+    static Result exec(List<String> cmd, Path stdin) throws IOException, InterruptedException {
         Path out = Files.createTempFile("rh-out", ".txt");
         Path err = Files.createTempFile("rh-err", ".txt");
         try {
             Process p = new ProcessBuilder(cmd)
-                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()))
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
