@@ -39,7 +39,7 @@ class DockerCliIT {
     @AfterAll
     static void stopDaemon() throws Exception {
         if (daemon != null) {
-            daemon.stop();
+            daemon.stopAndRemoveLayers();
         }
     }
 

@@ -38,7 +38,7 @@ class MonolithIT {
     @AfterEach
     void stopDaemon() throws Exception {
         if (daemon != null) {
-            daemon.stop();
+            daemon.stopAndRemoveLayers();
         }
     }
 

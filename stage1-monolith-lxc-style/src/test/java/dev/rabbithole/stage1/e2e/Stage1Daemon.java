@@ -66,6 +66,16 @@ final class Stage1Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the daemon and removes the unpacked image layers from the data root. The busybox layer holds
+     * some 400 absolute applet symlinks ({@code /bin/sh -> /bin/busybox}, as in Docker's busybox image);
+     * JUnit's {@code @TempDir} cleanup would warn about each one as a link leaving the temporary directory.
+     */
+    void stopAndRemoveLayers() throws InterruptedException, IOException {
+        stop();
+        dev.rabbithole.stage1.storage.FileTrees.deleteRecursively(dataRoot.resolve("image").resolve("layers"));
+    }
+
     /** Kills the daemon with SIGKILL, as a crash would. */
     void crash() throws InterruptedException {
         daemon.destroyForcibly();

@@ -37,7 +37,7 @@ class Stage1EndToEndIT {
     @AfterAll
     static void stopDaemon() throws Exception {
         if (daemon != null) {
-            daemon.stop();
+            daemon.stopAndRemoveLayers();
         }
     }
 
