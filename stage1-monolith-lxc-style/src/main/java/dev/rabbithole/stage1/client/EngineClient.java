@@ -311,7 +311,10 @@ public final class EngineClient implements AutoCloseable {
             if (cause instanceof RuntimeException) {
                 throw (RuntimeException) cause;
             }
-            throw new EngineClientException(String.valueOf(cause), cause);
+            // a checked failure: its words, not the JDK's class name
+            String message = cause instanceof IOException io ? FileErrors.reason(io)
+                    : cause != null && cause.getMessage() != null ? cause.getMessage() : "request failed";
+            throw new EngineClientException(message, cause);
         }
     }
 
