@@ -195,8 +195,8 @@ public final class Main implements Callable<Integer>, ClientContext {
                 description = "Where images, containers and logs live (default: ${DEFAULT-VALUE}).")
         Path dataRoot;
         @Option(names = {"-H", "--host"}, paramLabel = "unix:///PATH",
-                description = {"Socket to serve the Engine API on (default: the top-level -H,",
-                        "$RABBITHOLE_HOST, or " + EngineClient.DEFAULT_HOST + ")."})
+                description = {"Socket to serve the Engine API on (default:",
+                        "the top-level -H, else $RABBITHOLE_HOST, else", EngineClient.DEFAULT_HOST + ")."})
         String host;
 
         @Override

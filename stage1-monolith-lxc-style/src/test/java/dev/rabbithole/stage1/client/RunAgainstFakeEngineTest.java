@@ -151,6 +151,9 @@ class RunAgainstFakeEngineTest {
         assertThat(run("--help")).isZero();
         assertThat(stdout()).contains("unix:///run/rabbithole/stage1/docker.sock").doesNotContain("unix:\n");
         out.reset();
+        assertThat(run("daemon", "--help")).isZero();
+        assertThat(stdout()).contains("unix:///run/rabbithole/stage1/docker.sock").doesNotContain("unix:\n");
+        out.reset();
         assertThat(run("--version")).isZero();
         assertThat(stdout()).contains(dev.rabbithole.stage1.BuildInfo.VERSION).doesNotContain("SNAPSHOT");
     }
