@@ -1,5 +1,7 @@
 package dev.rabbithole.stage2.libcontainer;
 
+import dev.rabbithole.stage2.libcontainer.capabilities.Capabilities;
+import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
@@ -35,6 +37,12 @@ public final class TestConfigs {
                         NamespaceType.PID, NamespaceType.CGROUP),
                 List.of(), MASKED, READONLY, new Cgroup("rabbithole-test/" + id, Cgroup.Resources.NONE),
                 null, null, true, List.of(new Rlimit("RLIMIT_NOFILE", 1024, 1024)), proc);
+    }
+
+    /** @return Docker's default 14 capabilities in bounding, effective and permitted (CapEff 00000000a80425fb) */
+    public static CapabilitySet dockerDefaultCaps() {
+        return CapabilitySet.of(Capabilities.DOCKER_DEFAULT.stream().map(Enum::name)
+                .collect(java.util.stream.Collectors.toSet()));
     }
 
     /** @param script a shell script @return {@code sh -c script} as root in / with a PATH */

@@ -35,6 +35,17 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions) 
     }
 
     /**
+     * The command line, with the options of {@link #jvmOptions} and any per-host cache under {@code cacheDir}.
+     *
+     * @param socket   the control socket
+     * @param cacheDir a directory the parent may keep files in for later inits (the state root)
+     * @return the command line
+     */
+    public List<String> command(Path socket, Path cacheDir) {
+        return command(socket);
+    }
+
+    /**
      * @param socket the control socket
      * @return the command line
      */

@@ -2,6 +2,7 @@ package dev.rabbithole.stage2.libcontainer.process;
 
 import dev.rabbithole.stage2.libcontainer.rootfs.RootfsSetup;
 import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
+import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.SyscallException;
 
 import java.io.IOException;
@@ -9,7 +10,8 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ServiceLoader;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -23,8 +25,9 @@ import java.util.stream.Stream;
  * <li>init connects; parent sends {@code config} (the ContainerConfig and the /etc files);</li>
  * <li>parent puts the init's pid into the cgroup, then sends {@code go};</li>
  * <li>init sets up the container; on failure it sends {@code error} and exits 1;</li>
- * <li>init sends {@code exec}, marks all fds close-on-exec, installs seccomp, execve's; the socket then
- *     reaches end of stream at the parent, which means "started".</li>
+ * <li>init sets PR_SET_PDEATHSIG, sends {@code exec} with the kernel calls it made (and the last ones it is
+ *     about to make), marks all fds close-on-exec, installs seccomp, execve's; the socket then reaches end of
+ *     stream at the parent, which means "started".</li>
  * </ol>
  */
 public final class InitMain {
@@ -52,17 +55,22 @@ public final class InitMain {
                 throw new IllegalStateException("expected a config message, got " + config);
             }
             preloadClasses();
-            CapabilityResolver caps = ServiceLoader.load(CapabilityResolver.class).findFirst().orElse(null);
-            SeccompCompiler seccomp = ServiceLoader.load(SeccompCompiler.class).findFirst().orElse(null);
+            // always recorded (cheap): the parent merges these lines into LinuxContainer.kernelCalls()
+            RecordingSyscalls sys = new RecordingSyscalls(new JnaSyscalls());
+            ContainerInit init = new ContainerInit(sys);
             InitMessage go = channel.receive();
             if (go == null || !InitMessage.GO.equals(go.type())) {
                 System.exit(1); // the parent gave up; nothing to report to
             }
             RootfsSetup.EtcFiles etc = new RootfsSetup.EtcFiles(path(config.hostname()), path(config.hosts()),
                     path(config.resolvConf()));
-            new ContainerInit(new JnaSyscalls(), caps, seccomp).run(config.config(), etc, program -> {
+            init.run(config.config(), config.seccomp(), etc, (program, remaining) -> {
+                List<RecordingSyscalls.Call> calls = new ArrayList<>(sys.calls());
+                calls.addAll(remaining);
                 try {
-                    channel.send(InitMessage.exec(program));
+                    // after PR_SET_PDEATHSIG: a parent that died before it makes this send fail, one that dies
+                    // after it kills the init
+                    channel.send(InitMessage.exec(program, calls));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
