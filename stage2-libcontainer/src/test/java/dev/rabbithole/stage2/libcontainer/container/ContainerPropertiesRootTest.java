@@ -188,22 +188,26 @@ class ContainerPropertiesRootTest extends RootContainerTests {
     void badConfigsAreRefusedWithAClearMessageAndLeaveNothing() throws Exception {
         long mounts = mountinfoLines();
         long children = children();
-        List<Path> cgroups = testCgroups();
-        ContainerConfig ok = TestConfigs.config(id(), rootfs, TestConfigs.sh("true"));
-        assertThatThrownBy(() -> create(TestConfigs.config(id(), tmp.resolve("missing"), TestConfigs.sh("true"))))
+        List<String> ids = List.of(id(), id(), id(), id());
+        ContainerConfig missing = TestConfigs.config(ids.get(0), tmp.resolve("missing"), TestConfigs.sh("true"));
+        assertThatThrownBy(() -> create(missing))
                 .isInstanceOf(ContainerException.class).hasMessage("rootfs " + tmp.resolve("missing") + ": no such directory");
-        assertThatThrownBy(() -> create(TestConfigs.withSecurity(ok, CapabilitySet.of(Set.of("CHOWN", "NOT_A_CAP")), null)))
+        ContainerConfig badCap = TestConfigs.withSecurity(TestConfigs.config(ids.get(1), rootfs, TestConfigs.sh("true")),
+                CapabilitySet.of(Set.of("CHOWN", "NOT_A_CAP")), null);
+        assertThatThrownBy(() -> create(badCap))
                 .isInstanceOf(ContainerException.class).hasMessage("unknown capability: NOT_A_CAP");
-        assertThatThrownBy(() -> create(TestConfigs.withResources(ok,
-                new Cgroup.Resources(-5, 0, 0, 0, 0, null, null, 0))))
+        ContainerConfig negative = TestConfigs.withResources(TestConfigs.config(ids.get(2), rootfs, TestConfigs.sh("true")),
+                new Cgroup.Resources(-5, 0, 0, 0, 0, null, null, 0));
+        assertThatThrownBy(() -> create(negative))
                 .isInstanceOf(ContainerException.class).hasMessageStartingWith("invalid memory limit -5");
-        assertThatThrownBy(() -> create(TestConfigs.withResources(ok,
-                new Cgroup.Resources(1024, 0, 0, 0, 0, null, null, 0))))
+        ContainerConfig tiny = TestConfigs.withResources(TestConfigs.config(ids.get(3), rootfs, TestConfigs.sh("true")),
+                new Cgroup.Resources(1024, 0, 0, 0, 0, null, null, 0));
+        assertThatThrownBy(() -> create(tiny))
                 .isInstanceOf(ContainerException.class).hasMessageContaining("minimum is 6 MiB");
         assertThat(stateDirs()).isZero();
         assertThat(mountinfoLines()).isEqualTo(mounts);
         assertThat(children()).isEqualTo(children);
-        assertThat(testCgroups()).containsExactlyInAnyOrderElementsOf(cgroups);
+        assertThat(cgroupsOf(ids)).isEmpty();
     }
 
     @Test

@@ -103,8 +103,18 @@ abstract class RootContainerTests {
         return dirs;
     }
 
-    static long mountinfoLines() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/mountinfo")).size();
+    /**
+     * Host mounts under this test's temporary directory (other tests on the machine mount and unmount
+     * elsewhere at the same time, so the whole table is no measure).
+     */
+    long mountinfoLines() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> l.contains(tmp.toString()))
+                .count();
+    }
+
+    /** @return cgroup directories named after any of these container IDs */
+    static List<Path> cgroupsOf(java.util.Collection<String> ids) throws IOException {
+        return testCgroups().stream().filter(p -> ids.contains(p.getFileName().toString())).toList();
     }
 
     static long children() {

@@ -156,18 +156,38 @@ class ContainerInitOrderTest {
     }
 
     @Test
-    void theConfigCrossesThePipeAsJson() throws Exception {
-        ContainerConfig c = config(TestConfigs.sh("echo hi"));
-        InitMessage m = InitMessage.config(c, "/s/hostname", null, null, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
-        String json = InitChannel.JSON.writeValueAsString(m);
-        assertThat(json).doesNotContain("\"error\"");
-        InitMessage back = InitChannel.JSON.readValue(json, InitMessage.class);
-        assertThat(back.config()).isEqualTo(c);
-        assertThat(back.seccomp()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
-        InitMessage exec = InitMessage.exec("/bin/sh", List.of(new RecordingSyscalls.Call("chdir", List.of("\"/\""), "why")));
-        assertThat(InitChannel.JSON.readValue(InitChannel.JSON.writeValueAsString(exec), InitMessage.class).calls())
-                .isEqualTo(exec.calls());
-        assertThat(InitChannel.JSON.writeValueAsString(InitMessage.error("pivot_root: Invalid argument")))
-                .isEqualTo("{\"type\":\"error\",\"error\":\"pivot_root: Invalid argument\"}");
+    void messagesCrossTheSocketIntact() throws Exception {
+        ContainerConfig base = config(new ProcessConfig(List.of("sh", "-c", "echo hi"), List.of("A=1", "B=ü"), "/tmp",
+                1000, 1001, List.of(2000, 2001)));
+        ContainerConfig c = new ContainerConfig(base.id(), base.rootfs(), true, base.hostname(), base.namespaces(),
+                List.of(new dev.rabbithole.stage2.libcontainer.configs.Mount("/src", "/dst", "bind", List.of("rbind", "ro"))),
+                base.maskedPaths(), base.readonlyPaths(), null, TestConfigs.dockerDefaultCaps(), null, true,
+                base.rlimits(), base.process());
+        InitMessage exec = InitMessage.exec("/bin/sh", List.of(new RecordingSyscalls.Call("chdir", List.of("\"/\""), "why"),
+                new RecordingSyscalls.Call("mount", List.of("a", "b"), "", "No such file or directory")),
+                Map.of("connected", 5L));
+        try (var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            Path socket = tmp.resolve("s.sock");
+            server.bind(java.net.UnixDomainSocketAddress.of(socket));
+            try (InitChannel client = InitChannel.connect(socket); InitChannel peer = new InitChannel(server.accept())) {
+                client.send(InitMessage.config(c, "/s/hostname", null, "/s/resolv.conf", new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
+                client.send(InitMessage.go());
+                client.send(exec);
+                client.send(InitMessage.error("pivot_root: Invalid argument"));
+                InitMessage back = peer.receive();
+                assertThat(back.config()).isEqualTo(c);
+                assertThat(back.hostname()).isEqualTo("/s/hostname");
+                assertThat(back.hosts()).isNull();
+                assertThat(back.seccomp()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+                assertThat(peer.receive().type()).isEqualTo(InitMessage.GO);
+                InitMessage e = peer.receive();
+                assertThat(e.calls()).isEqualTo(exec.calls());
+                assertThat(e.timings()).isEqualTo(exec.timings());
+                assertThat(e.path()).isEqualTo("/bin/sh");
+                assertThat(peer.receive().error()).isEqualTo("pivot_root: Invalid argument");
+                client.close();
+                assertThat(peer.receive()).isNull();
+            }
+        }
     }
 }
