@@ -72,8 +72,9 @@ public final class LinuxContainer {
     /**
      * How the container is run.
      *
-     * @param syscalls     the host-side kernel interface (unshare on the spawner thread, kill)
-     * @param cgroups      the cgroup seam
+     * @param syscalls     the host-side kernel interface (unshare on the spawner thread, cgroup writes, kill)
+     * @param cgroups      the cgroup driver: {@link CgroupApplier#HOST} (the host's v1 or v2 cgroups, with the
+     *                     config's limits) or {@link CgroupApplier#NONE} (no cgroup, limits ignored)
      * @param init         the init JVM command
      * @param startTimeout how long start waits for the init at each step before killing it
      * @param stdio        the workload's stdio
