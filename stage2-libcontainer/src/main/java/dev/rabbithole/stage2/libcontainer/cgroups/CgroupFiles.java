@@ -2,26 +2,57 @@ package dev.rabbithole.stage2.libcontainer.cgroups;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+import dev.rabbithole.stage2.libcontainer.system.SyscallException;
+import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 /** Reads and writes cgroupfs control files with errors that name the file and the value. */
 final class CgroupFiles {
     private CgroupFiles() { }
 
-    /** Writes {@code value} to {@code dir/file} in one write(2), without creating the file (the kernel does). */
-    static void write(Path dir, String file, String value) {
+    private static final Map<String, String> REASONS = Map.ofEntries(
+            Map.entry("cgroup.procs", "move the init into the container's cgroup"),
+            Map.entry("cgroup.subtree_control", "hand the controllers down to the children"),
+            Map.entry("cpuset.cpus", "CPUs the container may use"),
+            Map.entry("cpuset.mems", "memory nodes the container may use"),
+            Map.entry("memory.limit_in_bytes", "memory limit, bytes"),
+            Map.entry("memory.memsw.limit_in_bytes", "memory+swap limit, bytes"),
+            Map.entry("memory.max", "memory limit, bytes"),
+            Map.entry("memory.swap.max", "swap limit, bytes"),
+            Map.entry("cpu.shares", "relative CPU weight"),
+            Map.entry("cpu.weight", "relative CPU weight"),
+            Map.entry("cpu.cfs_period_us", "CFS period, microseconds"),
+            Map.entry("cpu.cfs_quota_us", "CPU time per period, microseconds"),
+            Map.entry("cpu.max", "CPU quota and period, microseconds"),
+            Map.entry("pids.max", "at most this many tasks"));
+
+    /**
+     * Writes {@code value} to {@code dir/file} in one write(2) through {@code sys}, without creating the file
+     * (the kernel does).
+     *
+     * @throws CgroupException naming the file, the value and the kernel's reason
+     */
+    static void write(Syscalls sys, Path dir, String file, String value) {
         Path p = dir.resolve(file);
-        try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            out.write(value.getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException e) {
-            throw new CgroupException("cannot set " + file + " to " + value + ": " + reason(e) + " (in " + dir + ")", e);
+        try {
+            sys.because(REASONS.getOrDefault(file, file)).writeFile(p.toString(), value);
+        } catch (SyscallException e) {
+            throw new CgroupException("cannot set " + file + " to " + value + ": " + e.strerror() + " (in " + dir + ")", e);
+        }
+    }
+
+    /** Fills an empty cpuset file from the parent's value. */
+    static void copyFromParent(Syscalls sys, Path dir, String file, String value) {
+        try {
+            sys.because("a new cpuset starts empty: the parent's value").writeFile(dir.resolve(file).toString(), value);
+        } catch (SyscallException e) {
+            throw new CgroupException("cannot set " + file + " to " + value + ": " + e.strerror() + " (in " + dir + ")", e);
         }
     }
 

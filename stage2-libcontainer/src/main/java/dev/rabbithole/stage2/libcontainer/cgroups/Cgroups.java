@@ -1,6 +1,8 @@
 package dev.rabbithole.stage2.libcontainer.cgroups;
 
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
+import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,8 +24,20 @@ public final class Cgroups {
      * @throws UncheckedIOException mountinfo cannot be read
      */
     public static CgroupManager detect(Cgroup config) {
+        return detect(config, new JnaSyscalls());
+    }
+
+    /**
+     * The manager for this host, from /proc/self/mountinfo, writing its control files through {@code sys}.
+     *
+     * @param config the container's cgroup
+     * @param sys    the kernel interface for control-file writes (a recording one shows them)
+     * @throws CgroupException no usable cgroup mount
+     * @throws UncheckedIOException mountinfo cannot be read
+     */
+    public static CgroupManager detect(Cgroup config, Syscalls sys) {
         try (InputStream in = Files.newInputStream(Path.of("/proc/self/mountinfo"))) {
-            return detect(config, Path.of("/"), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return detect(config, Path.of("/"), new String(in.readAllBytes(), StandardCharsets.UTF_8), sys);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read /proc/self/mountinfo", e);
         }
@@ -40,13 +54,26 @@ public final class Cgroups {
      * @throws CgroupException neither
      */
     public static CgroupManager detect(Cgroup config, Path fsRoot, String mountinfo) {
+        return detect(config, fsRoot, mountinfo, new JnaSyscalls());
+    }
+
+    /**
+     * As {@link #detect(Cgroup, Path, String)}, writing control files through {@code sys}.
+     *
+     * @param config    the container's cgroup
+     * @param fsRoot    prefix for mount points
+     * @param mountinfo the text of /proc/self/mountinfo
+     * @param sys       the kernel interface for control-file writes
+     * @throws CgroupException neither v1 controllers nor a cgroup2 mount
+     */
+    public static CgroupManager detect(Cgroup config, Path fsRoot, String mountinfo, Syscalls sys) {
         Map<String, Path> v1 = V1Manager.hierarchies(fsRoot, mountinfo);
         if (v1.containsKey("memory") || v1.containsKey("cpu") || v1.containsKey("pids")) {
-            return new V1Manager(config, v1);
+            return new V1Manager(config, v1, sys);
         }
         Path unified = V2Manager.unifiedMount(fsRoot, mountinfo);
         if (unified != null) {
-            return new V2Manager(config, unified);
+            return new V2Manager(config, unified, sys);
         }
         throw new CgroupException("no cgroup v1 controllers and no cgroup2 mount in mountinfo");
     }

@@ -1,6 +1,8 @@
 package dev.rabbithole.stage2.libcontainer.cgroups;
 
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
+import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +28,7 @@ public final class V1Manager implements CgroupManager {
     public static final List<String> CONTROLLERS =
             List.of("cpuset", "cpu", "cpuacct", "memory", "pids", "devices", "freezer", "blkio");
 
+    private final Syscalls sys;
     private final String path;
     private final Map<String, Path> hierarchies;
     private final Map<String, Path> paths;
@@ -35,6 +38,17 @@ public final class V1Manager implements CgroupManager {
      * @param hierarchies mount point per controller (controllers not mounted are absent)
      */
     public V1Manager(Cgroup config, Map<String, Path> hierarchies) {
+        this(config, hierarchies, new JnaSyscalls());
+    }
+
+    /**
+     * @param config      the cgroup path (relative to each hierarchy's mount point)
+     * @param hierarchies mount point per controller (controllers not mounted are absent)
+     * @param sys         every control-file write goes through its {@link Syscalls#writeFile} (a recording one
+     *                    shows them in a transcript)
+     */
+    public V1Manager(Cgroup config, Map<String, Path> hierarchies, Syscalls sys) {
+        this.sys = sys;
         this.path = relative(config.path());
         this.hierarchies = Collections.unmodifiableMap(new LinkedHashMap<>(hierarchies));
         Map<String, Path> p = new LinkedHashMap<>();
@@ -102,7 +116,7 @@ public final class V1Manager implements CgroupManager {
             fillCpuset(hierarchies.get("cpuset"), cpuset);
         }
         for (Path dir : distinctDirs()) {
-            CgroupFiles.write(dir, "cgroup.procs", Long.toString(pid));
+            CgroupFiles.write(sys, dir, "cgroup.procs", Long.toString(pid));
         }
     }
 
@@ -111,14 +125,14 @@ public final class V1Manager implements CgroupManager {
      * A new cpuset cgroup starts with empty {@code cpuset.cpus} and {@code cpuset.mems}, and the kernel refuses
      * tasks (ENOSPC) until both are set: copy each level's values from its parent, top down.
      */
-    private static void fillCpuset(Path mount, Path leaf) {
+    private void fillCpuset(Path mount, Path leaf) {
         Path rel = mount.relativize(leaf);
         Path parent = mount;
         for (Path part : rel) {
             Path dir = parent.resolve(part);
             for (String file : List.of("cpuset.cpus", "cpuset.mems")) {
                 if (CgroupFiles.readIfExists(dir, file).isEmpty()) {
-                    CgroupFiles.write(dir, file, CgroupFiles.read(parent, file));
+                    CgroupFiles.copyFromParent(sys, dir, file, CgroupFiles.read(parent, file));
                 }
             }
             parent = dir;
@@ -137,32 +151,32 @@ public final class V1Manager implements CgroupManager {
             boolean swapFirst = swap == -1 || (swap != 0 && r.memoryBytes() != 0
                     && (r.memoryBytes() == -1 || r.memoryBytes() > CgroupFiles.readLong(mem, "memory.memsw.limit_in_bytes")));
             if (swapFirst) {
-                CgroupFiles.write(mem, "memory.memsw.limit_in_bytes", Long.toString(swap));
+                CgroupFiles.write(sys, mem, "memory.memsw.limit_in_bytes", Long.toString(swap));
             }
             if (r.memoryBytes() != 0) {
-                CgroupFiles.write(mem, "memory.limit_in_bytes", Long.toString(r.memoryBytes()));
+                CgroupFiles.write(sys, mem, "memory.limit_in_bytes", Long.toString(r.memoryBytes()));
             }
             if (swap != 0 && !swapFirst) {
-                CgroupFiles.write(mem, "memory.memsw.limit_in_bytes", Long.toString(swap));
+                CgroupFiles.write(sys, mem, "memory.memsw.limit_in_bytes", Long.toString(swap));
             }
         }
         if (r.cpuShares() != 0) {
-            CgroupFiles.write(dir("cpu"), "cpu.shares", Long.toString(r.cpuShares()));
+            CgroupFiles.write(sys, dir("cpu"), "cpu.shares", Long.toString(r.cpuShares()));
         }
         if (r.cpuPeriodMicros() != 0) {
-            CgroupFiles.write(dir("cpu"), "cpu.cfs_period_us", Long.toString(r.cpuPeriodMicros()));
+            CgroupFiles.write(sys, dir("cpu"), "cpu.cfs_period_us", Long.toString(r.cpuPeriodMicros()));
         }
         if (r.cpuQuotaMicros() != 0) {
-            CgroupFiles.write(dir("cpu"), "cpu.cfs_quota_us", Long.toString(r.cpuQuotaMicros()));
+            CgroupFiles.write(sys, dir("cpu"), "cpu.cfs_quota_us", Long.toString(r.cpuQuotaMicros()));
         }
         if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) {
-            CgroupFiles.write(dir("cpuset"), "cpuset.cpus", r.cpusetCpus());
+            CgroupFiles.write(sys, dir("cpuset"), "cpuset.cpus", r.cpusetCpus());
         }
         if (r.cpusetMems() != null && !r.cpusetMems().isEmpty()) {
-            CgroupFiles.write(dir("cpuset"), "cpuset.mems", r.cpusetMems());
+            CgroupFiles.write(sys, dir("cpuset"), "cpuset.mems", r.cpusetMems());
         }
         if (r.pidsLimit() != 0) {
-            CgroupFiles.write(dir("pids"), "pids.max", r.pidsLimit() > 0 ? Long.toString(r.pidsLimit()) : "max");
+            CgroupFiles.write(sys, dir("pids"), "pids.max", r.pidsLimit() > 0 ? Long.toString(r.pidsLimit()) : "max");
         }
     }
 

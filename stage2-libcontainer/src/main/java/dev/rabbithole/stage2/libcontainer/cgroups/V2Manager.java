@@ -1,6 +1,8 @@
 package dev.rabbithole.stage2.libcontainer.cgroups;
 
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
+import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,6 +25,7 @@ public final class V2Manager implements CgroupManager {
     /** The controllers enabled for containers, when the parent offers them. */
     public static final List<String> CONTROLLERS = List.of("cpu", "cpuset", "memory", "pids");
 
+    private final Syscalls sys;
     private final Path mount;
     private final Path dir;
 
@@ -31,6 +34,16 @@ public final class V2Manager implements CgroupManager {
      * @param mount  the cgroup2 mount point ({@code /sys/fs/cgroup} on a v2 host)
      */
     public V2Manager(Cgroup config, Path mount) {
+        this(config, mount, new JnaSyscalls());
+    }
+
+    /**
+     * @param config the cgroup path, relative to the unified mount
+     * @param mount  the cgroup2 mount point ({@code /sys/fs/cgroup} on a v2 host)
+     * @param sys    every control-file write goes through its {@link Syscalls#writeFile}
+     */
+    public V2Manager(Cgroup config, Path mount, Syscalls sys) {
+        this.sys = sys;
         this.mount = mount;
         this.dir = mount.resolve(V1Manager.relative(config.path()));
     }
@@ -89,38 +102,38 @@ public final class V2Manager implements CgroupManager {
                 }
             }
             if (!enable.isEmpty()) {
-                CgroupFiles.write(level, "cgroup.subtree_control", String.join(" ", enable));
+                CgroupFiles.write(sys, level, "cgroup.subtree_control", String.join(" ", enable));
             }
             level = level.resolve(part);
         }
-        CgroupFiles.write(dir, "cgroup.procs", Long.toString(pid));
+        CgroupFiles.write(sys, dir, "cgroup.procs", Long.toString(pid));
     }
     // end::cgroup-v2-apply[]
 
     @Override
     public void set(Cgroup.Resources r) {
         if (r.memoryBytes() != 0) {
-            CgroupFiles.write(dir, "memory.max", r.memoryBytes() < 0 ? "max" : Long.toString(r.memoryBytes()));
+            CgroupFiles.write(sys, dir, "memory.max", r.memoryBytes() < 0 ? "max" : Long.toString(r.memoryBytes()));
         }
         if (r.memorySwapBytes() != 0) {
-            CgroupFiles.write(dir, "memory.swap.max", swapMax(r.memoryBytes(), r.memorySwapBytes()));
+            CgroupFiles.write(sys, dir, "memory.swap.max", swapMax(r.memoryBytes(), r.memorySwapBytes()));
         }
         if (r.cpuShares() != 0) {
-            CgroupFiles.write(dir, "cpu.weight", Long.toString(sharesToWeight(r.cpuShares())));
+            CgroupFiles.write(sys, dir, "cpu.weight", Long.toString(sharesToWeight(r.cpuShares())));
         }
         if (r.cpuQuotaMicros() != 0 || r.cpuPeriodMicros() != 0) {
             String quota = r.cpuQuotaMicros() > 0 ? Long.toString(r.cpuQuotaMicros()) : "max";
             long period = r.cpuPeriodMicros() != 0 ? r.cpuPeriodMicros() : 100_000;
-            CgroupFiles.write(dir, "cpu.max", quota + " " + period);
+            CgroupFiles.write(sys, dir, "cpu.max", quota + " " + period);
         }
         if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) {
-            CgroupFiles.write(dir, "cpuset.cpus", r.cpusetCpus());
+            CgroupFiles.write(sys, dir, "cpuset.cpus", r.cpusetCpus());
         }
         if (r.cpusetMems() != null && !r.cpusetMems().isEmpty()) {
-            CgroupFiles.write(dir, "cpuset.mems", r.cpusetMems());
+            CgroupFiles.write(sys, dir, "cpuset.mems", r.cpusetMems());
         }
         if (r.pidsLimit() != 0) {
-            CgroupFiles.write(dir, "pids.max", r.pidsLimit() > 0 ? Long.toString(r.pidsLimit()) : "max");
+            CgroupFiles.write(sys, dir, "pids.max", r.pidsLimit() > 0 ? Long.toString(r.pidsLimit()) : "max");
         }
     }
 

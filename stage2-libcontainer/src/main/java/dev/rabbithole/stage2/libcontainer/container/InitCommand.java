@@ -2,29 +2,45 @@ package dev.rabbithole.stage2.libcontainer.container;
 
 import java.io.File;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
- * How to start the init JVM: {@code JAVA [JVM_OPTIONS] -cp CLASSPATH InitMain SOCKET}.
+ * How to start the init JVM: {@code JAVA [JVM_OPTIONS] [CACHE_OPTIONS] -cp CLASSPATH InitMain SOCKET}.
  *
  * @param java       the java launcher
  * @param classpath  a classpath holding libcontainer and its dependencies (jars or directories)
  * @param jvmOptions options for a fast-starting, quiet JVM
+ * @param cacheDir   a directory for the start-time cache (JNA's native library unpacked once, an AppCDS
+ *                   archive of the init's classes made in the background on first use; see {@code InitCache}),
+ *                   or null for none
  */
-public record InitCommand(Path java, String classpath, List<String> jvmOptions) {
+public record InitCommand(Path java, String classpath, List<String> jvmOptions, Path cacheDir) {
     /**
      * Options for the init JVM: no hsperfdata file (every init is pid 1: they would collide), no raising of
-     * RLIMIT_NOFILE (the workload inherits it), C1 only and the serial collector (start time).
+     * RLIMIT_NOFILE (the workload inherits it), C1 only, one compiler thread, the serial collector, a small
+     * heap and stacks (start time), and no JVM log on stdout (it is the workload's): only errors, on stderr.
      */
     public static final List<String> DEFAULT_OPTIONS = List.of("-XX:-UsePerfData", "-XX:-MaxFDLimit",
-            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m");
+            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m", "-Xss512k",
+            "-XX:CICompilerCount=1", "-Xlog:disable", "-Xlog:all=error:stderr");
+
+    /**
+     * Without a start-time cache.
+     *
+     * @param java       the java launcher
+     * @param classpath  the classpath
+     * @param jvmOptions JVM options
+     */
+    public InitCommand(Path java, String classpath, List<String> jvmOptions) {
+        this(java, classpath, jvmOptions, null);
+    }
 
     /**
      * @return the running JVM's launcher and classpath (entries made absolute: the init starts in the state
-     *         directory) with {@link #DEFAULT_OPTIONS}
+     *         directory) with {@link #DEFAULT_OPTIONS}, no cache
      */
     public static InitCommand current() {
         String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
@@ -35,6 +51,17 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions) 
     }
 
     /**
+     * The same command with a start-time cache: what a daemon wants (its inits start faster from the second
+     * one on); tests whose directories vanish after them do without.
+     *
+     * @param dir the cache directory, e.g. {@code /run/rabbithole/stage2/init-cache}; created when needed
+     * @return the command
+     */
+    public InitCommand withCache(Path dir) {
+        return new InitCommand(java, classpath, jvmOptions, dir);
+    }
+
+    /**
      * @param socket the control socket
      * @return the command line
      */
@@ -42,6 +69,9 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions) 
         List<String> cmd = new ArrayList<>();
         cmd.add(java.toString());
         cmd.addAll(jvmOptions);
+        if (cacheDir != null) {
+            cmd.addAll(InitCache.options(this, cacheDir));
+        }
         cmd.add("-cp");
         cmd.add(classpath);
         cmd.add("dev.rabbithole.stage2.libcontainer.process.InitMain");

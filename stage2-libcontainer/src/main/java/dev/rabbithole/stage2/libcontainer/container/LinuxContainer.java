@@ -1,15 +1,18 @@
 package dev.rabbithole.stage2.libcontainer.container;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rabbithole.stage2.libcontainer.cgroups.CgroupManager;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.namespaces.NamespaceSpawner;
 import dev.rabbithole.stage2.libcontainer.process.InitChannel;
 import dev.rabbithole.stage2.libcontainer.process.InitMessage;
+import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
+import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.SyscallException;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
+import dev.rabbithole.stage2.libcontainer.system.Transcript;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -21,6 +24,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,12 +45,17 @@ import java.util.stream.Stream;
  * ignores SIGTERM that way; {@code docker stop} then falls back to SIGKILL after its timeout. When pid 1
  * exits, the kernel kills every other process of the namespace.
  *
- * <p>The container does not outlive this JVM's interest in it only by convention: the init is a child of a
- * thread that has ended, so PR_SET_PDEATHSIG cannot tie it to the daemon; the daemon destroys its containers
- * on shutdown.
+ * <p>A container dies with the JVM that started it (ARCHITECTURE 2: in stages 1 and 2 a killed daemon takes
+ * its containers with it): the init's parent is the spawner thread, which stays parked until the workload
+ * exits, and the init sets PR_SET_PDEATHSIG(SIGKILL) right before execve. What such a death leaves (the
+ * cgroup, the state directory) is removed by {@link #cleanup(String, Path)} when the daemon starts again.
  */
 public final class LinuxContainer {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The config as created, in the state directory: what {@link #cleanup} reads to find the cgroup. */
+    static final String CONFIG_FILE = "config.json";
+    /** {@code PID STARTTIME} of the init, in the state directory. */
+    static final String PID_FILE = "init.pid";
 
     /**
      * The workload's stdio, the init's fds 0, 1, 2 ({@link Redirect#PIPE} exposes them on {@link #process()}).
@@ -61,27 +72,43 @@ public final class LinuxContainer {
     /**
      * How the container is run.
      *
-     * @param syscalls     the host-side kernel interface (unshare on the spawner thread, kill)
-     * @param cgroups      the cgroup seam
+     * @param syscalls     the host-side kernel interface (unshare on the spawner thread, cgroup writes, kill)
+     * @param cgroups      the cgroup driver: {@link CgroupApplier#HOST} (the host's v1 or v2 cgroups, with the
+     *                     config's limits) or {@link CgroupApplier#NONE} (no cgroup, limits ignored)
      * @param init         the init JVM command
      * @param startTimeout how long start waits for the init at each step before killing it
      * @param stdio        the workload's stdio
      */
     public record Options(Syscalls syscalls, CgroupApplier cgroups, InitCommand init, Duration startTimeout,
                           Stdio stdio) {
+        /**
+         * What a daemon uses: the real kernel, the host's cgroups, this JVM's classpath for the init, 30 s.
+         *
+         * @param stdio the workload's stdio
+         * @return the options
+         */
+        public static Options host(Stdio stdio) {
+            return new Options(new JnaSyscalls(), CgroupApplier.HOST, InitCommand.current(), Duration.ofSeconds(30),
+                    stdio);
+        }
     }
 
     private final ContainerConfig config;
     private final Path stateDir;
     private final Options options;
     private volatile Status status = Status.CREATING;
+    private final byte[] seccomp;
     private volatile Process process;
     private volatile int exitCode = -1;
+    private volatile CgroupManager cgroup;
+    private volatile List<RecordingSyscalls.Call> calls = List.of();
+    private volatile Map<String, Long> timings = Map.of();
 
-    private LinuxContainer(ContainerConfig config, Path stateDir, Options options) {
+    private LinuxContainer(ContainerConfig config, Path stateDir, Options options, byte[] seccomp) {
         this.config = config;
         this.stateDir = stateDir;
         this.options = options;
+        this.seccomp = seccomp;
     }
 
     /**
@@ -92,25 +119,35 @@ public final class LinuxContainer {
      * @param stateRoot directory holding one directory per container, e.g. {@code /run/rabbithole/stage2/containers}
      * @param options   how to run it
      * @return the container in status {@link Status#CREATING}
-     * @throws ContainerException when the ID is taken, invalid, or the directory cannot be written
+     * @throws ContainerException when the config is invalid ({@link ConfigValidation}: missing rootfs, unknown
+     *                            capability, negative memory, ...; nothing is left behind), the ID is taken, or
+     *                            the directory cannot be written
      */
     public static LinuxContainer create(ContainerConfig config, Path stateRoot, Options options)
             throws ContainerException {
-        Objects.requireNonNull(config.id(), "id");
-        if (!config.id().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
-            throw new ContainerException("invalid container id " + config.id());
-        }
+        Objects.requireNonNull(config, "config");
+        byte[] seccomp = ConfigValidation.validate(config);
         Path dir = stateRoot.resolve(config.id());
         try {
             Files.createDirectories(stateRoot);
             Files.createDirectory(dir);
-            LinuxContainer c = new LinuxContainer(config, dir, options);
-            c.writeEtcFiles();
-            c.persist();
-            return c;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new ContainerException("container " + config.id() + " already exists");
         } catch (IOException e) {
+            throw new ContainerException("cannot create state directory " + dir + ": " + e.getMessage(), e);
+        }
+        try {
+            LinuxContainer c = new LinuxContainer(config, dir, options, seccomp);
+            c.writeEtcFiles();
+            Files.write(dir.resolve(CONFIG_FILE), JSON.writeValueAsBytes(config));
+            c.persist();
+            return c;
+        } catch (IOException | RuntimeException e) {
+            try {
+                deleteRecursively(dir);
+            } catch (IOException ignored) {
+                // the create error is what the caller needs
+            }
             throw new ContainerException("cannot create state directory " + dir + ": " + e.getMessage(), e);
         }
     }
@@ -142,15 +179,63 @@ public final class LinuxContainer {
     }
 
     /**
-     * The kernel calls that starting this container made, in order: the parent's (unshare, cgroup placement)
-     * and the init's (mounts, pivot_root, sethostname, capset, seccomp, execve), one line each with its
-     * arguments and a short reason, e.g. {@code unshare(CLONE_NEWPID|CLONE_NEWNS|...)  new pid namespace for
-     * the init}. What {@code run --explain} prints.
+     * The kernel calls that starting this container made, in order: the parent's (unshare on the spawner
+     * thread, the init's posix_spawn, the cgroup writes, the "go" on the init socket) and the init's (mounts,
+     * pivot_root, sethostname, setrlimit, the bounding-set drops, capset, no_new_privs, PR_SET_PDEATHSIG,
+     * seccomp, execve), one line each with its arguments and a short reason, e.g.
+     * {@code unshare(CLONE_NEWNS|CLONE_NEWUTS|...)  new namespaces for this thread only; ...}. What
+     * {@code run --explain} prints. To fit one screen, long host paths are shown by the names of
+     * {@link #kernelCallsLegend()} ({@code $ROOTFS}, {@code $STATE}, {@code $ID}, {@code $JAVA_HOME}) and runs of
+     * alike calls are folded ({@code mknod("$ROOTFS/dev/{null,zero,...}", ...)},
+     * {@code prctl(PR_CAPBSET_DROP, 27 capabilities)}); see {@link Transcript}.
      *
-     * @return the lines; empty before {@link #start()} or when the calls were not recorded
+     * @return the lines; empty before {@link #start()} succeeded
      */
-    public java.util.List<String> kernelCalls() {
-        return java.util.List.of(); // TODO(stage-2 libcontainer helper): the recorded calls
+    public List<String> kernelCalls() {
+        return Transcript.lines(calls, kernelCallsLegend().entrySet().stream()
+                .collect(LinkedHashMap::new, (m, e) -> m.put(e.getValue(), e.getKey()), Map::putAll));
+    }
+
+    /**
+     * The abbreviations {@link #kernelCalls()} uses, in the order they are applied.
+     *
+     * @return name ({@code $STATE}, {@code $ROOTFS}, {@code $ID}, {@code $JAVA_HOME}) to the host text it stands for
+     */
+    public Map<String, String> kernelCallsLegend() {
+        Map<String, String> legend = new LinkedHashMap<>();
+        legend.put("$STATE", stateDir.toString());
+        legend.put("$ROOTFS", String.valueOf(config.rootfs()));
+        if (config.id().length() > 16) {
+            legend.put("$ID", config.id());
+        }
+        legend.put("$JAVA_HOME", System.getProperty("java.home"));
+        return legend;
+    }
+
+    /**
+     * Where the time of {@link #start()} went: microseconds from the start of {@code start()} to each step,
+     * the parent's ({@code spawned}, {@code init connected}, ...) and the init's ({@code init: config parsed},
+     * ..., placed on the parent's clock by aligning the init's connect), in time order. For
+     * benchmarks and {@code run --explain}; approximate to a few tens of microseconds.
+     *
+     * @return step name to microseconds; empty before a successful start
+     */
+    public Map<String, Long> startTimings() {
+        return timings;
+    }
+
+    /** @return the recorded calls behind {@link #kernelCalls()}, unabbreviated and unfolded */
+    public List<RecordingSyscalls.Call> recordedCalls() {
+        return calls;
+    }
+
+    /**
+     * The container's cgroup manager, for stats and for tests that read the cgroup's files.
+     *
+     * @return the manager, or null before {@link #start()}
+     */
+    public CgroupManager cgroup() {
+        return cgroup;
     }
 
     /** @return the current state, refreshed (a workload that exited is {@link Status#STOPPED}) */
@@ -189,6 +274,9 @@ public final class LinuxContainer {
             return t;
         });
         AtomicBoolean timedOut = new AtomicBoolean();
+        RecordingSyscalls parent = new RecordingSyscalls(options.syscalls()); // always on: it is cheap
+        long t0 = System.nanoTime();
+        Map<String, Long> steps = new LinkedHashMap<>();
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             ProcessBuilder pb = new ProcessBuilder(options.init().command(socket))
@@ -197,8 +285,13 @@ public final class LinuxContainer {
                     .redirectError(options.stdio().err());
             pb.environment().clear(); // the init JVM sees no JAVA_TOOL_OPTIONS; the workload gets config's env
             pb.directory(stateDir.toFile());
-            Process p = new NamespaceSpawner(options.syscalls()).spawn(config.namespaces(), pb, id());
+            if (config.cgroup() != null) {
+                cgroup = options.cgroups().manager(config.cgroup(), parent);
+            }
+            Process p = new NamespaceSpawner(parent).spawn(config.namespaces(), pb, id());
+            steps.put("spawned", (System.nanoTime() - t0) / 1000);
             process = p;
+            writePidFile(p);
             p.onExit().thenRun(() -> closeQuietly(server)); // an init that dies before connecting unblocks accept
             ScheduledFuture<?> watchdog = timer.schedule(() -> {
                 timedOut.set(true);
@@ -213,31 +306,53 @@ public final class LinuxContainer {
                 throw failure(timedOut.get() ? "timed out waiting for the init to connect"
                         : "init exited with code " + p.waitFor() + " before connecting");
             }
+            steps.put("init connected", (System.nanoTime() - t0) / 1000);
             try (InitChannel channel = new InitChannel(accepted)) {
                 Files.deleteIfExists(socket);
-                channel.send(new InitMessage(InitMessage.CONFIG, config, stateDir.resolve("hostname").toString(),
-                        stateDir.resolve("hosts").toString(), stateDir.resolve("resolv.conf").toString(), null, null));
-                options.cgroups().apply(config.cgroup(), p.pid()); // before go: the init's children inherit it
+                channel.send(InitMessage.config(config, stateDir.resolve("hostname").toString(),
+                        stateDir.resolve("hosts").toString(), stateDir.resolve("resolv.conf").toString(), seccomp));
+                if (cgroup != null) { // before go: the init's children inherit it
+                    cgroup.apply(p.pid());
+                    cgroup.set(config.cgroup().resources());
+                }
+                steps.put("config sent, cgroup set", (System.nanoTime() - t0) / 1000);
+                parent.because("the init may go on: it is in its cgroup").note("write", "init.sock", "\"go\"");
                 channel.send(InitMessage.go());
-                boolean execing = false;
+                List<RecordingSyscalls.Call> initCalls = null;
                 for (InitMessage m; (m = channel.receive()) != null; ) {
                     if (InitMessage.ERROR.equals(m.type())) {
                         throw failure(m.error());
                     }
-                    execing |= InitMessage.EXEC.equals(m.type());
+                    if (InitMessage.EXEC.equals(m.type())) {
+                        initCalls = m.calls() == null ? List.of() : m.calls();
+                        long connected = steps.get("init connected");
+                        long initConnected = m.timings() == null ? 0 : m.timings().getOrDefault("connected", 0L);
+                        steps.put("init JVM up (until its main)", connected - initConnected);
+                        if (m.timings() != null) {
+                            m.timings().forEach((k, v) -> steps.put("init: " + k, connected - initConnected + v));
+                        }
+                        steps.put("exec reported", (System.nanoTime() - t0) / 1000);
+                    }
                 }
                 // End of stream: the init exec'd (its socket was close-on-exec), or died.
                 if (timedOut.get()) {
                     throw failure("timed out waiting for the init");
                 }
-                if (!execing) {
+                if (initCalls == null) {
                     throw failure("init exited with code " + p.waitFor() + " before exec");
                 }
+                parent.addAll(initCalls);
             } catch (ClosedChannelException e) {
                 throw failure("timed out waiting for the init");
             }
             // end::init-pipe[]
             watchdog.cancel(false);
+            steps.put("exec done (socket closed)", (System.nanoTime() - t0) / 1000);
+            Map<String, Long> ordered = new LinkedHashMap<>();
+            steps.entrySet().stream().sorted(Map.Entry.comparingByValue())
+                    .forEach(e -> ordered.put(e.getKey(), e.getValue()));
+            timings = java.util.Collections.unmodifiableMap(ordered);
+            calls = parent.calls();
             status = Status.RUNNING;
             persist();
         } catch (ContainerException e) {
@@ -252,6 +367,22 @@ public final class LinuxContainer {
             throw new ContainerException("start " + id() + ": interrupted", e);
         } finally {
             timer.shutdownNow();
+        }
+    }
+
+    /** {@code PID STARTTIME}: what {@link #cleanup} needs to tell the init from a later process with its pid. */
+    private void writePidFile(Process p) throws IOException {
+        Files.writeString(stateDir.resolve(PID_FILE), p.pid() + " " + startTime(p.pid()) + "\n");
+    }
+
+    /** Field 22 of /proc/PID/stat (proc(5)): start time after boot in clock ticks; -1 when gone. */
+    static long startTime(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[19]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 
@@ -277,8 +408,8 @@ public final class LinuxContainer {
             // destroy() removes the whole state directory
         }
         try {
-            options.cgroups().destroy(config.cgroup());
-        } catch (IOException e) {
+            destroyCgroup();
+        } catch (RuntimeException e) {
             // reported by destroy() later; the start error matters more
         }
         persistQuietly();
@@ -357,12 +488,125 @@ public final class LinuxContainer {
             exitCode = p.exitValue();
         }
         try {
-            options.cgroups().destroy(config.cgroup());
+            destroyCgroup();
             deleteRecursively(stateDir);
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException | RuntimeException e) {
             throw new ContainerException("destroy " + id() + ": " + e.getMessage(), e);
         }
         status = Status.DESTROYED;
+    }
+
+    private void destroyCgroup() {
+        if (config.cgroup() == null) {
+            return;
+        }
+        CgroupManager m = cgroup != null ? cgroup : options.cgroups().manager(config.cgroup(), options.syscalls());
+        m.destroy(); // a cgroup that was never made is success
+    }
+
+    /**
+     * The IDs that have a state directory under {@code stateRoot}: after a daemon restart, the containers its
+     * previous run left (dead with it, see the class comment) and that {@link #cleanup} should remove.
+     *
+     * @param stateRoot the directory given to {@link #create}
+     * @return container IDs, sorted; empty when the directory does not exist
+     * @throws IOException when it cannot be listed
+     */
+    public static List<String> list(Path stateRoot) throws IOException {
+        if (!Files.isDirectory(stateRoot)) {
+            return List.of();
+        }
+        try (Stream<Path> dirs = Files.list(stateRoot)) {
+            return dirs.filter(d -> Files.isRegularFile(d.resolve(CONFIG_FILE)))
+                    .map(d -> d.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /**
+     * Removes what a container whose parent JVM died left behind, as a daemon does for its previous run's
+     * containers when it starts: SIGKILL to its init (only if the pid still names the same process: same start
+     * time) and to anything still in its cgroup, then the cgroup and the state directory. Idempotent; a
+     * container that is already gone is success. Uses the host's cgroups ({@link CgroupApplier#HOST}).
+     *
+     * @param id        the container ID
+     * @param stateRoot the directory given to {@link #create}
+     * @throws ContainerException when the cgroup or the state directory cannot be removed
+     */
+    public static void cleanup(String id, Path stateRoot) throws ContainerException {
+        cleanup(id, stateRoot, CgroupApplier.HOST, new JnaSyscalls());
+    }
+
+    /**
+     * As {@link #cleanup(String, Path)} with a given cgroup driver and kernel interface.
+     *
+     * @param id        the container ID
+     * @param stateRoot the directory given to {@link #create}
+     * @param cgroups   the cgroup driver the container was created with
+     * @param sys       kill(2) goes through it
+     * @throws ContainerException when the cgroup or the state directory cannot be removed
+     */
+    public static void cleanup(String id, Path stateRoot, CgroupApplier cgroups, Syscalls sys)
+            throws ContainerException {
+        Path dir = stateRoot.resolve(id);
+        if (!id.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}") || !Files.isDirectory(dir)) {
+            return; // nothing left: success
+        }
+        try {
+            Path pidFile = dir.resolve(PID_FILE);
+            if (Files.exists(pidFile)) {
+                String[] f = Files.readString(pidFile).trim().split(" ");
+                long pid = Long.parseLong(f[0]);
+                if (startTime(pid) == Long.parseLong(f[1])) {
+                    killQuietly(sys, pid);
+                    awaitGone(pid);
+                }
+            }
+            Path configFile = dir.resolve(CONFIG_FILE);
+            if (Files.exists(configFile)) {
+                ContainerConfig cfg = JSON.readValue(configFile.toFile(), ContainerConfig.class);
+                if (cfg.cgroup() != null) {
+                    CgroupManager m = cgroups.manager(cfg.cgroup(), sys);
+                    for (Path cg : new java.util.LinkedHashSet<>(m.paths().values())) {
+                        Path procs = cg.resolve("cgroup.procs");
+                        if (Files.exists(procs)) {
+                            for (String line : Files.readAllLines(procs)) {
+                                if (!line.isBlank()) {
+                                    killQuietly(sys, Long.parseLong(line.trim()));
+                                    awaitGone(Long.parseLong(line.trim()));
+                                }
+                            }
+                        }
+                    }
+                    m.destroy();
+                }
+            }
+            deleteRecursively(dir);
+        } catch (IOException | RuntimeException e) {
+            throw new ContainerException("cleanup " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void killQuietly(Syscalls sys, long pid) {
+        try {
+            sys.because("cleanup: SIGKILL to what a dead daemon left").kill((int) pid, Syscalls.SIGKILL);
+        } catch (SyscallException e) {
+            // ESRCH: a process that is already gone is success
+            if (e.errno() != SyscallException.ESRCH) {
+                throw e;
+            }
+        }
+    }
+
+    private static void awaitGone(long pid) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(Path.of("/proc", Long.toString(pid))) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

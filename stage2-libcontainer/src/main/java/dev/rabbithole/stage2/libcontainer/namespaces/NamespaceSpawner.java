@@ -7,13 +7,15 @@ import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Starts a child process in new namespaces, the way a JVM can (ARCHITECTURE 5): namespaces belong to a
- * thread, so a dedicated short-lived thread calls unshare(2), starts the child with
- * {@link ProcessBuilder#start()}, and ends. The child is born in the thread's new namespaces (pid 1 in a new
- * pid namespace); the rest of the JVM never leaves the host's.
+ * thread, so a dedicated thread calls unshare(2) and starts the child with {@link ProcessBuilder#start()}.
+ * The child is born in the thread's new namespaces (pid 1 in a new pid namespace); the rest of the JVM never
+ * leaves the host's. The thread then waits for the child to exit: for the kernel it is the child's parent,
+ * and the child's PR_SET_PDEATHSIG fires when it ends.
  *
  * <p>Where runc's Go parent uses clone(2) with {@code CLONE_NEW*} flags from C code that runs before the Go
  * runtime starts ({@code nsexec}), the JVM has no such early hook: unshare on one thread is the equivalent.
@@ -48,8 +50,10 @@ public final class NamespaceSpawner {
         Set<NamespaceType> copy = types.isEmpty() ? EnumSet.noneOf(NamespaceType.class) : EnumSet.copyOf(types);
         AtomicReference<Process> child = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
         // tag::unshare[]
         Thread spawner = new Thread(() -> {
+            Process p;
             try {
                 int flags = CloneFlags.of(copy);
                 if (flags != 0) {
@@ -57,17 +61,25 @@ public final class NamespaceSpawner {
                     syscalls.because("new namespaces for this thread only; its next child is born in them")
                             .unshare(flags);
                 }
-                child.set(builder.start()); // pid 1 in the new pid namespace
+                syscalls.because("the init JVM, pid 1 of the new pid namespace")
+                        .note("posix_spawn", "\"" + builder.command().get(0) + "\"", "... InitMain");
+                p = builder.start();
+                child.set(p);
             } catch (Throwable t) {
                 failure.set(t);
+                return;
+            } finally {
+                started.countDown();
             }
-            // The thread ends here: its namespaces go with it; the child keeps them alive.
+            // The child's parent is this thread, not the JVM: PR_SET_PDEATHSIG fires when the thread ends.
+            // So it stays, parked, until the child exits; a killed JVM takes it, and so its containers, along.
+            waitUninterruptibly(p);
         }, "unshare-" + name);
         // end::unshare[]
         spawner.setDaemon(true);
         spawner.start();
         try {
-            spawner.join();
+            started.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting " + name, e);
@@ -83,5 +95,16 @@ public final class NamespaceSpawner {
             throw err;
         }
         return child.get();
+    }
+
+    private static void waitUninterruptibly(Process p) {
+        while (true) {
+            try {
+                p.waitFor();
+                return;
+            } catch (InterruptedException e) {
+                // only the child's exit ends this thread
+            }
+        }
     }
 }

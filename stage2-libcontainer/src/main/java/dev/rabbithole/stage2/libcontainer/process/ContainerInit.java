@@ -1,18 +1,21 @@
 package dev.rabbithole.stage2.libcontainer.process;
 
-import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
+import dev.rabbithole.stage2.libcontainer.capabilities.Capabilities;
+import dev.rabbithole.stage2.libcontainer.capabilities.CapabilityPlan;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Rlimit;
 import dev.rabbithole.stage2.libcontainer.rootfs.RootfsSetup;
+import dev.rabbithole.stage2.libcontainer.seccomp.BpfProgram;
+import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
+import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Rlimits;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * What the container init does after the parent's "go", in order, ending in execve(2): the body of runc's
@@ -24,43 +27,57 @@ public final class ContainerInit {
     /** PATH used to find {@code args[0]} when the environment has none (Docker's default). */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+    /** Told right before the last calls, while the init can still talk to its parent. */
+    @FunctionalInterface
+    public interface ExecHook {
+        /**
+         * @param program   the resolved program path
+         * @param remaining the calls still to come (close_range, seccomp, execve), as they will be made
+         */
+        void beforeExec(String program, List<RecordingSyscalls.Call> remaining);
+    }
+
     private final Syscalls sys;
-    private final CapabilityResolver capabilities;
-    private final SeccompCompiler seccomp;
+    private final int kernelLastCap;
 
     /**
-     * @param sys          the kernel interface
-     * @param capabilities capability names to masks, or null to leave capabilities untouched (before the merge)
-     * @param seccomp      seccomp compiler, or null: then a config with a filter is refused
+     * @param sys the kernel interface; capability drops stop at the running kernel's last capability
+     * @throws java.io.UncheckedIOException when /proc/sys/kernel/cap_last_cap cannot be read
      */
-    public ContainerInit(Syscalls sys, CapabilityResolver capabilities, SeccompCompiler seccomp) {
+    public ContainerInit(Syscalls sys) {
+        this(sys, Capabilities.kernelLastCap());
+    }
+
+    /**
+     * @param sys           the kernel interface
+     * @param kernelLastCap the highest capability number the kernel knows (bounding-set drops go up to it)
+     */
+    public ContainerInit(Syscalls sys, int kernelLastCap) {
         this.sys = sys;
-        this.capabilities = capabilities;
-        this.seccomp = seccomp;
+        this.kernelLastCap = kernelLastCap;
     }
 
     /**
      * Sets up the container and execs the workload. With a real {@link Syscalls} it returns only by throwing;
      * with a recording one it returns after recording execve.
      *
-     * @param config     the container
-     * @param etc        /etc files to bind
-     * @param beforeExec called with the resolved program path right before the last steps (tell the parent)
+     * @param config  the container
+     * @param seccomp the compiled filter ({@link BpfProgram#toBytes()}), or null: then the config's filter, if
+     *                any, is compiled here
+     * @param etc     /etc files to bind
+     * @param hook    told the program and the last calls right before them (to tell the parent)
      * @throws RuntimeException ({@link dev.rabbithole.stage2.libcontainer.system.SyscallException},
      *                          {@link IllegalArgumentException}) on the first failing step
      */
-    public void run(ContainerConfig config, RootfsSetup.EtcFiles etc, Consumer<String> beforeExec) {
+    public void run(ContainerConfig config, byte[] seccomp, RootfsSetup.EtcFiles etc, ExecHook hook) {
         ProcessConfig p = config.process();
         if (p == null || p.args() == null || p.args().isEmpty()) {
             throw new IllegalArgumentException("process.args must not be empty");
         }
-        byte[] filter = null;
-        if (config.seccomp() != null) {
-            if (seccomp == null) {
-                throw new IllegalStateException("a seccomp filter is configured but no SeccompCompiler is installed");
-            }
-            filter = seccomp.compile(config.seccomp()); // compiled before the pivot: class loading still works
-        }
+        byte[] filter = seccomp != null ? seccomp
+                : config.seccomp() == null ? null : SeccompCompiler.compile(config.seccomp()).toBytes();
+        CapabilityPlan caps = config.capabilities() == null ? null
+                : CapabilityPlan.of(config.capabilities(), kernelLastCap); // parsed before the pivot
         new RootfsSetup(sys).run(config, etc);
         if (config.hostname() != null && !config.hostname().isEmpty()) {
             if (!config.namespaces().contains(NamespaceType.UTS)) {
@@ -69,37 +86,49 @@ public final class ContainerInit {
             sys.because("the UTS namespace is the container's own").sethostname(config.hostname());
         }
         for (Rlimit r : config.rlimits() == null ? List.<Rlimit>of() : config.rlimits()) {
-            sys.because(r.type()).setrlimit(Rlimits.number(r.type()), r.soft(), r.hard());
+            sys.because("a resource limit the workload inherits").setrlimit(Rlimits.number(r.type()), r.soft(), r.hard());
         }
         String path = resolve(p);
-        setIdentityAndCapabilities(p, config.capabilities());
+        boolean seccompLast = config.noNewPrivileges();
+        if (filter != null && !seccompLast) {
+            sys.because("without no_new_privs a filter needs CAP_SYS_ADMIN: now, while the init has it")
+                    .seccompFilter(filter);
+        }
+        setIdentityAndCapabilities(p, caps);
         if (config.noNewPrivileges()) {
             sys.because("no_new_privs: execve cannot gain privileges (setuid bits, file caps)")
                     .prctl(Syscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
         }
         sys.because("the workload's working directory").chdir(p.cwd() == null || p.cwd().isEmpty() ? "/" : p.cwd());
         sys.because("JVM threads block SIGQUIT; the workload starts with no blocked signal").clearSignalMask();
-        beforeExec.accept(path);
+        // tag::pdeathsig[]
+        sys.because("die with the parent thread (the daemon); after the uid change, which clears it")
+                .prctl(Syscalls.PR_SET_PDEATHSIG, Syscalls.SIGKILL, 0);
+        // end::pdeathsig[]
+        RecordingSyscalls preview = new RecordingSyscalls();
+        lastCalls(preview, path, p, seccompLast ? filter : null);
+        hook.beforeExec(path, preview.calls());
+        lastCalls(sys, path, p, seccompLast ? filter : null);
+    }
+
+    private static void lastCalls(Syscalls s, String path, ProcessConfig p, byte[] filter) {
         // tag::execve[]
-        sys.because("no JVM descriptor leaks into the workload; the init socket closes on exec")
+        s.because("no JVM descriptor leaks into the workload; the init socket closes on exec")
                 .closeRangeOnExec(3);
         if (filter != null) {
-            sys.because("seccomp last: the filter then only has to allow execve").seccompFilter(filter);
+            s.because("seccomp last: the filter then only has to allow execve").seccompFilter(filter);
         }
         List<String> env = p.env() == null ? List.of() : p.env();
-        sys.because("the init becomes the workload, same pid")
+        s.because("the init becomes the workload, same pid")
                 .execve(path, p.args().toArray(String[]::new), env.toArray(String[]::new));
         // end::execve[]
     }
 
-    private void setIdentityAndCapabilities(ProcessConfig p, CapabilitySet caps) {
-        boolean applyCaps = caps != null && capabilities != null;
-        if (applyCaps) {
-            long bounding = capabilities.mask(caps.bounding());
-            for (int cap = 0; cap <= capabilities.lastCap(); cap++) {
-                if ((bounding & (1L << cap)) == 0) {
-                    sys.because("drop from the bounding set").prctl(Syscalls.PR_CAPBSET_DROP, cap, 0);
-                }
+    private void setIdentityAndCapabilities(ProcessConfig p, CapabilityPlan caps) {
+        if (caps != null) {
+            for (CapabilityPlan.PrctlCall drop : caps.boundingDrops()) {
+                sys.because("drop from the bounding set: no way back for the workload")
+                        .prctl(drop.option(), drop.arg2(), drop.arg3());
             }
             if (p.uid() != 0) {
                 sys.because("keep permitted caps across the setuid from root").prctl(Syscalls.PR_SET_KEEPCAPS, 1, 0);
@@ -110,19 +139,16 @@ public final class ContainerInit {
         sys.because("supplementary groups, raw syscall: this thread only").setgroups(groups);
         sys.because("gid, raw syscall: this thread only").setresgid(p.gid(), p.gid(), p.gid());
         sys.because("uid, raw syscall: glibc's setuid would change every JVM thread").setresuid(p.uid(), p.uid(), p.uid());
-        if (applyCaps) {
-            sys.because("the capability sets of the thread that will execve")
-                    .capset(capabilities.mask(caps.effective()), capabilities.mask(caps.permitted()),
-                            capabilities.mask(caps.inheritable()));
+        if (caps != null) {
+            sys.because("effective, permitted, inheritable sets of the thread that will execve")
+                    .capset(Capabilities.mask(caps.effective()), Capabilities.mask(caps.permitted()),
+                            Capabilities.mask(caps.inheritable()));
             if (p.uid() != 0) {
-                sys.prctl(Syscalls.PR_SET_KEEPCAPS, 0, 0);
+                sys.because("keepcaps off again").prctl(Syscalls.PR_SET_KEEPCAPS, 0, 0);
             }
-            long ambient = capabilities.mask(caps.ambient());
-            for (int cap = 0; cap <= capabilities.lastCap(); cap++) {
-                if ((ambient & (1L << cap)) != 0) {
-                    sys.because("ambient: kept across execve by a non-root workload")
-                            .prctl(Syscalls.PR_CAP_AMBIENT, Syscalls.PR_CAP_AMBIENT_RAISE, cap);
-                }
+            for (CapabilityPlan.PrctlCall raise : caps.ambientRaises()) {
+                sys.because("ambient: kept across execve by a non-root workload")
+                        .prctl(raise.option(), raise.arg2(), raise.arg3());
             }
         }
     }

@@ -1,34 +1,32 @@
 package dev.rabbithole.stage2.libcontainer.process;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * The control channel between the parent and the init: a connected unix stream socket carrying one JSON
- * {@link InitMessage} per line. Analogue of runc's init pipe; its close on a successful execve(2) (the init
- * marks every descriptor close-on-exec) plays the part of runc's exec fifo.
+ * The control channel between the parent and the init: a connected unix stream socket carrying
+ * {@link InitMessage}s in {@link InitCodec}'s compact format. Analogue of runc's init pipe; its close on a
+ * successful execve(2) (the init marks every descriptor close-on-exec) plays the part of runc's exec fifo.
  */
 public final class InitChannel implements Closeable {
-    static final ObjectMapper JSON = new ObjectMapper();
-
     private final SocketChannel channel;
-    private final BufferedReader in;
+    private final DataInputStream in;
+    private final DataOutputStream out;
 
     /** @param channel a connected unix stream socket */
     public InitChannel(SocketChannel channel) {
         this.channel = channel;
-        this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel)));
+        this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
     }
 
     /**
@@ -45,18 +43,14 @@ public final class InitChannel implements Closeable {
     }
 
     /**
-     * Sends one message as one line.
+     * Sends one message.
      *
      * @param message the message
      * @throws IOException when the peer is gone
      */
     public void send(InitMessage message) throws IOException {
-        byte[] line = (JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.wrap(line);
-        synchronized (channel) {
-            while (buf.hasRemaining()) {
-                channel.write(buf);
-            }
+        synchronized (out) {
+            InitCodec.write(out, message);
         }
     }
 
@@ -64,11 +58,10 @@ public final class InitChannel implements Closeable {
      * Blocks for the next message.
      *
      * @return the message, or null at end of stream (the peer closed or exec'd)
-     * @throws IOException on a read error or a line that is not a message
+     * @throws IOException on a read error or bytes that are not a message
      */
     public InitMessage receive() throws IOException {
-        String line = in.readLine();
-        return line == null ? null : JSON.readValue(line, InitMessage.class);
+        return InitCodec.read(in);
     }
 
     @Override

@@ -1,15 +1,29 @@
 package dev.rabbithole.stage2.libcontainer.process;
 
+import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
+import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
+import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
+import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
+import dev.rabbithole.stage2.libcontainer.configs.Rlimit;
 import dev.rabbithole.stage2.libcontainer.rootfs.RootfsSetup;
 import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
+import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.SyscallException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
 import java.net.URISyntaxException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ServiceLoader;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -18,24 +32,75 @@ import java.util.stream.Stream;
  * with fds 0, 1, 2 already the workload's stdio. It never writes to them; everything it has to say goes over
  * the control socket.
  *
- * <p>Protocol (one JSON {@link InitMessage} per line over the unix socket SOCKET in the state directory):
+ * <p>Protocol ({@link InitMessage}s over the unix socket SOCKET in the state directory):
  * <ol>
  * <li>init connects; parent sends {@code config} (the ContainerConfig and the /etc files);</li>
  * <li>parent puts the init's pid into the cgroup, then sends {@code go};</li>
  * <li>init sets up the container; on failure it sends {@code error} and exits 1;</li>
- * <li>init sends {@code exec}, marks all fds close-on-exec, installs seccomp, execve's; the socket then
- *     reaches end of stream at the parent, which means "started".</li>
+ * <li>init sets PR_SET_PDEATHSIG, sends {@code exec} with the kernel calls it made (and the last ones it is
+ *     about to make), marks all fds close-on-exec, installs seccomp, execve's; the socket then reaches end of
+ *     stream at the parent, which means "started".</li>
  * </ol>
  */
 public final class InitMain {
+    /** The argument that makes the init a training run for the class-data-sharing archive. */
+    public static final String TRAIN = "--train";
+
     private InitMain() { }
+
+    /**
+     * A training run ({@code InitMain --train DIR}) for the init's AppCDS archive: does what an init does, with
+     * nothing reaching the kernel but getpid (a recording {@link dev.rabbithole.stage2.libcontainer.system.Syscalls}
+     * without a delegate, a rootfs under DIR), so the JVM that runs it with {@code -XX:ArchiveClassesAtExit}
+     * archives the classes a real init loads. Exits normally (the archive is written at exit).
+     *
+     * @param dir an empty scratch directory
+     */
+    static void train(Path dir) {
+        try {
+            new JnaSyscalls().getpid();
+            Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
+            ContainerConfig config = new ContainerConfig("train", rootfs, false, "train",
+                    EnumSet.of(NamespaceType.MOUNT, NamespaceType.UTS, NamespaceType.IPC, NamespaceType.PID,
+                            NamespaceType.NET, NamespaceType.CGROUP), List.of(), List.of("/proc/keys"),
+                    List.of("/proc/sys"), null, CapabilitySet.of(Set.of("CHOWN", "KILL")), null, true,
+                    List.of(new Rlimit("RLIMIT_NOFILE", 1024, 1024)),
+                    new ProcessConfig(List.of("/bin/sh", "-c", "true"), List.of("PATH=/bin"), "/", 0, 0, List.of()));
+            RecordingSyscalls rec = new RecordingSyscalls();
+            List<RecordingSyscalls.Call> last = new ArrayList<>();
+            new ContainerInit(rec, 40).run(config, new byte[8], RootfsSetup.EtcFiles.NONE, (p, r) -> last.addAll(r));
+            Path socket = dir.resolve("train.sock");
+            try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+                server.bind(UnixDomainSocketAddress.of(socket));
+                try (InitChannel client = InitChannel.connect(socket); InitChannel parent = new InitChannel(server.accept())) {
+                    parent.send(InitMessage.config(config, null, null, null, new byte[8]));
+                    client.receive();
+                    parent.send(InitMessage.go());
+                    client.receive();
+                    client.send(InitMessage.exec("/bin/sh", rec.calls(), new LinkedHashMap<>(Map.of("connected", 1L))));
+                    parent.receive();
+                    client.send(InitMessage.error(describe(new IllegalStateException("train"))));
+                    parent.receive();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("init training run: " + e);
+            System.exit(1);
+        }
+    }
 
     /**
      * @param args {@code args[0]}: the control socket's path
      */
     public static void main(String[] args) {
+        long t0 = System.nanoTime();
+        Map<String, Long> timings = new LinkedHashMap<>();
+        if (args.length == 2 && args[0].equals(TRAIN)) {
+            train(Path.of(args[1]));
+            return;
+        }
         if (args.length != 1) {
-            System.err.println("usage: InitMain SOCKET");
+            System.err.println("usage: InitMain SOCKET | InitMain --train DIR");
             System.exit(2);
         }
         InitChannel channel;
@@ -46,23 +111,35 @@ public final class InitMain {
             System.exit(1);
             return;
         }
+        timings.put("connected", (System.nanoTime() - t0) / 1000);
         try {
             InitMessage config = channel.receive();
+            timings.put("config parsed", (System.nanoTime() - t0) / 1000);
             if (config == null || !InitMessage.CONFIG.equals(config.type())) {
                 throw new IllegalStateException("expected a config message, got " + config);
             }
             preloadClasses();
-            CapabilityResolver caps = ServiceLoader.load(CapabilityResolver.class).findFirst().orElse(null);
-            SeccompCompiler seccomp = ServiceLoader.load(SeccompCompiler.class).findFirst().orElse(null);
+            timings.put("classes preloaded", (System.nanoTime() - t0) / 1000);
+            // always recorded (cheap): the parent merges these lines into LinuxContainer.kernelCalls()
+            RecordingSyscalls sys = new RecordingSyscalls(new JnaSyscalls());
+            ContainerInit init = new ContainerInit(sys);
+            sys.getpid(); // loads libc through JNA while the parent sets up the cgroup
+            timings.put("libc loaded (JNA)", (System.nanoTime() - t0) / 1000);
             InitMessage go = channel.receive();
+            timings.put("go received", (System.nanoTime() - t0) / 1000);
             if (go == null || !InitMessage.GO.equals(go.type())) {
                 System.exit(1); // the parent gave up; nothing to report to
             }
             RootfsSetup.EtcFiles etc = new RootfsSetup.EtcFiles(path(config.hostname()), path(config.hosts()),
                     path(config.resolvConf()));
-            new ContainerInit(new JnaSyscalls(), caps, seccomp).run(config.config(), etc, program -> {
+            init.run(config.config(), config.seccomp(), etc, (program, remaining) -> {
+                List<RecordingSyscalls.Call> calls = new ArrayList<>(sys.calls());
+                calls.addAll(remaining);
+                timings.put("set up, about to exec", (System.nanoTime() - t0) / 1000);
                 try {
-                    channel.send(InitMessage.exec(program));
+                    // after PR_SET_PDEATHSIG: a parent that died before it makes this send fail, one that dies
+                    // after it kills the init
+                    channel.send(InitMessage.exec(program, calls, timings));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -101,7 +178,7 @@ public final class InitMain {
         try (Stream<Path> files = Files.walk(location.resolve("dev/rabbithole/stage2/libcontainer"))) {
             for (Path f : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class"))::iterator) {
                 String name = location.relativize(f).toString().replace('/', '.').replaceAll("\\.class$", "");
-                Class.forName(name, true, loader);
+                Class.forName(name, false, loader); // loaded, not initialised: no Jackson in the init
             }
         }
     }

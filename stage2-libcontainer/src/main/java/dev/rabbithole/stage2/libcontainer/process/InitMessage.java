@@ -1,24 +1,32 @@
 package dev.rabbithole.stage2.libcontainer.process;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
+import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
+
+import java.util.List;
+import java.util.Map;
 
 /**
- * One line of the init protocol, as JSON. Parent to init: {@code {"type":"config",...}} then
- * {@code {"type":"go"}}. Init to parent: {@code {"type":"error","error":"pivot_root: Invalid argument"}} or
- * {@code {"type":"exec","path":"/bin/sh"}} just before execve(2).
+ * One message of the init protocol (encoded by {@code InitCodec}). Parent to init: {@code config}, then
+ * {@code go}. Init to parent: {@code error} ({@code pivot_root: Invalid argument}) or {@code exec} (the program,
+ * the kernel calls) just before execve(2).
  *
  * @param type       {@code config}, {@code go}, {@code exec} or {@code error}
  * @param config     for {@code config}: the container
  * @param hostname   for {@code config}: host path of the file bound on /etc/hostname, or null
  * @param hosts      for {@code config}: host path of the file bound on /etc/hosts, or null
  * @param resolvConf for {@code config}: host path of the file bound on /etc/resolv.conf, or null
+ * @param seccomp    for {@code config}: the filter compiled by the parent ({@code struct sock_filter[]}), or null for
+ *                   none
  * @param path       for {@code exec}: the program about to be executed
+ * @param calls      for {@code exec}: the kernel calls the init made and is about to make, in order
  * @param error      for {@code error}: what failed, e.g. {@code chdir: No such file or directory}
+ * @param timings    for {@code exec}: microseconds from the init's main() to each of its steps, in order
+ *                   ({@code connected}, {@code config parsed}, ...), for start-time breakdowns
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record InitMessage(String type, ContainerConfig config, String hostname, String hosts, String resolvConf,
-                          String path, String error) {
+                          byte[] seccomp, String path, List<RecordingSyscalls.Call> calls, String error,
+                          Map<String, Long> timings) {
     /** the parent's "go on": the init's pid is in the cgroup */
     public static final String GO = "go";
     /** the parent's container description */
@@ -30,16 +38,34 @@ public record InitMessage(String type, ContainerConfig config, String hostname, 
 
     /** @return a {@code go} message */
     public static InitMessage go() {
-        return new InitMessage(GO, null, null, null, null, null, null);
+        return new InitMessage(GO, null, null, null, null, null, null, null, null, null);
     }
 
     /** @param message what failed @return an {@code error} message */
     public static InitMessage error(String message) {
-        return new InitMessage(ERROR, null, null, null, null, null, message);
+        return new InitMessage(ERROR, null, null, null, null, null, null, null, message, null);
     }
 
-    /** @param path the program @return an {@code exec} message */
-    public static InitMessage exec(String path) {
-        return new InitMessage(EXEC, null, null, null, null, path, null);
+    /**
+     * @param path    the program
+     * @param calls   the init's kernel calls, the last ones included
+     * @param timings microseconds from the init's main() to each step, or null
+     * @return an {@code exec} message
+     */
+    public static InitMessage exec(String path, List<RecordingSyscalls.Call> calls, Map<String, Long> timings) {
+        return new InitMessage(EXEC, null, null, null, null, null, path, calls, null, timings);
+    }
+
+    /**
+     * @param config     the container
+     * @param hostname   host path of the /etc/hostname file
+     * @param hosts      host path of the /etc/hosts file
+     * @param resolvConf host path of the /etc/resolv.conf file
+     * @param seccomp    the compiled filter, or null
+     * @return a {@code config} message
+     */
+    public static InitMessage config(ContainerConfig config, String hostname, String hosts, String resolvConf,
+                                     byte[] seccomp) {
+        return new InitMessage(CONFIG, config, hostname, hosts, resolvConf, seccomp, null, null, null, null);
     }
 }

@@ -103,8 +103,18 @@ public final class RootfsSetup {
         for (String p : config.maskedPaths() == null ? java.util.List.<String>of() : config.maskedPaths()) {
             mask(p);
         }
+        java.util.List<String> readonly = new java.util.ArrayList<>();
         for (String p : config.readonlyPaths() == null ? java.util.List.<String>of() : config.readonlyPaths()) {
-            readonly(p);
+            if (Files.exists(Path.of(p), LinkOption.NOFOLLOW_LINKS)) {
+                readonly.add(p);
+            }
+        }
+        for (String p : readonly) {
+            sys.because("a read-only path: first a bind mount on itself").mount(p, p, null, MS_BIND | MS_REC, null);
+        }
+        for (String p : readonly) {
+            sys.because("then the bind mount remounted read-only")
+                    .mount(null, p, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
         }
         if (config.readonlyRootfs()) {
             sys.because("--read-only: the root filesystem itself")
@@ -114,14 +124,14 @@ public final class RootfsSetup {
 
     private void mountProc(Path rootfs) {
         // tag::mount-proc[]
-        String proc = mkdirs(rootfs.resolve("proc"));
+        String proc = systemMountPoint(rootfs, "/proc");
         sys.because("a new /proc: it shows the pids of the new pid namespace")
                 .mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
         // end::mount-proc[]
     }
 
     private void mountSys(Path rootfs, boolean newNet) {
-        String sysDir = mkdirs(rootfs.resolve("sys"));
+        String sysDir = systemMountPoint(rootfs, "/sys");
         long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
         if (newNet) {
             sys.because("sysfs of the new network namespace, read-only").mount("sysfs", sysDir, "sysfs", flags, null);
@@ -133,28 +143,30 @@ public final class RootfsSetup {
 
     private void mountDev(Path rootfs) {
         // tag::dev-nodes[]
-        Path dev = rootfs.resolve("dev");
+        Path dev = Path.of(systemMountPoint(rootfs, "/dev"));
         sys.because("/dev is a tmpfs with only the devices a container may use")
-                .mount("tmpfs", mkdirs(dev), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+                .mount("tmpfs", dev.toString(), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
         for (Device d : DEFAULT_DEVICES) {
-            String node = dev.resolve(d.name()).toString();
-            sys.because("/dev/" + d.name() + ", character device " + d.major() + ":" + d.minor())
-                    .mknod(node, S_IFCHR | 0666, d.major(), d.minor());
-            sys.because("mknod applies the umask").chmod(node, 0666);
+            sys.because("the character devices every container has")
+                    .mknod(dev.resolve(d.name()).toString(), S_IFCHR | 0666, d.major(), d.minor());
+        }
+        for (Device d : DEFAULT_DEVICES) {
+            sys.because("mknod applies the umask").chmod(dev.resolve(d.name()).toString(), 0666);
         }
         sys.because("a private devpts instance: the container's ptys only")
-                .mount("devpts", mkdirs(dev.resolve("pts")), "devpts", MS_NOSUID | MS_NOEXEC,
+                .mount("devpts", SecureJoin.mkdirs(dev, "pts").toString(), "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=0620,gid=5");
         sys.because("/dev/ptmx opens the new devpts instance's multiplexer")
                 .symlink("pts/ptmx", dev.resolve("ptmx").toString());
-        sys.because("POSIX shared memory").mount("shm", mkdirs(dev.resolve("shm")), "tmpfs",
+        sys.because("POSIX shared memory").mount("shm", SecureJoin.mkdirs(dev, "shm").toString(), "tmpfs",
                 MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
-        sys.because("POSIX message queues of the IPC namespace").mount("mqueue", mkdirs(dev.resolve("mqueue")),
+        sys.because("POSIX message queues of the IPC namespace").mount("mqueue", SecureJoin.mkdirs(dev, "mqueue").toString(),
                 "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        sys.because("/dev/fd").symlink("/proc/self/fd", dev.resolve("fd").toString());
+        String fds = "the process's own descriptors";
+        sys.because(fds).symlink("/proc/self/fd", dev.resolve("fd").toString());
         String[] std = {"stdin", "stdout", "stderr"};
         for (int fd = 0; fd < 3; fd++) {
-            sys.because("/dev/" + std[fd]).symlink("/proc/self/fd/" + fd, dev.resolve(std[fd]).toString());
+            sys.because(fds).symlink("/proc/self/fd/" + fd, dev.resolve(std[fd]).toString());
         }
         // end::dev-nodes[]
     }
@@ -163,35 +175,23 @@ public final class RootfsSetup {
         if (source == null) {
             return;
         }
-        Path target = rootfs.resolve(relative);
-        try {
-            Files.createDirectories(target.getParent());
-            if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createFile(target);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("mount point " + target, e);
-        }
+        // an image's /etc may be a symlink: resolved inside the rootfs, never onto the host
+        Path target = SecureJoin.createFile(rootfs, "/" + relative);
         sys.because("/" + relative + " from the container's state directory")
                 .mount(source.toString(), target.toString(), null, MS_BIND, null);
     }
 
     private void mountOne(Path rootfs, Mount m) {
         MountOptions o = MountOptions.parse(m.options());
-        Path target = rootfs.resolve(m.destination().replaceFirst("^/+", ""));
         boolean bind = o.isBind() || "bind".equals(m.type());
-        if (bind && Files.isRegularFile(Path.of(m.source()))) {
-            try {
-                Files.createDirectories(target.getParent());
-                if (!Files.exists(target)) {
-                    Files.createFile(target);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("mount point " + target, e);
-            }
-        } else {
-            mkdirs(target);
+        if (("proc".equals(m.type()) || "sysfs".equals(m.type()))
+                && SecureJoin.followsSymlink(rootfs, m.destination())) {
+            throw new IllegalArgumentException(m.destination() + " in the rootfs is a symlink: refusing to mount "
+                    + m.type() + " through it");
         }
+        // the destination is resolved inside the rootfs: a symlink in the image cannot send it to the host
+        Path target = bind && Files.isRegularFile(Path.of(m.source()))
+                ? SecureJoin.createFile(rootfs, m.destination()) : SecureJoin.mkdirs(rootfs, m.destination());
         String t = target.toString();
         if (bind) {
             long flags = o.flags() | MS_BIND;
@@ -218,6 +218,9 @@ public final class RootfsSetup {
     }
 
     private void mask(String path) {
+        if (!Files.exists(Path.of(path), LinkOption.NOFOLLOW_LINKS)) {
+            return; // this kernel has no such file: nothing to hide
+        }
         try {
             if (Files.isDirectory(Path.of(path))) {
                 sys.because("masked directory").mount("tmpfs", path, "tmpfs", MS_RDONLY, null);
@@ -231,24 +234,15 @@ public final class RootfsSetup {
         }
     }
 
-    private void readonly(String path) {
-        try {
-            sys.because("read-only path").mount(path, path, null, MS_BIND | MS_REC, null);
-            sys.because("bind mounts take ro on a remount")
-                    .mount(null, path, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        } catch (SyscallException e) {
-            if (e.errno() != SyscallException.ENOENT) {
-                throw e;
-            }
+    /**
+     * The host path of /proc, /sys or /dev in the rootfs, created when missing. A symlink there is refused, as
+     * runc does: resolved inside the rootfs it would put the kernel's filesystem somewhere the container
+     * chose (a link {@code /proc -> /} would mount proc over the whole rootfs).
+     */
+    private static String systemMountPoint(Path rootfs, String path) {
+        if (SecureJoin.followsSymlink(rootfs, path)) {
+            throw new IllegalArgumentException(path + " in the rootfs is a symlink: refusing to mount through it");
         }
-    }
-
-    private static String mkdirs(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("mount point " + dir, e);
-        }
-        return dir.toString();
+        return SecureJoin.mkdirs(rootfs, path).toString();
     }
 }

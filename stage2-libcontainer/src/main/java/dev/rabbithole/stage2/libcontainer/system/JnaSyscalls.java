@@ -29,6 +29,9 @@ public final class JnaSyscalls implements Syscalls {
     private static final int SECCOMP_MODE_FILTER = 2;
     private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
     private static final int SIG_SETMASK = 2;
+    private static final int O_WRONLY = 01;
+    private static final int O_TRUNC = 01000;
+    private static final int O_CLOEXEC = 02000000;
 
     /** glibc, direct mapping. */
     private static final class Libc {
@@ -55,6 +58,9 @@ public final class JnaSyscalls implements Syscalls {
         static native int sigprocmask(int how, Pointer set, Pointer old) throws LastErrorException;
         static native int execve(String path, Pointer argv, Pointer envp) throws LastErrorException;
         static native int kill(int pid, int sig) throws LastErrorException;
+        static native int open(String path, int flags) throws LastErrorException;
+        static native long write(int fd, byte[] buf, long count) throws LastErrorException;
+        static native int close(int fd) throws LastErrorException;
         static native long syscall(long number, long a1, long a2, long a3) throws LastErrorException;
         static native long syscall(long number, long a1, int[] a2) throws LastErrorException;
         static native long syscall(long number, String a1, String a2) throws LastErrorException;
@@ -226,6 +232,22 @@ public final class JnaSyscalls implements Syscalls {
         call("execve", () -> Libc.execve(path, new StringArray(argv), new StringArray(envp)), path, Arrays.toString(argv),
                 RecordingSyscalls.flags("<" + envp.length + " env>"));
         throw new IllegalStateException("execve returned without an error");
+    }
+
+    @Override
+    public void writeFile(String path, String value) {
+        byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int fd = call("open", () -> Libc.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), path,
+                RecordingSyscalls.flags("O_WRONLY|O_TRUNC|O_CLOEXEC"));
+        try {
+            call("write", () -> Libc.write(fd, bytes, bytes.length), RecordingSyscalls.flags(path), value);
+        } finally {
+            try {
+                Libc.close(fd);
+            } catch (LastErrorException ignored) {
+                // the write's outcome is what counts; close of a control file does not report it again
+            }
+        }
     }
 
     @Override

@@ -22,16 +22,23 @@ public final class RecordingSyscalls implements Syscalls {
      * @param name   system call name ({@code mount}, {@code pivot_root})
      * @param args   arguments rendered for people: strings quoted, flags by name
      * @param reason the one-line reason, or empty
+     * @param error  null when the call succeeded (or was not made: no delegate), else strerror(3) text of the
+     *               errno the delegate reported, e.g. {@code No such file or directory}
      */
-    public record Call(String name, List<String> args, String reason) {
-        /** @return {@code name(arg, arg)} without the reason */
+    public record Call(String name, List<String> args, String reason, String error) {
+        /** A call that succeeded. @param name name @param args rendered arguments @param reason why */
+        public Call(String name, List<String> args, String reason) {
+            this(name, args, reason, null);
+        }
+
+        /** @return {@code name(arg, arg)} without the reason, with {@code = -1 (error)} when it failed */
         public String signature() {
-            return name + "(" + String.join(", ", args) + ")";
+            return name + "(" + String.join(", ", args) + ")" + (error == null ? "" : " = -1 (" + error + ")");
         }
 
         @Override
         public String toString() {
-            return reason.isEmpty() ? signature() : String.format("%-72s %s", signature(), reason);
+            return Transcript.line(signature(), reason);
         }
     }
 
@@ -95,19 +102,58 @@ public final class RecordingSyscalls implements Syscalls {
         return calls().stream().map(Call::toString).collect(Collectors.joining("\n"));
     }
 
+    /**
+     * Appends calls recorded elsewhere (the init's, received over the control socket) after this recorder's.
+     *
+     * @param more calls in their order
+     */
+    public void addAll(List<Call> more) {
+        synchronized (calls) {
+            calls.addAll(more);
+        }
+    }
+
     @Override
     public Syscalls because(String reason) {
         pendingReason.set(Objects.requireNonNull(reason));
         return this;
     }
 
-    private void record(String name, Object... args) {
+    private int record(String name, Object... args) {
         String reason = pendingReason.get();
         pendingReason.set("");
         List<String> rendered = Arrays.stream(args).map(RecordingSyscalls::render).toList();
         synchronized (calls) {
             calls.add(new Call(name, rendered, reason));
+            return calls.size() - 1;
         }
+    }
+
+    /** Records the call, then makes it through the delegate; a failure is marked on the recorded call. */
+    private void call(Runnable body, String name, Object... args) {
+        int index = record(name, args);
+        if (delegate == null) {
+            return;
+        }
+        try {
+            body.run();
+        } catch (SyscallException e) {
+            synchronized (calls) {
+                Call c = calls.get(index);
+                calls.set(index, new Call(c.name(), c.args(), c.reason(), e.strerror()));
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void note(String name, String... args) {
+        record(name, Arrays.stream(args).map(RecordingSyscalls::flags).toArray());
+    }
+
+    @Override
+    public void writeFile(String path, String value) {
+        call(() -> delegate.writeFile(path, value), "write", flags(path), flags(value));
     }
 
     @Override
@@ -117,78 +163,70 @@ public final class RecordingSyscalls implements Syscalls {
 
     @Override
     public void unshare(int flags) {
-        record("unshare", flags(CloneFlags.describe(flags)));
-        if (delegate != null) delegate.unshare(flags);
+        call(() -> delegate.unshare(flags), "unshare", flags(CloneFlags.describe(flags)));
     }
 
     @Override
     public void setns(int fd, int nstype) {
-        record("setns", fd, flags(CloneFlags.describe(nstype)));
-        if (delegate != null) delegate.setns(fd, nstype);
+        call(() -> delegate.setns(fd, nstype), "setns", fd, flags(CloneFlags.describe(nstype)));
     }
 
     @Override
     public void mount(String source, String target, String fstype, long flags, String data) {
-        record("mount", source, target, fstype, flags(MountFlags.describe(flags)), data);
-        if (delegate != null) delegate.mount(source, target, fstype, flags, data);
+        call(() -> delegate.mount(source, target, fstype, flags, data), "mount", source, target, fstype, flags(MountFlags.describe(flags)), data);
     }
 
     @Override
     public void umount2(String target, int flags) {
-        record("umount2", target, flags(flags == MountFlags.MNT_DETACH ? "MNT_DETACH" : Integer.toString(flags)));
-        if (delegate != null) delegate.umount2(target, flags);
+        call(() -> delegate.umount2(target, flags), "umount2", target, flags(flags == MountFlags.MNT_DETACH ? "MNT_DETACH" : Integer.toString(flags)));
     }
 
     @Override
     public void pivotRoot(String newRoot, String putOld) {
-        record("pivot_root", newRoot, putOld);
-        if (delegate != null) delegate.pivotRoot(newRoot, putOld);
+        call(() -> delegate.pivotRoot(newRoot, putOld), "pivot_root", newRoot, putOld);
     }
 
     @Override
     public void chdir(String path) {
-        record("chdir", path);
-        if (delegate != null) delegate.chdir(path);
+        call(() -> delegate.chdir(path), "chdir", path);
     }
 
     @Override
     public void chroot(String path) {
-        record("chroot", path);
-        if (delegate != null) delegate.chroot(path);
+        call(() -> delegate.chroot(path), "chroot", path);
     }
 
     @Override
     public void sethostname(String name) {
-        record("sethostname", name);
-        if (delegate != null) delegate.sethostname(name);
+        call(() -> delegate.sethostname(name), "sethostname", name);
     }
 
     @Override
     public void mknod(String path, int mode, int major, int minor) {
-        record("mknod", path, flags("0" + Integer.toOctalString(mode)), flags(major + ":" + minor));
-        if (delegate != null) delegate.mknod(path, mode, major, minor);
+        call(() -> delegate.mknod(path, mode, major, minor), "mknod", path, flags("0" + Integer.toOctalString(mode)), flags(major + ":" + minor));
     }
 
     @Override
     public void chmod(String path, int mode) {
-        record("chmod", path, flags("0" + Integer.toOctalString(mode)));
-        if (delegate != null) delegate.chmod(path, mode);
+        call(() -> delegate.chmod(path, mode), "chmod", path, flags("0" + Integer.toOctalString(mode)));
     }
 
     @Override
     public void symlink(String target, String linkPath) {
-        record("symlink", target, linkPath);
-        if (delegate != null) delegate.symlink(target, linkPath);
+        call(() -> delegate.symlink(target, linkPath), "symlink", target, linkPath);
     }
 
     @Override
     public int prctl(int option, long arg2, long arg3) {
-        record("prctl", flags(prctlName(option)), arg2, arg3);
-        return delegate != null ? delegate.prctl(option, arg2, arg3) : 0;
+        int[] result = new int[1];
+        Object a2 = option == PR_SET_PDEATHSIG && arg2 == SIGKILL ? flags("SIGKILL") : arg2;
+        call(() -> result[0] = delegate.prctl(option, arg2, arg3), "prctl", flags(prctlName(option)), a2, arg3);
+        return result[0];
     }
 
     private static String prctlName(int option) {
         return switch (option) {
+            case PR_SET_PDEATHSIG -> "PR_SET_PDEATHSIG";
             case PR_SET_KEEPCAPS -> "PR_SET_KEEPCAPS";
             case PR_CAPBSET_READ -> "PR_CAPBSET_READ";
             case PR_CAPBSET_DROP -> "PR_CAPBSET_DROP";
@@ -200,62 +238,53 @@ public final class RecordingSyscalls implements Syscalls {
 
     @Override
     public void capset(long effective, long permitted, long inheritable) {
-        record("capset", hex(effective), hex(permitted), hex(inheritable));
-        if (delegate != null) delegate.capset(effective, permitted, inheritable);
+        call(() -> delegate.capset(effective, permitted, inheritable), "capset", hex(effective), hex(permitted), hex(inheritable));
     }
 
     @Override
     public void setresuid(int ruid, int euid, int suid) {
-        record("setresuid", ruid, euid, suid);
-        if (delegate != null) delegate.setresuid(ruid, euid, suid);
+        call(() -> delegate.setresuid(ruid, euid, suid), "setresuid", ruid, euid, suid);
     }
 
     @Override
     public void setresgid(int rgid, int egid, int sgid) {
-        record("setresgid", rgid, egid, sgid);
-        if (delegate != null) delegate.setresgid(rgid, egid, sgid);
+        call(() -> delegate.setresgid(rgid, egid, sgid), "setresgid", rgid, egid, sgid);
     }
 
     @Override
     public void setgroups(int[] gids) {
-        record("setgroups", (Object) gids);
-        if (delegate != null) delegate.setgroups(gids);
+        call(() -> delegate.setgroups(gids), "setgroups", (Object) gids);
     }
 
     @Override
     public void setrlimit(int resource, long soft, long hard) {
-        record("setrlimit", resource, soft, hard);
-        if (delegate != null) delegate.setrlimit(resource, soft, hard);
+        call(() -> delegate.setrlimit(resource, soft, hard), "setrlimit", flags(Rlimits.name(resource)), soft, hard);
     }
 
     @Override
     public void seccompFilter(byte[] program) {
-        record("seccomp", flags("SECCOMP_SET_MODE_FILTER"), flags("<" + program.length / 8 + " instructions>"));
-        if (delegate != null) delegate.seccompFilter(program);
+        call(() -> delegate.seccompFilter(program), "seccomp", flags("SECCOMP_SET_MODE_FILTER"), flags(program.length / 8 + " instructions"));
     }
 
     @Override
     public void closeRangeOnExec(int lowFd) {
-        record("close_range", lowFd, flags("~0U"), flags("CLOSE_RANGE_CLOEXEC"));
-        if (delegate != null) delegate.closeRangeOnExec(lowFd);
+        call(() -> delegate.closeRangeOnExec(lowFd), "close_range", lowFd, flags("~0U"), flags("CLOSE_RANGE_CLOEXEC"));
     }
 
     @Override
     public void clearSignalMask() {
-        record("sigprocmask", flags("SIG_SETMASK"), flags("{}"));
-        if (delegate != null) delegate.clearSignalMask();
+        call(() -> delegate.clearSignalMask(), "sigprocmask", flags("SIG_SETMASK"), flags("{}"));
     }
 
     @Override
     public void execve(String path, String[] argv, String[] envp) {
-        record("execve", path, flags(Arrays.stream(argv).map(RecordingSyscalls::render)
-                .collect(Collectors.joining(", ", "[", "]"))), flags("<" + envp.length + " env>"));
-        if (delegate != null) delegate.execve(path, argv, envp);
+        call(() -> delegate.execve(path, argv, envp), "execve", path, flags(Arrays.stream(argv)
+                .map(RecordingSyscalls::render).collect(Collectors.joining(", ", "[", "]"))),
+                flags("<" + envp.length + " env>"));
     }
 
     @Override
     public void kill(int pid, int signal) {
-        record("kill", pid, signal);
-        if (delegate != null) delegate.kill(pid, signal);
+        call(() -> delegate.kill(pid, signal), "kill", pid, signal);
     }
 }

@@ -27,4 +27,13 @@ public final class Rlimits {
         }
         return n;
     }
+
+    /**
+     * @param number a resource number
+     * @return its name, e.g. {@code RLIMIT_NOFILE}, or the number as text when unknown
+     */
+    public static String name(int number) {
+        return NUMBERS.entrySet().stream().filter(e -> e.getValue() == number).map(Map.Entry::getKey)
+                .findFirst().orElse(Integer.toString(number));
+    }
 }

@@ -14,6 +14,8 @@ package dev.rabbithole.stage2.libcontainer.system;
  * the workload.
  */
 public interface Syscalls {
+    /** prctl(2): the signal the calling process gets when the thread that created it ends; cleared by a credential change */
+    int PR_SET_PDEATHSIG = 1;
     /** prctl(2): set the "keep capabilities" flag across setuid from root */
     int PR_SET_KEEPCAPS = 8;
     /** prctl(2): read whether a capability is in the bounding set */
@@ -43,6 +45,25 @@ public interface Syscalls {
     default Syscalls because(String reason) {
         return this;
     }
+
+    /**
+     * Records a call made outside this interface (by the JDK: a socket write, posix_spawn) so a transcript
+     * shows it in its place; does nothing else. The real implementation ignores it.
+     *
+     * @param name the system call's name, e.g. {@code posix_spawn}
+     * @param args its arguments, already rendered for people
+     */
+    default void note(String name, String... args) {
+    }
+
+    /**
+     * open(2) with O_WRONLY|O_TRUNC (no O_CREAT), one write(2) of {@code value}, close(2): how a cgroupfs or
+     * procfs control file is set. The file must exist (cgroupfs creates its files itself).
+     *
+     * @param path  the file
+     * @param value the bytes to write, as US-ASCII text ({@code 67108864}, {@code max})
+     */
+    void writeFile(String path, String value);
 
     /** getpid(2). @return the caller's pid in its own pid namespace */
     int getpid();

@@ -168,13 +168,12 @@ class LinuxContainerTest {
     }
 
     @Test
-    void aMissingRootfsFailsWithTheInitsMessageAndLeavesNothing() throws Exception {
-        LinuxContainer c = create(TestConfigs.config(id(), tmp.resolve("missing"), TestConfigs.sh("true")));
-        assertThatThrownBy(c::start).isInstanceOf(ContainerException.class)
+    void aMissingRootfsIsRefusedAtCreateAndLeavesNothing() throws Exception {
+        String id = id();
+        assertThatThrownBy(() -> create(TestConfigs.config(id, tmp.resolve("missing"), TestConfigs.sh("true"))))
+                .isInstanceOf(ContainerException.class)
                 .hasMessageContaining("rootfs").hasMessageContaining("no such directory");
-        assertThat(c.process().isAlive()).isFalse();
-        c.destroy();
-        assertThat(c.stateDir()).doesNotExist();
+        assertThat(stateRoot.resolve(id)).doesNotExist();
     }
 
     @Test

@@ -26,6 +26,7 @@ class NamespaceSpawnerTest {
         Process p = new NamespaceSpawner(rec).spawn(Set.of(NamespaceType.PID, NamespaceType.MOUNT),
                 new ProcessBuilder("true"), "t");
         assertThat(p.waitFor()).isZero();
-        assertThat(rec.signatures()).containsExactly("unshare(CLONE_NEWNS|CLONE_NEWPID)");
+        assertThat(rec.signatures()).containsExactly("unshare(CLONE_NEWNS|CLONE_NEWPID)",
+                "posix_spawn(\"true\", ... InitMain)");
     }
 }

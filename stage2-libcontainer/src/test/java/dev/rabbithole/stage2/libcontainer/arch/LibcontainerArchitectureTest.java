@@ -1,0 +1,49 @@
+package dev.rabbithole.stage2.libcontainer.arch;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * ARCHITECTURE 1: libcontainer imports nothing from a daemon. It may use stage 1's reusable parts (the
+ * Docker seccomp profile format in {@code stage1.security}), never its daemon, Engine API, client or exec
+ * drivers, nor the stage-2 daemon side (the native exec driver, {@code stage2.Main}, its API and client).
+ */
+class LibcontainerArchitectureTest {
+
+    static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.rabbithole.stage2", "dev.rabbithole.stage1");
+        assertThat(classes.stream().filter(c -> c.getPackageName().startsWith("dev.rabbithole.stage2.libcontainer")))
+                .as("libcontainer classes imported").isNotEmpty();
+    }
+
+    @Test
+    void libcontainerDependsOnNoDaemonApiOrClient() {
+        noClasses().that().resideInAPackage("dev.rabbithole.stage2.libcontainer..")
+                .should().dependOnClassesThat().resideInAnyPackage(
+                        "dev.rabbithole.stage1.daemon..", "dev.rabbithole.stage1.api..",
+                        "dev.rabbithole.stage1.client..", "dev.rabbithole.stage1.execdriver..",
+                        "dev.rabbithole.stage2.execdriver..", "dev.rabbithole.stage2.daemon..",
+                        "dev.rabbithole.stage2.api..", "dev.rabbithole.stage2.client..")
+                .allowEmptyShould(false)
+                .check(classes);
+    }
+
+    @Test
+    void libcontainerDependsOnNoStage2ClassOutsideItself() {
+        noClasses().that().resideInAPackage("dev.rabbithole.stage2.libcontainer..")
+                .should().dependOnClassesThat().resideOutsideOfPackages("dev.rabbithole.stage2.libcontainer..",
+                        "dev.rabbithole.stage1.security..", "java..", "javax..", "com.sun.jna..",
+                        "com.fasterxml.jackson..")
+                .check(classes);
+    }
+}

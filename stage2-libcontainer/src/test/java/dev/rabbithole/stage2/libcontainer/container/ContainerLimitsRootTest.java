@@ -1,0 +1,87 @@
+package dev.rabbithole.stage2.libcontainer.container;
+
+import dev.rabbithole.stage2.libcontainer.TestConfigs;
+import dev.rabbithole.stage2.libcontainer.cgroups.CgroupStats;
+import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Cgroup limits enforced on real containers (root, the host's cgroups): memory, pids, CPU quota. */
+class ContainerLimitsRootTest extends RootContainerTests {
+
+    static Cgroup.Resources memory(long bytes) {
+        return new Cgroup.Resources(bytes, bytes, 0, 0, 0, null, null, 0);
+    }
+
+    @Test
+    void aProcessOverItsMemoryLimitIsOomKilledAndTheExitCodeIs137() throws Exception {
+        // the shell keeps the command substitution's output: 100 MiB of 'a' in its own memory
+        ContainerConfig c = TestConfigs.withResources(TestConfigs.config(id(), rootfs,
+                TestConfigs.sh("x=$(head -c 100m /dev/zero | tr '\\0' a); echo survived ${#x}")), memory(32L << 20));
+        LinuxContainer container = create(c);
+        container.start();
+        CompletableFuture<String> out = drain(container.process().getInputStream());
+        int code = container.waitFor();
+        Path memcg = container.cgroup().paths().get("memory");
+        String oom = memcg == null ? "" : Files.readString(memcg.resolve("memory.oom_control"));
+        assertThat(out.get()).doesNotContain("survived");
+        assertThat(code).isEqualTo(137);
+        if (memcg != null) {
+            assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(32L << 20));
+            assertThat(oom).containsPattern("oom_kill [1-9]");
+        }
+    }
+
+    @Test
+    void aForkLoopStopsAtThePidsLimit() throws Exception {
+        ContainerConfig c = TestConfigs.withResources(TestConfigs.config(id(), rootfs,
+                // busybox sh gives up at the first failed fork: the loop runs in a subshell, pid 1 goes on
+                TestConfigs.sh("(for i in $(seq 50); do sleep 30 & done); echo forked; read x")),
+                new Cgroup.Resources(0, 0, 0, 0, 0, null, null, 20));
+        LinuxContainer container = create(c);
+        container.start();
+        CompletableFuture<String> err = drain(container.process().getErrorStream());
+        BufferedReader out = new BufferedReader(new InputStreamReader(container.process().getInputStream(),
+                StandardCharsets.UTF_8));
+        assertThat(out.readLine()).isEqualTo("forked");
+        CgroupStats stats = container.cgroup().stats();
+        assertThat(stats.pidsCurrent()).isBetween(2L, 20L);
+        Path pids = container.cgroup().paths().get("pids");
+        assertThat(Files.readString(pids.resolve("pids.max")).trim()).isEqualTo("20");
+        container.destroy(); // SIGKILL to pid 1 ends the sleeps with it
+        assertThat(err.get()).contains("can't fork");
+        assertThat(pids).doesNotExist();
+    }
+
+    @Test
+    void aCpuQuotaOfHalfACpuHoldsTheCpuTimeNearHalf() throws Exception {
+        ContainerConfig c = TestConfigs.withResources(TestConfigs.config(id(), rootfs,
+                TestConfigs.sh("echo spinning; while :; do :; done")),
+                new Cgroup.Resources(0, 0, 0, 50_000, 100_000, null, null, 0));
+        LinuxContainer container = create(c);
+        container.start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(container.process().getInputStream(),
+                StandardCharsets.UTF_8));
+        assertThat(out.readLine()).isEqualTo("spinning");
+        long cpu0 = container.cgroup().stats().cpuUsageNanos();
+        long wall0 = System.nanoTime();
+        Thread.sleep(2000);
+        long cpu1 = container.cgroup().stats().cpuUsageNanos();
+        long wall1 = System.nanoTime();
+        container.destroy();
+        double share = (double) (cpu1 - cpu0) / (wall1 - wall0);
+        System.out.printf("[libcontainer] CPU quota 0.5: measured %.2f CPUs over %.1f s%n", share,
+                (wall1 - wall0) / 1e9);
+        // a property with a generous band (the machine is shared), not a timing assertion
+        assertThat(share).isBetween(0.3, 0.7);
+    }
+}
