@@ -65,6 +65,48 @@ class MonolithIT {
     }
 
     @Test
+    void aSecondDaemonOnTheSameDataRootOrSocketRefusesToStart() throws Exception {
+        var started = daemon.client("run", "-d", "--name", "keep", "busybox", "sleep", "300");
+        assertThat(started.exit()).as(started.toString()).isZero();
+        String id = started.out().trim();
+        await().atMost(Duration.ofSeconds(20)).until(() -> !HostLeaks.processes(id).isEmpty());
+
+        var sameRoot = secondDaemon(daemon.dataRoot, dir.resolve("other.sock"));
+        assertThat(sameRoot.exit()).as(sameRoot.toString()).isNotZero();
+        assertThat(sameRoot.out() + sameRoot.err()).as(sameRoot.toString())
+                .contains("another daemon (pid " + daemon.pid() + ") is using the data root");
+
+        var sameSocket = secondDaemon(dir.resolve("data2"), daemon.socket);
+        assertThat(sameSocket.exit()).as(sameSocket.toString()).isNotZero();
+        assertThat(sameSocket.out() + sameSocket.err()).as(sameSocket.toString())
+                .contains("another daemon is listening on unix://" + daemon.socket + ": stop it first");
+
+        // the first daemon still serves its socket, and its container still runs
+        var inspect = daemon.client("inspect", "keep");
+        assertThat(inspect.out()).as(inspect.toString()).containsPattern("\"Running\"\\s*:\\s*true");
+        assertThat(HostLeaks.processes(id)).isNotEmpty();
+        assertThat(daemon.client("rm", "-f", "keep").exit()).isZero();
+    }
+
+    /** Runs another daemon from the jar; it must exit on its own (a minute is far more than a refusal takes). */
+    private static Stage1Daemon.Result secondDaemon(Path dataRoot, Path socket) throws Exception {
+        Path out = Files.createTempFile("rh-second", ".txt");
+        try {
+            Process p = new ProcessBuilder("java", "-jar", Stage1Daemon.JAR.toString(), "daemon",
+                    "--data-root", dataRoot.toString(), "--host", "unix://" + socket)
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroy();                       // SIGTERM: let it shut down what it wrongly started
+                p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+                return new Stage1Daemon.Result(-1, "still running after 60 s\n" + Files.readString(out), "");
+            }
+            return new Stage1Daemon.Result(p.exitValue(), Files.readString(out), "");
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    @Test
     void aLayerThatEscapesItsRootfsIsRefused() throws Exception {
         Path outside = dir.resolve("outside");
         Files.createDirectories(outside);
