@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -878,8 +879,11 @@ public class Daemon implements AutoCloseable {
                         "", c.config().hostname(), Command.Resources.NONE, Set.of(), false, null);
                 quietly(() -> exec.cleanup(leftover));
                 quietly(() -> storage.unmount(c.id()));
+                // the exec driver may know when it ended (LXC's stop hook ran); else now is all we know
+                Instant ended = quietlyGet(() -> exec.endedAt(leftover)
+                        .filter(t -> !t.isBefore(Instant.parse(c.state().startedAt())))).orElse(Instant.now());
                 l.c = c.withState(c.state().toExited(DAEMON_DIED_EXIT_CODE,
-                        "container died with the previous daemon", Instant.now().toString()));
+                        "container died with the previous daemon", ended.toString()));
                 persist(l.c);
                 EngineLog.info("container " + c.shortId() + " was running when the previous daemon died: exited "
                         + DAEMON_DIED_EXIT_CODE);
@@ -992,6 +996,15 @@ public class Daemon implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new SystemException("deleting " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> Optional<T> quietlyGet(java.util.function.Supplier<Optional<T>> action) {
+        try {
+            return action.get();
+        } catch (RuntimeException e) {
+            EngineLog.warn(e.getMessage() == null ? e.toString() : e.getMessage());
+            return Optional.empty();
         }
     }
 

@@ -15,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,10 +56,16 @@ class MonolithIT {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                 assertThat(HostLeaks.processes(id)).as("the container died with its daemon").isEmpty());
 
+        Instant beforeRestart = Instant.now();
+
         // a new daemon finds the container's record, marks it exited and cleans up after it
         daemon.start();
         var inspect = daemon.client("inspect", "orphan");
         assertThat(inspect.out()).as(inspect.toString()).containsPattern("\"Running\"\\s*:\\s*false");
+        // FinishedAt is when the container ended (LXC's stop hook ran then), not when the new daemon noticed
+        Matcher finished = Pattern.compile("\"FinishedAt\"\\s*:\\s*\"([^\"]+)\"").matcher(inspect.out());
+        assertThat(finished.find()).as(inspect.toString()).isTrue();
+        assertThat(Instant.parse(finished.group(1))).as(inspect.toString()).isBefore(beforeRestart);
         assertThat(daemon.client("rm", "orphan").exit()).isZero();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             assertThat(HostLeaks.mounts(id)).isEmpty();

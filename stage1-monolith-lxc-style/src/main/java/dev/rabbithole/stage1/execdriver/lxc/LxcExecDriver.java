@@ -277,6 +277,22 @@ public class LxcExecDriver implements ExecDriver {
         }
     }
 
+    /**
+     * The container's end as its stop hook recorded it: the modification time of {@code oom_kill}, which LXC's
+     * {@code lxc.hook.stop} writes when the container's last process has exited (also when the guard stopped it
+     * because the daemon died).
+     *
+     * @return that time, or empty when the hook did not run (no memory controller, LXC killed outright)
+     */
+    @Override
+    public Optional<java.time.Instant> endedAt(Command c) {
+        try {
+            return Optional.of(Files.getLastModifiedTime(c.stateDir().resolve(OOM_KILL_FILE)).toInstant());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The file the stop hook writes: the memory cgroup's {@code oom_kill} count, a decimal number. */
     static final String OOM_KILL_FILE = "oom_kill";
 
