@@ -18,7 +18,10 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.ExecutorService;
@@ -30,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * API 1.41 subset that {@link EngineApi} lists, so the real docker CLI works:
  * {@code docker -H unix:///run/rabbithole/stage1/docker.sock run --rm busybox echo hi}.
  *
- * <p>{@link #start()} creates the socket's parent directories, removes a stale socket file and makes the
+ * <p>{@link #start()} creates the socket's parent directories, refuses a socket another daemon answers on,
+ * removes a stale socket file and makes the
  * socket mode 0660 (owner and group, as dockerd's {@code docker} group); {@link #close()} stops listening and
  * removes the socket file. The daemon itself is not closed here.
  */
@@ -61,6 +65,8 @@ public final class ApiServer implements AutoCloseable {
     private EventLoopGroup boss;
     private EventLoopGroup children;
     private Channel server;
+    /** The socket file is ours (we bound it) and {@link #close()} removes it. */
+    private boolean bound;
 
     /**
      * @param daemon the engine to serve
@@ -77,12 +83,14 @@ public final class ApiServer implements AutoCloseable {
     /**
      * Listens on the socket; returns once it accepts connections.
      *
-     * @throws SystemException the socket cannot be created (directory, permissions, in use by a live file)
+     * @throws SystemException the socket cannot be created (directory, permissions), or another daemon answers
+     *         on it ({@link #refuseIfAnswering})
      */
     public synchronized void start() {
+        refuseIfAnswering(socket);
         try {
             Files.createDirectories(socket.toAbsolutePath().getParent());
-            Files.deleteIfExists(socket); // a stale socket of a previous daemon
+            Files.deleteIfExists(socket); // nobody answers on it: a stale socket of a previous daemon
         } catch (IOException e) {
             throw new SystemException("preparing socket " + socket + ": " + e.getMessage(), e);
         }
@@ -104,6 +112,7 @@ public final class ApiServer implements AutoCloseable {
                 });
         try {
             server = b.bind(new DomainSocketAddress(socket.toString())).sync().channel();
+            bound = true;
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -127,7 +136,7 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** Stops listening, closes open connections and removes the socket file. Idempotent. */
+    /** Stops listening, closes open connections and removes the socket file if this server bound it. Idempotent. */
     @Override
     public synchronized void close() {
         if (server != null) {
@@ -143,10 +152,33 @@ public final class ApiServer implements AutoCloseable {
             boss = null;
         }
         workers.shutdownNow();
+        if (!bound) {
+            return;                                 // never ours: it may be another daemon's live socket
+        }
+        bound = false;
         try {
             Files.deleteIfExists(socket);
         } catch (IOException e) {
             EngineLog.warn("removing " + socket + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses a socket path another process serves: connects to it (connect(2) on a unix socket); if something
+     * accepts, another daemon listens there and replacing the file would steal its clients. A file nobody answers
+     * on (connection refused, not a socket) is stale; a missing file is free.
+     *
+     * @param socket the socket path
+     * @throws SystemException {@code another daemon is listening on unix://PATH: stop it first}
+     */
+    public static void refuseIfAnswering(Path socket) {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            throw new SystemException("another daemon is listening on unix://" + socket + ": stop it first");
+        } catch (IOException stale) {
+            // refused or not a socket: nobody listens
         }
     }
 }

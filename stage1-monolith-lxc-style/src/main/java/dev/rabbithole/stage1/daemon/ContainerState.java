@@ -11,7 +11,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param running    the exec driver's process is alive
  * @param paused     always false in stage 1 (no freezer support yet)
  * @param restarting always false (no restart policies)
- * @param oomKilled  always false (stage 1 does not watch memory.oom_control)
+ * @param oomKilled  the kernel's OOM killer killed a process of the container during its last run (the exec
+ *                   driver reads the memory cgroup's {@code oom_kill} counter)
  * @param dead       always false
  * @param pid        host pid of the exec driver's process while running, else 0
  * @param exitCode   the last exit code: the workload's status or 128 + signal; 137 for a container that
@@ -60,6 +61,15 @@ public record ContainerState(
     public ContainerState toExited(int exitCode, String error, String finishedAt) {
         return new ContainerState("exited", false, false, false, false, false, 0, exitCode, error, startedAt,
                 finishedAt);
+    }
+
+    /**
+     * @param oomKilled whether the OOM killer struck during the run that just ended
+     * @return this state with {@code OOMKilled} set as given
+     */
+    public ContainerState withOomKilled(boolean oomKilled) {
+        return new ContainerState(status, running, paused, restarting, oomKilled, dead, pid, exitCode, error,
+                startedAt, finishedAt);
     }
 
     /** @return this state with status {@code removing}, while the daemon deletes the container */

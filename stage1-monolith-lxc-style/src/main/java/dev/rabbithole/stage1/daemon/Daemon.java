@@ -10,6 +10,7 @@ import dev.rabbithole.stage1.errdefs.NotFoundException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
+import dev.rabbithole.stage1.execdriver.ContainerUser;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 import dev.rabbithole.stage1.image.Image;
 import dev.rabbithole.stage1.image.ImageConfig;
@@ -34,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -83,6 +85,9 @@ public class Daemon implements AutoCloseable {
     public static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private static final long KILL_WAIT_SECONDS = 30;
+
+    /** How long {@link #kill} with SIGKILL waits for the exit before it returns anyway, seconds. */
+    public static final long KILL_RETURN_WAIT_SECONDS = 10;
 
     private final Path dataRoot;
     private final Path containersDir;
@@ -288,31 +293,63 @@ public class Daemon implements AutoCloseable {
      * JSON of {@code seccomp=<profile>}, else the default profile.
      */
     private SeccompProfile seccompFor(HostConfig hc) {
+        SecurityOpts opts = securityOpts(hc);
+        if (hc.privileged() || opts.unconfined()) {
+            return null;
+        }
+        return opts.seccomp() != null ? security.parseSeccomp(opts.seccomp()) : security.defaultSeccomp();
+    }
+
+    /** What {@code --security-opt} asks for: a custom seccomp profile (JSON), unconfined, no-new-privileges. */
+    private record SecurityOpts(String seccomp, boolean unconfined, boolean noNewPrivileges) { }
+
+    /**
+     * Parses {@code --security-opt} values as dockerd's {@code parseSecurityOpt} does: {@code no-new-privileges}
+     * and {@code disable} alone, else {@code key=value} (or the older {@code key:value}) with key {@code seccomp},
+     * {@code no-new-privileges} (a boolean), {@code apparmor} or {@code label} (accepted, not enforced: no
+     * AppArmor or SELinux labels in stage 1).
+     *
+     * @throws InvalidParameterException {@code invalid --security-opt 1: "OPT"} (no separator) or
+     *         {@code invalid --security-opt 2: "OPT"} (unknown key or bad value), Docker's wording
+     */
+    private static SecurityOpts securityOpts(HostConfig hc) {
         String custom = null;
         boolean unconfined = false;
+        boolean noNewPrivileges = false;
         for (String opt : nullToEmpty(hc.securityOpt())) {
+            if (opt.equals("no-new-privileges")) {
+                noNewPrivileges = true;
+                continue;
+            }
+            if (opt.equals("disable")) {
+                continue;
+            }
             int sep = indexOfSeparator(opt);
-            String key = sep < 0 ? opt : opt.substring(0, sep);
-            String value = sep < 0 ? "" : opt.substring(sep + 1);
+            if (sep < 0) {
+                throw new InvalidParameterException("invalid --security-opt 1: \"" + opt + "\"");
+            }
+            String key = opt.substring(0, sep);
+            String value = opt.substring(sep + 1);
             switch (key) {
                 case "seccomp" -> {
                     if (value.equals("unconfined")) {
                         unconfined = true;
                     } else if (value.isBlank()) {
-                        throw new InvalidParameterException("Invalid --security-opt: \"" + opt + "\"");
+                        throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
                     } else {
                         custom = value;
                     }
                 }
-                // accepted and not enforced by stage 1: LXC runs without AppArmor/SELinux labels here
-                case "no-new-privileges", "apparmor", "label" -> { }
-                default -> throw new InvalidParameterException("Invalid --security-opt: \"" + opt + "\"");
+                case "no-new-privileges" -> noNewPrivileges = switch (value) {
+                    case "1", "t", "T", "true", "TRUE", "True" -> true;        // Go's strconv.ParseBool
+                    case "0", "f", "F", "false", "FALSE", "False" -> false;
+                    default -> throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
+                };
+                case "apparmor", "label" -> { }
+                default -> throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
             }
         }
-        if (hc.privileged() || unconfined) {
-            return null;
-        }
-        return custom != null ? security.parseSeccomp(custom) : security.defaultSeccomp();
+        return new SecurityOpts(custom, unconfined, noNewPrivileges);
     }
 
     /** {@code key=value} or, in Docker's older spelling, {@code key:value} (but never inside the JSON). */
@@ -437,6 +474,9 @@ public class Daemon implements AutoCloseable {
         if (c.config().tty() && env.stream().noneMatch(e -> e.startsWith("TERM="))) {
             env.add("TERM=xterm");
         }
+        if (env.stream().noneMatch(e -> e.startsWith("HOME="))) {
+            env.add("HOME=" + ContainerUser.home(rootfs, c.config().user()));   // as Docker: from passwd, else /
+        }
         List<String> argv = new ArrayList<>();
         argv.add(c.path());
         argv.addAll(c.args());
@@ -449,7 +489,8 @@ public class Daemon implements AutoCloseable {
                 hc.pidsLimit() == null ? 0 : hc.pidsLimit(), hc.cpuShares());
         String workingDir = c.config().workingDir().isEmpty() ? "/" : c.config().workingDir();
         return new Command(c.id(), rootfs, stateDir(c.id()), List.copyOf(argv), List.copyOf(env), workingDir,
-                c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp);
+                c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp,
+                securityOpts(hc).noNewPrivileges());
     }
 
     /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc}. */
@@ -492,16 +533,21 @@ public class Daemon implements AutoCloseable {
             EngineLog.warn("container " + l.c.shortId() + ": output still open after exit, not waiting for it");
         }
         l.log.flushPartial();
-        exited(l, code, "");
+        exited(l, code, "", process.oomKilled());
+    }
+
+    /** Records a failed start. */
+    private void exited(Live l, int code, String error) {
+        exited(l, code, error, false);
     }
 
     /** Records an exit (or a failed start), releases the rootfs, ends attached streams and wakes waiters. */
-    private void exited(Live l, int code, String error) {
+    private void exited(Live l, int code, String error, boolean oomKilled) {
         boolean autoRemove;
         synchronized (l) {
             Container c = l.c;
             l.process = null;
-            l.c = c.withState(c.state().toExited(code, error, Instant.now().toString()));
+            l.c = c.withState(c.state().toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled));
             persist(l.c);
             quietly(() -> storage.unmount(c.id()));
             l.log.end();
@@ -546,7 +592,9 @@ public class Daemon implements AutoCloseable {
     }
 
     /**
-     * Sends a signal: {@code POST /containers/{id}/kill?signal=} (default SIGKILL).
+     * Sends a signal: {@code POST /containers/{id}/kill?signal=} (default SIGKILL). With SIGKILL it returns once
+     * the container has exited (at most {@value #KILL_RETURN_WAIT_SECONDS} s), as dockerd's kill does, so that an
+     * inspect right after it sees the exit; other signals return at once.
      *
      * @param ref    name, ID or unique ID prefix
      * @param signal {@code SIGTERM}, {@code TERM}, {@code 15}; null or empty for SIGKILL
@@ -557,12 +605,25 @@ public class Daemon implements AutoCloseable {
     public void kill(String ref, String signal) {
         int number = Signals.parse(signal);
         Live l = get(ref);
+        CompletableFuture<Integer> exit;
         synchronized (l) {
             if (!l.running()) {
                 throw new ConflictException("Cannot kill container: " + ref + ": Container " + l.c.id()
                         + " is not running");
             }
+            exit = l.nextExit;
             l.process.signal(number);
+        }
+        if (number != Signals.SIGKILL) {
+            return;
+        }
+        try {
+            exit.get(KILL_RETURN_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            EngineLog.warn("container " + l.c.shortId() + " has not exited " + KILL_RETURN_WAIT_SECONDS
+                    + " s after SIGKILL");
         }
     }
 
@@ -843,8 +904,11 @@ public class Daemon implements AutoCloseable {
                         "", c.config().hostname(), Command.Resources.NONE, Set.of(), false, null);
                 quietly(() -> exec.cleanup(leftover));
                 quietly(() -> storage.unmount(c.id()));
+                // the exec driver may know when it ended (LXC's stop hook ran); else now is all we know
+                Instant ended = quietlyGet(() -> exec.endedAt(leftover)
+                        .filter(t -> !t.isBefore(Instant.parse(c.state().startedAt())))).orElse(Instant.now());
                 l.c = c.withState(c.state().toExited(DAEMON_DIED_EXIT_CODE,
-                        "container died with the previous daemon", Instant.now().toString()));
+                        "container died with the previous daemon", ended.toString()));
                 persist(l.c);
                 EngineLog.info("container " + c.shortId() + " was running when the previous daemon died: exited "
                         + DAEMON_DIED_EXIT_CODE);
@@ -957,6 +1021,15 @@ public class Daemon implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new SystemException("deleting " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> Optional<T> quietlyGet(java.util.function.Supplier<Optional<T>> action) {
+        try {
+            return action.get();
+        } catch (RuntimeException e) {
+            EngineLog.warn(e.getMessage() == null ? e.toString() : e.getMessage());
+            return Optional.empty();
         }
     }
 

@@ -23,7 +23,10 @@ import java.nio.file.Path;
  * --host unix://PATH    ApiServer         the Engine API 1.41 on a unix socket (0660)
  * </pre>
  *
- * SIGTERM and SIGINT run a shutdown hook that stops the API server (removing the socket), kills the running
+ * One daemon per data root and per socket: {@code DATA_ROOT/rabbithole.pid} is locked for the daemon's lifetime
+ * ({@link DataRootLock}) and a socket something answers on is never replaced.
+ *
+ * <p>SIGTERM and SIGINT run a shutdown hook that stops the API server (removing the socket), kills the running
  * containers and unmounts their root filesystems.
  */
 public final class DaemonMain {
@@ -35,13 +38,29 @@ public final class DaemonMain {
     /** The default {@code --host}. */
     public static final String DEFAULT_HOST = "unix://" + ApiServer.DEFAULT_SOCKET;
 
-    /** A daemon and its API server, running. Closing stops the server first, then the daemon. */
-    public record Running(Daemon daemon, ApiServer server) implements AutoCloseable {
-        /** Stops accepting requests, removes the socket, kills the running containers and unmounts. */
+    /**
+     * A daemon and its API server, running. Closing stops the server first, then the daemon, then releases the
+     * data root's lock.
+     *
+     * @param daemon the engine
+     * @param server the API server on the socket
+     * @param lock   the data root's lock ({@link DataRootLock}), or null for a daemon made elsewhere (tests)
+     */
+    public record Running(Daemon daemon, ApiServer server, DataRootLock lock) implements AutoCloseable {
+
+        /** A daemon without a data root lock. */
+        public Running(Daemon daemon, ApiServer server) {
+            this(daemon, server, null);
+        }
+
+        /** Stops accepting requests, removes the socket, kills the running containers, unmounts, unlocks. */
         @Override
         public void close() {
             server.close();
             daemon.close();
+            if (lock != null) {
+                lock.close();
+            }
         }
     }
 
@@ -70,13 +89,24 @@ public final class DaemonMain {
      * @param dataRoot the data root
      * @param host     {@code unix:///path/to/docker.sock}
      * @return the running daemon; close it to stop
+     * @throws dev.rabbithole.stage1.errdefs.SystemException another daemon holds the data root
+     *         ({@link DataRootLock}) or answers on the socket ({@link ApiServer#refuseIfAnswering}): both are checked
+     *         before the daemon restores its containers, which it would otherwise take for dead ones and kill
      */
     public static Running start(Path dataRoot, String host) {
         Path socket = socketOf(host);
-        ImageStore images = new LocalImageStore(dataRoot.resolve("image"));
-        StorageDriver storage = new OverlayDriver(dataRoot.resolve("overlay2"));
-        ExecDriver exec = new LxcExecDriver();
-        return start(new Daemon(dataRoot, images, storage, exec), socket);
+        DataRootLock lock = DataRootLock.acquire(dataRoot);
+        try {
+            ApiServer.refuseIfAnswering(socket);
+            ImageStore images = new LocalImageStore(dataRoot.resolve("image"));
+            StorageDriver storage = new OverlayDriver(dataRoot.resolve("overlay2"));
+            ExecDriver exec = new LxcExecDriver();
+            Running running = start(new Daemon(dataRoot, images, storage, exec), socket);
+            return new Running(running.daemon(), running.server(), lock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
 
     /**

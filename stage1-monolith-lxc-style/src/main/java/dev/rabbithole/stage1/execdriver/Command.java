@@ -21,10 +21,22 @@ import java.util.Set;
  * @param capabilities the capabilities the process keeps, names without {@code CAP_} ({@code CHOWN}, ...)
  * @param privileged   {@code --privileged}: all capabilities, no seccomp
  * @param seccomp      the filter to install, or {@code null} for {@code seccomp=unconfined}
+ * @param noNewPrivileges {@code --security-opt no-new-privileges}: the process runs with the no_new_privs bit
+ *                     (prctl(2) {@code PR_SET_NO_NEW_PRIVS}; runtime-spec {@code process.noNewPrivileges}), so
+ *                     execve(2) of a setuid or file-capability binary grants nothing
  */
 public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                       String workingDir, String user, String hostname, Resources resources,
-                      Set<String> capabilities, boolean privileged, SeccompProfile seccomp) {
+                      Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
+                      boolean noNewPrivileges) {
+
+    /** A command without {@code no-new-privileges} (the parameter list before that field existed). */
+    public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                   String workingDir, String user, String hostname, Resources resources,
+                   Set<String> capabilities, boolean privileged, SeccompProfile seccomp) {
+        this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
+                seccomp, false);
+    }
 
     /**
      * cgroup limits; 0 means unlimited.

@@ -27,4 +27,15 @@ public interface ContainerProcess {
      * @return the exit code as Docker reports it: the workload's status, or 128 + signal number
      */
     int waitFor() throws InterruptedException;
+
+    /**
+     * Whether the kernel's OOM killer killed a process of the container (its memory cgroup's {@code oom_kill}
+     * counter: cgroup v1 {@code memory.oom_control}, v2 {@code memory.events}), as Docker's State.OOMKilled.
+     * Meaningful once {@link #waitFor()} has returned; drivers that cannot tell say false.
+     *
+     * @return true if at least one OOM kill happened in the container's memory cgroup
+     */
+    default boolean oomKilled() {
+        return false;
+    }
 }

@@ -63,6 +63,25 @@ public record ContainerUser(long uid, long gid) {
         return new ContainerUser(uid, gid);
     }
 
+    /**
+     * The user's home directory as Docker sets {@code HOME} when the environment has none: the passwd(5) entry's
+     * sixth field for the user ({@code /root} for root in most images), {@code /} when the user has no entry or
+     * the entry no home (moby's {@code user.GetExecUser} default).
+     *
+     * @param rootfs the container's root filesystem (its {@code etc/passwd} is read, never through a symlink)
+     * @param user   {@code ""} (root), {@code uid[:gid]} or {@code name[:group]}
+     * @return an absolute path inside the container
+     */
+    public static String home(Path rootfs, String user) {
+        String u = user == null || user.isEmpty() ? "0" : user.split(":", 2)[0];
+        if (u.isEmpty()) {
+            u = "0";
+        }
+        return lookup(rootfs.resolve("etc/passwd"), u)
+                .map(e -> e.length > 5 && e[5].startsWith("/") ? e[5] : "/")
+                .orElse("/");
+    }
+
     private static boolean isNumeric(String s) {
         return !s.isEmpty() && s.chars().allMatch(Character::isDigit);
     }

@@ -1,5 +1,8 @@
 package dev.rabbithole.stage1.execdriver;
 
+import java.time.Instant;
+import java.util.Optional;
+
 /**
  * Docker 0.x's execution driver: the part of the daemon that turns a {@link Command} into a
  * running container. Stage 1 has the LXC driver; stage 2 adds the native (libcontainer) one.
@@ -25,4 +28,15 @@ public interface ExecDriver {
      * @param command the command the container was started with (only {@code id} and {@code stateDir} are read)
      */
     void cleanup(Command command);
+
+    /**
+     * When a container of this driver ended, as far as the driver's state files tell, for a container whose
+     * daemon died before it could record the exit (its FinishedAt).
+     *
+     * @param command the command the container was started with (only {@code id} and {@code stateDir} are read)
+     * @return the time the container ended, or empty when the driver cannot tell
+     */
+    default Optional<Instant> endedAt(Command command) {
+        return Optional.empty();
+    }
 }

@@ -132,4 +132,27 @@ class DockerCliIT {
         assertThat(ours.exit()).as(ours.toString()).isZero();
         assertThat(ours.out()).isEqualTo("unset\n");
     }
+
+    @Test
+    void startErrorsGiveDockersExitCodesAndKillWaitsForTheExit() throws Exception {
+        var dir = daemon.docker("run", "--rm", "busybox", "/etc");
+        assertThat(dir.exit()).as(dir.toString()).isEqualTo(126);
+        assertThat(dir.err()).contains("exec: \"/etc\": permission denied");
+        var missing = daemon.docker("run", "--rm", "busybox", "/no/such/program");
+        assertThat(missing.exit()).as(missing.toString()).isEqualTo(127);
+
+        assertThat(daemon.docker("run", "-d", "--name", "cli-k1", "busybox", "sleep", "300").exit()).isZero();
+        var kill = daemon.docker("kill", "cli-k1");
+        assertThat(kill.exit()).as(kill.toString()).isZero();
+        var status = daemon.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "cli-k1");
+        assertThat(status.out().trim()).as(status.toString()).isEqualTo("exited 137");
+        assertThat(daemon.docker("rm", "cli-k1").exit()).isZero();
+
+        var oom = daemon.docker("run", "--name", "cli-oom", "-m", "16m", "busybox",
+                "sh", "-c", "x=0123456789abcdef; while :; do x=$x$x; done");
+        assertThat(oom.exit()).as(oom.toString()).isEqualTo(137);
+        var oomState = daemon.docker("inspect", "-f", "{{.State.OOMKilled}}", "cli-oom");
+        assertThat(oomState.out().trim()).as(oomState.toString()).isEqualTo("true");
+        assertThat(daemon.docker("rm", "cli-oom").exit()).isZero();
+    }
 }

@@ -15,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,15 +56,63 @@ class MonolithIT {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                 assertThat(HostLeaks.processes(id)).as("the container died with its daemon").isEmpty());
 
+        Instant beforeRestart = Instant.now();
+
         // a new daemon finds the container's record, marks it exited and cleans up after it
         daemon.start();
         var inspect = daemon.client("inspect", "orphan");
         assertThat(inspect.out()).as(inspect.toString()).containsPattern("\"Running\"\\s*:\\s*false");
+        // FinishedAt is when the container ended (LXC's stop hook ran then), not when the new daemon noticed
+        Matcher finished = Pattern.compile("\"FinishedAt\"\\s*:\\s*\"([^\"]+)\"").matcher(inspect.out());
+        assertThat(finished.find()).as(inspect.toString()).isTrue();
+        assertThat(Instant.parse(finished.group(1))).as(inspect.toString()).isBefore(beforeRestart);
         assertThat(daemon.client("rm", "orphan").exit()).isZero();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             assertThat(HostLeaks.mounts(id)).isEmpty();
             assertThat(HostLeaks.cgroups(id)).isEmpty();
         });
+    }
+
+    @Test
+    void aSecondDaemonOnTheSameDataRootOrSocketRefusesToStart() throws Exception {
+        var started = daemon.client("run", "-d", "--name", "keep", "busybox", "sleep", "300");
+        assertThat(started.exit()).as(started.toString()).isZero();
+        String id = started.out().trim();
+        await().atMost(Duration.ofSeconds(20)).until(() -> !HostLeaks.processes(id).isEmpty());
+
+        var sameRoot = secondDaemon(daemon.dataRoot, dir.resolve("other.sock"));
+        assertThat(sameRoot.exit()).as(sameRoot.toString()).isNotZero();
+        assertThat(sameRoot.out() + sameRoot.err()).as(sameRoot.toString())
+                .contains("another daemon (pid " + daemon.pid() + ") is using the data root");
+
+        var sameSocket = secondDaemon(dir.resolve("data2"), daemon.socket);
+        assertThat(sameSocket.exit()).as(sameSocket.toString()).isNotZero();
+        assertThat(sameSocket.out() + sameSocket.err()).as(sameSocket.toString())
+                .contains("another daemon is listening on unix://" + daemon.socket + ": stop it first");
+
+        // the first daemon still serves its socket, and its container still runs
+        var inspect = daemon.client("inspect", "keep");
+        assertThat(inspect.out()).as(inspect.toString()).containsPattern("\"Running\"\\s*:\\s*true");
+        assertThat(HostLeaks.processes(id)).isNotEmpty();
+        assertThat(daemon.client("rm", "-f", "keep").exit()).isZero();
+    }
+
+    /** Runs another daemon from the jar; it must exit on its own (a minute is far more than a refusal takes). */
+    private static Stage1Daemon.Result secondDaemon(Path dataRoot, Path socket) throws Exception {
+        Path out = Files.createTempFile("rh-second", ".txt");
+        try {
+            Process p = new ProcessBuilder("java", "-jar", Stage1Daemon.JAR.toString(), "daemon",
+                    "--data-root", dataRoot.toString(), "--host", "unix://" + socket)
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroy();                       // SIGTERM: let it shut down what it wrongly started
+                p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+                return new Stage1Daemon.Result(-1, "still running after 60 s\n" + Files.readString(out), "");
+            }
+            return new Stage1Daemon.Result(p.exitValue(), Files.readString(out), "");
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 
     @Test

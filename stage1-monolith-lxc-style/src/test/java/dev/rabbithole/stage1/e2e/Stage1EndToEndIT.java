@@ -168,4 +168,61 @@ class Stage1EndToEndIT {
         assertThat(logs.err()).isEqualTo("err\n");
         assertThat(daemon.client("rm", "persist").exit()).isZero();
     }
+
+    @Test
+    void theContainerEndsWithItsMainProcess() throws Exception {
+        // LXC's init would wait for the sleep (the client gives up after 120 s); Docker ends the container at once
+        var r = run("--rm", "busybox", "sh", "-c", "sleep 300 & echo bye; exit 3");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+        assertThat(r.out()).isEqualTo("bye\n");
+        var killed = run("--rm", "busybox", "sh", "-c", "sleep 300 & kill -9 $$");
+        assertThat(killed.exit()).as(killed.toString()).isEqualTo(137);
+    }
+
+    @Test
+    void noNewPrivilegesIsEnforcedAndUnknownSecurityOptionsRefused() throws Exception {
+        var with = run("--rm", "--security-opt", "no-new-privileges", "busybox", "grep", "NoNewPrivs", "/proc/self/status");
+        assertThat(with.out()).as(with.toString()).matches("NoNewPrivs:\\s+1\\s*");
+        var without = run("--rm", "busybox", "grep", "NoNewPrivs", "/proc/self/status");
+        assertThat(without.out()).as(without.toString()).matches("NoNewPrivs:\\s+0\\s*");
+        var bogus = run("--rm", "--security-opt", "bogus=1", "busybox", "true");
+        assertThat(bogus.exit()).as(bogus.toString()).isEqualTo(125);
+        assertThat(bogus.err()).contains("invalid --security-opt 2: \"bogus=1\"");
+    }
+
+    @Test
+    void programsThatCannotRunExit126() throws Exception {
+        var dir = run("--rm", "busybox", "/etc");
+        assertThat(dir.exit()).as(dir.toString()).isEqualTo(126);
+        assertThat(dir.err()).contains("exec: \"/etc\": permission denied");
+        var noExec = run("--rm", "busybox", "/etc/passwd");
+        assertThat(noExec.exit()).as(noExec.toString()).isEqualTo(126);
+    }
+
+    @Test
+    void aMissingWorkingDirectoryIsCreated() throws Exception {
+        var made = run("--rm", "-w", "/made/here", "busybox", "sh", "-c", "pwd; stat -c %U /made/here");
+        assertThat(made.exit()).as(made.toString()).isZero();
+        assertThat(made.out()).isEqualTo("/made/here\nroot\n");
+        var file = run("--rm", "-w", "/etc/passwd", "busybox", "pwd");
+        assertThat(file.exit()).as(file.toString()).isNotZero();
+        assertThat(file.err()).contains("Cannot mkdir: /etc/passwd is not a directory");
+    }
+
+    @Test
+    void homeIsThePasswdEntrys() throws Exception {
+        assertThat(run("--rm", "busybox", "sh", "-c", "echo $HOME").out()).isEqualTo("/root\n");
+        assertThat(run("--rm", "-u", "nobody", "busybox", "sh", "-c", "echo $HOME").out()).isEqualTo("/home\n");
+        assertThat(run("--rm", "-u", "4242", "busybox", "sh", "-c", "echo $HOME").out()).isEqualTo("/\n");
+        assertThat(run("--rm", "-e", "HOME=/mine", "busybox", "sh", "-c", "echo $HOME").out()).isEqualTo("/mine\n");
+    }
+
+    @Test
+    void anOomKillIsReported() throws Exception {
+        var r = run("--name", "hog", "-m", "16m", "busybox", "sh", "-c", "x=0123456789abcdef; while :; do x=$x$x; done");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(137);
+        var inspect = daemon.client("inspect", "hog");
+        assertThat(inspect.out()).as(inspect.toString()).containsPattern("\"OOMKilled\"\\s*:\\s*true");
+        assertThat(daemon.client("rm", "hog").exit()).isZero();
+    }
 }

@@ -30,6 +30,15 @@ public final class LxcConfig {
     /** CFS period written with a CPU quota, microseconds (Docker's default, 100 ms). */
     public static final long CFS_PERIOD_US = 100_000;
 
+    /**
+     * The configuration text for a command, without a stop hook.
+     *
+     * @see #generate(Command, CgroupVersion, Path, Path, Path)
+     */
+    public static String generate(Command c, CgroupVersion cgroups, Path seccompPolicy, Path logFile) {
+        return generate(c, cgroups, seccompPolicy, logFile, null);
+    }
+
     // tag::lxc-config[]
     /**
      * The configuration text for a command.
@@ -38,11 +47,14 @@ public final class LxcConfig {
      * @param cgroups       which cgroup keys the host takes: {@code lxc.cgroup.*} (v1) or {@code lxc.cgroup2.*} (v2)
      * @param seccompPolicy the LXC seccomp policy file ({@link LxcSeccompPolicy}), or null for none
      * @param logFile       where LXC logs (level NOTICE: the start of the workload is logged there)
+     * @param stopHook      a program LXC runs on the host once the container's processes are gone and before it
+     *                      removes the cgroups ({@code lxc.hook.stop}), or null for none
      * @return the file's text, lines ending in {@code \n}
      * @throws InvalidParameterException an unknown user or group, a value with a line break, a relative working
      *         directory
      */
-    public static String generate(Command c, CgroupVersion cgroups, Path seccompPolicy, Path logFile) {
+    public static String generate(Command c, CgroupVersion cgroups, Path seccompPolicy, Path logFile,
+                                  Path stopHook) {
         Lines out = new Lines();
         out.comment("the container's name in its own UTS namespace (hostname)");
         out.set("lxc.uts.name", c.hostname());
@@ -93,6 +105,11 @@ public final class LxcConfig {
             out.set("lxc.seccomp.profile", seccompPolicy.toString());
         }
 
+        if (c.noNewPrivileges()) {
+            out.comment("--security-opt no-new-privileges: execve cannot raise privileges (setuid, file capabilities)");
+            out.set("lxc.no_new_privs", "1");
+        }
+
         out.comment("no AppArmor profile: seccomp and capabilities confine the container");
         out.set("lxc.apparmor.profile", "unconfined");
 
@@ -119,6 +136,12 @@ public final class LxcConfig {
         out.set("lxc.init.cwd", cwd);
         for (String env : c.env() == null ? List.<String>of() : c.env()) {
             out.set("lxc.environment", env);
+        }
+
+        if (stopHook != null) {
+            out.comment("run on the host after the last process exited, before LXC removes the cgroups:");
+            out.comment("it saves the memory cgroup's oom_kill counter (State.OOMKilled)");
+            out.set("lxc.hook.stop", stopHook.toString());
         }
 
         out.comment("LXC's own log");

@@ -7,6 +7,7 @@ import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
+import dev.rabbithole.stage1.execdriver.RootfsPaths;
 
 import java.io.File;
 import java.io.IOException;
@@ -15,17 +16,20 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -41,8 +45,12 @@ import java.util.stream.Stream;
  *           └─ init (pid 1 in the container; reaps, forwards signals)
  *               └─ workload (pid 2)
  * </pre>
- * Files in the state directory: {@code config}, {@code seccomp}, {@code lxc.log}, {@code lxc-execute.pid}, and
- * the LXC path {@code lxc/} (lxc-execute {@code -P}), so that daemons with different data roots never share one.
+ * Files in the state directory: {@code config}, {@code seccomp}, {@code stop-hook} (LXC's {@code lxc.hook.stop},
+ * which saves the memory cgroup's OOM kill counter in {@code oom_kill}), {@code lxc.log}, {@code lxc-execute.pid},
+ * and the LXC path {@code lxc/} (lxc-execute {@code -P}), so that daemons with different data roots never share one.
+ *
+ * <p>LXC's init waits for every process of the container, Docker's container ends with its main process: a
+ * watcher thread ({@link #reap()}) kills what is left in the container when the workload exits.
  */
 public class LxcExecDriver implements ExecDriver {
 
@@ -68,7 +76,12 @@ public class LxcExecDriver implements ExecDriver {
             "done");
     // end::lxc-guard[]
 
+    /** How often the watcher looks at the workloads, milliseconds. */
+    static final long REAP_INTERVAL_MS = 50;
+
     private final ExecutorService launcher;
+    private final ScheduledExecutorService reaper;
+    private final Set<LxcProcess> watched = ConcurrentHashMap.newKeySet();
     private volatile CgroupVersion cgroups;
 
     /** A driver that detects the host's cgroup version at the first start. */
@@ -90,7 +103,40 @@ public class LxcExecDriver implements ExecDriver {
             t.setDaemon(true);
             return t;
         });
+        this.reaper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lxc-reaper");
+            t.setDaemon(true);
+            return t;
+        });
+        reaper.scheduleWithFixedDelay(this::reap, REAP_INTERVAL_MS, REAP_INTERVAL_MS, TimeUnit.MILLISECONDS);
     }
+
+    // tag::lxc-reaper[]
+    /**
+     * Ends the containers whose workload has exited. LXC's init (pid 1 of the container) reaps every process and
+     * exits only when the last one is gone, so a workload that leaves a background process behind would keep its
+     * container running; in Docker the container ends with its main process and the kernel kills the rest of the
+     * pid namespace. Here, once the workload (pid 2) has exited, every other process of the container's payload
+     * cgroup except LXC's init gets SIGKILL; the init then exits with the workload's status, which lxc-execute
+     * passes on.
+     *
+     * <p>Polling: Java 17 cannot wait for a process that is not the JVM's own child (the workload is a
+     * great-grandchild) and has no pidfd_open(2); one thread for all containers looks at each workload every
+     * {@value #REAP_INTERVAL_MS} ms (one read of {@code /proc/PID/stat} each), so a container may outlive its
+     * workload by that long.
+     */
+    void reap() {
+        for (LxcProcess p : watched) {
+            try {
+                if (p.reap()) {
+                    watched.remove(p);
+                }
+            } catch (RuntimeException e) {
+                // a cgroup that vanished while we read it: the container is ending anyway; next round
+            }
+        }
+    }
+    // end::lxc-reaper[]
 
     /** @return {@code lxc-} and the version {@code lxc-execute --version} prints, e.g. {@code lxc-5.0.2}; {@code lxc} when LXC is missing */
     @Override
@@ -130,7 +176,8 @@ public class LxcExecDriver implements ExecDriver {
         if (c.args() == null || c.args().isEmpty()) {
             throw new InvalidParameterException("No command specified");
         }
-        checkExecutable(c);
+        RootfsPaths.createWorkingDir(c);
+        RootfsPaths.checkExecutable(c);
         if (cgroups == null) {
             cgroups = CgroupVersion.detect();
         }
@@ -139,8 +186,17 @@ public class LxcExecDriver implements ExecDriver {
         Path config = state.resolve("config");
         Path seccomp = state.resolve("seccomp");
         Path log = state.resolve("lxc.log");
+        Path hook = state.resolve("stop-hook");
         try {
             Files.createDirectories(lxcPath);
+            Files.deleteIfExists(state.resolve(OOM_KILL_FILE));
+            Optional<String> hookText = memoryCgroup(c.id()).map(dir -> stopHook(dir, state));
+            if (hookText.isPresent()) {
+                writeAtomically(hook, hookText.get());
+                Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
+            } else {
+                Files.deleteIfExists(hook);
+            }
             Path policy = null;
             if (c.seccomp() != null && !c.privileged()) {
                 writeAtomically(seccomp, LxcSeccompPolicy.render(c.seccomp()));
@@ -148,7 +204,7 @@ public class LxcExecDriver implements ExecDriver {
             } else {
                 Files.deleteIfExists(seccomp);
             }
-            writeAtomically(config, LxcConfig.generate(c, cgroups, policy, log));
+            writeAtomically(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null));
             Files.deleteIfExists(log);
         } catch (IOException e) {
             throw new SystemException("writing the lxc config of " + c.id() + " failed: " + e.getMessage(), e);
@@ -169,10 +225,11 @@ public class LxcExecDriver implements ExecDriver {
             Thread.currentThread().interrupt();
             throw new SystemException("interrupted while starting " + c.id());
         }
-        LxcProcess process = new LxcProcess(guard);
+        LxcProcess process = new LxcProcess(guard, c.id(), state);
         try {
             process.awaitWorkload(log);
             writeAtomically(state.resolve("lxc-execute.pid"), process.pid() + "\n");
+            watched.add(process);
         } catch (IOException | RuntimeException e) {
             guard.destroy();                                        // SIGTERM: the guard runs lxc-stop -k
             try {
@@ -220,30 +277,61 @@ public class LxcExecDriver implements ExecDriver {
         }
     }
 
-    /** Docker's check before start: the program must exist in the rootfs (absolute, or on the env's PATH). */
-    private static void checkExecutable(Command c) {
-        String program = c.args().get(0);
-        if (program.contains("/")) {
-            Path p = c.rootfs().resolve(program.replaceFirst("^/+", ""));
-            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw new InvalidParameterException("exec: \"" + program + "\": stat " + program
-                        + ": no such file or directory");
-            }
-            return;
+    /**
+     * The container's end as its stop hook recorded it: the modification time of {@code oom_kill}, which LXC's
+     * {@code lxc.hook.stop} writes when the container's last process has exited (also when the guard stopped it
+     * because the daemon died).
+     *
+     * @return that time, or empty when the hook did not run (no memory controller, LXC killed outright)
+     */
+    @Override
+    public Optional<java.time.Instant> endedAt(Command c) {
+        try {
+            return Optional.of(Files.getLastModifiedTime(c.stateDir().resolve(OOM_KILL_FILE)).toInstant());
+        } catch (IOException e) {
+            return Optional.empty();
         }
-        String path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        for (String e : c.env() == null ? List.<String>of() : c.env()) {
-            if (e.startsWith("PATH=")) {
-                path = e.substring(5);
-            }
+    }
+
+    /** The file the stop hook writes: the memory cgroup's {@code oom_kill} count, a decimal number. */
+    static final String OOM_KILL_FILE = "oom_kill";
+
+    /** The container's memory cgroup, as LXC will create it: {@code lxc.payload.ID} under the memory hierarchy. */
+    private Optional<Path> memoryCgroup(String id) {
+        String mountinfo;
+        try {
+            mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
+        } catch (IOException e) {
+            return Optional.empty();
         }
-        for (String dir : path.split(":")) {
-            if (!dir.isEmpty() && Files.exists(c.rootfs().resolve(dir.replaceFirst("^/+", "")).resolve(program),
-                    LinkOption.NOFOLLOW_LINKS)) {
-                return;
-            }
-        }
-        throw new InvalidParameterException("exec: \"" + program + "\": executable file not found in $PATH");
+        Optional<Path> root = cgroups == CgroupVersion.V1 ? CgroupVersion.v1MountPoint(mountinfo, "memory")
+                : CgroupVersion.mounts(mountinfo).stream().filter(CgroupVersion.CgroupMount::v2)
+                        .map(CgroupVersion.CgroupMount::mountPoint).findFirst();
+        return root.map(r -> r.resolve("lxc.payload." + id));
+    }
+
+    // tag::lxc-stop-hook[]
+    /**
+     * The stop hook's script. LXC runs {@code lxc.hook.stop} on the host after the container's last process
+     * exited and before it removes the cgroups; the exit monitor would be too late to read the OOM killer's
+     * counter ({@code oom_kill} in v1 {@code memory.oom_control} or v2 {@code memory.events}).
+     */
+    static String stopHook(Path memoryCgroup, Path state) {
+        String out = shellQuote(state.resolve(OOM_KILL_FILE).toString());
+        String cg = shellQuote(memoryCgroup.toString());
+        return String.join("\n",
+                "#!/bin/sh",
+                "# lxc.hook.stop: save the OOM kill count before LXC removes the memory cgroup",
+                "sed -n 's/^oom_kill //p' " + cg + "/memory.oom_control " + cg + "/memory.events 2>/dev/null > "
+                        + out + ".tmp",
+                "mv " + out + ".tmp " + out,
+                "exit 0",
+                "");
+    }
+    // end::lxc-stop-hook[]
+
+    private static String shellQuote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 
     static Optional<Path> which(String tool) {
@@ -273,12 +361,55 @@ public class LxcExecDriver implements ExecDriver {
     /** A container run by lxc-execute under the guard shell. */
     static final class LxcProcess implements ContainerProcess {
         private final Process guard;
+        private final String id;
+        private final Path stateDir;
         private volatile ProcessHandle lxcExecute;
         private volatile ProcessHandle init;
         private volatile ProcessHandle workload;
+        /** The workload exited before it was seen: init's children are orphans it left. */
+        private volatile boolean workloadGone;
 
-        LxcProcess(Process guard) {
+        LxcProcess(Process guard, String id, Path stateDir) {
             this.guard = guard;
+            this.id = id;
+            this.stateDir = stateDir;
+        }
+
+        /**
+         * One round of the watcher: once the workload has exited, SIGKILL every process of the payload cgroup
+         * but LXC's init.
+         *
+         * @return true when the container has ended (nothing left to watch)
+         */
+        boolean reap() {
+            if (!guard.isAlive()) {
+                return true;
+            }
+            ProcessHandle w = workload;
+            if (!workloadGone && (w == null || w.isAlive())) {
+                return false;
+            }
+            ProcessHandle i = init;
+            long initPid = i == null ? -1 : i.pid();
+            for (Path cgroup : LxcCgroups.payloads(id)) {
+                for (long pid : LxcCgroups.procs(cgroup)) {
+                    if (pid != initPid) {
+                        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                }
+            }
+            return false;
+        }
+
+        /** @return whether the host process is pid 2 of its innermost pid namespace (NSpid in proc(5) status) */
+        private static boolean isPid2(ProcessHandle h) {
+            try {
+                return Files.readAllLines(Path.of("/proc/" + h.pid() + "/status")).stream()
+                        .filter(l -> l.startsWith("NSpid:"))
+                        .anyMatch(l -> l.trim().endsWith("\t2") || l.trim().endsWith(" 2"));
+            } catch (IOException e) {
+                return false;
+            }
         }
 
         /** Follows guard -> lxc-execute -> init -> workload until the workload exists or everything exited. */
@@ -292,7 +423,12 @@ public class LxcExecDriver implements ExecDriver {
                     init = lxcExecute.children().findFirst().orElse(null);
                 }
                 if (init != null && workload == null) {
-                    workload = init.children().findFirst().orElse(null);
+                    List<ProcessHandle> children = init.children().toList();
+                    workload = children.stream().filter(LxcProcess::isPid2).findFirst().orElse(null);
+                    if (workload == null && !children.isEmpty()) {
+                        workloadGone = true;                // only orphans the exited workload left
+                        return;
+                    }
                 }
                 if (workload != null) {
                     return;
@@ -373,11 +509,26 @@ public class LxcExecDriver implements ExecDriver {
         @Override public int waitFor() throws InterruptedException {
             return guard.waitFor();
         }
+
+        /** @return whether the stop hook found an OOM kill in the container's memory cgroup */
+        @Override public boolean oomKilled() {
+            try {
+                String count = Files.readString(stateDir.resolve(OOM_KILL_FILE)).trim();
+                return !count.isEmpty() && Long.parseLong(count.lines().findFirst().orElse("0").trim()) > 0;
+            } catch (IOException | NumberFormatException e) {
+                return false;
+            }
+        }
     }
 
     /** The cgroups LXC creates for a container: {@code lxc.payload.ID} and {@code lxc.monitor.ID}. */
     static final class LxcCgroups {
         private LxcCgroups() { }
+
+        /** The container's {@code lxc.payload.ID} directories, one per mounted hierarchy. */
+        static List<Path> payloads(String id) {
+            return leftovers(id).stream().filter(p -> p.getFileName().toString().startsWith("lxc.payload.")).toList();
+        }
 
         /** Every such directory at the root of every mounted cgroup hierarchy (v1 and v2). */
         static List<Path> leftovers(String id) {

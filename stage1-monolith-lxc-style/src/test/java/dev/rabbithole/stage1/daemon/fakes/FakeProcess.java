@@ -22,6 +22,8 @@ public final class FakeProcess implements ContainerProcess {
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     public final List<Integer> signals = new CopyOnWriteArrayList<>();
     public volatile boolean ignoreTerm;
+    /** How long the process takes to die of a signal, milliseconds (0: at once, in {@link #signal}). */
+    public volatile long dyingMillis;
 
     public FakeProcess stdout(String s) { out.push(s.getBytes(StandardCharsets.UTF_8)); return this; }
 
@@ -46,7 +48,13 @@ public final class FakeProcess implements ContainerProcess {
     public void signal(int signal) {
         signals.add(signal);
         if (signal == 9 || (signal == 15 && !ignoreTerm) || (signal != 15 && signal != 28 && signal != 17)) {
-            exit(128 + signal);
+            long delay = dyingMillis;
+            if (delay <= 0) {
+                exit(128 + signal);
+            } else {
+                CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS)
+                        .execute(() -> exit(128 + signal));
+            }
         }
     }
 

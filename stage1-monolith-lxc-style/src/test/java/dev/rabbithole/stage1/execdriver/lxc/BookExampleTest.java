@@ -36,7 +36,8 @@ class BookExampleTest {
 
     @Test
     void lxcConfigOfTheBookIsTheGeneratorsOutput() throws IOException {
-        String generated = LxcConfig.generate(example(), CgroupVersion.V1, STATE.resolve("seccomp"), STATE.resolve("lxc.log"));
+        String generated = LxcConfig.generate(example(), CgroupVersion.V1, STATE.resolve("seccomp"), STATE.resolve("lxc.log"),
+                STATE.resolve("stop-hook"));
         check("lxc-config-example.conf", generated);
     }
 

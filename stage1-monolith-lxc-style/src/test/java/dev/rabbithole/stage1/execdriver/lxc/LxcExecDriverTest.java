@@ -66,7 +66,25 @@ class LxcExecDriverTest {
                 Command.Resources.NONE, "", args);
     }
 
+    /** A command with everything default but the working directory, no-new-privileges and limits. */
+    Command command(String workdir, boolean noNewPrivileges, Command.Resources r, String... args) {
+        Command c = command(Capabilities.resolve(null, null, false), SeccompProfiles.defaultProfile(), r, "", args);
+        return new Command(c.id(), c.rootfs(), c.stateDir(), c.args(), c.env(), workdir, c.user(), c.hostname(),
+                c.resources(), c.capabilities(), c.privileged(), c.seccomp(), noNewPrivileges);
+    }
+
     record Result(int exit, String out, String err) { }
+
+    /** {@link #run}, failing if the container has not ended (output closed, exit reported) within 20 s. */
+    Result runBounded(Command c) throws Exception {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return run(c);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }).get(20, java.util.concurrent.TimeUnit.SECONDS);
+    }
 
     Result run(Command c) throws Exception {
         ContainerProcess p = driver.start(c);
@@ -160,6 +178,90 @@ class LxcExecDriverTest {
         assertThat(ProcessHandle.of(workload)).isEmpty();
         assertThat(ProcessHandle.of(kill.pid())).isEmpty();
         kill.signal(15);                                                      // gone: still success
+    }
+
+    @Test
+    void theContainerEndsWithItsWorkloadAndTakesBackgroundProcessesWithIt() throws Exception {
+        // LXC's init alone would wait 30 s for the sleep; Docker ends the container when the main process exits
+        Command c = command("/bin/sh", "-c", "sleep 30 & echo bye; exit 3");
+        Result r = runBounded(c);                 // stdout closes only when the sleep, which holds it, is dead
+        assertThat(r.exit()).as(r.err()).isEqualTo(3);
+        assertThat(r.out()).isEqualTo("bye\n");
+        assertThat(LxcExecDriver.LxcCgroups.leftovers(c.id())).isEmpty();
+
+        assertThat(runBounded(command("/bin/sh", "-c", "sleep 30 & kill -9 $$")).exit()).isEqualTo(137);
+        assertThat(runBounded(command("/bin/sh", "-c", "sleep 30 & kill -TERM $$")).exit()).isEqualTo(143);
+    }
+
+    @Test
+    void noNewPrivilegesSetsTheBit() throws Exception {
+        String script = "grep NoNewPrivs /proc/self/status";
+        Result with = run(command("/", true, Command.Resources.NONE, "/bin/sh", "-c", script));
+        assertThat(with.out()).as(with.err()).isEqualTo("NoNewPrivs:\t1\n");
+        Result without = run(command("/", false, Command.Resources.NONE, "/bin/sh", "-c", script));
+        assertThat(without.out()).as(without.err()).isEqualTo("NoNewPrivs:\t0\n");
+    }
+
+    @Test
+    void programsThatCannotBeExecutedAreRefusedWithDockersMessages() throws IOException {
+        assertThatThrownBy(() -> driver.start(command("/etc")))
+                .isInstanceOf(InvalidParameterException.class).hasMessage("exec: \"/etc\": permission denied");
+        Files.writeString(rootfs.resolve("bin/script"), "#!/bin/sh\necho hi\n");   // 0644: no execute bit
+        assertThatThrownBy(() -> driver.start(command("/bin/script")))
+                .isInstanceOf(InvalidParameterException.class).hasMessage("exec: \"/bin/script\": permission denied");
+        // on PATH, directories and files without an execute bit are skipped, as exec.LookPath does
+        assertThatThrownBy(() -> driver.start(command("script")))
+                .isInstanceOf(InvalidParameterException.class).hasMessageContaining("executable file not found in $PATH");
+        // a symlink to a host program resolves inside the rootfs, where there is none
+        Path hostOnly = LxcExecDriver.which("lxc-execute").orElseThrow();
+        Files.createSymbolicLink(rootfs.resolve("bin/abs"), hostOnly);
+        Files.createSymbolicLink(rootfs.resolve("bin/rel"), Path.of("../../../../../../../.." + hostOnly));
+        for (String link : List.of("/bin/abs", "/bin/rel")) {
+            assertThatThrownBy(() -> driver.start(command(link))).isInstanceOf(InvalidParameterException.class)
+                    .hasMessage("exec: \"" + link + "\": stat " + link + ": no such file or directory");
+        }
+        // the message the client maps to 126
+        assertThat(dev.rabbithole.stage1.client.RunCommand.startErrorExitCode("exec: \"/etc\": permission denied"))
+                .isEqualTo(126);
+    }
+
+    @Test
+    void aMissingWorkingDirectoryIsCreatedInsideTheRootfs() throws Exception {
+        Result r = run(command("/new/work/dir", false, Command.Resources.NONE, "pwd"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("/new/work/dir\n");
+        assertThat(rootfs.resolve("new/work/dir")).isDirectory();
+
+        // through a symlink that points at the host: created inside the rootfs, not on the host
+        Path host = Files.createDirectories(tmp.resolve("host-side"));
+        Files.createSymbolicLink(rootfs.resolve("escape"), host);
+        Result escaped = run(command("/escape/made", false, Command.Resources.NONE, "pwd"));
+        assertThat(escaped.exit()).as(escaped.err()).isZero();
+        assertThat(host.resolve("made")).doesNotExist();
+        assertThat(rootfs.resolve(host.toString().substring(1)).resolve("made")).isDirectory();
+
+        assertThatThrownBy(() -> driver.start(command("/etc/passwd", false, Command.Resources.NONE, "pwd")))
+                .isInstanceOf(InvalidParameterException.class)
+                .hasMessage("Cannot mkdir: /etc/passwd is not a directory");
+        assertThatThrownBy(() -> driver.start(command("/etc/passwd/sub", false, Command.Resources.NONE, "pwd")))
+                .isInstanceOf(InvalidParameterException.class)
+                .hasMessage("Cannot mkdir: /etc/passwd/sub is not a directory");
+    }
+
+    @Test
+    void anOomKillIsReported() throws Exception {
+        assumeTrue(Files.exists(Path.of("/sys/fs/cgroup/memory/memory.oom_control"))
+                || Files.exists(Path.of("/sys/fs/cgroup/memory.events")), "needs the memory controller");
+        // the shell doubles a string until the 16 MiB limit: the OOM killer takes the shell, the workload
+        Command hog = command("/", false, new Command.Resources(16L << 20, 0, 0, 0),
+                "/bin/sh", "-c", "x=0123456789abcdef; while :; do x=$x$x; done");
+        ContainerProcess p = driver.start(hog);
+        assertThat(p.waitFor()).isEqualTo(137);
+        assertThat(p.oomKilled()).isTrue();
+
+        ContainerProcess fine = driver.start(command("/", false, new Command.Resources(16L << 20, 0, 0, 0), "true"));
+        assertThat(fine.waitFor()).isZero();
+        assertThat(fine.oomKilled()).isFalse();
     }
 
     @Test

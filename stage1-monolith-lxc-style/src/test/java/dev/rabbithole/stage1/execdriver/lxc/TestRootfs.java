@@ -10,7 +10,7 @@ final class TestRootfs {
     private TestRootfs() { }
 
     static final List<String> APPLETS = List.of("sh", "cat", "hostname", "grep", "unshare", "sleep", "true",
-            "ls", "echo", "id", "ps", "kill", "wc");
+            "ls", "echo", "id", "ps", "kill", "wc", "pwd");
 
     /** The static busybox of the host, if there is one (Debian's busybox-static installs /bin/busybox). */
     static Path hostBusybox() {
