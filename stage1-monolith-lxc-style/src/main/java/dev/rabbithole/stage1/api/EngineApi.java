@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
@@ -335,28 +336,62 @@ final class EngineApi {
         boolean tty = c.config().tty();
         boolean stdout = ex.flag("stdout");
         boolean stderr = ex.flag("stderr");
-        Exchange.Raw raw = ex.hijack(RAW_STREAM);
-        StreamListener listener = new StreamListener() {
-            @Override
-            public void onData(StreamType stream, byte[] data, Instant time) {
-                raw.write(tty ? Unpooled.wrappedBuffer(data) : Frames.frame(stream, data));
-            }
-
-            @Override
-            public void onEnd() {
-                raw.end();
-            }
-        };
+        // Subscribe before answering 101: the client starts the container as soon as it has the 101, and
+        // output written before the subscription existed would be lost. Until the connection is hijacked the
+        // listener queues what it gets.
+        HijackedListener listener = new HijackedListener(tty);
         Subscription sub;
         if (ex.flag("stream")) {
             sub = daemon.attach(c.id(), stdout, stderr, ex.flag("logs"), listener);
         } else if (ex.flag("logs")) {
             sub = daemon.logs(c.id(), new LogOptions(stdout, stderr, false, -1), listener);
         } else {
-            raw.end();
-            return;
+            sub = null;
+            listener.onEnd();
         }
-        ex.onClose(sub::close);
+        listener.open(ex.hijack(RAW_STREAM));
+        if (sub != null) {
+            ex.onClose(sub::close);
+        }
+    }
+
+    /**
+     * Writes a container's output to a hijacked connection: frames without a TTY, raw bytes with one; what
+     * arrives before the connection is hijacked is queued and written first, in order.
+     */
+    private static final class HijackedListener implements StreamListener {
+        private final boolean tty;
+        private final List<Runnable> queued = new ArrayList<>();
+        private Exchange.Raw raw;
+
+        HijackedListener(boolean tty) {
+            this.tty = tty;
+        }
+
+        @Override
+        public synchronized void onData(StreamType stream, byte[] data, Instant time) {
+            Runnable write = () -> raw.write(tty ? Unpooled.wrappedBuffer(data) : Frames.frame(stream, data));
+            if (raw == null) {
+                queued.add(write);
+            } else {
+                write.run();
+            }
+        }
+
+        @Override
+        public synchronized void onEnd() {
+            if (raw == null) {
+                queued.add(() -> raw.end());
+            } else {
+                raw.end();
+            }
+        }
+
+        synchronized void open(Exchange.Raw hijacked) {
+            raw = hijacked;
+            queued.forEach(Runnable::run);
+            queued.clear();
+        }
     }
 
     private void logs(Exchange ex, String id) {
