@@ -1,5 +1,8 @@
 package dev.rabbithole.stage1.execdriver;
 
+import java.nio.file.Path;
+import java.util.List;
+
 /**
  * Docker 0.x's execution driver: the part of the daemon that turns a {@link Command} into a
  * running container. Stage 1 has the LXC driver; stage 2 adds the native (libcontainer) one.
@@ -25,4 +28,26 @@ public interface ExecDriver {
      * @param command the command the container was started with (only {@code id} and {@code stateDir} are read)
      */
     void cleanup(Command command);
+
+    /**
+     * The name of the directory the daemon gives this driver in each container's directory
+     * ({@code DATA_ROOT/containers/ID/NAME}, passed as {@link Command#stateDir()}).
+     *
+     * @return a plain file name; {@code lxc} unless the driver names its own (stage 1's layout)
+     */
+    default String stateDirName() {
+        return "lxc";
+    }
+
+    /**
+     * What the driver can tell about the kernel calls that started a container, one line each, in order:
+     * what {@code run --explain} prints (a rabbithole extension, {@code GET /containers/{id}/explain}).
+     *
+     * @param containerId the container ID, 64 hex characters
+     * @param stateDir    the container's {@link Command#stateDir()}
+     * @return the lines; by default one line saying this driver records nothing
+     */
+    default List<String> explain(String containerId, Path stateDir) {
+        return List.of("the " + name() + " exec driver does not record the kernel calls of a start");
+    }
 }
