@@ -6,6 +6,8 @@ import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
+import dev.rabbithole.stage2.libcontainer.cgroups.Cgroups;
+import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.container.CgroupApplier;
 import dev.rabbithole.stage2.libcontainer.container.ContainerException;
@@ -128,7 +130,7 @@ public final class NativeExecDriver implements ExecDriver {
         destroyLeftover(c);                     // a container started again: the previous run's state
         LinuxContainer container;
         try {
-            container = LinuxContainer.create(config, stateRoot, new LinuxContainer.Options(syscalls, cgroups, init,
+            container = LinuxContainer.create(initLimits(config), stateRoot, new LinuxContainer.Options(syscalls, cgroups, init,
                     START_TIMEOUT, new LinuxContainer.Stdio(Redirect.from(new File("/dev/null")), Redirect.PIPE,
                             Redirect.PIPE)));
         } catch (ContainerException e) {
@@ -145,10 +147,51 @@ public final class NativeExecDriver implements ExecDriver {
             }
             throw new SystemException("native: starting container " + c.id() + ": " + message, e);
         }
+        try {
+            workloadLimits(config.cgroup());
+        } catch (RuntimeException e) {
+            destroyQuietly(container);
+            throw new SystemException("native: limits of container " + c.id() + ": " + e.getMessage(), e);
+        }
         live.put(c.id(), container);
         writeKernelCalls(c.stateDir(), container.kernelCalls());
         return new NativeProcess(container);
     }
+
+    // tag::deferred-limits[]
+    /**
+     * The config the container starts with: its cgroup without the memory and pids limits. Until its execve
+     * the container's process is the init JVM, which has a dozen threads (each a task for pids.max) and tens
+     * of megabytes of heap and code: {@code --pids-limit 10} or {@code -m 16m} would stop the init, not the
+     * workload. runc's init, a Go program, meets the same wall lower down.
+     *
+     * @param config the container's config
+     * @return the same config, its cgroup without memory, memory+swap and pids limits
+     */
+    static ContainerConfig initLimits(ContainerConfig config) {
+        Cgroup.Resources r = config.cgroup().resources();
+        Cgroup.Resources start = new Cgroup.Resources(0, 0, r.cpuShares(), r.cpuQuotaMicros(), r.cpuPeriodMicros(),
+                r.cpusetCpus(), r.cpusetMems(), 0);
+        return new ContainerConfig(config.id(), config.rootfs(), config.readonlyRootfs(), config.hostname(),
+                config.namespaces(), config.mounts(), config.maskedPaths(), config.readonlyPaths(),
+                new Cgroup(config.cgroup().path(), start), config.capabilities(), config.seccomp(),
+                config.noNewPrivileges(), config.rlimits(), config.process());
+    }
+
+    /**
+     * Writes the memory and pids limits once the init has become the workload: the JVM's memory is gone with
+     * its execve and the workload is one task. Between the execve and this write the workload runs without
+     * them, for the time of two file writes.
+     */
+    private void workloadLimits(Cgroup cgroup) {
+        Cgroup.Resources r = cgroup.resources();
+        if (cgroups == CgroupApplier.NONE || (r.memoryBytes() == 0 && r.memorySwapBytes() == 0 && r.pidsLimit() <= 0)) {
+            return;
+        }
+        Cgroups.detect(cgroup).set(new Cgroup.Resources(r.memoryBytes(), r.memorySwapBytes(), 0, 0, 0, null, null,
+                r.pidsLimit()));
+    }
+    // end::deferred-limits[]
 
     /**
      * Removes what a container may have left when the daemon that ran it died: SIGKILL to every process in its
