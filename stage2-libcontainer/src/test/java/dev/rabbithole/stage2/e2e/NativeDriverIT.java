@@ -151,8 +151,8 @@ class NativeDriverIT {
     @Test
     void aForkLoopStopsAtThePidsLimit() throws Exception {
         String loop = "for i in $(seq 1 30); do sleep 30 & done; echo done";
+        // busybox sh reports the failed fork and, depending on where it failed, goes on or exits 2
         var limited = run("--rm", "--pids-limit", "10", "busybox", "sh", "-c", loop);
-        assertThat(limited.out()).as(limited.toString()).isEqualTo("done\n");
         assertThat(limited.err()).as(limited.toString()).contains("can't fork");
 
         var free = run("--rm", "busybox", "sh", "-c", loop.replace("sleep 30", "sleep 1"));
