@@ -61,6 +61,9 @@ public final class NativeExecDriver implements ExecDriver {
     /** The file in the state directory that holds the kernel calls of the last start, one per line. */
     public static final String KERNEL_CALLS_FILE = "kernel-calls.txt";
 
+    /** The init JVM's class-data archive in {@code EXEC_ROOT/native/}, written when the driver is made. */
+    public static final String INIT_ARCHIVE = "init-classes.jsa";
+
     /** How long a start may take at each step before the init is killed. */
     public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
@@ -70,7 +73,7 @@ public final class NativeExecDriver implements ExecDriver {
     private final Path stateRoot;
     private final Syscalls syscalls;
     private final CgroupApplier cgroups;
-    private final InitCommand init;
+    private volatile InitCommand init;
     private final Map<String, LinuxContainer> live = new ConcurrentHashMap<>();
 
     /** The real driver on {@link #DEFAULT_EXEC_ROOT}. */
@@ -86,6 +89,21 @@ public final class NativeExecDriver implements ExecDriver {
      */
     public NativeExecDriver(Path execRoot) {
         this(execRoot, new JnaSyscalls(), new HostCgroups(), InitCommand.current());
+        Thread archiver = new Thread(this::archiveInitClasses, "init-class-archive");
+        archiver.setDaemon(true);
+        archiver.start();
+    }
+
+    /**
+     * Writes {@value #INIT_ARCHIVE} for the init JVM ({@link InitClassArchive}) and, once it exists, starts
+     * every init with it. Containers started before then start without it.
+     */
+    private void archiveInitClasses() {
+        Path archive = stateRoot.resolve(INIT_ARCHIVE);
+        InitCommand plain = init;
+        if (InitClassArchive.create(plain, archive)) {
+            init = InitClassArchive.using(plain, archive);
+        }
     }
 
     /**
