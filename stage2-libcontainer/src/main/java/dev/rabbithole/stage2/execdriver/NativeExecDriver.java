@@ -27,12 +27,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
  * The native exec driver: Docker 0.9's {@code execdriver/native}, which replaced LXC with libcontainer. Each
@@ -61,19 +58,17 @@ public final class NativeExecDriver implements ExecDriver {
     /** The file in the state directory that holds the kernel calls of the last start, one per line. */
     public static final String KERNEL_CALLS_FILE = "kernel-calls.txt";
 
-    /** The init JVM's class-data archive in {@code EXEC_ROOT/native/}, written when the driver is made. */
-    public static final String INIT_ARCHIVE = "init-classes.jsa";
-
     /** How long a start may take at each step before the init is killed. */
     public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     /** The stage-2 daemon's default exec root (dockerd's {@code --exec-root}). */
     public static final Path DEFAULT_EXEC_ROOT = Path.of("/run/rabbithole/stage2");
 
+    /** The init's start cache ({@link InitCommand#withCache}) under the exec root. */
+    public static final String INIT_CACHE_DIR = "init-cache";
+
     private final Path stateRoot;
-    private final Syscalls syscalls;
-    private final CgroupApplier cgroups;
-    private volatile InitCommand init;
+    private final LinuxContainer.Options options;
     private final Map<String, LinuxContainer> live = new ConcurrentHashMap<>();
 
     /** The real driver on {@link #DEFAULT_EXEC_ROOT}. */
@@ -82,28 +77,22 @@ public final class NativeExecDriver implements ExecDriver {
     }
 
     /**
-     * The real driver: JNA system calls, the host's cgroups, an init JVM from this JVM's classpath.
+     * The real driver: libcontainer's {@link LinuxContainer.Options#host host options} (JNA system calls, the
+     * host's cgroups, an init JVM from this JVM's classpath) with the init's start cache in
+     * {@code execRoot/}{@value #INIT_CACHE_DIR} (JNA's native library unpacked once; an AppCDS archive of the
+     * init's classes, trained in the background on the first start and mapped by every later init).
      *
      * @param execRoot the exec root; libcontainer's state goes to {@code execRoot/native/ID}, so the path
      *                 should be short (at most about 30 bytes: the init's socket path must fit in 107)
      */
     public NativeExecDriver(Path execRoot) {
-        this(execRoot, new JnaSyscalls(), new HostCgroups(), InitCommand.current());
-        Thread archiver = new Thread(this::archiveInitClasses, "init-class-archive");
-        archiver.setDaemon(true);
-        archiver.start();
+        this(execRoot, hostOptions(execRoot));
     }
 
-    /**
-     * Writes {@value #INIT_ARCHIVE} for the init JVM ({@link InitClassArchive}) and, once it exists, starts
-     * every init with it. Containers started before then start without it.
-     */
-    private void archiveInitClasses() {
-        Path archive = stateRoot.resolve(INIT_ARCHIVE);
-        InitCommand plain = init;
-        if (InitClassArchive.create(plain, archive)) {
-            init = InitClassArchive.using(plain, archive);
-        }
+    private static LinuxContainer.Options hostOptions(Path execRoot) {
+        LinuxContainer.Options host = LinuxContainer.Options.host(STDIO);
+        return new LinuxContainer.Options(host.syscalls(), host.cgroups(),
+                host.init().withCache(execRoot.toAbsolutePath().resolve(INIT_CACHE_DIR)), START_TIMEOUT, STDIO);
     }
 
     /**
@@ -111,15 +100,21 @@ public final class NativeExecDriver implements ExecDriver {
      *
      * @param execRoot the exec root (see {@link #NativeExecDriver(Path)})
      * @param syscalls the host-side kernel interface
-     * @param cgroups  the cgroup seam
+     * @param cgroups  the cgroup driver ({@link CgroupApplier#HOST} or {@link CgroupApplier#NONE})
      * @param init     how to start the init JVM
      */
     public NativeExecDriver(Path execRoot, Syscalls syscalls, CgroupApplier cgroups, InitCommand init) {
-        this.stateRoot = execRoot.toAbsolutePath().resolve(STATE_DIR_NAME);
-        this.syscalls = syscalls;
-        this.cgroups = cgroups;
-        this.init = init;
+        this(execRoot, new LinuxContainer.Options(syscalls, cgroups, init, START_TIMEOUT, STDIO));
     }
+
+    private NativeExecDriver(Path execRoot, LinuxContainer.Options options) {
+        this.stateRoot = execRoot.toAbsolutePath().resolve(STATE_DIR_NAME);
+        this.options = options;
+    }
+
+    /** The workload's stdio: no stdin (the daemon refuses -i), stdout and stderr to the daemon's log copier. */
+    private static final LinuxContainer.Stdio STDIO = new LinuxContainer.Stdio(
+            Redirect.from(new File("/dev/null")), Redirect.PIPE, Redirect.PIPE);
 
     /** @return {@value #NAME} */
     @Override
@@ -148,9 +143,7 @@ public final class NativeExecDriver implements ExecDriver {
         destroyLeftover(c);                     // a container started again: the previous run's state
         LinuxContainer container;
         try {
-            container = LinuxContainer.create(initLimits(config), stateRoot, new LinuxContainer.Options(syscalls, cgroups, init,
-                    START_TIMEOUT, new LinuxContainer.Stdio(Redirect.from(new File("/dev/null")), Redirect.PIPE,
-                            Redirect.PIPE)));
+            container = LinuxContainer.create(config, stateRoot, options);
         } catch (ContainerException e) {
             throw new SystemException("native: creating container " + c.id() + ": " + e.getMessage(), e);
         }
@@ -165,76 +158,32 @@ public final class NativeExecDriver implements ExecDriver {
             }
             throw new SystemException("native: starting container " + c.id() + ": " + message, e);
         }
-        try {
-            workloadLimits(config.cgroup());
-        } catch (RuntimeException e) {
-            destroyQuietly(container);
-            throw new SystemException("native: limits of container " + c.id() + ": " + e.getMessage(), e);
-        }
         live.put(c.id(), container);
         writeKernelCalls(c.stateDir(), container.kernelCalls());
         return new NativeProcess(container);
     }
 
-    // tag::deferred-limits[]
     /**
-     * The config the container starts with: its cgroup without the memory and pids limits. Until its execve
-     * the container's process is the init JVM, which has a dozen threads (each a task for pids.max) and tens
-     * of megabytes of heap and code: {@code --pids-limit 10} or {@code -m 16m} would stop the init, not the
-     * workload. runc's init, a Go program, meets the same wall lower down.
-     *
-     * @param config the container's config
-     * @return the same config, its cgroup without memory, memory+swap and pids limits
-     */
-    static ContainerConfig initLimits(ContainerConfig config) {
-        Cgroup.Resources r = config.cgroup().resources();
-        Cgroup.Resources start = new Cgroup.Resources(0, 0, r.cpuShares(), r.cpuQuotaMicros(), r.cpuPeriodMicros(),
-                r.cpusetCpus(), r.cpusetMems(), 0);
-        return new ContainerConfig(config.id(), config.rootfs(), config.readonlyRootfs(), config.hostname(),
-                config.namespaces(), config.mounts(), config.maskedPaths(), config.readonlyPaths(),
-                new Cgroup(config.cgroup().path(), start), config.capabilities(), config.seccomp(),
-                config.noNewPrivileges(), config.rlimits(), config.process());
-    }
-
-    /**
-     * Writes the memory and pids limits once the init has become the workload: the JVM's memory is gone with
-     * its execve and the workload is one task. Between the execve and this write the workload runs without
-     * them, for the time of two file writes.
-     */
-    private void workloadLimits(Cgroup cgroup) {
-        Cgroup.Resources r = cgroup.resources();
-        if (cgroups == CgroupApplier.NONE || (r.memoryBytes() == 0 && r.memorySwapBytes() == 0 && r.pidsLimit() <= 0)) {
-            return;
-        }
-        Cgroups.detect(cgroup).set(new Cgroup.Resources(r.memoryBytes(), r.memorySwapBytes(), 0, 0, 0, null, null,
-                r.pidsLimit()));
-    }
-    // end::deferred-limits[]
-
-    /**
-     * Removes what a container may have left when the daemon that ran it died: SIGKILL to every process in its
-     * cgroup {@code rabbithole/<id>}, the cgroup itself, and libcontainer's state {@code EXEC_ROOT/native/ID}.
+     * Removes what a container may have left: a container this driver still follows is destroyed; one whose
+     * daemon died is removed by {@link LinuxContainer#cleanup(String, Path, CgroupApplier, Syscalls)} (SIGKILL
+     * to its init and to what is left in its cgroup, the cgroup, libcontainer's state {@code EXEC_ROOT/native/ID}).
      * Idempotent.
-     * TODO(merge): call libcontainer's static cleanup of a container whose parent died, which the libcontainer
-     * helper adds, instead of the cgroup sweep and the deletion here.
      *
      * @throws SystemException processes survive SIGKILL, or the cgroup or state cannot be removed
      */
     @Override
     public void cleanup(Command c) {
         LinuxContainer container = live.remove(c.id());
-        if (container != null) {
-            try {
-                container.destroy();
-            } catch (ContainerException e) {
-                throw new SystemException("native: cleaning up " + c.id() + ": " + e.getMessage(), e);
-            }
-            return;
-        }
         try {
-            cgroups.destroy(DefaultTemplate.cgroup(c.id(), Command.Resources.NONE));
-            deleteTree(stateRoot.resolve(c.id()));
-        } catch (IOException e) {
+            if (container != null) {
+                container.destroy();
+                return;
+            }
+            LinuxContainer.cleanup(c.id(), stateRoot, options.cgroups(), options.syscalls());
+            // a daemon that died between the state's removal and the cgroup's: rmdir, if it is still there
+            options.cgroups().manager(DefaultTemplate.cgroup(c.id(), Command.Resources.NONE), options.syscalls())
+                    .destroy();
+        } catch (ContainerException | RuntimeException e) {
             throw new SystemException("native: cleaning up " + c.id() + ": " + e.getMessage(), e);
         }
     }
@@ -293,18 +242,6 @@ public final class NativeExecDriver implements ExecDriver {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             // explain then says nothing was recorded; the container runs regardless
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            List<Path> paths = new ArrayList<>(walk.sorted(Comparator.reverseOrder()).toList());
-            for (Path p : paths) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 
