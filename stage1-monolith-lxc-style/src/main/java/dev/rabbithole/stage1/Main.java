@@ -187,6 +187,11 @@ public final class Main implements Callable<Integer>, ClientContext {
         CommandLine cl = new CommandLine(new Main(profile, out, err, env));
         cl.setCommandName(profile.commandName());
         cl.getCommandSpec().usageMessage().description(profile.description());
+        // -H's help names this profile's socket (the annotation cannot: it is shared by every stage)
+        CommandLine.Model.OptionSpec hostOption = cl.getCommandSpec().findOption("-H");
+        cl.getCommandSpec().remove(hostOption);
+        cl.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder(hostOption)
+                .description("Daemon socket (default: $RABBITHOLE_HOST, else", profile.defaultHost() + ").").build());
         String launcher = profile.commandName().replaceFirst("^rabbithole-", "rabbithole ");  // ./rabbithole stage1
         cl.getCommandSpec().usageMessage().footer("", "Start the daemon (as root): " + launcher + " daemon",
                 "Then, for example:           " + launcher + " run --rm busybox echo hello");

@@ -3,7 +3,6 @@ package dev.rabbithole.stage2.e2e;
 import dev.rabbithole.stage2.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -226,7 +225,6 @@ class NativeDriverIT {
     }
 
     @Test
-    @Disabled("until kernelCalls() is filled in by the libcontainer helper")
     void runExplainPrintsTheKernelCallsOfTheStartInOrder() throws Exception {
         var r = run("--rm", "--explain", "busybox", "true");
         assertThat(r.exit()).as(r.toString()).isZero();
@@ -234,12 +232,21 @@ class NativeDriverIT {
         List<String> lines = r.err().lines().map(String::trim).toList();
         int unshare = indexOfFirst(lines, "unshare(");
         int pivot = indexOfFirst(lines, "pivot_root(");
+        int bounding = indexOfFirst(lines, "prctl(PR_CAPBSET_DROP");
+        int capset = indexOfFirst(lines, "capset(");
+        int noNewPrivs = indexOfFirst(lines, "prctl(PR_SET_NO_NEW_PRIVS");
+        int seccomp = indexOfFirst(lines, "seccomp(");
         int execve = indexOfFirst(lines, "execve(");
         assertThat(unshare).as(r.toString()).isNotNegative();
+        assertThat(lines.get(unshare)).contains("CLONE_NEWPID").contains("CLONE_NEWNS");
         assertThat(pivot).as(r.toString()).isGreaterThan(unshare);
-        assertThat(execve).as(r.toString()).isGreaterThan(pivot);
-        assertThat(lines.get(unshare)).contains("CLONE_NEWPID");
-        assertThat(lines.size()).as("one screen").isLessThan(100);
+        assertThat(bounding).as(r.toString()).isGreaterThan(pivot);
+        assertThat(capset).as(r.toString()).isGreaterThan(bounding);
+        assertThat(noNewPrivs).as(r.toString()).isGreaterThan(capset);
+        assertThat(seccomp).as(r.toString()).isGreaterThan(noNewPrivs);
+        assertThat(execve).as(r.toString()).isGreaterThan(seccomp);
+        assertThat(lines.get(execve)).contains("\"true\"");
+        assertThat(lines.size()).as("one screen").isLessThan(80);
         assertThat(daemon.client("ps", "-aq").out()).as("--rm with --explain still removes").isBlank();
     }
 
