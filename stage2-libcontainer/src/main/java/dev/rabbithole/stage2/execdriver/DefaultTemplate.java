@@ -90,7 +90,7 @@ public final class DefaultTemplate {
         return new ContainerConfig(c.id(), c.rootfs(), false, c.hostname(), NAMESPACES, List.of(),
                 c.privileged() ? List.of() : MASKED_PATHS, c.privileged() ? List.of() : READONLY_PATHS,
                 cgroup(c.id(), c.resources()), CapabilitySet.of(Set.copyOf(c.capabilities())), seccomp,
-                false, RLIMITS, process);
+                c.noNewPrivileges(), RLIMITS, process);
     }
 
     /**
