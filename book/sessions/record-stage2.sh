@@ -8,12 +8,12 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 JAR=stage2-libcontainer/target/rabbithole-stage2.jar
 OUT=book/src/docs/asciidoc/sessions
-TMP="$(mktemp -d -t rh-book2.XXXXXX)"   # short: the exec root holds the init's unix socket
+TMP="$(mktemp -d -t rhb.XXXX)"   # short: the init's socket under the exec root must fit in 107 bytes
 SOCK="unix://$TMP/docker.sock"
 rh() { java -jar "$JAR" -H "$SOCK" "$@"; }   # shown as "rh": ./rabbithole stage2
 show() { printf '$ %s\n' "$1"; eval "$1" 2>&1; }
 
-java -jar "$JAR" daemon -H "$SOCK" --data-root "$TMP/data" --exec-root "$TMP/exec" >"$TMP/daemon.log" 2>&1 &
+java -jar "$JAR" daemon -H "$SOCK" --data-root "$TMP/data" --exec-root "$TMP/x" >"$TMP/daemon.log" 2>&1 &
 DAEMON=$!
 for _ in $(seq 1 150); do rh version >/dev/null 2>&1 && break; sleep 0.1; done
 rh run --rm busybox true >/dev/null 2>&1   # the first start trains the init's class-data archive
@@ -23,13 +23,13 @@ sleep 3
 printf '$ sudo ./rabbithole stage2 daemon &\n'
 show "rh run --rm busybox sh -c 'echo \$\$; hostname'"
 show "rh run --rm --hostname rabbit busybox sh -c 'echo \"pid \$\$ on \$(hostname)\"; ps; grep -E \"CapEff|Seccomp:\" /proc/self/status'"
-show "rh run --rm -m 6m --pids-limit 2 busybox cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max"
+show "rh run --rm -m 6m --pids-limit 2 --explain busybox echo small 2>&1 | grep -E '^small|limit_in_bytes|pids.max' | cut -c1-150"
 show "rh run --rm -m 32m busybox sh -c 'x=\$(head -c 100m /dev/zero | tr \"\\\\0\" a); echo survived'; echo \"exit code \$?\""
 show "rh run -d --name sleeper busybox sleep 300 | cut -c1-12"
 sleep 1
-WORKLOAD=$(pgrep -n -x sleep)
+WORKLOAD=$(pgrep -P "$DAEMON" -x sleep)
 printf '$ ps -o pid,ppid,args -p %s,%s | cut -c1-100   # the workload and its parent\n' "$WORKLOAD" "$DAEMON"
-ps -o pid,ppid,args -p "$WORKLOAD,$DAEMON" | cut -c1-100 | sed "s|$PWD/||g; s|$TMP|\$TMP|g"
+ps -o pid,ppid,args -p "$WORKLOAD,$DAEMON" | sed "s|$PWD/||g; s|$TMP|\$TMP|g" | cut -c1-100
 show "s=\$(date +%s); rh stop sleeper; echo \"stopped after \$(( \$(date +%s) - s )) s\"   # pid 1 ignores SIGTERM: SIGKILL after 10 s"
 show "rh rm sleeper"
 show "docker -H $SOCK run --rm busybox sh -c 'echo \$\$; hostname' | sed 's/^/docker: /'"
