@@ -18,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * Entry point of the stage-1 jar, {@code rabbithole-stage1}: daemon and client in one binary, as Docker 0.x
@@ -33,7 +34,6 @@ import java.util.concurrent.Callable;
         description = "Docker's engine, stage 1: the monolith and LXC. One jar is daemon and client.",
         versionProvider = Main.Version.class,
         subcommands = {
-            Main.Daemon.class,
             RunCommand.class,
             ContainerCommands.Ps.class,
             ContainerCommands.Logs.class,
@@ -47,26 +47,46 @@ import java.util.concurrent.Callable;
             ImageCommands.Load.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
-        },
-        footer = {"", "Start the daemon (as root): rabbithole stage1 daemon",
-                "Then, for example:           rabbithole stage1 run --rm busybox echo hello"})
+        })
 public final class Main implements Callable<Integer>, ClientContext {
     /** Exit code for command-line errors, as docker's. */
     public static final int EXIT_USAGE = 125;
 
+    /**
+     * What distinguishes one stage's jar on the command line; the client subcommands are the same in every
+     * stage that keeps the monolith (stage 2 is stage 1 with another exec driver).
+     *
+     * @param commandName   the program name in usage and error messages, e.g. {@code rabbithole-stage1}
+     * @param description   the top command's description line
+     * @param defaultHost   the daemon address when neither {@code -H} nor {@code $RABBITHOLE_HOST} is given,
+     *                      e.g. {@code unix:///run/rabbithole/stage1/docker.sock}
+     * @param daemonCommand makes the {@code daemon} subcommand: a picocli {@code @Command} object whose
+     *                      {@code @ParentCommand} field, if any, is a {@link ClientContext}
+     */
+    public record Profile(String commandName, String description, String defaultHost, Supplier<Object> daemonCommand) {
+    }
+
+    /** Stage 1: {@code rabbithole-stage1}, the stage-1 socket, the LXC daemon. */
+    public static final Profile STAGE1 = new Profile("rabbithole-stage1",
+            "Docker's engine, stage 1: the monolith and LXC. One jar is daemon and client.",
+            EngineClient.DEFAULT_HOST, Daemon::new);
+
     @Option(names = {"-H", "--host"}, paramLabel = "unix:///PATH",
-            description = {"Daemon socket (default: $RABBITHOLE_HOST, else", EngineClient.DEFAULT_HOST + ")."})
+            description = {"Daemon socket (default: $RABBITHOLE_HOST, else this stage's socket,",
+                    "unix:///run/rabbithole/stageN/docker.sock)."})
     String host;
     @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
     boolean version;
     @Option(names = "--help", usageHelp = true, description = "Show this help.")
     boolean help;
 
+    private final Profile profile;
     private final PrintStream out;
     private final PrintStream err;
     private final Map<String, String> env;
 
-    private Main(PrintStream out, PrintStream err, Map<String, String> env) {
+    private Main(Profile profile, PrintStream out, PrintStream err, Map<String, String> env) {
+        this.profile = profile;
         this.out = out;
         this.err = err;
         this.env = env;
@@ -93,17 +113,32 @@ public final class Main implements Callable<Integer>, ClientContext {
      *         when no daemon answers)
      */
     public static int execute(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
-        CommandLine cl = commandLine(out, err, env);
+        return execute(STAGE1, args, out, err, env);
+    }
+
+    /**
+     * Runs one command line of a stage's jar without exiting the JVM.
+     *
+     * @param profile the stage's name, default socket and daemon subcommand
+     * @param args    the arguments, as after the program name
+     * @param out     standard output
+     * @param err     standard error
+     * @param env     the environment
+     * @return the exit code, as {@link #execute(String[], PrintStream, PrintStream, Map)}
+     */
+    public static int execute(Profile profile, String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cl = commandLine(profile, out, err, env);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setParameterExceptionHandler((ex, a) -> {
             if (ex instanceof CommandLine.UnmatchedArgumentException u && unknownCommand(u) != null) {
                 // docker: "docker: 'frobnicate' is not a docker command." and exit 1
-                err.println("rabbithole-stage1: '" + unknownCommand(u) + "' is not a rabbithole-stage1 command.");
-                err.println("See 'rabbithole-stage1 --help'.");
+                err.println(profile.commandName() + ": '" + unknownCommand(u) + "' is not a "
+                        + profile.commandName() + " command.");
+                err.println("See '" + profile.commandName() + " --help'.");
                 return 1;
             }
-            err.println("rabbithole-stage1: " + ex.getMessage());
+            err.println(profile.commandName() + ": " + ex.getMessage());
             err.println("See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
             return EXIT_USAGE;
         });
@@ -136,7 +171,35 @@ public final class Main implements Callable<Integer>, ClientContext {
      * @return the configured command line ({@code run} stops option parsing at IMAGE)
      */
     public static CommandLine commandLine(PrintStream out, PrintStream err, Map<String, String> env) {
-        CommandLine cl = new CommandLine(new Main(out, err, env));
+        return commandLine(STAGE1, out, err, env);
+    }
+
+    /**
+     * The picocli command line of a stage's jar.
+     *
+     * @param profile the stage's name, description, default socket and daemon subcommand
+     * @param out     standard output
+     * @param err     standard error
+     * @param env     the environment
+     * @return the configured command line: {@code daemon} first, then the client subcommands
+     */
+    public static CommandLine commandLine(Profile profile, PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cl = new CommandLine(new Main(profile, out, err, env));
+        cl.setCommandName(profile.commandName());
+        cl.getCommandSpec().usageMessage().description(profile.description());
+        // -H's help names this profile's socket (the annotation cannot: it is shared by every stage)
+        CommandLine.Model.OptionSpec hostOption = cl.getCommandSpec().findOption("-H");
+        cl.getCommandSpec().remove(hostOption);
+        cl.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder(hostOption)
+                .description("Daemon socket (default: $RABBITHOLE_HOST, else", profile.defaultHost() + ").").build());
+        String launcher = profile.commandName().replaceFirst("^rabbithole-", "rabbithole ");  // ./rabbithole stage1
+        cl.getCommandSpec().usageMessage().footer("", "Start the daemon (as root): " + launcher + " daemon",
+                "Then, for example:           " + launcher + " run --rm busybox echo hello");
+        // the daemon first, as in the usage text of docker 0.x, then the client commands in declaration order
+        Map<String, CommandLine> clients = new java.util.LinkedHashMap<>(cl.getSubcommands());
+        clients.keySet().forEach(cl.getCommandSpec()::removeSubcommand);
+        cl.addSubcommand("daemon", profile.daemonCommand().get());
+        clients.forEach(cl::addSubcommand);
         // `run busybox ls -l`: everything after IMAGE belongs to the container's command
         cl.getSubcommands().get("run").setStopAtPositional(true);
         return cl;
@@ -154,7 +217,7 @@ public final class Main implements Callable<Integer>, ClientContext {
             return host;
         }
         String fromEnv = env.get("RABBITHOLE_HOST");
-        return fromEnv == null || fromEnv.isEmpty() ? EngineClient.DEFAULT_HOST : fromEnv;
+        return fromEnv == null || fromEnv.isEmpty() ? profile.defaultHost() : fromEnv;
     }
 
     @Override
@@ -172,11 +235,20 @@ public final class Main implements Callable<Integer>, ClientContext {
         return env;
     }
 
+    @Override
+    public String commandName() {
+        return profile.commandName();
+    }
+
     /** The version picocli prints for {@code --version}. */
     static final class Version implements IVersionProvider {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public String[] getVersion() {
-            return new String[] {"rabbithole-stage1 version " + SystemCommands.clientVersion() + ", API " + EngineClient.API_VERSION};
+            return new String[] {spec.root().name() + " version " + SystemCommands.clientVersion() + ", API "
+                    + EngineClient.API_VERSION};
         }
     }
 

@@ -3,6 +3,7 @@ package dev.rabbithole.stage1.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rabbithole.stage1.daemon.Container;
 import dev.rabbithole.stage1.daemon.ContainerConfig;
 import dev.rabbithole.stage1.daemon.Daemon;
@@ -41,6 +42,7 @@ import java.util.regex.Pattern;
  * GET  /containers/{id}/json
  * POST /containers/{id}/start|wait|attach|kill|stop              GET /containers/{id}/logs
  * DELETE /containers/{id}
+ * GET  /containers/{id}/explain        (a rabbithole extension: the kernel calls that started the container)
  * GET  /images/json                    GET /images/{name}/json   POST /images/load
  * POST /images/create (pull)           DELETE /images/{name}
  * </pre>
@@ -217,6 +219,12 @@ final class EngineApi {
                 }
                 logs(ex, id);
             }
+            case "explain" -> {
+                if (!get) {
+                    return false;
+                }
+                ex.json(200, explain(id));
+            }
             case "kill" -> {
                 if (!post) {
                     return false;
@@ -242,6 +250,19 @@ final class EngineApi {
             }
         }
         return true;
+    }
+
+    /**
+     * {@code GET /containers/{id}/explain}, a rabbithole extension the docker CLI never calls:
+     * {@code {"Id": ..., "ExecutionDriver": ..., "KernelCalls": ["line", ...]}}.
+     */
+    private ObjectNode explain(String ref) {
+        List<String> lines = daemon.explain(ref);
+        ObjectNode n = json.createObjectNode();
+        n.put("Id", daemon.inspect(ref).id());
+        n.put("ExecutionDriver", daemon.execDriver().name());
+        lines.forEach(n.putArray("KernelCalls")::add);
+        return n;
     }
 
     private boolean routeImage(Exchange ex, String path, boolean get, boolean delete) {

@@ -19,4 +19,9 @@ public interface ClientContext {
 
     /** @return the client's environment variables */
     Map<String, String> env();
+
+    /** @return the program name for messages, e.g. {@code rabbithole-stage1} */
+    default String commandName() {
+        return "rabbithole-stage1";
+    }
 }

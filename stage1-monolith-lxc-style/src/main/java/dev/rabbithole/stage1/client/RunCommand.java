@@ -75,6 +75,10 @@ public final class RunCommand extends ClientCommand {
     List<String> capDrop = new ArrayList<>();
     @Option(names = "--privileged", description = "All capabilities, no seccomp filter.")
     boolean privileged;
+    @Option(names = "--explain",
+            description = "Print the kernel calls that started the container to stderr, after it ran (with -d: "
+                    + "right after the start). A rabbithole extension: GET /containers/{id}/explain.")
+    boolean explain;
     @Option(names = "--security-opt", paramLabel = "OPT",
             description = "seccomp=unconfined, seccomp=PROFILE.json (Docker's profile format), no-new-privileges. Repeatable.")
     List<String> securityOpt = new ArrayList<>();
@@ -131,7 +135,8 @@ public final class RunCommand extends ClientCommand {
         if (workdir != null) body.put("WorkingDir", workdir);
 
         ObjectNode host = body.putObject("HostConfig");
-        host.put("AutoRemove", rm);
+        // --explain asks for the container after it ran: the client removes it then (docker's --rm before API 1.25)
+        host.put("AutoRemove", rm && !(explain && !detach));
         if (memory != null) {
             try {
                 host.put("Memory", Units.parseMemoryBytes(memory));
@@ -203,23 +208,28 @@ public final class RunCommand extends ClientCommand {
         try {
             body = createBody(context.env());
         } catch (IllegalArgumentException e) {
-            context.err().println("rabbithole-stage1: " + e.getMessage());
-            context.err().println("See 'rabbithole-stage1 run --help'.");
+            context.err().println(context.commandName() + ": " + e.getMessage());
+            context.err().println("See '" + context.commandName() + " run --help'.");
             return EXIT_DAEMON_ERROR;
         }
         String id = create(client, body);
         if (detach) {
-            startOrExitCode(client, id);
+            Integer failed = startOrExitCode(client, id);
+            if (failed == null && explain) {
+                printExplain(client, id);
+            }
             context.out().println(id);
             return 0;
         }
+        boolean removeAfter = rm && explain;     // AutoRemove is off: this client removes the container
 
         StreamSession attach = client.attach(id, context.out(), context.err());
         EngineClient.await(attach.established());
 
         CompletableFuture<Void> waitRegistered = new CompletableFuture<>();
         CompletableFuture<EngineResponse> waited = client.send("POST",
-                "/containers/" + id + "/wait?condition=" + (rm ? "removed" : "next-exit"), null, waitRegistered);
+                "/containers/" + id + "/wait?condition=" + (rm && !removeAfter ? "removed" : "next-exit"), null,
+                waitRegistered);
         try {
             // the daemon sends the 200 header of a wait at once (as Docker's does): then the wait is in place
             waitRegistered.get(2, TimeUnit.SECONDS);
@@ -232,6 +242,9 @@ public final class RunCommand extends ClientCommand {
 
         Integer startFailure = startOrExitCode(client, id);
         if (startFailure != null) {
+            if (removeAfter) {
+                removeQuietly(client, id);
+            }
             return startFailure;
         }
         JsonNode result;
@@ -246,7 +259,40 @@ public final class RunCommand extends ClientCommand {
         if (!error.isEmpty()) {
             context.err().println("Error: " + error);
         }
+        if (explain) {
+            printExplain(client, id);
+        }
+        if (removeAfter) {
+            removeQuietly(client, id);
+        }
         return result.path("StatusCode").asInt(EXIT_DAEMON_ERROR);
+    }
+
+    /**
+     * {@code run --explain}: {@code GET /containers/{id}/explain} printed to stderr under a heading, one kernel
+     * call per line, as the exec driver recorded them.
+     */
+    private void printExplain(EngineClient client, String id) {
+        JsonNode explained;
+        try {
+            explained = client.get("/containers/" + id + "/explain");
+        } catch (EngineApiException e) {
+            context.err().println("--explain: " + e.getMessage());
+            return;
+        }
+        String driver = explained.path("ExecutionDriver").asText("the exec driver");
+        context.err().println();
+        context.err().println("Kernel calls that started " + id.substring(0, Math.min(12, id.length()))
+                + " (" + driver + "), in order:");
+        explained.path("KernelCalls").forEach(line -> context.err().println("  " + line.asText()));
+    }
+
+    private void removeQuietly(EngineClient client, String id) {
+        try {
+            client.call("DELETE", "/containers/" + id + "?force=1", null);
+        } catch (EngineApiException e) {
+            context.err().println("Error response from daemon: " + e.getMessage());
+        }
     }
 
     /** @return null when the container started, else the exit code (after printing the daemon's message) */

@@ -493,9 +493,9 @@ public class Daemon implements AutoCloseable {
                 securityOpts(hc).noNewPrivileges());
     }
 
-    /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc}. */
+    /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc} for LXC. */
     private Path stateDir(String id) {
-        return containersDir.resolve(id).resolve("lxc");
+        return containersDir.resolve(id).resolve(exec.stateDirName());
     }
 
     private CompletableFuture<Void> pump(Live l, StreamType stream, InputStream in) {
@@ -809,6 +809,19 @@ public class Daemon implements AutoCloseable {
         synchronized (l) {
             return l.log.logs(options, l.running(), listener);
         }
+    }
+
+    /**
+     * The kernel calls that started a container, as its exec driver recorded them: what
+     * {@code GET /containers/{id}/explain} (a rabbithole extension) returns.
+     *
+     * @param ref name, ID or unique ID prefix
+     * @return one line per call, in order, or the driver's note on why it has none
+     * @throws NotFoundException no such container
+     */
+    public List<String> explain(String ref) {
+        String id = get(ref).c.id();
+        return exec.explain(id, stateDir(id));
     }
 
     // ---------------------------------------------------------------- images

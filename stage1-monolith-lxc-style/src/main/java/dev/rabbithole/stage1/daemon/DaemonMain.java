@@ -74,7 +74,21 @@ public final class DaemonMain {
      * @throws InterruptedException the waiting thread was interrupted
      */
     public static void runDaemon(Path dataRoot, String host) throws InterruptedException {
-        Running running = start(dataRoot, host);
+        runDaemon(dataRoot, host, new LxcExecDriver());
+    }
+
+    /**
+     * Runs the daemon with a given exec driver until SIGTERM or SIGINT (stage 2 passes its native driver).
+     *
+     * @param dataRoot the data root
+     * @param host     {@code unix:///path/to/docker.sock} (or a bare path)
+     * @param exec     the exec driver that runs every container of this daemon
+     * @throws InvalidParameterException a host that is not a unix socket
+     * @throws dev.rabbithole.stage1.errdefs.SystemException the data root or socket cannot be set up
+     * @throws InterruptedException the waiting thread was interrupted
+     */
+    public static void runDaemon(Path dataRoot, String host, ExecDriver exec) throws InterruptedException {
+        Running running = start(dataRoot, host, exec);
         Thread hook = new Thread(() -> {
             EngineLog.info("shutting down");
             running.close();
@@ -94,13 +108,24 @@ public final class DaemonMain {
      *         before the daemon restores its containers, which it would otherwise take for dead ones and kill
      */
     public static Running start(Path dataRoot, String host) {
+        return start(dataRoot, host, new LxcExecDriver());
+    }
+
+    /**
+     * Wires and starts the real daemon with a given exec driver, without blocking and without a shutdown hook.
+     *
+     * @param dataRoot the data root
+     * @param host     {@code unix:///path/to/docker.sock}
+     * @param exec     the exec driver
+     * @return the running daemon; close it to stop
+     */
+    public static Running start(Path dataRoot, String host, ExecDriver exec) {
         Path socket = socketOf(host);
         DataRootLock lock = DataRootLock.acquire(dataRoot);
         try {
             ApiServer.refuseIfAnswering(socket);
             ImageStore images = new LocalImageStore(dataRoot.resolve("image"));
             StorageDriver storage = new OverlayDriver(dataRoot.resolve("overlay2"));
-            ExecDriver exec = new LxcExecDriver();
             Running running = start(new Daemon(dataRoot, images, storage, exec), socket);
             return new Running(running.daemon(), running.server(), lock);
         } catch (RuntimeException e) {

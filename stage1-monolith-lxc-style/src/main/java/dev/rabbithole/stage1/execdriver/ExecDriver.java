@@ -1,6 +1,8 @@
 package dev.rabbithole.stage1.execdriver;
 
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -38,5 +40,27 @@ public interface ExecDriver {
      */
     default Optional<Instant> endedAt(Command command) {
         return Optional.empty();
+    }
+
+    /**
+     * The name of the directory the daemon gives this driver in each container's directory
+     * ({@code DATA_ROOT/containers/ID/NAME}, passed as {@link Command#stateDir()}).
+     *
+     * @return a plain file name; {@code lxc} unless the driver names its own (stage 1's layout)
+     */
+    default String stateDirName() {
+        return "lxc";
+    }
+
+    /**
+     * What the driver can tell about the kernel calls that started a container, one line each, in order:
+     * what {@code run --explain} prints (a rabbithole extension, {@code GET /containers/{id}/explain}).
+     *
+     * @param containerId the container ID, 64 hex characters
+     * @param stateDir    the container's {@link Command#stateDir()}
+     * @return the lines; by default one line saying this driver records nothing
+     */
+    default List<String> explain(String containerId, Path stateDir) {
+        return List.of("the " + name() + " exec driver does not record the kernel calls of a start");
     }
 }

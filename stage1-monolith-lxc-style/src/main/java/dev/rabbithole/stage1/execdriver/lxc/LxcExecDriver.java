@@ -293,6 +293,20 @@ public class LxcExecDriver implements ExecDriver {
         }
     }
 
+    /**
+     * LXC made the kernel calls of a start itself, in C, in lxc-execute and its init: rabbithole cannot list
+     * them. Points to what it has: the config it wrote and LXC's own log (whose level the config sets).
+     *
+     * @return three lines: who made the calls, the config file, the log file
+     */
+    @Override
+    public List<String> explain(String containerId, Path stateDir) {
+        return List.of(
+                "lxc-execute made the kernel calls of this start itself (clone, mounts, pivot_root, capabilities,",
+                "seccomp, execve, in LXC's C code); rabbithole only wrote its configuration: " + stateDir.resolve("config"),
+                "LXC's log of the start: " + stateDir.resolve("lxc.log"));
+    }
+
     /** The file the stop hook writes: the memory cgroup's {@code oom_kill} count, a decimal number. */
     static final String OOM_KILL_FILE = "oom_kill";
 

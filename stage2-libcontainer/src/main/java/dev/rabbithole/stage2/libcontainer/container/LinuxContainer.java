@@ -1,7 +1,9 @@
 package dev.rabbithole.stage2.libcontainer.container;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rabbithole.stage2.libcontainer.cgroups.CgroupException;
 import dev.rabbithole.stage2.libcontainer.cgroups.CgroupManager;
+import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.namespaces.NamespaceSpawner;
 import dev.rabbithole.stage2.libcontainer.process.InitChannel;
@@ -313,7 +315,13 @@ public final class LinuxContainer {
                         stateDir.resolve("hosts").toString(), stateDir.resolve("resolv.conf").toString(), seccomp));
                 if (cgroup != null) { // before go: the init's children inherit it
                     cgroup.apply(p.pid());
-                    cgroup.set(config.cgroup().resources());
+                    int from = parent.size();
+                    Cgroup.Resources wanted = config.cgroup().resources();
+                    Cgroup.Resources forInit = initResources(wanted);
+                    cgroup.set(forInit);
+                    if (!forInit.equals(wanted)) {
+                        parent.annotateFrom(from, "raised to the init JVM's floor until its execve");
+                    }
                 }
                 steps.put("config sent, cgroup set", (System.nanoTime() - t0) / 1000);
                 parent.because("the init may go on: it is in its cgroup").note("write", "init.sock", "\"go\"");
@@ -346,6 +354,9 @@ public final class LinuxContainer {
                 throw failure("timed out waiting for the init");
             }
             // end::init-pipe[]
+            if (cgroup != null) {
+                lowerToWorkloadLimits(parent);
+            }
             watchdog.cancel(false);
             steps.put("exec done (socket closed)", (System.nanoTime() - t0) / 1000);
             Map<String, Long> ordered = new LinkedHashMap<>();
@@ -369,6 +380,80 @@ public final class LinuxContainer {
             timer.shutdownNow();
         }
     }
+
+    // tag::init-floor[]
+    /**
+     * The least memory limit the init JVM starts under, bytes: the JVM maps its heap ({@code -Xmx64m}), code
+     * cache, metaspace and the JDK's class-data archive, and touches tens of megabytes of them before its
+     * execve. Measured here with a warm page cache: 12 MiB peak ({@code memory.max_usage_in_bytes}: the JDK's
+     * files were charged to whoever read them first); with a cold cache the JDK's pages it reads are charged to
+     * the container too. 256 MiB leaves room for that.
+     */
+    public static final long INIT_MEMORY_FLOOR = 256L << 20;
+
+    /**
+     * The least pids limit the init JVM starts under, tasks: the JVM's threads (main, GC, compiler, signal
+     * dispatcher, reference handler, finalizer, ...) each count as a task in {@code pids.max}. Measured here:
+     * 13 threads in a JVM with the init's options ({@link InitCommand#DEFAULT_OPTIONS}); 64 leaves room.
+     */
+    public static final long INIT_PIDS_FLOOR = 64;
+
+    /**
+     * The limits written before "go": the config's, with a memory, memory+swap and pids limit raised to
+     * {@link #INIT_MEMORY_FLOOR} and {@link #INIT_PIDS_FLOOR}. Until its execve the container's process is the
+     * init JVM, which cannot live under {@code -m 6m} or {@code --pids-limit 2}; the workload can. runc's init,
+     * a Go program, meets the same wall lower down. Never unlimited: a container is limited from its first
+     * instruction, to the floor until its execve and exactly as configured after it ({@link #start()}).
+     *
+     * @param r the configured limits
+     * @return the limits for the init; {@code r} itself when no limit is under a floor
+     */
+    public static Cgroup.Resources initResources(Cgroup.Resources r) {
+        long memory = r.memoryBytes() > 0 ? Math.max(r.memoryBytes(), INIT_MEMORY_FLOOR) : r.memoryBytes();
+        long swap = r.memorySwapBytes() > 0 ? Math.max(r.memorySwapBytes(), Math.max(memory, 0))
+                : r.memorySwapBytes();
+        long pids = r.pidsLimit() > 0 ? Math.max(r.pidsLimit(), INIT_PIDS_FLOOR) : r.pidsLimit();
+        if (memory == r.memoryBytes() && swap == r.memorySwapBytes() && pids == r.pidsLimit()) {
+            return r;
+        }
+        return new Cgroup.Resources(memory, swap, r.cpuShares(), r.cpuQuotaMicros(), r.cpuPeriodMicros(),
+                r.cpusetCpus(), r.cpusetMems(), pids);
+    }
+
+    /**
+     * After the execve: writes the configured memory and pids limits where {@link #initResources} raised them.
+     * Lowering memory below what the cgroup uses makes the kernel reclaim (the JVM's memory left with its
+     * execve; its page cache is clean) or fail with EBUSY: retried for about a second, then the start fails.
+     */
+    private void lowerToWorkloadLimits(RecordingSyscalls parent) throws ContainerException, InterruptedException {
+        Cgroup.Resources wanted = config.cgroup().resources();
+        Cgroup.Resources forInit = initResources(wanted);
+        if (forInit.equals(wanted)) {
+            return;
+        }
+        boolean memory = forInit.memoryBytes() != wanted.memoryBytes()
+                || forInit.memorySwapBytes() != wanted.memorySwapBytes();
+        Cgroup.Resources exact = new Cgroup.Resources(memory ? wanted.memoryBytes() : 0,
+                memory ? wanted.memorySwapBytes() : 0, 0, 0, 0, null, null,
+                forInit.pidsLimit() != wanted.pidsLimit() ? wanted.pidsLimit() : 0);
+        for (int attempt = 1; ; attempt++) {
+            int from = parent.size();
+            try {
+                cgroup.set(exact);
+                parent.annotateFrom(from, "the configured value, now that the init has exec'd the workload");
+                return;
+            } catch (CgroupException e) {
+                boolean busy = e.getCause() instanceof SyscallException se && se.errno() == SyscallException.EBUSY;
+                if (!busy || attempt >= 20) {
+                    throw failure("cannot lower the limits to the configured values after the init's execve: "
+                            + e.getMessage() + (busy ? " (the workload already uses more memory than "
+                            + wanted.memoryBytes() + " bytes)" : ""));
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+    // end::init-floor[]
 
     /** {@code PID STARTTIME}: what {@link #cleanup} needs to tell the init from a later process with its pid. */
     private void writePidFile(Process p) throws IOException {

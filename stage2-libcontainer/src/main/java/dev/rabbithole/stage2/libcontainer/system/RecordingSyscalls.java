@@ -113,6 +113,30 @@ public final class RecordingSyscalls implements Syscalls {
         }
     }
 
+    /** @return how many calls are recorded so far: an index for {@link #annotateFrom} */
+    public int size() {
+        synchronized (calls) {
+            return calls.size();
+        }
+    }
+
+    /**
+     * Adds a reason to the calls recorded from index {@code from} on, after their own: what a caller knows
+     * about a group of calls that the code making them does not (e.g. "raised for the init JVM").
+     *
+     * @param from   the first call's index ({@link #size()} before the group)
+     * @param reason appended as {@code OWN REASON; REASON}
+     */
+    public void annotateFrom(int from, String reason) {
+        synchronized (calls) {
+            for (int i = from; i < calls.size(); i++) {
+                Call c = calls.get(i);
+                String r = c.reason() == null || c.reason().isEmpty() ? reason : c.reason() + "; " + reason;
+                calls.set(i, new Call(c.name(), c.args(), r, c.error()));
+            }
+        }
+    }
+
     @Override
     public Syscalls because(String reason) {
         pendingReason.set(Objects.requireNonNull(reason));

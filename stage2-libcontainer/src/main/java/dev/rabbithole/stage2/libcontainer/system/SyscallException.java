@@ -11,6 +11,8 @@ public class SyscallException extends RuntimeException {
     public static final int ENOENT = 2;
     /** errno value for "No such process" (errno(3)). */
     public static final int ESRCH = 3;
+    /** errno value for "Device or resource busy" (errno(3)): e.g. a memory limit below what the cgroup uses. */
+    public static final int EBUSY = 16;
     /** errno value for "Invalid argument" (errno(3)). */
     public static final int EINVAL = 22;
 

@@ -11,6 +11,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,6 +61,51 @@ class ContainerLimitsRootTest extends RootContainerTests {
         container.destroy(); // SIGKILL to pid 1 ends the sleeps with it
         assertThat(err.get()).contains("can't fork");
         assertThat(pids).doesNotExist();
+    }
+
+    @Test
+    void limitsTheInitJvmCouldNotLiveUnderHoldForTheWorkload() throws Exception {
+        // -m 6m and --pids-limit 2: the init JVM starts under the floors, the workload under exactly these
+        ContainerConfig c = TestConfigs.withResources(TestConfigs.config(id(), rootfs, TestConfigs.sh("echo small")),
+                new Cgroup.Resources(6L << 20, 6L << 20, 0, 0, 0, null, null, 2));
+        Result r = run(c);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("small\n");
+        Path memcg = r.container().cgroup().paths().get("memory");
+        Path pids = r.container().cgroup().paths().get("pids");
+        assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(6L << 20));
+        assertThat(Files.readString(pids.resolve("pids.max")).trim()).isEqualTo("2");
+        List<String> calls = r.container().kernelCalls();
+        int raised = indexOf(calls, "pids.max, 64)");
+        int exact = indexOf(calls, "pids.max, 2)");
+        int execve = indexOf(calls, "execve(");
+        assertThat(raised).as(String.join("\n", calls)).isNotNegative().isLessThan(execve);
+        assertThat(calls.get(raised)).contains("floor");
+        assertThat(exact).as(String.join("\n", calls)).isGreaterThan(execve);
+        assertThat(calls.get(exact)).contains("configured");
+        System.out.printf("[libcontainer] init JVM peak memory: %d KiB (memory.max_usage_in_bytes)%n",
+                Long.parseLong(Files.readString(memcg.resolve("memory.max_usage_in_bytes")).trim()) >> 10);
+    }
+
+    @Test
+    void limitsAboveTheFloorsAreWrittenOnceBeforeGo() throws Exception {
+        ContainerConfig c = TestConfigs.withResources(TestConfigs.config(id(), rootfs, TestConfigs.sh("true")),
+                new Cgroup.Resources(512L << 20, 512L << 20, 0, 0, 0, null, null, 100));
+        Result r = run(c);
+        assertThat(r.exitCode()).isZero();
+        List<String> calls = r.container().kernelCalls();
+        assertThat(calls.stream().filter(l -> l.contains("pids.max")).toList()).singleElement().asString()
+                .contains("100").doesNotContain("floor");
+        assertThat(indexOf(calls, "pids.max")).isLessThan(indexOf(calls, "execve("));
+    }
+
+    private static int indexOf(List<String> lines, String part) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(part)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test

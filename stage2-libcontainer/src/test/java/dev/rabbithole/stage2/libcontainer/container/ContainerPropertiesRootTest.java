@@ -141,7 +141,11 @@ class ContainerPropertiesRootTest extends RootContainerTests {
                 "capset(0xa80425fb, 0xa80425fb, 0x0)", "prctl(PR_SET_PDEATHSIG, SIGKILL, 0)",
                 "seccomp(SECCOMP_SET_MODE_FILTER, " + SeccompCompiler.compile(c.seccomp()).length() + " instructions)",
                 "mknod(\"$ROOTFS/dev/{null,zero,full,random,urandom,tty}\"");
-        assertThat(lines.get(lines.size() - 1)).startsWith("execve(\"/bin/sh\", [\"sh\", \"-c\", \"true\"]");
+        // 64 MiB is under the init JVM's floor: 256 MiB before "go", the configured 64 MiB right after execve
+        int execve = indexOf(lines, "execve(\"/bin/sh\", [\"sh\", \"-c\", \"true\"]");
+        assertThat(lines.get(indexOf(lines, "write(/sys/fs/cgroup/memory/"))).contains(", 268435456)", "floor");
+        assertThat(lines.get(execve + 1)).contains("memory.limit_in_bytes, 67108864)", "configured");
+        assertThat(execve + 1).isEqualTo(lines.size() - 1);
         assertThat(lines).allMatch(l -> !l.contains(rootfs.toString()), "the rootfs is shown as $ROOTFS");
         assertThat(container.kernelCallsLegend()).containsEntry("$ROOTFS", rootfs.toString());
     }
