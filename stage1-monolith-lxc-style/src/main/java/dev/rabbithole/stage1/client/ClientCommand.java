@@ -58,7 +58,9 @@ public abstract class ClientCommand implements Callable<Integer> {
         try (EngineClient client = new EngineClient(context.host())) {
             return execute(client);
         } catch (DaemonUnreachableException e) {
-            context.err().println(e.getMessage());
+            // the jar's command name says which stage's daemon to start: rabbithole-stage2 -> rabbithole stage2
+            context.err().println(e.getMessage() + " (start it with: "
+                    + context.commandName().replace("rabbithole-", "rabbithole ") + " daemon)");
             return errorExitCode(); // docker run: 125, the other commands: 1
         } catch (EngineApiException e) {
             context.err().println("Error response from daemon: " + e.getMessage());

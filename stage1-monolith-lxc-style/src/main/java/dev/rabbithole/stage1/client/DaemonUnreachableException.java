@@ -7,7 +7,6 @@ package dev.rabbithole.stage1.client;
 public class DaemonUnreachableException extends EngineClientException {
     /** @param host the daemon address, {@code unix:///path}  @param cause the connect failure */
     public DaemonUnreachableException(String host, Throwable cause) {
-        super("Cannot connect to the rabbithole daemon at " + host
-                + ". Is the daemon running? (start it with: rabbithole stage1 daemon)", cause);
+        super("Cannot connect to the rabbithole daemon at " + host + ". Is the daemon running?", cause);
     }
 }
