@@ -88,6 +88,15 @@ final class Stage2Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the daemon and removes the unpacked image layers, whose ~400 absolute busybox applet links would
+     * each make JUnit's {@code @TempDir} cleanup warn about a link leaving the temporary directory.
+     */
+    void stopAndRemoveLayers() throws InterruptedException, java.io.IOException {
+        stop();
+        dev.rabbithole.stage1.storage.FileTrees.deleteRecursively(dataRoot.resolve("image").resolve("layers"));
+    }
+
     String log() {
         try {
             return Files.readString(daemonLog);
@@ -151,7 +160,7 @@ final class Stage2Daemon implements AutoCloseable {
     /** Stops the daemon and removes the exec root (the data root is a JUnit temporary directory). */
     @Override
     public void close() throws InterruptedException, IOException {
-        stop();
+        stopAndRemoveLayers();
         if (Files.exists(execRoot)) {
             try (Stream<Path> walk = Files.walk(execRoot)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
