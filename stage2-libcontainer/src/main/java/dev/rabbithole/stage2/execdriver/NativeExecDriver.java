@@ -6,6 +6,7 @@ import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
+import dev.rabbithole.stage1.execdriver.RootfsPaths;
 import dev.rabbithole.stage2.libcontainer.cgroups.Cgroups;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
@@ -139,6 +140,10 @@ public final class NativeExecDriver implements ExecDriver {
      */
     @Override
     public ContainerProcess start(Command c) {
+        // Docker's checks before a start, shared with the LXC driver: create a missing working directory,
+        // and refuse a program that is missing (127) or cannot be executed (126) with docker's messages
+        RootfsPaths.createWorkingDir(c);
+        RootfsPaths.checkExecutable(c);
         ContainerConfig config = DefaultTemplate.config(c);
         destroyLeftover(c);                     // a container started again: the previous run's state
         LinuxContainer container;

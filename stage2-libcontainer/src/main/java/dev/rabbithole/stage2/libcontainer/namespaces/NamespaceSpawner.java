@@ -5,7 +5,9 @@ import dev.rabbithole.stage2.libcontainer.system.CloneFlags;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,6 +26,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * a multithreaded process, and fork(2) of a JVM to get a single-threaded one is unsafe.
  */
 public final class NamespaceSpawner {
+    /** One spawn at a time: each needs an idle process reaper, which {@link #warmProcessReaper()} provides. */
+    private static final Object SPAWN_LOCK = new Object();
+    /** Idle reapers made before each spawn; more than one, since other threads of the daemon start processes too. */
+    private static final int IDLE_REAPERS = 3;
+
     private final Syscalls syscalls;
 
     /** @param syscalls the kernel interface the unshare goes through */
@@ -51,6 +58,39 @@ public final class NamespaceSpawner {
         AtomicReference<Process> child = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
+        synchronized (SPAWN_LOCK) {
+            warmProcessReaper();
+            return spawnLocked(copy, builder, name, child, failure, started);
+        }
+    }
+
+    /**
+     * Makes sure the JDK's process reaper pool has idle threads. {@link ProcessBuilder#start()} hands every
+     * child to that pool, which makes a new thread, from the thread that called {@code start()}, when no
+     * reaper is idle. The spawner thread cannot make threads: after unshare(CLONE_NEWPID) its children are born
+     * in another pid namespace than its own, and clone(2) refuses {@code CLONE_THREAD} then (EINVAL; the JVM
+     * reports "unable to create native thread"). So before each spawn this (host) thread starts a few short
+     * processes and waits until their reapers are idle again.
+     */
+    private static void warmProcessReaper() throws IOException {
+        List<Process> warm = new ArrayList<>();
+        for (int i = 0; i < IDLE_REAPERS; i++) {
+            warm.add(new ProcessBuilder("true").redirectErrorStream(true).start());
+        }
+        for (Process p : warm) {
+            p.onExit().join();
+        }
+        try {
+            Thread.sleep(5);   // let the reapers finish their tasks and wait for the next one
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while preparing a spawn", e);
+        }
+    }
+
+    private Process spawnLocked(Set<NamespaceType> copy, ProcessBuilder builder, String name,
+                                AtomicReference<Process> child, AtomicReference<Throwable> failure,
+                                CountDownLatch started) throws IOException {
         // tag::unshare[]
         Thread spawner = new Thread(() -> {
             Process p;
@@ -90,6 +130,10 @@ public final class NamespaceSpawner {
         }
         if (t instanceof RuntimeException re) {
             throw re;
+        }
+        if (t instanceof OutOfMemoryError oom) {
+            // a reaper thread could not be made (see warmProcessReaper): fail this start, not the daemon
+            throw new IOException("starting the init of " + name + " failed: " + oom.getMessage(), oom);
         }
         if (t instanceof Error err) {
             throw err;
