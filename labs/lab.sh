@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The workshop's command line. The repository's launcher runs it as `./rabbithole lab ...`; it also works alone:
-#   labs/lab.sh list              the labs, and whether your code for each passes its checker
+#   labs/lab.sh list              the labs, by number and title
 #   labs/lab.sh check N           compile your lab N and check it, as root: one line per property, exit 0 when all hold
 #   labs/lab.sh solve N [--show]  show the reference solution as a diff against your code; without --show, apply it
 #   labs/lab.sh reset N           put the untouched skeleton back (your version is kept under labs/target/backups)
@@ -13,7 +13,7 @@ ROOT="$(dirname "$LABS")"
 JAR="$LABS/target/rabbithole-labs.jar"
 WORK="$LABS/src/main/java/dev/rabbithole/labs"
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 
 lab_number() {
   [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 12 )) || { echo "labs are numbered 01 to 12, not '${1:-}'" >&2; exit 2; }
