@@ -110,6 +110,24 @@ final class CgroupFiles {
         }
     }
 
+    /**
+     * Removes the parents of a removed cgroup that are left empty, up to (not including) the hierarchy's mount
+     * point: {@code rabbithole/} once its last container is gone, as runc removes what it created. A parent
+     * another container still uses is not empty; that is not an error, and the walk stops there.
+     *
+     * @param leaf  the removed cgroup directory
+     * @param mount the hierarchy's mount point, an ancestor of {@code leaf}
+     */
+    static void removeEmptyParents(Path leaf, Path mount) {
+        for (Path p = leaf.getParent(); p != null && !p.equals(mount) && p.startsWith(mount); p = p.getParent()) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException stillUsed) {
+                return; // not empty or busy: another container's cgroup is below it
+            }
+        }
+    }
+
     /** The kernel's reason (strerror text) of an I/O error. */
     static String reason(IOException e) {
         if (e instanceof NoSuchFileException) {

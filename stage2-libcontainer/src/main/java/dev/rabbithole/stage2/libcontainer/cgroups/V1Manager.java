@@ -192,9 +192,11 @@ public final class V1Manager implements CgroupManager {
     @Override
     public void destroy() {
         CgroupException first = null;
-        for (Path dir : distinctDirs()) {
+        for (Map.Entry<String, Path> e2 : paths.entrySet()) {
+            Path dir = e2.getValue();
             try {
                 CgroupFiles.rmdir(dir);
+                CgroupFiles.removeEmptyParents(dir, hierarchies.get(e2.getKey()));
             } catch (CgroupException e) {
                 first = first == null ? e : first;
             }

@@ -173,5 +173,6 @@ public final class V2Manager implements CgroupManager {
     @Override
     public void destroy() {
         CgroupFiles.rmdir(dir);
+        CgroupFiles.removeEmptyParents(dir, mount);
     }
 }
