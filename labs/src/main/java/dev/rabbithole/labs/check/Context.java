@@ -119,9 +119,13 @@ public final class Context implements AutoCloseable {
         return a;
     }
 
-    /** Deletes the temporary directory (never crossing into mounts: they are the checker's to unmount first). */
+    /**
+     * Removes the container's cgroups (and the empty {@code rabbithole-labs} parents), then deletes the temporary
+     * directory (never crossing into mounts: they are the checker's to unmount first).
+     */
     @Override
     public void close() throws IOException {
+        Cgroups.remove(name);
         try (Stream<Path> s = Files.walk(tmp)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 try {
