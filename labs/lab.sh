@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The workshop's command line. The repository's launcher runs it as `./rabbithole lab ...`; it also works alone:
 #   labs/lab.sh list              the labs, by number and title
+#   labs/lab.sh start N           write lab N's skeleton to labs/work/labNN/LabNN.java, where you edit it
 #   labs/lab.sh check N           compile your lab N and check it, as root: one line per property, exit 0 when all hold
 #   labs/lab.sh solve N [--show]  show the reference solution as a diff against your code; without --show, apply it
-#   labs/lab.sh reset N           put the untouched skeleton back (your version is kept under labs/target/backups)
+#   labs/lab.sh reset N           put the untouched skeleton back (your version is kept under labs/work/backups)
 #   labs/lab.sh run N ARGS...     run your lab N's runtime by hand, e.g. run 04 run --rootfs ROOTFS -- sh
 #   labs/lab.sh rootfs DIR        build a busybox root filesystem in DIR for `run`
 set -euo pipefail
@@ -11,9 +12,10 @@ set -euo pipefail
 LABS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$LABS")"
 JAR="$LABS/target/rabbithole-labs.jar"
-WORK="$LABS/src/main/java/dev/rabbithole/labs"
+# the attendee's work: ignored by git and outside target/, so `mvn clean` never deletes it
+WORK="$LABS/work"
 
-usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 
 lab_number() {
   [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 12 )) || { echo "labs are numbered 01 to 12, not '${1:-}'" >&2; exit 2; }
@@ -26,17 +28,35 @@ need_root() {
 
 # the support library and the checkers; rebuilt when their sources are newer than the jar
 build() {
-  if [ ! -f "$JAR" ] || [ -n "$(find "$WORK/support" "$WORK/check" "$LABS/pom.xml" -newer "$JAR" -print -quit)" ]; then
+  if [ ! -f "$JAR" ] || [ -n "$(find "$LABS/src/main" "$LABS/master" "$LABS/pom.xml" -newer "$JAR" -print -quit)" ]; then
     echo "building the labs' support library and checkers (mvn -pl labs -am package)..." >&2
     (cd "$ROOT" && mvn -q -pl labs -am -DskipTests package) >&2
   fi
 }
 
+# generated N skeleton|solution: lab N's skeleton or reference, generated from the master in the labs jar
+generated() {
+  build
+  java -jar "$JAR" source "$((10#$1))" "$2"
+}
+
+# your_lab N: the attendee's file for lab N; says how to start it when it is missing
+your_lab() {
+  local f="$WORK/lab$1/Lab$1.java"
+  [ -f "$f" ] || { echo "lab $1 is not started: ./rabbithole lab start $1 writes its skeleton to ${f#"$ROOT"/}" >&2; exit 1; }
+  printf '%s\n' "$f"
+}
+
+# put N TEXT-FILE: install a generated file as the attendee's lab N
+put() {
+  mkdir -p "$WORK/lab$1" && cp "$2" "$WORK/lab$1/Lab$1.java"
+}
+
 backup() {
   local n="$1" f="$WORK/lab$1/Lab$1.java"
   if [ -f "$f" ]; then
-    mkdir -p "$LABS/target/backups"
-    local b="$LABS/target/backups/Lab$n.java.$(date +%Y%m%d-%H%M%S)"
+    mkdir -p "$WORK/backups"
+    local b="$WORK/backups/Lab$n.java.$(date +%Y%m%d-%H%M%S)"
     cp "$f" "$b" && echo "your version is saved as ${b#"$ROOT"/}"
   fi
 }
@@ -47,33 +67,47 @@ case "$cmd" in
     build
     java -jar "$JAR" list
     ;;
+  start)
+    n="$(lab_number "${1:-}")"
+    f="$WORK/lab$n/Lab$n.java"
+    if [ -f "$f" ]; then
+      echo "lab $n is already started: edit ${f#"$ROOT"/} (./rabbithole lab reset $n starts it over)" >&2; exit 1
+    fi
+    tmp="$(mktemp)"; trap 'rm -f "$tmp"' EXIT
+    generated "$n" skeleton >"$tmp" && put "$n" "$tmp"
+    echo "lab $n: edit ${f#"$ROOT"/} (look for TODO(lab $n)), then: sudo ./rabbithole lab check $n"
+    ;;
   check)
     n="$(lab_number "${1:-}")"
-    need_root; build
-    exec java -jar "$JAR" check "$n" --source "$WORK/lab$n"
+    need_root; f="$(your_lab "$n")"; build
+    exec java -jar "$JAR" check "$n" --source "$(dirname "$f")"
     ;;
   solve)
     n="$(lab_number "${1:-}")"
-    sol="$LABS/solutions/lab$n/Lab$n.java"
-    diff -u --label "your Lab$n.java" --label "reference Lab$n.java" "$WORK/lab$n/Lab$n.java" "$sol" || true
+    tmp="$(mktemp)"; trap 'rm -f "$tmp"' EXIT
+    generated "$n" solution >"$tmp"
+    mine="$WORK/lab$n/Lab$n.java"; [ -f "$mine" ] || mine=/dev/null
+    diff -u --label "your Lab$n.java" --label "reference Lab$n.java" "$mine" "$tmp" || true
     if [ "${2:-}" != "--show" ]; then
       backup "$n"
-      mkdir -p "$WORK/lab$n" && cp "$sol" "$WORK/lab$n/Lab$n.java"
-      echo "applied the reference solution of lab $n; now: ./rabbithole lab check $n"
+      put "$n" "$tmp"
+      echo "applied the reference solution of lab $n; now: sudo ./rabbithole lab check $n"
     fi
     ;;
   reset)
     n="$(lab_number "${1:-}")"
+    tmp="$(mktemp)"; trap 'rm -f "$tmp"' EXIT
+    generated "$n" skeleton >"$tmp"
     backup "$n"
-    mkdir -p "$WORK/lab$n" && cp "$LABS/skeletons/lab$n/Lab$n.java" "$WORK/lab$n/Lab$n.java"
+    put "$n" "$tmp"
     echo "lab $n is back to its skeleton"
     ;;
   run)
     n="$(lab_number "${1:-}")"; shift
-    need_root; build
+    need_root; f="$(your_lab "$n")"; build
     out="$LABS/target/lab-classes/lab$n"
     rm -rf "$out" && mkdir -p "$out/classes"
-    javac -nowarn -proc:none -d "$out/classes" -cp "$JAR" "$WORK/lab$n"/*.java
+    javac -nowarn -proc:none -d "$out/classes" -cp "$JAR" "$(dirname "$f")"/*.java
     # a jar, not a directory: classes must stay loadable after pivot_root
     (cd "$out/classes" && jar cf "$out/lab.jar" .)
     exec java -cp "$out/lab.jar:$JAR" "dev.rabbithole.labs.lab$n.Lab$n" "$@"

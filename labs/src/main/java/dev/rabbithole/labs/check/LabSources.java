@@ -17,14 +17,19 @@ import java.util.regex.Pattern;
  * {@code // TODO(lab NN): TEXT} and its {@code //@skel CODE} lines become code. {@code //@ <NN} opens a block of code
  * that lab NN replaces: it is in every lab before NN and in skeleton NN. {@code //@ end} closes a block; blocks nest.
  *
- * <p>{@code java -cp labs/target/classes dev.rabbithole.labs.check.LabSources LABS_DIR} rewrites
- * {@code skeletons/}, {@code solutions/} and the attendee's working copies under {@code src/main/java}.
+ * <p>Nothing generated is committed: the build writes every skeleton and solution under
+ * {@code labs/target/generated-labs} (the book's listings and the checker tests read them there), and {@code lab.sh}
+ * asks the labs jar for one lab's skeleton or solution when an attendee starts, resets or solves a lab. The master
+ * travels inside the jar as the resource {@value #MASTER_RESOURCE}.
  */
 public final class LabSources {
     private LabSources() {}
 
     /** The number of labs. */
     public static final int LABS = 12;
+
+    /** The class-path name of the annotated master inside the labs jar. */
+    public static final String MASTER_RESOURCE = "/dev/rabbithole/labs/master/LabRuntime.java";
 
     private static final Pattern OPEN = Pattern.compile("\\s*//@ (<?)(\\d\\d)\\s*");
     private static final Pattern END = Pattern.compile("\\s*//@ end\\s*");
@@ -46,6 +51,24 @@ public final class LabSources {
      * @throws IllegalArgumentException on unbalanced markers
      */
     public static String generate(String master, int lab, boolean solution) {
+        String nn = String.format("%02d", lab);
+        return select(master, lab, solution)
+                .replace("package dev.rabbithole.labs.master;", "package dev.rabbithole.labs.lab" + nn + ";")
+                .replace("LabRuntime", "Lab" + nn)
+                .replace("@@LAB@@", nn);
+    }
+
+    /**
+     * The lines of lab {@code lab}'s skeleton or solution before the class is renamed ({@code LabRuntime},
+     * {@code @@LAB@@} still in place), so that two labs' texts compare line by line.
+     *
+     * @param master   the annotated runtime's text
+     * @param lab      1..12
+     * @param solution true for the reference solution, false for the skeleton
+     * @return the selected lines, markers resolved
+     * @throws IllegalArgumentException on unbalanced markers
+     */
+    public static String select(String master, int lab, boolean solution) {
         String nn = String.format("%02d", lab);
         StringBuilder out = new StringBuilder();
         Deque<Block> open = new ArrayDeque<>();
@@ -85,10 +108,7 @@ public final class LabSources {
             }
         }
         if (!open.isEmpty()) throw new IllegalArgumentException("unclosed block");
-        String text = out.substring(0, out.length() - 1);
-        return text.replace("package dev.rabbithole.labs.master;", "package dev.rabbithole.labs.lab" + nn + ";")
-                .replace("LabRuntime", "Lab" + nn)
-                .replace("@@LAB@@", nn);
+        return out.substring(0, out.length() - 1);
     }
 
     // markers sit at the start of their line; what they become takes the indentation of the code they stand for
@@ -108,19 +128,40 @@ public final class LabSources {
     }
 
     /**
-     * Writes skeletons, solutions and working copies.
+     * @return the annotated master's text, read from the labs jar (or the build's classes)
+     * @throws IOException when the resource is missing, which means the labs module was built without it
+     */
+    public static String masterFromClasspath() throws IOException {
+        try (var in = LabSources.class.getResourceAsStream(MASTER_RESOURCE)) {
+            if (in == null) throw new IOException("the labs jar has no " + MASTER_RESOURCE + ": rebuild it (mvn -pl labs -am package)");
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * Writes every lab's skeleton and solution: {@code OUT/skeletons/labNN/LabNN.java} and
+     * {@code OUT/solutions/labNN/LabNN.java}. The labs module's build runs it (process-classes phase).
      *
-     * @param args the labs directory
+     * @param args the master file ({@code labs/master/LabRuntime.java}) and the output directory
      * @throws IOException when a file cannot be read or written
      */
     public static void main(String[] args) throws IOException {
-        Path labs = Path.of(args[0]);
-        String master = Files.readString(labs.resolve("master/LabRuntime.java"));
+        if (args.length != 2) throw new IllegalArgumentException("usage: LabSources MASTER_FILE OUT_DIR");
+        writeAll(Files.readString(Path.of(args[0])), Path.of(args[1]));
+    }
+
+    /**
+     * Writes every lab's skeleton and solution under {@code out} ({@code skeletons/labNN/LabNN.java},
+     * {@code solutions/labNN/LabNN.java}).
+     *
+     * @param master the annotated master's text
+     * @param out    the directory to write into; created when missing
+     * @throws IOException when a file cannot be written
+     */
+    public static void writeAll(String master, Path out) throws IOException {
         for (int n = 1; n <= LABS; n++) {
-            String skeleton = generate(master, n, false);
-            write(labs.resolve("skeletons").resolve(relative(n)), skeleton);
-            write(labs.resolve("solutions").resolve(relative(n)), generate(master, n, true));
-            write(labs.resolve("src/main/java/dev/rabbithole/labs").resolve(relative(n)), skeleton);
+            write(out.resolve("skeletons").resolve(relative(n)), generate(master, n, false));
+            write(out.resolve("solutions").resolve(relative(n)), generate(master, n, true));
         }
     }
 
