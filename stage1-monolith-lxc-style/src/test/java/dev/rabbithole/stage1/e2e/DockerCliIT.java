@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The real docker CLI against the stage-1 daemon (ARCHITECTURE section 3): the Engine API subset is
+ * The real docker CLI against the stage-1 daemon (the Engine API 1.41 subset the README lists): the Engine API subset is
  * enough for run, ps, logs, rm, images, inspect and version. Skipped with a reason when the CLI is missing.
  */
 class DockerCliIT {

@@ -23,7 +23,7 @@ import java.util.Set;
  * {@code native/create.go} did, with the values of today's moby {@code oci/defaults.go}.
  *
  * <ul>
- * <li>namespaces: pid, mount, uts, ipc, net, cgroup (no user namespace: see ARCHITECTURE section 5);</li>
+ * <li>namespaces: pid, mount, uts, ipc, net, cgroup (no user namespace: the book's chapter 2, "No user namespaces from the JVM alone");</li>
  * <li>mounts: libcontainer's rootfs setup mounts /proc, /sys (read-only), /dev (tmpfs with the default
  *     devices, pts, shm, mqueue) and binds /etc/hostname, /etc/hosts, /etc/resolv.conf; Docker's
  *     /sys/fs/cgroup mount is not made;</li>

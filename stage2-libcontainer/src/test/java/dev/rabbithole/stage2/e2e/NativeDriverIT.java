@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Stage 2 as a user meets it: the shaded jar's daemon with the native (libcontainer) exec driver on a temporary
- * socket, containers started with the jar's client, the properties of ARCHITECTURE section 6 checked from
+ * socket, containers started with the jar's client, the kernel surface (namespaces, /proc, /dev, seccomp, capabilities, limits) checked from
  * inside the container (and the memory limit from the host's cgroup: libcontainer does not mount
  * /sys/fs/cgroup inside), the host checked for leftovers. Needs root and busybox-static; skipped otherwise.
  */

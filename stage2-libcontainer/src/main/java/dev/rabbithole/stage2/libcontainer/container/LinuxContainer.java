@@ -47,7 +47,7 @@ import java.util.stream.Stream;
  * ignores SIGTERM that way; {@code docker stop} then falls back to SIGKILL after its timeout. When pid 1
  * exits, the kernel kills every other process of the namespace.
  *
- * <p>A container dies with the JVM that started it (ARCHITECTURE 2: in stages 1 and 2 a killed daemon takes
+ * <p>A container dies with the JVM that started it (in stages 1 and 2 a killed daemon takes
  * its containers with it): the init's parent is the spawner thread, which stays parked until the workload
  * exits, and the init sets PR_SET_PDEATHSIG(SIGKILL) right before execve. What such a death leaves (the
  * cgroup, the state directory) is removed by {@link #cleanup(String, Path)} when the daemon starts again.

@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Starts a child process in new namespaces, the way a JVM can (ARCHITECTURE 5): namespaces belong to a
+ * Starts a child process in new namespaces, the way a JVM can (the book's chapter 2, "Namespaces belong to threads, not to processes"): namespaces belong to a
  * thread, so a dedicated thread calls unshare(2) and starts the child with {@link ProcessBuilder#start()}.
  * The child is born in the thread's new namespaces (pid 1 in a new pid namespace); the rest of the JVM never
  * leaves the host's. The thread then waits for the child to exit: for the kernel it is the child's parent,

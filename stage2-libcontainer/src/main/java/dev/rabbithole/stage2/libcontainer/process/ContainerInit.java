@@ -21,7 +21,7 @@ import java.util.List;
  * What the container init does after the parent's "go", in order, ending in execve(2): the body of runc's
  * {@code standard_init_linux.go}. Runs in the init JVM, in the new namespaces, as root. Every step that sets
  * per-thread state (credentials, capabilities, no_new_privs, seccomp) runs on the calling thread, which is
- * also the one that calls execve, so the workload inherits exactly that state (ARCHITECTURE 5).
+ * also the one that calls execve, so the workload inherits exactly that state (see {@link dev.rabbithole.stage2.libcontainer.system.Syscalls} on per-thread state).
  */
 public final class ContainerInit {
     /** PATH used to find {@code args[0]} when the environment has none (Docker's default). */

@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 
 /**
  * {@link Syscalls} through JNA direct mapping to glibc. Credentials and pivot_root go through the raw
- * {@code syscall(2)} so they touch the calling thread only (ARCHITECTURE 5). Numbers are for x86_64 and
+ * {@code syscall(2)} so they touch the calling thread only (see {@link Syscalls} on per-thread state). Numbers are for x86_64 and
  * aarch64 (the only architectures supported).
  */
 public final class JnaSyscalls implements Syscalls {

@@ -8,7 +8,7 @@ package dev.rabbithole.stage2.libcontainer.system;
  * <p>Every method throws {@link SyscallException} (carrying the call, its arguments and strerror) when the kernel
  * returns -1. Paths are absolute or relative to the calling thread's working directory, as in the man pages.
  *
- * <p>Per-thread state (ARCHITECTURE 5): namespaces after {@link #unshare}, credentials set by the raw
+ * <p>Per-thread state (the book's chapter 2, "Why a JVM cannot simply fork into a container"): namespaces after {@link #unshare}, credentials set by the raw
  * {@link #setresuid}/{@link #setresgid}/{@link #setgroups}, capabilities, the bounding set, no_new_privs and
  * seccomp filters all apply to the calling thread only; the thread that calls {@link #execve} carries them into
  * the workload.

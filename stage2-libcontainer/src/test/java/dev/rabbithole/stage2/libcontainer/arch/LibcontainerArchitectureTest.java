@@ -10,7 +10,7 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * ARCHITECTURE 1: libcontainer imports nothing from a daemon. It may use stage 1's reusable parts (the
+ * The module graph is the history: libcontainer imports nothing from a daemon. It may use stage 1's reusable parts (the
  * Docker seccomp profile format in {@code stage1.security}), never its daemon, Engine API, client or exec
  * drivers, nor the stage-2 daemon side (the native exec driver, {@code stage2.Main}, its API and client).
  */

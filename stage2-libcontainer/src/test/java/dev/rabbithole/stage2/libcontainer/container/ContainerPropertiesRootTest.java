@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * ARCHITECTURE section 6 from inside real containers (root): pid 1, hostname, /proc, /sys, /dev, masked and
+ * The kernel surface every stage provides, checked from inside real containers (root): pid 1, hostname, /proc, /sys, /dev, masked and
  * read-only paths, /etc files, seccomp, capabilities, no_new_privs, uid/gid, env, cwd, rlimits; and what
  * {@link LinuxContainer#kernelCalls()} shows of such a start.
  */

@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * ARCHITECTURE 2: in stage 2 a killed daemon takes its containers with it. A child JVM starts a container,
+ * In stage 2 a killed daemon takes its containers with it. A child JVM starts a container,
  * the test SIGKILLs that JVM, and the workload dies of its PR_SET_PDEATHSIG; {@link LinuxContainer#cleanup}
  * then removes the cgroup and the state the dead JVM left.
  */
