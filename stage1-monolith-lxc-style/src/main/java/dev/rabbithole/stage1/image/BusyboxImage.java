@@ -27,10 +27,12 @@ import java.util.TreeMap;
  * (Debian's {@code busybox-static}) so the engine runs without a registry. One layer: {@code /bin/busybox},
  * a symlink per applet ({@code busybox --list-full}), {@code /etc/passwd}, {@code /etc/group} and the
  * usual empty directories. Reproducible: entries are sorted and every time stamp is the busybox binary's
- * mtime, so one host always builds the same image ID.
+ * mtime, so one host always builds the same image ID. Public so that tests can give another engine
+ * (Docker itself, through {@code docker import}) the very same layer.
  */
-final class BusyboxImage {
-    static final List<String> ENV = List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+public final class BusyboxImage {
+    /** The image's environment: Docker's default {@code PATH}. */
+    public static final List<String> ENV = List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 
     /**
      * The built image.
@@ -39,14 +41,14 @@ final class BusyboxImage {
      * @param diffId {@code sha256:} of the uncompressed layer tar
      * @param config the config blob (JSON bytes)
      */
-    record Built(byte[] layer, String diffId, byte[] config) { }
+    public record Built(byte[] layer, String diffId, byte[] config) { }
 
     private record Node(byte type, int mode, byte[] content, String link) { }
 
     private BusyboxImage() { }
 
     /** @throws SystemException busybox is missing, dynamically linked, or cannot be read */
-    static Built build() {
+    public static Built build() {
         Path busybox = locate();
         try {
             byte[] binary = Files.readAllBytes(busybox);
