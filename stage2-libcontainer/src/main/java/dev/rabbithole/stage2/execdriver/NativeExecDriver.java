@@ -250,10 +250,11 @@ public final class NativeExecDriver implements ExecDriver {
         }
     }
 
-    /** A container the daemon follows: its workload's pipes, signals, and exit; the exit destroys it. */
+    /** A container the daemon follows: its workload's pipes, signals, exit and OOM kills; the exit destroys it. */
     private final class NativeProcess implements ContainerProcess {
         private final LinuxContainer container;
         private final Process process;
+        private volatile boolean oomKilled;
 
         NativeProcess(LinuxContainer container) {
             this.container = container;
@@ -306,6 +307,7 @@ public final class NativeExecDriver implements ExecDriver {
                 throw new SystemException("native: waiting for " + container.id() + ": " + e.getMessage(), e);
             }
             live.remove(container.id(), container);
+            oomKilled = container.oomKillCount() > 0;   // before destroy(): the counter goes with the cgroup
             try {
                 container.destroy();
             } catch (ContainerException e) {
@@ -313,6 +315,12 @@ public final class NativeExecDriver implements ExecDriver {
                 EngineLog.warn("native: removing " + container.id() + " after its exit: " + e.getMessage());
             }
             return code;
+        }
+
+        /** @return whether the memory cgroup counted an OOM kill, read by {@link #waitFor()} before the cgroup went */
+        @Override
+        public boolean oomKilled() {
+            return oomKilled;
         }
     }
 }

@@ -65,8 +65,10 @@ public final class LxcConfig {
         out.comment("new namespaces: no user namespace, the container's root is the host's root");
         out.set("lxc.namespace.clone", "mnt pid uts ipc net cgroup");
 
-        out.comment("an own network namespace with only loopback (stage 1 has no bridge)");
+        out.comment("an own network namespace with only loopback (stage 1 has no bridge); 'up' on an empty network");
+        out.comment("makes LXC bring lo up, as Docker does (without it lo stays down: 127.0.0.1 is unreachable)");
         out.set("lxc.net.0.type", "empty");
+        out.set("lxc.net.0.flags", "up");
 
         out.comment("/proc (with /proc/sys read-only), /sys read-only, the container's own cgroups read-only;");
         out.comment("':force' because LXC leaves cgroup mounts to the container's init when it has a cgroup namespace");

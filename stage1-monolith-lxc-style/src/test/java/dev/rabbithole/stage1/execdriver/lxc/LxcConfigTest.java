@@ -37,6 +37,7 @@ class LxcConfigTest {
                 "lxc.rootfs.path = dir:" + rootfs,
                 "lxc.namespace.clone = mnt pid uts ipc net cgroup",
                 "lxc.net.0.type = empty",
+                "lxc.net.0.flags = up",            // LXC brings lo up only with it (issue 7, item 4)
                 "lxc.mount.auto = proc:mixed sys:ro cgroup:ro:force",
                 "lxc.autodev = 1",
                 "lxc.console.path = none",
