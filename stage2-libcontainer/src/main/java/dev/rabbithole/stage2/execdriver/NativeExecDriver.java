@@ -5,6 +5,7 @@ import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
+import dev.rabbithole.stage1.execdriver.EtcFiles;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 import dev.rabbithole.stage1.execdriver.RootfsPaths;
 import dev.rabbithole.stage2.libcontainer.cgroups.Cgroups;
@@ -151,6 +152,14 @@ public final class NativeExecDriver implements ExecDriver {
             container = LinuxContainer.create(config, stateRoot, options);
         } catch (ContainerException e) {
             throw new SystemException("native: creating container " + c.id() + ": " + e.getMessage(), e);
+        }
+        try {
+            // the daemon's /etc files, the same as the LXC driver binds (libcontainer binds what is in its state)
+            EtcFiles.write(container.stateDir(), c.hostname() == null || c.hostname().isEmpty()
+                    ? c.id().substring(0, Math.min(12, c.id().length())) : c.hostname(), EtcFiles.HOST_RESOLV_CONF);
+        } catch (IOException e) {
+            destroyQuietly(container);
+            throw new SystemException("native: writing the /etc files of " + c.id() + ": " + e.getMessage(), e);
         }
         try {
             container.start();
