@@ -331,7 +331,7 @@ final class EngineApi {
         } catch (IOException e) {
             throw new InvalidParameterException("invalid container config: " + e.getMessage());
         }
-        ex.json(201, daemon.create(ex.param("name"), config, hostConfig));
+        ex.json(201, daemon.create(ex.param("name"), config, hostConfig, ex.param("platform")));
     }
 
     /** Headers now (the CLI waits for them before it starts the container), the body when the condition holds. */

@@ -83,6 +83,15 @@ public final class RunCommand extends ClientCommand {
             description = "seccomp=unconfined, seccomp=PROFILE.json (Docker's profile format), no-new-privileges. Repeatable.")
     List<String> securityOpt = new ArrayList<>();
 
+    @Option(names = "--stop-signal", paramLabel = "SIGNAL", description = "Signal docker stop sends first (default SIGTERM).")
+    String stopSignal;
+    @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "Seconds stop waits before SIGKILL (default 10).")
+    Integer stopTimeout;
+    @Option(names = "--init", description = "Run an init as pid 1 that forwards signals and reaps (stage 2: tini).")
+    boolean init;
+    @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Refuse an image that is not for this platform.")
+    String platform;
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Image to run (busybox).")
     String image;
     @Parameters(index = "1..*", paramLabel = "COMMAND", description = "Command and arguments (default: the image's Cmd).")
@@ -133,6 +142,8 @@ public final class RunCommand extends ClientCommand {
         }
         body.put("Image", image);
         if (workdir != null) body.put("WorkingDir", workdir);
+        if (stopSignal != null) body.put("StopSignal", stopSignal);
+        if (stopTimeout != null) body.put("StopTimeout", stopTimeout);
 
         ObjectNode host = body.putObject("HostConfig");
         // --explain asks for the container after it ran: the client removes it then (docker's --rm before API 1.25)
@@ -156,6 +167,7 @@ public final class RunCommand extends ClientCommand {
         if (!capAdd.isEmpty()) capAdd.forEach(host.putArray("CapAdd")::add);
         if (!capDrop.isEmpty()) capDrop.forEach(host.putArray("CapDrop")::add);
         host.put("Privileged", privileged);
+        if (init) host.put("Init", true);
         if (!securityOpt.isEmpty()) {
             ArrayNode opts = host.putArray("SecurityOpt");
             for (String opt : securityOpt) {
@@ -326,6 +338,9 @@ public final class RunCommand extends ClientCommand {
 
     private String create(EngineClient client, ObjectNode body) {
         String path = "/containers/create" + (name == null ? "" : "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8));
+        if (platform != null) {
+            path += (name == null ? "?" : "&") + "platform=" + URLEncoder.encode(platform, StandardCharsets.UTF_8);
+        }
         EngineResponse response = EngineClient.await(client.send("POST", path, body));
         if (response.status() == 404 && response.errorMessage().startsWith("No such image")) {
             boolean tagged = image.lastIndexOf(':') > image.lastIndexOf('/');

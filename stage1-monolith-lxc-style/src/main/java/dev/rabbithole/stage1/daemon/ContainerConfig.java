@@ -25,6 +25,10 @@ import java.util.Map;
  * @param attachStdout the CLI attaches stdout
  * @param attachStderr the CLI attaches stderr
  * @param labels       {@code --label} key/values
+ * @param stopSignal   {@code --stop-signal}: what {@code docker stop} sends first ({@code SIGTERM} when null; the image's
+ *                     StopSignal when the user gave none), a name or number as {@code kill -s} takes it
+ * @param stopTimeout  {@code --stop-timeout}: seconds {@code docker stop} waits before SIGKILL when the request gives
+ *                     none; null means 10, negative waits for ever
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -41,7 +45,17 @@ public record ContainerConfig(
         @JsonProperty("AttachStdin") boolean attachStdin,
         @JsonProperty("AttachStdout") boolean attachStdout,
         @JsonProperty("AttachStderr") boolean attachStderr,
-        @JsonProperty("Labels") Map<String, String> labels) {
+        @JsonProperty("Labels") Map<String, String> labels,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("StopSignal") String stopSignal,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("StopTimeout") Integer stopTimeout) {
+
+    /** A config without a stop signal or timeout (the parameter list before those fields existed). */
+    public ContainerConfig(String hostname, String user, List<String> env, List<String> cmd, List<String> entrypoint,
+                           String image, String workingDir, boolean tty, boolean openStdin, boolean attachStdin,
+                           boolean attachStdout, boolean attachStderr, Map<String, String> labels) {
+        this(hostname, user, env, cmd, entrypoint, image, workingDir, tty, openStdin, attachStdin, attachStdout,
+                attachStderr, labels, null, null);
+    }
 
     /**
      * A config with just an image and a command, as {@code docker run IMAGE CMD...} sends it.

@@ -14,7 +14,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param oomKilled  the kernel's OOM killer killed a process of the container during its last run (the exec
  *                   driver reads the memory cgroup's {@code oom_kill} counter)
  * @param dead       always false
- * @param pid        host pid of the exec driver's process while running, else 0
+ * @param pid        host pid of the container's pid 1 while running ({@code ContainerProcess.pid()}), else 0
  * @param exitCode   the last exit code: the workload's status or 128 + signal; 137 for a container that
  *                   died with the previous daemon; 128 when the start failed
  * @param error      why the start failed or why the container stopped, else empty

@@ -197,6 +197,25 @@ public class Daemon implements AutoCloseable {
      *                                   name or with a newline ({@code KEY} alone is dropped: it unsets KEY)
      */
     public CreateResult create(String name, ContainerConfig config, HostConfig hostConfig) {
+        return create(name, config, hostConfig, null);
+    }
+
+    /**
+     * Creates a container for a platform: {@code POST /containers/create?platform=} (Engine API 1.41), as
+     * {@link #create(String, ContainerConfig, HostConfig)} after checking the image is for that platform.
+     *
+     * @param platform {@code os[/arch[/variant]]} ({@code docker run --platform}); null or empty checks nothing
+     * @throws InvalidParameterException an unparseable platform (and everything the other create throws)
+     * @throws NotFoundException the image is for another os or architecture ({@link Platforms#check}, dockerd's
+     *                           message), or there is no such image
+     */
+    public CreateResult create(String name, ContainerConfig config, HostConfig hostConfig, String platform) {
+        if (platform != null && !platform.isEmpty()) {
+            Platforms.parse(platform);
+            if (config != null && notEmpty(config.image())) {
+                Platforms.check(platform, config.image(), images.resolve(config.image()).config());
+            }
+        }
         if (config == null || config.image() == null || config.image().isEmpty()) {
             throw new InvalidParameterException("Config cannot be empty in order to create a container");
         }
@@ -204,6 +223,9 @@ public class Daemon implements AutoCloseable {
         String wantedName = name == null || name.isEmpty() ? null : Names.canonical(name);
         validate(hc);
         validateEnv(config.env());
+        if (notEmpty(config.stopSignal())) {
+            Signals.parse(config.stopSignal());                 // "Invalid signal: X", as dockerd
+        }
         Image image = images.resolve(config.image());
         String id = Names.newId();
         ContainerConfig merged = merge(config, image, id);
@@ -404,9 +426,11 @@ public class Daemon implements AutoCloseable {
         if (user.labels() != null) {
             labels.putAll(user.labels());
         }
+        String stopSignal = notEmpty(user.stopSignal()) ? user.stopSignal()
+                : d != null && notEmpty(d.stopSignal()) ? d.stopSignal() : null;   // the image's StopSignal
         return new ContainerConfig(hostname, userName, List.copyOf(env.values()), cmd, entrypoint, user.image(),
                 workingDir, user.tty(), user.openStdin(), user.attachStdin(), user.attachStdout(),
-                user.attachStderr(), labels);
+                user.attachStderr(), labels, stopSignal, user.stopTimeout());
     }
 
     private static String envKey(String kv) {
@@ -490,7 +514,7 @@ public class Daemon implements AutoCloseable {
         String workingDir = c.config().workingDir().isEmpty() ? "/" : c.config().workingDir();
         return new Command(c.id(), rootfs, stateDir(c.id()), List.copyOf(argv), List.copyOf(env), workingDir,
                 c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp,
-                securityOpts(hc).noNewPrivileges());
+                securityOpts(hc).noNewPrivileges(), Boolean.TRUE.equals(hc.init()));
     }
 
     /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc} for LXC. */
@@ -628,11 +652,12 @@ public class Daemon implements AutoCloseable {
     }
 
     /**
-     * Stops a container: {@code POST /containers/{id}/stop?t=}: SIGTERM, then SIGKILL after the grace period.
+     * Stops a container: {@code POST /containers/{id}/stop?t=}: its stop signal (Config.StopSignal, from
+     * {@code --stop-signal} or the image; SIGTERM by default), then SIGKILL after the grace period.
      *
      * @param ref            name, ID or unique ID prefix
-     * @param timeoutSeconds grace period in seconds; null means {@value #DEFAULT_STOP_TIMEOUT}, negative waits
-     *                       for ever
+     * @param timeoutSeconds grace period in seconds; null means the container's Config.StopTimeout
+     *                       ({@code --stop-timeout}), else {@value #DEFAULT_STOP_TIMEOUT}; negative waits for ever
      * @return false if it was not running (the API's 304)
      * @throws NotFoundException no such container
      * @throws SystemException   it is still running 30 seconds after SIGKILL
@@ -645,9 +670,10 @@ public class Daemon implements AutoCloseable {
                 return false;
             }
             exit = l.nextExit;
-            l.process.signal(Signals.SIGTERM);
+            l.process.signal(stopSignal(l.c.config()));
         }
-        int t = timeoutSeconds == null ? DEFAULT_STOP_TIMEOUT : timeoutSeconds;
+        Integer configured = l.c.config().stopTimeout();
+        int t = timeoutSeconds != null ? timeoutSeconds : configured != null ? configured : DEFAULT_STOP_TIMEOUT;
         try {
             if (t < 0) {
                 exit.get();
@@ -665,6 +691,11 @@ public class Daemon implements AutoCloseable {
         }
         killAndWait(l);
         return true;
+    }
+
+    /** The signal {@code docker stop} sends first: Config.StopSignal, else SIGTERM. */
+    private static int stopSignal(ContainerConfig config) {
+        return notEmpty(config.stopSignal()) ? Signals.parse(config.stopSignal()) : Signals.SIGTERM;
     }
 
     private void killAndWait(Live l) {

@@ -24,11 +24,21 @@ import java.util.Set;
  * @param noNewPrivileges {@code --security-opt no-new-privileges}: the process runs with the no_new_privs bit
  *                     (prctl(2) {@code PR_SET_NO_NEW_PRIVS}; runtime-spec {@code process.noNewPrivileges}), so
  *                     execve(2) of a setuid or file-capability binary grants nothing
+ * @param init         {@code --init}: an init is pid 1 and the workload its child (Docker's docker-init, which is
+ *                     tini); a driver whose containers always have an init (LXC) has nothing to add
  */
 public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                       String workingDir, String user, String hostname, Resources resources,
                       Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
-                      boolean noNewPrivileges) {
+                      boolean noNewPrivileges, boolean init) {
+
+    /** A command without {@code --init} (the parameter list before that field existed). */
+    public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                   String workingDir, String user, String hostname, Resources resources,
+                   Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges) {
+        this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
+                seccomp, noNewPrivileges, false);
+    }
 
     /** A command without {@code no-new-privileges} (the parameter list before that field existed). */
     public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,

@@ -5,7 +5,10 @@ import java.io.InputStream;
 /** A container started by an exec driver: its output, its signals, its exit. */
 public interface ContainerProcess {
 
-    /** @return the host pid of the process the driver started (for LXC: {@code lxc-execute}) */
+    /**
+     * @return the host pid of the container's pid 1, what Docker reports as State.Pid: its namespaces are the
+     *         container's (LXC: LXC's init, the workload's parent; native: the workload, or tini with --init)
+     */
     long pid();
 
     /** @return the workload's stdout, closed when the container exits */

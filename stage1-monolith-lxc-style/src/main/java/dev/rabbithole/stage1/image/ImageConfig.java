@@ -26,7 +26,10 @@ public record ImageConfig(
         @JsonProperty("config") Defaults config,
         @JsonProperty("rootfs") RootFs rootfs) {
 
-    /** The execution defaults: the image-spec's {@code config} object (Docker spells keys in PascalCase). */
+    /**
+     * The execution defaults: the image-spec's {@code config} object (Docker spells keys in PascalCase);
+     * {@code StopSignal} is the signal {@code docker stop} sends first to a container of this image.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Defaults(
@@ -35,7 +38,14 @@ public record ImageConfig(
             @JsonProperty("Entrypoint") List<String> entrypoint,
             @JsonProperty("Cmd") List<String> cmd,
             @JsonProperty("WorkingDir") String workingDir,
-            @JsonProperty("Labels") Map<String, String> labels) {
+            @JsonProperty("Labels") Map<String, String> labels,
+            @JsonProperty("StopSignal") String stopSignal) {
+
+        /** Defaults without a StopSignal (the parameter list before that field existed). */
+        public Defaults(String user, List<String> env, List<String> entrypoint, List<String> cmd, String workingDir,
+                        Map<String, String> labels) {
+            this(user, env, entrypoint, cmd, workingDir, labels, null);
+        }
     }
 
     /** {@code rootfs}: {@code type} is always {@code "layers"}; {@code diff_ids} are sha256 of the uncompressed tars. */

@@ -59,6 +59,19 @@ class RunCommandTest {
     }
 
     @Test
+    void stopSignalStopTimeoutAndInitAreDockersFields() {
+        ObjectNode body = parse("run", "--stop-signal", "USR1", "--stop-timeout", "2", "--init", "--platform",
+                "linux/arm64", "busybox").createBody(ENV);
+        assertThat(body.get("StopSignal").asText()).isEqualTo("USR1");
+        assertThat(body.get("StopTimeout").asInt()).isEqualTo(2);
+        assertThat(body.get("HostConfig").get("Init").asBoolean()).isTrue();
+        ObjectNode plain = parse("run", "busybox").createBody(ENV);
+        assertThat(plain.has("StopSignal")).isFalse();
+        assertThat(plain.has("StopTimeout")).isFalse();
+        assertThat(plain.get("HostConfig").has("Init")).isFalse();
+    }
+
+    @Test
     void defaultsLeaveLimitsOutAndCmdNull() {
         ObjectNode body = parse("run", "busybox").createBody(ENV);
         assertThat(body.get("Cmd").isNull()).isTrue();

@@ -12,6 +12,7 @@ import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.NotFoundException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
+import dev.rabbithole.stage1.image.ImageConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -293,6 +294,41 @@ class DaemonTest {
         assertThat(daemon.stop(stubborn, 0)).isTrue();
         assertThat(exec.last().signals).containsExactly(15, 9);
         assertThat(daemon.inspect(stubborn).state().exitCode()).isEqualTo(137);
+    }
+
+    @Test
+    void stopUsesTheStopSignalAndStopTimeoutOfTheContainerOrItsImage() throws Exception {
+        ContainerConfig base = config("busybox", "sleep");
+        ContainerConfig usr1 = new ContainerConfig(null, null, null, base.cmd(), null, "busybox", null, false, false,
+                false, true, true, null, "SIGUSR1", null);
+        String id = daemon.create(null, usr1, null).id();
+        daemon.start(id);
+        assertThat(daemon.stop(id, 30)).isTrue();
+        assertThat(exec.last().signals).containsExactly(10);
+        assertThat(daemon.inspect(id).config().stopSignal()).isEqualTo("SIGUSR1");
+
+        // the image's StopSignal when the user gives none
+        images.add(FakeImageStore.image("sha256:" + "5".repeat(64), "quitter:latest", new ImageConfig.Defaults(null,
+                null, null, List.of("sleep"), null, null, "SIGQUIT")));
+        String quitter = daemon.create(null, config("quitter:latest", "sleep"), null).id();
+        daemon.start(quitter);
+        assertThat(daemon.stop(quitter, 30)).isTrue();
+        assertThat(exec.last().signals).containsExactly(3);
+
+        // --stop-timeout 0 when the request gives no t: SIGKILL at once, not after 10 s
+        ContainerConfig quick = new ContainerConfig(null, null, null, List.of("stubborn"), null, "busybox", null,
+                false, false, false, true, true, null, null, 0);
+        String stubborn = daemon.create(null, quick, null).id();
+        daemon.start(stubborn);
+        long t0 = System.nanoTime();
+        assertThat(daemon.stop(stubborn, null)).isTrue();
+        assertThat(System.nanoTime() - t0).isLessThan(5_000_000_000L);
+        assertThat(exec.last().signals).containsExactly(15, 9);
+
+        ContainerConfig bad = new ContainerConfig(null, null, null, List.of("x"), null, "busybox", null, false, false,
+                false, true, true, null, "SIGFOO", null);
+        assertThatThrownBy(() -> daemon.create(null, bad, null)).isInstanceOf(InvalidParameterException.class)
+                .hasMessage("Invalid signal: SIGFOO");
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.rabbithole.stage1.execdriver.ContainerUser;
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
+import dev.rabbithole.stage2.libcontainer.configs.Mount;
 import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Rlimit;
@@ -33,6 +34,7 @@ import java.util.Set;
  * <li>capabilities: the daemon's resolved set in bounding, effective and permitted (all of them when
  *     privileged); seccomp: the daemon's profile through {@link DockerProfiles#toConfig}, none when privileged
  *     or unconfined;</li>
+ * <li>{@code --init}: {@link DockerInit}'s tini bound at /sbin/docker-init and run as pid 1;</li>
  * <li>no_new_privs off (Docker sets it only for {@code --security-opt no-new-privileges});</li>
  * <li>{@link #RLIMITS}: none. Docker sets none by default ({@code --ulimit} adds some): a container inherits
  *     dockerd's limits, whose soft RLIMIT_NOFILE Go raises to the hard one, as the daemon's JVM does
@@ -78,7 +80,13 @@ public final class DefaultTemplate {
             throw new InvalidParameterException("No command specified");
         }
         ContainerUser user = ContainerUser.resolve(c.rootfs(), c.user());
-        ProcessConfig process = new ProcessConfig(List.copyOf(c.args()), c.env() == null ? List.of() : List.copyOf(c.env()),
+        List<Mount> mounts = List.of();
+        List<String> args = List.copyOf(c.args());
+        if (c.init()) {                                 // --init: tini is pid 1, the workload its child
+            mounts = List.of(DockerInit.mount(DockerInit.find(DockerInit.CANDIDATES)));
+            args = DockerInit.wrap(args);
+        }
+        ProcessConfig process = new ProcessConfig(args, c.env() == null ? List.of() : List.copyOf(c.env()),
                 c.workingDir() == null || c.workingDir().isEmpty() ? "/" : c.workingDir(),
                 Math.toIntExact(user.uid()), Math.toIntExact(user.gid()), List.of());
         Seccomp seccomp;
@@ -87,7 +95,7 @@ public final class DefaultTemplate {
         } catch (IllegalArgumentException e) {
             throw new InvalidParameterException("seccomp profile: " + e.getMessage());
         }
-        return new ContainerConfig(c.id(), c.rootfs(), false, c.hostname(), NAMESPACES, List.of(),
+        return new ContainerConfig(c.id(), c.rootfs(), false, c.hostname(), NAMESPACES, mounts,
                 c.privileged() ? List.of() : MASKED_PATHS, c.privileged() ? List.of() : READONLY_PATHS,
                 cgroup(c.id(), c.resources()), CapabilitySet.of(Set.copyOf(c.capabilities())), seccomp,
                 c.noNewPrivileges(), RLIMITS, process);

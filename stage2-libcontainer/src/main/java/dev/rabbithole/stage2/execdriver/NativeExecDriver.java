@@ -5,6 +5,7 @@ import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
+import dev.rabbithole.stage1.execdriver.EtcFiles;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 import dev.rabbithole.stage1.execdriver.RootfsPaths;
 import dev.rabbithole.stage2.libcontainer.cgroups.Cgroups;
@@ -153,6 +154,14 @@ public final class NativeExecDriver implements ExecDriver {
             throw new SystemException("native: creating container " + c.id() + ": " + e.getMessage(), e);
         }
         try {
+            // the daemon's /etc files, the same as the LXC driver binds (libcontainer binds what is in its state)
+            EtcFiles.write(container.stateDir(), c.hostname() == null || c.hostname().isEmpty()
+                    ? c.id().substring(0, Math.min(12, c.id().length())) : c.hostname(), EtcFiles.HOST_RESOLV_CONF);
+        } catch (IOException e) {
+            destroyQuietly(container);
+            throw new SystemException("native: writing the /etc files of " + c.id() + ": " + e.getMessage(), e);
+        }
+        try {
             container.start();
         } catch (ContainerException e) {
             destroyQuietly(container);
@@ -250,10 +259,11 @@ public final class NativeExecDriver implements ExecDriver {
         }
     }
 
-    /** A container the daemon follows: its workload's pipes, signals, and exit; the exit destroys it. */
+    /** A container the daemon follows: its workload's pipes, signals, exit and OOM kills; the exit destroys it. */
     private final class NativeProcess implements ContainerProcess {
         private final LinuxContainer container;
         private final Process process;
+        private volatile boolean oomKilled;
 
         NativeProcess(LinuxContainer container) {
             this.container = container;
@@ -306,6 +316,7 @@ public final class NativeExecDriver implements ExecDriver {
                 throw new SystemException("native: waiting for " + container.id() + ": " + e.getMessage(), e);
             }
             live.remove(container.id(), container);
+            oomKilled = container.oomKillCount() > 0;   // before destroy(): the counter goes with the cgroup
             try {
                 container.destroy();
             } catch (ContainerException e) {
@@ -313,6 +324,12 @@ public final class NativeExecDriver implements ExecDriver {
                 EngineLog.warn("native: removing " + container.id() + " after its exit: " + e.getMessage());
             }
             return code;
+        }
+
+        /** @return whether the memory cgroup counted an OOM kill, read by {@link #waitFor()} before the cgroup went */
+        @Override
+        public boolean oomKilled() {
+            return oomKilled;
         }
     }
 }

@@ -32,6 +32,29 @@ class DefaultTemplateTest {
     }
 
     @Test
+    void initRunsTiniAsPid1BoundAtDockersPath() throws Exception {
+        Command plain = command(Command.Resources.NONE, Set.of(), false, "");
+        assertThat(DefaultTemplate.config(plain).mounts()).isEmpty();
+        Command init = new Command(plain.id(), plain.rootfs(), plain.stateDir(), plain.args(), plain.env(),
+                plain.workingDir(), plain.user(), plain.hostname(), plain.resources(), plain.capabilities(),
+                plain.privileged(), plain.seccomp(), false, true);
+        if (DockerInit.CANDIDATES.stream().anyMatch(Files::isExecutable)) {
+            ContainerConfig c = DefaultTemplate.config(init);
+            assertThat(c.process().args()).containsExactly("/sbin/docker-init", "--", "sh", "-c", "echo hi");
+            assertThat(c.mounts()).singleElement().satisfies(m -> {
+                assertThat(m.destination()).isEqualTo("/sbin/docker-init");
+                assertThat(m.options()).contains("bind", "ro");
+                assertThat(DockerInit.CANDIDATES).contains(Path.of(m.source()));
+            });
+        }
+        // without tini on the host: a clear error naming what to install
+        Path none = rootfs.resolve("no-tini");
+        assertThatThrownBy(() -> DockerInit.find(List.of(none)))
+                .isInstanceOf(dev.rabbithole.stage1.errdefs.SystemException.class)
+                .hasMessageContaining("--init needs a static tini").hasMessageContaining("./rabbithole setup");
+    }
+
+    @Test
     void aDefaultContainerGetsDockersNamespacesPathsCapabilitiesAndSeccomp() {
         Set<String> caps = Capabilities.resolve(List.of(), List.of(), false);
         ContainerConfig c = DefaultTemplate.config(command(Command.Resources.NONE, caps, false, ""));

@@ -4,6 +4,7 @@ import dev.rabbithole.stage1.cgroups.CgroupVersion;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
+import dev.rabbithole.stage1.execdriver.EtcFiles;
 import dev.rabbithole.stage1.security.Capabilities;
 
 import java.nio.file.Path;
@@ -65,8 +66,10 @@ public final class LxcConfig {
         out.comment("new namespaces: no user namespace, the container's root is the host's root");
         out.set("lxc.namespace.clone", "mnt pid uts ipc net cgroup");
 
-        out.comment("an own network namespace with only loopback (stage 1 has no bridge)");
+        out.comment("an own network namespace with only loopback (stage 1 has no bridge); 'up' on an empty network");
+        out.comment("makes LXC bring lo up, as Docker does (without it lo stays down: 127.0.0.1 is unreachable)");
         out.set("lxc.net.0.type", "empty");
+        out.set("lxc.net.0.flags", "up");
 
         out.comment("/proc (with /proc/sys read-only), /sys read-only, the container's own cgroups read-only;");
         out.comment("':force' because LXC leaves cgroup mounts to the container's init when it has a cgroup namespace");
@@ -80,6 +83,14 @@ public final class LxcConfig {
         out.set("lxc.console.path", "none");
         out.set("lxc.mount.entry", "shm dev/shm tmpfs rw,nosuid,nodev,noexec,mode=1777,size=65536k,create=dir 0 0");
         out.set("lxc.mount.entry", "mqueue dev/mqueue mqueue rw,nosuid,nodev,noexec,create=dir 0 0");
+
+        if (c.stateDir() != null) {
+            out.comment("/etc/hostname, /etc/hosts, /etc/resolv.conf: the daemon's files (EtcFiles), bound over the image's");
+            for (String name : EtcFiles.NAMES) {
+                out.set("lxc.mount.entry", fstabEscape(c.stateDir().resolve(name).toString()) + " etc/" + name
+                        + " none bind,create=file 0 0");
+            }
+        }
 
         if (!c.privileged()) {
             out.comment("masked paths, as Docker's: files under /dev/null, directories under an empty read-only tmpfs");
@@ -190,6 +201,19 @@ public final class LxcConfig {
     public static long cpuWeight(long shares) {
         long s = Math.max(2, Math.min(262144, shares));
         return 1 + ((s - 2) * 9999) / 262142;
+    }
+
+    /** A path as an fstab(5) field: space, tab, newline and backslash as octal escapes ({@code \040}). */
+    static String fstabEscape(String path) {
+        StringBuilder sb = new StringBuilder();
+        for (char ch : path.toCharArray()) {
+            if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\\') {
+                sb.append(String.format("\\%03o", (int) ch));
+            } else {
+                sb.append(ch);
+            }
+        }
+        return sb.toString();
     }
 
     /** The text being built: {@code key = value} lines and {@code #} comments. */

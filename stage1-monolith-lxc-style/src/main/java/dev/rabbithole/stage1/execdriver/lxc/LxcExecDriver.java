@@ -6,6 +6,7 @@ import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
+import dev.rabbithole.stage1.execdriver.EtcFiles;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 import dev.rabbithole.stage1.execdriver.RootfsPaths;
 
@@ -189,6 +190,7 @@ public class LxcExecDriver implements ExecDriver {
         Path hook = state.resolve("stop-hook");
         try {
             Files.createDirectories(lxcPath);
+            EtcFiles.write(state, c.hostname(), EtcFiles.HOST_RESOLV_CONF);   // bound by the config's mount entries
             Files.deleteIfExists(state.resolve(OOM_KILL_FILE));
             Optional<String> hookText = memoryCgroup(c.id()).map(dir -> stopHook(dir, state));
             if (hookText.isPresent()) {
@@ -228,7 +230,7 @@ public class LxcExecDriver implements ExecDriver {
         LxcProcess process = new LxcProcess(guard, c.id(), state);
         try {
             process.awaitWorkload(log);
-            writeAtomically(state.resolve("lxc-execute.pid"), process.pid() + "\n");
+            writeAtomically(state.resolve("lxc-execute.pid"), process.lxcExecutePid() + "\n");
             watched.add(process);
         } catch (IOException | RuntimeException e) {
             guard.destroy();                                        // SIGTERM: the guard runs lxc-stop -k
@@ -472,8 +474,22 @@ public class LxcExecDriver implements ExecDriver {
             throw new SystemException("lxc-execute did not start the workload within " + START_TIMEOUT_MS + " ms");
         }
 
-        /** @return the host pid of {@code lxc-execute} (the guard's pid until it is known) */
+        /**
+         * The container's pid as Docker reports it (State.Pid): the host pid of the container's pid 1, here LXC's
+         * init, whose namespaces ({@code /proc/PID/ns/*}) are the container's, so {@code nsenter -t PID -u hostname}
+         * prints the container's hostname. Docker reports its container's pid 1 too (the workload, or
+         * docker-init with {@code --init}); LXC's init is the honest equivalent of the latter. The workload
+         * itself is {@link #workloadPid()}.
+         *
+         * @return LXC's init's host pid; {@link #lxcExecutePid()} while (or if) the init is not known
+         */
         @Override public long pid() {
+            ProcessHandle i = init;
+            return i != null ? i.pid() : lxcExecutePid();
+        }
+
+        /** @return the host pid of {@code lxc-execute}, LXC's monitor (the guard's pid until it is known) */
+        public long lxcExecutePid() {
             ProcessHandle l = lxcExecute;
             return l != null ? l.pid() : guard.pid();
         }

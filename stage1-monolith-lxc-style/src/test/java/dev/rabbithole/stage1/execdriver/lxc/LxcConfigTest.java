@@ -37,6 +37,10 @@ class LxcConfigTest {
                 "lxc.rootfs.path = dir:" + rootfs,
                 "lxc.namespace.clone = mnt pid uts ipc net cgroup",
                 "lxc.net.0.type = empty",
+                "lxc.net.0.flags = up",            // LXC brings lo up only with it (issue 7, item 4)
+                "lxc.mount.entry = " + tmp.resolve("state/hosts") + " etc/hosts none bind,create=file 0 0",
+                "lxc.mount.entry = " + tmp.resolve("state/resolv.conf") + " etc/resolv.conf none bind,create=file 0 0",
+                "lxc.mount.entry = " + tmp.resolve("state/hostname") + " etc/hostname none bind,create=file 0 0",
                 "lxc.mount.auto = proc:mixed sys:ro cgroup:ro:force",
                 "lxc.autodev = 1",
                 "lxc.console.path = none",

@@ -280,7 +280,7 @@ class LxcExecDriverTest {
                 Command.Resources.NONE, "nobody", "sleep", "100");
         LxcExecDriver.LxcProcess p = (LxcExecDriver.LxcProcess) driver.start(c);
         long workload = p.workloadPid();
-        ProcessHandle guard = ProcessHandle.of(p.pid()).flatMap(ProcessHandle::parent).orElseThrow();
+        ProcessHandle guard = ProcessHandle.of(p.lxcExecutePid()).flatMap(ProcessHandle::parent).orElseThrow();
         new ProcessBuilder("kill", "-TERM", Long.toString(guard.pid())).start().waitFor();
         p.waitFor();
         assertThat(ProcessHandle.of(workload)).isEmpty();
@@ -291,7 +291,7 @@ class LxcExecDriverTest {
                 Command.Resources.NONE, "nobody", "sleep", "100");
         LxcExecDriver.LxcProcess p2 = (LxcExecDriver.LxcProcess) driver.start(c2);
         long workload2 = p2.workloadPid();
-        ProcessHandle.of(p2.pid()).orElseThrow().destroyForcibly();           // SIGKILL lxc-execute
+        ProcessHandle.of(p2.lxcExecutePid()).orElseThrow().destroyForcibly(); // SIGKILL lxc-execute
         p2.waitFor();
         assertThat(ProcessHandle.of(workload2)).isPresent();                  // LXC did not take it down
         driver.cleanup(c2);

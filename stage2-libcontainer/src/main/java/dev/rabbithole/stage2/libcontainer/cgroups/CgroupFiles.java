@@ -71,6 +71,24 @@ final class CgroupFiles {
         return Files.exists(dir.resolve(file)) ? read(dir, file) : "";
     }
 
+    /**
+     * The value of one {@code KEY VALUE} line of a flat-keyed file ({@code memory.events}, {@code memory.oom_control}),
+     * or 0 when the file or the key is missing.
+     */
+    static long readKey(Path dir, String file, String key) {
+        for (String line : readIfExists(dir, file).split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 2 && f[0].equals(key)) {
+                try {
+                    return Long.parseLong(f[1]);
+                } catch (NumberFormatException e) {
+                    throw new CgroupException("cannot parse " + key + " in " + file + " (in " + dir + "): " + f[1], e);
+                }
+            }
+        }
+        return 0;
+    }
+
     /** A number from a file; {@code max} reads as {@link Long#MAX_VALUE}. */
     static long readLong(Path dir, String file) {
         String s = read(dir, file);

@@ -39,6 +39,18 @@ public interface CgroupManager {
     CgroupStats stats();
 
     /**
+     * How many processes of the cgroup the kernel's OOM killer has killed: the {@code oom_kill} field of v1
+     * {@code memory.oom_control} (kernel 4.13 on) or v2 {@code memory.events}, what Docker's State.OOMKilled
+     * comes from. Read it after the workload exited and before {@link #destroy()}: the counter goes with the cgroup.
+     *
+     * @return the count; 0 when there is no memory controller or the cgroup is gone
+     * @throws CgroupException the file exists but cannot be read or parsed
+     */
+    default long oomKillCount() {
+        return 0;
+    }
+
+    /**
      * Removes the cgroup's directories (rmdir: the kernel drops the control files with them). Does not kill
      * anything: a cgroup that still has tasks cannot be removed, which is reported. Idempotent: a directory
      * that is already gone is success.

@@ -189,6 +189,13 @@ public final class V1Manager implements CgroupManager {
                 CgroupFiles.readLong(dir("pids"), "pids.current"));
     }
 
+    /** @return {@code oom_kill} of {@code memory.oom_control}; 0 without a memory hierarchy */
+    @Override
+    public long oomKillCount() {
+        Path mem = paths.get("memory");
+        return mem == null ? 0 : CgroupFiles.readKey(mem, "memory.oom_control", "oom_kill");
+    }
+
     @Override
     public void destroy() {
         CgroupException first = null;

@@ -170,6 +170,12 @@ public final class V2Manager implements CgroupManager {
                 usageUsec * 1000, CgroupFiles.readLong(dir, "pids.current"));
     }
 
+    /** @return {@code oom_kill} of {@code memory.events}; 0 when the memory controller is not enabled here */
+    @Override
+    public long oomKillCount() {
+        return CgroupFiles.readKey(dir, "memory.events", "oom_kill");
+    }
+
     @Override
     public void destroy() {
         CgroupFiles.rmdir(dir);

@@ -545,6 +545,24 @@ public final class LinuxContainer {
     }
 
     /**
+     * How many of the container's processes the kernel's OOM killer killed ({@link CgroupManager#oomKillCount()}).
+     * Call it after {@link #waitFor()} and before {@link #destroy()}, which removes the cgroup and its counter.
+     *
+     * @return the count; 0 without a cgroup, or when it cannot be read
+     */
+    public long oomKillCount() {
+        CgroupManager m = cgroup;
+        if (m == null) {
+            return 0;
+        }
+        try {
+            return m.oomKillCount();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
      * Kills whatever is left (SIGKILL to pid 1 ends the whole pid namespace), removes the cgroup and the
      * state directory. Idempotent.
      *

@@ -79,6 +79,7 @@ public final class ContainerInit {
         CapabilityPlan caps = config.capabilities() == null ? null
                 : CapabilityPlan.of(config.capabilities(), kernelLastCap); // parsed before the pivot
         new RootfsSetup(sys).run(config, etc);
+        setupNetwork(config);
         if (config.hostname() != null && !config.hostname().isEmpty()) {
             if (!config.namespaces().contains(NamespaceType.UTS)) {
                 throw new IllegalArgumentException("cannot set the hostname without a new UTS namespace");
@@ -110,6 +111,19 @@ public final class ContainerInit {
         hook.beforeExec(path, preview.calls());
         lastCalls(sys, path, p, seccompLast ? filter : null);
     }
+
+    // tag::loopback[]
+    /**
+     * The network step: a new network namespace starts with {@code lo} down (no 127.0.0.1, no ::1); runc's
+     * "loopback" strategy, which Docker configures for every container, brings it up. Needs CAP_NET_ADMIN,
+     * so it runs while the init is still root with every capability.
+     */
+    private void setupNetwork(ContainerConfig config) {
+        if (config.namespaces() != null && config.namespaces().contains(NamespaceType.NET)) {
+            sys.because("a new network namespace has lo down: up, for 127.0.0.1").interfaceUp("lo");
+        }
+    }
+    // end::loopback[]
 
     private static void lastCalls(Syscalls s, String path, ProcessConfig p, byte[] filter) {
         // tag::execve[]

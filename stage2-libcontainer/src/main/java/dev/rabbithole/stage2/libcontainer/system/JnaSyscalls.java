@@ -32,6 +32,15 @@ public final class JnaSyscalls implements Syscalls {
     private static final int O_WRONLY = 01;
     private static final int O_TRUNC = 01000;
     private static final int O_CLOEXEC = 02000000;
+    private static final int AF_INET = 2;
+    private static final int SOCK_DGRAM = 2;
+    private static final int SOCK_CLOEXEC = 02000000;
+    private static final long SIOCGIFFLAGS = 0x8913;
+    private static final long SIOCSIFFLAGS = 0x8914;
+    private static final short IFF_UP = 0x1;
+    /** {@code struct ifreq}: 16 bytes of name, then a 24-byte union whose first member is {@code short ifr_flags}. */
+    private static final int IFREQ_SIZE = 40;
+    private static final int IFNAMSIZ = 16;
 
     /** glibc, direct mapping. */
     private static final class Libc {
@@ -65,6 +74,8 @@ public final class JnaSyscalls implements Syscalls {
         static native long syscall(long number, long a1, int[] a2) throws LastErrorException;
         static native long syscall(long number, String a1, String a2) throws LastErrorException;
         static native String strerror(int errnum);
+        static native int socket(int domain, int type, int protocol) throws LastErrorException;
+        static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
     }
 
     /** Loads libc on first use; throws {@link UnsatisfiedLinkError} when a symbol is missing. */
@@ -253,5 +264,24 @@ public final class JnaSyscalls implements Syscalls {
     @Override
     public void kill(int pid, int signal) {
         call("kill", () -> Libc.kill(pid, signal), pid, signal);
+    }
+
+    @Override
+    public void interfaceUp(String name) {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length >= IFNAMSIZ) {
+            throw new SyscallException("ioctl", List.of("SIOCSIFFLAGS", name), 36, "File name too long");
+        }
+        int fd = call("socket", () -> Libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "AF_INET", "SOCK_DGRAM");
+        try (Memory ifr = new Memory(IFREQ_SIZE)) {
+            ifr.clear();
+            ifr.write(0, bytes, 0, bytes.length);
+            call("ioctl", () -> Libc.ioctl(fd, SIOCGIFFLAGS, ifr), "SIOCGIFFLAGS", name);
+            short flags = ifr.getShort(IFNAMSIZ);
+            ifr.setShort(IFNAMSIZ, (short) (flags | IFF_UP));
+            call("ioctl", () -> Libc.ioctl(fd, SIOCSIFFLAGS, ifr), "SIOCSIFFLAGS", name, "IFF_UP");
+        } finally {
+            Libc.close(fd);
+        }
     }
 }

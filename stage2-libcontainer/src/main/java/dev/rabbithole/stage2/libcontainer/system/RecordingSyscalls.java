@@ -311,4 +311,9 @@ public final class RecordingSyscalls implements Syscalls {
     public void kill(int pid, int signal) {
         call(() -> delegate.kill(pid, signal), "kill", pid, signal);
     }
+
+    @Override
+    public void interfaceUp(String name) {
+        call(() -> delegate.interfaceUp(name), "ioctl", flags("SIOCSIFFLAGS"), name, flags("IFF_UP"));
+    }
 }

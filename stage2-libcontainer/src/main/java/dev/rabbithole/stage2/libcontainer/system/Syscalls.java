@@ -207,4 +207,14 @@ public interface Syscalls {
      * @param signal signal number, e.g. {@link #SIGTERM}
      */
     void kill(int pid, int signal);
+
+    /**
+     * Sets {@code IFF_UP} on a network interface of the caller's network namespace, as {@code ip link set NAME up}:
+     * ioctl(2) {@code SIOCGIFFLAGS}, then {@code SIOCSIFFLAGS} with {@code IFF_UP} added, on an {@code AF_INET}
+     * datagram socket (netdevice(7)); the socket is closed again. Needs CAP_NET_ADMIN. runc's "loopback"
+     * network strategy does this for {@code lo} in every new network namespace, which the kernel creates down.
+     *
+     * @param name the interface name, at most 15 bytes, e.g. {@code lo}
+     */
+    void interfaceUp(String name);
 }

@@ -229,6 +229,24 @@ class CgroupFakeFsTest {
     }
 
     @Test
+    void oomKillCountIsReadFromOomControlOnV1() throws IOException {
+        Path cg = root.resolve("sys/fs/cgroup");
+        v1Kernel(cg, false);
+        Cgroup c1 = new Cgroup("rabbithole/c1", Cgroup.Resources.NONE);
+        assertThat(Cgroups.detect(c1, root, HYBRID).oomKillCount()).isZero();        // no file: no OOM kill
+        files(cg.resolve("memory/rabbithole/c1"), "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+        assertThat(Cgroups.detect(c1, root, HYBRID).oomKillCount()).isEqualTo(2);
+    }
+
+    @Test
+    void oomKillCountIsReadFromMemoryEventsOnV2() throws IOException {
+        Path cg = v2Kernel().resolve("rabbithole/c1");
+        files(cg, "memory.events", "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n");
+        assertThat(Cgroups.detect(new Cgroup("rabbithole/c1", Cgroup.Resources.NONE), root, UNIFIED).oomKillCount())
+                .isEqualTo(1);
+    }
+
+    @Test
     void sharesConvertToWeightAsRuncDoes() {
         assertThat(V2Manager.sharesToWeight(2)).isEqualTo(1);
         assertThat(V2Manager.sharesToWeight(1024)).isEqualTo(39);

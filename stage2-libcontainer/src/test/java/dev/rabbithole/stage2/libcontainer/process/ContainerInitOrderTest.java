@@ -81,6 +81,8 @@ class ContainerInitOrderTest {
         assertThat(indexOf(calls, "mount(\"/dev/null\", \"" + maskedFile + "\", NULL, MS_BIND, NULL)")).isGreaterThan(pivot);
         assertThat(indexOf(calls, "mount(\"/proc/sys\", \"/proc/sys\", NULL, MS_BIND|MS_REC, NULL)")).isGreaterThan(pivot);
 
+        // lo comes up in the new network namespace (issue 7, item 4), before the capabilities go
+        assertThat(calls.get(indexOf(calls, "sethostname") - 1)).isEqualTo("ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
         List<String> tail = calls.subList(indexOf(calls, "sethostname"), calls.size());
         assertThat(tail).containsExactly("sethostname(\"box-abc\")", "setrlimit(RLIMIT_NOFILE, 1024, 1024)",
                 "setgroups([2000])", "setresgid(1000, 1000, 1000)", "setresuid(1000, 1000, 1000)",
