@@ -265,8 +265,22 @@ public final class EngineClient implements AutoCloseable {
      * @return the session
      */
     public StreamSession logs(String id, boolean follow, OutputStream stdout, OutputStream stderr) {
+        return logs(id, "", follow, stdout, stderr);
+    }
+
+    /**
+     * {@code GET /containers/{id}/logs} with more query parameters, e.g. {@code &since=1700000000&until=...}.
+     *
+     * @param id     the container (URL-encoded)
+     * @param query  parameters to append, each starting with {@code &}, already encoded; may be empty
+     * @param follow keep streaming until the container exits
+     * @param stdout where its stdout goes
+     * @param stderr where its stderr goes
+     * @return the session; its futures complete when the headers arrive and when the stream ends
+     */
+    public StreamSession logs(String id, String query, boolean follow, OutputStream stdout, OutputStream stderr) {
         HttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
-                versioned("/containers/" + id + "/logs?stderr=1&stdout=1&tail=all" + (follow ? "&follow=1" : "")));
+                versioned("/containers/" + id + "/logs?stderr=1&stdout=1&tail=all" + query + (follow ? "&follow=1" : "")));
         headers(request);
         HttpUtil.setContentLength(request, 0);
         return stream(request, stdout, stderr);

@@ -29,6 +29,19 @@ public final class Listings {
      * @return the table text, header first, one line per container
      */
     public static String psTable(JsonNode containers, Instant now) {
+        return psTable(containers, now, false);
+    }
+
+    /**
+     * The {@code docker ps} table, or with {@code noTrunc} the {@code docker ps --no-trunc} one: full 64-digit
+     * IDs and the whole COMMAND (still quoted).
+     *
+     * @param containers the JSON array {@code GET /containers/json} returns
+     * @param now        the time to measure CREATED against
+     * @param noTrunc    whether to keep IDs and commands whole
+     * @return the table text, header first, one line per container
+     */
+    public static String psTable(JsonNode containers, Instant now, boolean noTrunc) {
         Table table = new Table("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
         for (JsonNode c : containers) {
             Instant created = Instant.ofEpochSecond(c.path("Created").asLong());
@@ -36,9 +49,10 @@ public final class Listings {
             if (status.isEmpty()) {
                 status = Units.containerStatus(c.path("State").asText(""), 0, Duration.between(created, now));
             }
-            table.row(shortId(c.path("Id").asText()),
+            String command = c.path("Command").asText("");
+            table.row(noTrunc ? c.path("Id").asText() : shortId(c.path("Id").asText()),
                     image(c.path("Image").asText("")),
-                    quote(ellipsis(c.path("Command").asText(""), 20)),
+                    quote(noTrunc ? command : ellipsis(command, 20)),
                     Units.humanDuration(Duration.between(created, now)) + " ago",
                     status,
                     ports(c.path("Ports")),

@@ -58,6 +58,7 @@ public class LocalImageStore implements ImageStore {
     private final BlobStore blobs;
     private final Map<String, Oci.Manifest> manifests = new ConcurrentHashMap<>();
     private final Map<String, ImageConfig> configs = new ConcurrentHashMap<>();
+    private final Map<String, Long> unpackedSizes = new ConcurrentHashMap<>();
     private final Object layerLock = new Object();
 
     /**
@@ -307,6 +308,19 @@ public class LocalImageStore implements ImageStore {
         return dirs;
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public InputStream openBlob(String digest) {
+        if (digest == null || !digest.matches("sha256:[0-9a-f]{64}") || !blobs.has(digest)) {
+            throw new NotFoundException("no such blob: " + digest);
+        }
+        try {
+            return Files.newInputStream(blobs.path(digest));
+        } catch (IOException e) {
+            throw new SystemException("cannot read blob " + digest + ": " + e.getMessage(), e);
+        }
+    }
+
     // --- layers -------------------------------------------------------------------------------
 
     private Path unpacked(String blobDigest, String diffId) {
@@ -453,11 +467,24 @@ public class LocalImageStore implements ImageStore {
             String id = en.getKey();
             Oci.Manifest m = manifest(en.getValue());
             ImageConfig c = config(id);
-            long size = m.layers().stream().mapToLong(Oci.Descriptor::size).sum();
+            long size = m.layers().stream().mapToLong(l -> unpackedSize(l.digest())).sum();
             out.put(id, new Image(id, List.copyOf(tags.get(id)), en.getValue(), c,
                     m.layers().stream().map(Oci.Descriptor::digest).toList(), size, epochSeconds(c.created())));
         }
         return out;
+    }
+
+    /** A layer blob's {@link UnpackedSize}, measured once per blob and process. */
+    private long unpackedSize(String layerDigest) {
+        return unpackedSizes.computeIfAbsent(layerDigest, d -> {
+            try (InputStream raw = Files.newInputStream(blobs.path(d));
+                 InputStream tar = GzipCompressorInputStream.builder().setInputStream(raw)
+                         .setDecompressConcatenated(true).get()) {
+                return UnpackedSize.of(tar);
+            } catch (IOException e) {
+                throw new SystemException("cannot read layer blob " + d + ": " + e.getMessage(), e);
+            }
+        });
     }
 
     private static long epochSeconds(String created) {

@@ -310,9 +310,41 @@ class DaemonTest {
         exec.failNextStart = "lxc-execute: not found";
         assertThatThrownBy(() -> daemon.start(doomed)).isInstanceOf(SystemException.class)
                 .hasMessageContaining("lxc-execute");
-        assertThat(gone.get(10, TimeUnit.SECONDS)).isEqualTo(Daemon.START_FAILED_EXIT_CODE);
+        assertThat(gone.get(10, TimeUnit.SECONDS)).isEqualTo(StartFailure.OTHER);
         assertThat(daemon.list(true)).isEmpty();
         assertThat(storage.mounted).isEmpty();
+    }
+
+    @Test
+    void aFailedStartLeavesTheContainerCreatedWithTheErrorAndDockersExitCode() {
+        String id = daemon.create(null, config("busybox", "/nonexistent"), null).id();
+        exec.failNextStart = "exec: \"/nonexistent\": stat /nonexistent: no such file or directory";
+        assertThatThrownBy(() -> daemon.start(id)).hasMessageContaining("/nonexistent");
+        ContainerState s = daemon.inspect(id).state();
+        assertThat(s.status()).isEqualTo("created");   // Docker 20.10: Created, not Exited (128)
+        assertThat(s.running()).isFalse();
+        assertThat(s.exitCode()).isEqualTo(127);
+        assertThat(s.error()).contains("no such file or directory");
+        assertThat(s.startedAt()).isEqualTo(ContainerState.ZERO_TIME);
+        assertThat(s.finishedAt()).isEqualTo(ContainerState.ZERO_TIME);
+        assertThat(storage.mounted).isEmpty();
+
+        String denied = daemon.create(null, config("busybox", "/etc/passwd"), null).id();
+        exec.failNextStart = "exec: \"/etc/passwd\": permission denied";
+        assertThatThrownBy(() -> daemon.start(denied)).hasMessageContaining("permission denied");
+        assertThat(daemon.inspect(denied).state().exitCode()).isEqualTo(126);
+        assertThat(daemon.inspect(denied).state().status()).isEqualTo("created");
+
+        String broken = daemon.create(null, config("busybox", "echo"), null).id();
+        exec.failNextStart = "lxc-execute: not found";
+        assertThatThrownBy(() -> daemon.start(broken)).isInstanceOf(SystemException.class);
+        assertThat(daemon.inspect(broken).state().exitCode()).isEqualTo(128);
+
+        // started again, the same failure again, still created; then a start that works runs it
+        exec.failNextStart = "exec: \"/nonexistent\": stat /nonexistent: no such file or directory";
+        assertThatThrownBy(() -> daemon.start(id)).hasMessageContaining("/nonexistent");
+        assertThat(daemon.inspect(id).state().status()).isEqualTo("created");
+        assertThat(daemon.list(false)).isEmpty();
     }
 
     @Test
