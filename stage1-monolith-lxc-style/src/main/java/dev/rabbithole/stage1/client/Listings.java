@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Renders the JSON of {@code GET /containers/json} and {@code GET /images/json} (Engine API v1.41) as the
@@ -92,16 +90,24 @@ public final class Listings {
     }
 
     /**
-     * The IDs {@code docker images -q} prints: short, each image once.
+     * The IDs {@code docker images -q} prints: short, one per row of the table, so an image with two tags is
+     * printed twice (Docker 20.10 does so).
      *
      * @param images the JSON array of {@code GET /images/json}
      * @return one short ID per line
      */
     public static String imageIds(JsonNode images) {
-        Set<String> ids = new LinkedHashSet<>();
-        images.forEach(i -> ids.add(shortId(i.path("Id").asText())));
         StringBuilder out = new StringBuilder();
-        ids.forEach(id -> out.append(id).append('\n'));
+        for (JsonNode i : images) {
+            int rows = 0;
+            for (JsonNode t : i.path("RepoTags")) {
+                if (!t.asText().equals("<none>:<none>")) rows++;
+            }
+            String id = shortId(i.path("Id").asText());
+            for (int n = 0; n < Math.max(rows, 1); n++) {
+                out.append(id).append('\n');
+            }
+        }
         return out.toString();
     }
 
