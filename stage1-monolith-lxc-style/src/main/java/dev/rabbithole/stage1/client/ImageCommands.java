@@ -182,30 +182,45 @@ public final class ImageCommands {
                 context.err().println("Cowardly refusing to save to a terminal. Use the -o flag or redirect.");
                 return 1;
             }
-            byte[] tar = client.call("GET", path(), null).body();
             if (output == null) {
-                context.out().write(tar, 0, tar.length);
+                download(client, context.out());
                 context.out().flush();
                 return 0;
             }
             Path tmp = null;
             try {
                 tmp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".tmp");
-                Files.write(tmp, tar);
+                try (java.io.OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+                    download(client, file);
+                }
                 Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (EngineClientException e) {
+                deleteQuietly(tmp);
+                throw e;
             } catch (IOException e) {
                 context.err().println(FileErrors.describe("write", output.toString(), e));
-                if (tmp != null) {
-                    try {
-                        Files.deleteIfExists(tmp);
-                    } catch (IOException ignored) {
-                        // nothing more to do
-                    }
-                }
+                deleteQuietly(tmp);
                 return 1;
             }
             return 0;
+        }
+
+        /** Streams the archive to {@code out}; an error answer (404) arrives before any byte is written. */
+        private void download(EngineClient client, java.io.OutputStream out) {
+            StreamSession session = client.download(path(), out);
+            EngineClient.await(session.established());
+            EngineClient.await(session.finished());
+        }
+
+        private static void deleteQuietly(Path tmp) {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // nothing more to do
+                }
+            }
         }
     }
 }
