@@ -91,6 +91,22 @@ class LocalImageStoreTest {
                 .isNotEqualTo(layer.length);
     }
 
+    @Test
+    void theUnpackedSizeIsMeasuredOnceKeptAndForgottenWithTheLayer() throws IOException {
+        Path root = tmp.resolve("image");
+        LocalImageStore store = new LocalImageStore(root);
+        byte[] layer = new TestArchives.Tar().dir("etc").file("etc/motd", "12345\n").symlink("etc/l", "motd")
+                .hardlink("etc/again", "etc/motd").build();
+        store.load(in(TestArchives.dockerSave(List.of("sized:v1"), List.of(layer), "true")));
+        Image sized = store.resolve("sized:v1");
+        assertThat(sized.size()).isEqualTo(6 + 4);    // the file once, the link's target "motd"
+        String blob = Digests.hex(sized.layerDigests().get(0));
+        assertThat(Files.readString(root.resolve("sizes").resolve(blob))).isEqualTo("10");
+        assertThat(new LocalImageStore(root).list()).extracting(Image::size).containsExactly(10L);
+        store.remove("sized:v1");
+        assertThat(root.resolve("sizes").resolve(blob)).doesNotExist();
+    }
+
     /** Docker's directory.Size: lstat sizes of everything but directories, each inode once. */
     private static long sizeAsDockerMeasuresIt(Path dir) throws IOException {
         java.util.Set<Object> inodes = new java.util.HashSet<>();
