@@ -244,6 +244,51 @@ class DaemonTest {
     }
 
     @Test
+    void logsKeepWhatIsBetweenSinceAndUntilAndAFollowEndsAtUntil() throws Exception {
+        String id = daemon.create("bounded", config("busybox", "sleep"), null).id();
+        daemon.start(id);
+        FakeProcess p = exec.last();
+        p.stdout("early\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(
+                Path.of(daemon.inspect(id).logPath())).contains("early"));
+        Instant between = Instant.now();
+        await().until(() -> Instant.now().isAfter(between));      // the next entry gets a later time
+        p.stdout("late\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(
+                Path.of(daemon.inspect(id).logPath())).contains("late"));
+
+        List<String> since = new ArrayList<>();
+        daemon.logs(id, new LogOptions(true, true, false, -1, between, null), collector(since, new CompletableFuture<>()));
+        assertThat(since).containsExactly("stdout:late\n");
+        List<String> until = new ArrayList<>();
+        daemon.logs(id, new LogOptions(true, true, false, -1, null, between), collector(until, new CompletableFuture<>()));
+        assertThat(until).containsExactly("stdout:early\n");
+        // Docker's order: the tail first, then the bounds (--tail 1 --until BETWEEN gives nothing)
+        List<String> tailed = new ArrayList<>();
+        daemon.logs(id, new LogOptions(true, true, false, 1, null, between), collector(tailed, new CompletableFuture<>()));
+        assertThat(tailed).isEmpty();
+
+        // following with an until in the past: the stored entries up to it, then the end at once
+        List<String> pastFollow = new ArrayList<>();
+        CompletableFuture<Void> pastEnded = new CompletableFuture<>();
+        daemon.logs(id, new LogOptions(true, true, true, -1, null, between), collector(pastFollow, pastEnded));
+        pastEnded.get(10, TimeUnit.SECONDS);
+        assertThat(pastFollow).containsExactly("stdout:early\n");
+
+        // following with an until ahead: ends with the first entry written after it, while the container runs
+        Instant soon = Instant.now().plusMillis(300);
+        List<String> followed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Void> followEnded = new CompletableFuture<>();
+        daemon.logs(id, new LogOptions(true, true, true, -1, soon, soon), collector(followed, followEnded));
+        await().until(() -> Instant.now().isAfter(soon));
+        p.stdout("after\n");
+        followEnded.get(10, TimeUnit.SECONDS);
+        assertThat(followed).isEmpty();
+        assertThat(daemon.inspect(id).state().running()).isTrue();
+        daemon.kill(id, "KILL");
+    }
+
+    @Test
     void removeRefusesARunningContainerUnlessForced() throws Exception {
         String id = daemon.create("busy", config("busybox", "sleep"), null).id();
         assertThat(daemon.start(id)).isTrue();
