@@ -67,17 +67,14 @@ public final class SaveArchive {
      * Selects what to save; nothing is written yet, so an unknown name fails before any byte goes out.
      *
      * @param store the image store
-     * @param names image names, {@code name:tag} references or (prefixes of) IDs, in the order given
+     * @param names image names, {@code name:tag} references or (prefixes of) IDs, in the order given; none
+     *              gives an archive with only {@code manifest.json} holding {@code null}, as Docker's
      * @return the archive, ready to {@link #write}
      * @throws NotFoundException {@code No such image: NAME}
-     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException no names
      */
     public static SaveArchive select(ImageStore store, List<String> names) {
-        if (names == null || names.isEmpty()) {
-            throw new dev.rabbithole.stage1.errdefs.InvalidParameterException("no image names given to save");
-        }
         SaveArchive a = new SaveArchive(store);
-        for (String name : names) {
+        for (String name : names == null ? List.<String>of() : names) {
             a.add(name);
         }
         return a;
@@ -195,7 +192,8 @@ public final class SaveArchive {
             }
             layerPaths.forEach(m.putArray("Layers")::add);
         }
-        byte[] manifestBytes = (JSON.writeValueAsString(manifest) + "\n").getBytes(StandardCharsets.UTF_8);
+        String manifestText = manifest.isEmpty() ? "null" : JSON.writeValueAsString(manifest);  // Go's nil slice
+        byte[] manifestBytes = (manifestText + "\n").getBytes(StandardCharsets.UTF_8);
         entries.add(new Entry(List.of("manifest.json"), false, Instant.EPOCH, () -> manifestBytes));
         if (!repositories.isEmpty()) {
             byte[] repoBytes = (JSON.writeValueAsString(repositories) + "\n").getBytes(StandardCharsets.UTF_8);
