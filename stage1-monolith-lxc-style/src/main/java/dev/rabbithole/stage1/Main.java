@@ -45,6 +45,7 @@ import java.util.function.Supplier;
             ImageCommands.Images.class,
             ImageCommands.Rmi.class,
             ImageCommands.Load.class,
+            ImageCommands.Save.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
         })

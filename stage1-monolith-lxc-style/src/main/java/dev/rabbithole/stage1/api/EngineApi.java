@@ -17,6 +17,7 @@ import dev.rabbithole.stage1.daemon.WaitCondition;
 import dev.rabbithole.stage1.errdefs.EngineException;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.image.Image;
+import dev.rabbithole.stage1.image.SaveArchive;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpMethod;
@@ -43,7 +44,8 @@ import java.util.regex.Pattern;
  * POST /containers/{id}/start|wait|attach|kill|stop              GET /containers/{id}/logs
  * DELETE /containers/{id}
  * GET  /containers/{id}/explain        (a rabbithole extension: the kernel calls that started the container)
- * GET  /images/json                    GET /images/{name}/json   POST /images/load
+ * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
+ * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
  * POST /images/create (pull)           DELETE /images/{name}
  * </pre>
  *
@@ -56,6 +58,7 @@ final class EngineApi {
     private static final Pattern CONTAINER = Pattern.compile("^/containers/([^/]+)(?:/([a-z]+))?$");
     private static final Pattern IMAGE_JSON = Pattern.compile("^/images/(.+)/json$");
     private static final Pattern IMAGE = Pattern.compile("^/images/(.+)$");
+    private static final Pattern IMAGE_GET = Pattern.compile("^/images/(.+)/get$");
     private static final String RAW_STREAM = "application/vnd.docker.raw-stream";
 
     private final Daemon daemon;
@@ -146,8 +149,15 @@ final class EngineApi {
             case "/images/json" -> {
                 if (get) {
                     ArrayNode list = json.createArrayNode();
-                    daemon.images().list().forEach(i -> list.add(views.imageSummary(i)));
+                    ImageFilters.parse(json, ex.param("filters")).apply(daemon.images())
+                            .forEach(i -> list.add(views.imageSummary(i)));
                     ex.json(200, list);
+                    return;
+                }
+            }
+            case "/images/get" -> {
+                if (get) {
+                    save(ex, ex.params("names"));
                     return;
                 }
             }
@@ -269,6 +279,11 @@ final class EngineApi {
         Matcher m = IMAGE_JSON.matcher(path);
         if (get && m.matches()) {
             ex.json(200, views.imageInspect(daemon.images().resolve(m.group(1))));
+            return true;
+        }
+        m = IMAGE_GET.matcher(path);
+        if (get && m.matches()) {
+            save(ex, List.of(m.group(1)));
             return true;
         }
         m = IMAGE.matcher(path);
@@ -435,7 +450,8 @@ final class EngineApi {
         }
         boolean timestamps = ex.flag("timestamps");
         boolean tty = c.config().tty();
-        LogOptions options = new LogOptions(stdout, stderr, ex.flag("follow"), tail);
+        LogOptions options = new LogOptions(stdout, stderr, ex.flag("follow"), tail,
+                UnixTimestamp.parse("since", ex.param("since")), UnixTimestamp.parse("until", ex.param("until")));
         Exchange.Chunked out = ex.chunked(200, RAW_STREAM);
         AtomicReference<Subscription> sub = new AtomicReference<>();
         sub.set(daemon.logs(c.id(), options, new StreamListener() {
@@ -476,6 +492,19 @@ final class EngineApi {
         out.writeJson(json.createObjectNode().put("status", "Digest: " + image.manifestDigest()));
         out.writeJson(json.createObjectNode().put("status", "Status: Image is up to date for " + ref));
         out.end();
+    }
+
+    /** {@code docker save}: the names are checked (404) before the 200 and the tar stream. */
+    private void save(Exchange ex, List<String> names) {
+        SaveArchive archive = SaveArchive.select(daemon.images(), names);
+        Exchange.Chunked out = ex.chunked(200, "application/x-tar");
+        try (ChunkedOutput stream = new ChunkedOutput(out)) {
+            archive.write(stream);
+        } catch (IOException | RuntimeException e) {
+            EngineLog.warn("saving " + names + ": " + e.getMessage()); // the client gets a cut-off tar, as from Docker
+        } finally {
+            out.end();
+        }
     }
 
     private void load(Exchange ex) throws IOException {

@@ -81,6 +81,12 @@ final class Exchange {
         return values == null || values.isEmpty() ? null : values.get(0);
     }
 
+    /** @return every value of a query parameter, in order ({@code ?names=a&names=b}); empty if none */
+    List<String> params(String name) {
+        List<String> values = query.parameters().get(name);
+        return values == null ? List.of() : List.copyOf(values);
+    }
+
     /** Docker's boolValue: absent, empty, {@code 0}, {@code no}, {@code false}, {@code none} are false. */
     boolean flag(String name) {
         String v = param(name);
@@ -173,6 +179,22 @@ final class Exchange {
         }
 
         void write(byte[] data) { write(Unpooled.wrappedBuffer(data)); }
+
+        /**
+         * Writes and waits until the bytes are on the socket, so a long body (an image archive) never piles up
+         * in memory. Call it from a worker thread, never from the event loop.
+         *
+         * @throws java.io.IOException the client went away
+         */
+        void writeAndWait(byte[] data) throws java.io.IOException {
+            if (ended.get()) {
+                throw new java.io.IOException("the response has ended");
+            }
+            var f = channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(data))).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                throw new java.io.IOException("client went away: " + f.cause());
+            }
+        }
 
         void writeJson(Object value) {
             try {

@@ -43,7 +43,7 @@ final class Views {
         n.putArray("Names").add(c.name());
         n.put("Image", c.config().image());
         n.put("ImageID", c.imageId());
-        n.put("Command", String.join(" ", commandLine(c)));
+        n.put("Command", CommandColumn.of(c.path(), c.args()));
         n.put("Created", epochSeconds(c.created()));
         n.putArray("Ports");
         n.set("Labels", json.valueToTree(labels(c)));
@@ -104,13 +104,6 @@ final class Views {
         net.put("MacAddress", "");
         net.putObject("Networks");
         return n;
-    }
-
-    private static List<String> commandLine(Container c) {
-        List<String> all = new java.util.ArrayList<>();
-        all.add(c.path());
-        all.addAll(c.args());
-        return all;
     }
 
     private static Map<String, String> labels(Container c) {

@@ -41,6 +41,7 @@ public final class ContainerCommands {
         @Option(names = {"-n", "--last"}, paramLabel = "N", defaultValue = "-1",
                 description = "Show the N last created containers (all states).") int last;
         @Option(names = {"-l", "--latest"}, description = "Show the latest created container (all states).") boolean latest;
+        @Option(names = "--no-trunc", description = "Do not truncate IDs and commands.") boolean noTrunc;
 
         /**
          * @return the query of {@code GET /containers/json} for these flags, e.g.
@@ -73,24 +74,59 @@ public final class ContainerCommands {
         protected int execute(EngineClient client) {
             JsonNode list = client.get("/containers/json" + query());
             if (quiet) {
-                list.forEach(c -> context.out().println(Listings.shortId(c.path("Id").asText())));
+                list.forEach(c -> context.out().println(noTrunc ? c.path("Id").asText()
+                        : Listings.shortId(c.path("Id").asText())));
             } else {
-                context.out().print(Listings.psTable(list, Instant.now()));
+                context.out().print(Listings.psTable(list, Instant.now(), noTrunc));
             }
             return 0;
         }
     }
 
-    /** {@code logs [-f] CONTAINER}: {@code GET /containers/{id}/logs?stdout=1&stderr=1&tail=all[&follow=1]}. */
+    /**
+     * {@code logs [-f] [--since TIME] [--until TIME] CONTAINER}:
+     * {@code GET /containers/{id}/logs?stdout=1&stderr=1&tail=all[&follow=1][&since=S][&until=S]}.
+     */
     @Command(name = "logs", description = "Print a container's output (stdout to stdout, stderr to stderr).")
     public static final class Logs extends ClientCommand {
         @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
         @Option(names = {"-f", "--follow"}, description = "Keep printing until the container stops.") boolean follow;
+        @Option(names = "--since", paramLabel = "TIME",
+                description = "Only output written since TIME: a duration before now (10m, 1h30m), RFC 3339 (2024-01-02T15:04:05Z, 2024-01-02), or Unix seconds.")
+        String since;
+        @Option(names = "--until", paramLabel = "TIME",
+                description = "Only output written until TIME (same forms as --since).") String until;
         @Parameters(paramLabel = "CONTAINER", description = "Container name or ID (prefix).") String container;
+
+        /**
+         * @return the time bounds of {@code GET /containers/{id}/logs}, e.g. {@code &since=1700000000.000000000}
+         * @throws IllegalArgumentException a value that is not a duration, a time or Unix time
+         */
+        public String timeQuery() {
+            StringBuilder q = new StringBuilder();
+            java.time.Instant now = Instant.now();
+            java.time.ZoneId zone = java.time.ZoneId.systemDefault();
+            for (String[] f : new String[][] {{"since", since}, {"until", until}}) {
+                if (f[1] == null) continue;
+                try {
+                    q.append('&').append(f[0]).append('=').append(enc(Timestamps.toUnix(f[1], now, zone)));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("invalid value for \"" + f[0] + "\": " + e.getMessage(), e);
+                }
+            }
+            return q.toString();
+        }
 
         @Override
         protected int execute(EngineClient client) {
-            StreamSession session = client.logs(enc(container), follow, context.out(), context.err());
+            String times;
+            try {
+                times = timeQuery();
+            } catch (IllegalArgumentException e) {
+                context.err().println(e.getMessage());
+                return 1;
+            }
+            StreamSession session = client.logs(enc(container), times, follow, context.out(), context.err());
             EngineClient.await(session.established());
             EngineClient.await(session.finished());
             context.out().flush();

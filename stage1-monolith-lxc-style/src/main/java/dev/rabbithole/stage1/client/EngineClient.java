@@ -265,16 +265,57 @@ public final class EngineClient implements AutoCloseable {
      * @return the session
      */
     public StreamSession logs(String id, boolean follow, OutputStream stdout, OutputStream stderr) {
+        return logs(id, "", follow, stdout, stderr);
+    }
+
+    /**
+     * {@code GET /containers/{id}/logs} with more query parameters, e.g. {@code &since=1700000000&until=...}.
+     *
+     * @param id     the container (URL-encoded)
+     * @param query  parameters to append, each starting with {@code &}, already encoded; may be empty
+     * @param follow keep streaming until the container exits
+     * @param stdout where its stdout goes
+     * @param stderr where its stderr goes
+     * @return the session; its futures complete when the headers arrive and when the stream ends
+     */
+    public StreamSession logs(String id, String query, boolean follow, OutputStream stdout, OutputStream stderr) {
         HttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
-                versioned("/containers/" + id + "/logs?stderr=1&stdout=1&tail=all" + (follow ? "&follow=1" : "")));
+                versioned("/containers/" + id + "/logs?stderr=1&stdout=1&tail=all" + query + (follow ? "&follow=1" : "")));
         headers(request);
         HttpUtil.setContentLength(request, 0);
         return stream(request, stdout, stderr);
     }
 
+    /**
+     * A GET whose body is copied as it arrives, unframed (e.g. {@code GET /images/get}, a tar archive), so a
+     * body of any length streams through without being held in memory.
+     *
+     * @param path the path and query, without the version prefix
+     * @param out  where the body goes (written from the connection's thread)
+     * @return the session: {@code established} fails with {@link EngineApiException} on an error status,
+     *         {@code finished} completes at the end of the body
+     */
+    public StreamSession download(String path, OutputStream out) {
+        HttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, versioned(path));
+        headers(request);
+        HttpUtil.setContentLength(request, 0);
+        StreamHandler.Sink sink = (buf, off, len) -> {
+            try {
+                out.write(buf, off, len);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        return stream(request, sink);
+    }
+
     private StreamSession stream(HttpRequest request, OutputStream stdout, OutputStream stderr) {
-        StreamSession session = new StreamSession(new CompletableFuture<>(), new CompletableFuture<>());
         FrameDemultiplexer demux = new FrameDemultiplexer(stdout, stderr);
+        return stream(request, demux::feed);
+    }
+
+    private StreamSession stream(HttpRequest request, StreamHandler.Sink demux) {
+        StreamSession session = new StreamSession(new CompletableFuture<>(), new CompletableFuture<>());
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {

@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Renders the JSON of {@code GET /containers/json} and {@code GET /images/json} (Engine API v1.41) as the
@@ -29,6 +27,19 @@ public final class Listings {
      * @return the table text, header first, one line per container
      */
     public static String psTable(JsonNode containers, Instant now) {
+        return psTable(containers, now, false);
+    }
+
+    /**
+     * The {@code docker ps} table, or with {@code noTrunc} the {@code docker ps --no-trunc} one: full 64-digit
+     * IDs and the whole COMMAND (still quoted).
+     *
+     * @param containers the JSON array {@code GET /containers/json} returns
+     * @param now        the time to measure CREATED against
+     * @param noTrunc    whether to keep IDs and commands whole
+     * @return the table text, header first, one line per container
+     */
+    public static String psTable(JsonNode containers, Instant now, boolean noTrunc) {
         Table table = new Table("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
         for (JsonNode c : containers) {
             Instant created = Instant.ofEpochSecond(c.path("Created").asLong());
@@ -36,9 +47,10 @@ public final class Listings {
             if (status.isEmpty()) {
                 status = Units.containerStatus(c.path("State").asText(""), 0, Duration.between(created, now));
             }
-            table.row(shortId(c.path("Id").asText()),
+            String command = c.path("Command").asText("");
+            table.row(noTrunc ? c.path("Id").asText() : shortId(c.path("Id").asText()),
                     image(c.path("Image").asText("")),
-                    quote(ellipsis(c.path("Command").asText(""), 20)),
+                    quote(noTrunc ? command : ellipsis(command, 20)),
                     Units.humanDuration(Duration.between(created, now)) + " ago",
                     status,
                     ports(c.path("Ports")),
@@ -78,16 +90,24 @@ public final class Listings {
     }
 
     /**
-     * The IDs {@code docker images -q} prints: short, each image once.
+     * The IDs {@code docker images -q} prints: short, one per row of the table, so an image with two tags is
+     * printed twice (Docker 20.10 does so).
      *
      * @param images the JSON array of {@code GET /images/json}
      * @return one short ID per line
      */
     public static String imageIds(JsonNode images) {
-        Set<String> ids = new LinkedHashSet<>();
-        images.forEach(i -> ids.add(shortId(i.path("Id").asText())));
         StringBuilder out = new StringBuilder();
-        ids.forEach(id -> out.append(id).append('\n'));
+        for (JsonNode i : images) {
+            int rows = 0;
+            for (JsonNode t : i.path("RepoTags")) {
+                if (!t.asText().equals("<none>:<none>")) rows++;
+            }
+            String id = shortId(i.path("Id").asText());
+            for (int n = 0; n < Math.max(rows, 1); n++) {
+                out.append(id).append('\n');
+            }
+        }
         return out.toString();
     }
 

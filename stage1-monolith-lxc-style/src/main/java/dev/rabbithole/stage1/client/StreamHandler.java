@@ -26,12 +26,21 @@ import java.util.Map;
  * {@link EngineApiException}.
  */
 final class StreamHandler extends ChannelInboundHandlerAdapter {
-    private final FrameDemultiplexer demux;
+    /** Where the body's bytes go: a {@link FrameDemultiplexer}, or a plain output for a raw body. */
+    interface Sink {
+        void feed(byte[] buf, int offset, int length);
+    }
+
+    private final Sink demux;
     private final StreamSession session;
     private int status;
     private ByteBuf errorBody;
 
     StreamHandler(FrameDemultiplexer demux, StreamSession session) {
+        this((Sink) demux::feed, session);
+    }
+
+    StreamHandler(Sink demux, StreamSession session) {
         this.demux = demux;
         this.session = session;
     }

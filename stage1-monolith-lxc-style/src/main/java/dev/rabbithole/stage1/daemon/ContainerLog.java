@@ -39,7 +39,8 @@ final class ContainerLog {
     private final List<Listener> followers = new CopyOnWriteArrayList<>();
     private OutputStream out;
 
-    private record Listener(boolean stdout, boolean stderr, StreamListener target) {
+    private record Listener(boolean stdout, boolean stderr, StreamListener target, Instant until) {
+        Listener(boolean stdout, boolean stderr, StreamListener target) { this(stdout, stderr, target, null); }
         boolean wants(StreamType s) { return s == StreamType.STDOUT ? stdout : stderr; }
     }
 
@@ -101,8 +102,11 @@ final class ContainerLog {
         } catch (IOException e) {
             throw new SystemException("writing log " + file + ": " + e.getMessage(), e);
         }
-        for (Listener l : followers) {
-            if (l.wants(stream)) {
+        for (Listener l : List.copyOf(followers)) {
+            if (l.until() != null && time.isAfter(l.until())) {   // past --until: the follow ends, as Docker's
+                followers.remove(l);
+                l.target().onEnd();
+            } else if (l.wants(stream)) {
                 l.target().onData(stream, data, time);
             }
         }
@@ -125,18 +129,19 @@ final class ContainerLog {
     }
 
     /**
-     * Delivers the stored log, then (with follow, while {@code live}) new entries until {@link #end()}.
+     * Delivers the stored log, then (with follow, while {@code live}) new entries until {@link #end()} or, with
+     * {@code until}, the first entry written after it.
      * Without follow, or when not live, {@code onEnd} comes right after the stored entries.
      */
     synchronized Subscription logs(LogOptions options, boolean live, StreamListener target) {
         for (LogEntry e : read(options)) {
             target.onData(e.stream(), e.data(), e.time());
         }
-        if (!options.follow() || !live) {
+        if (!options.follow() || !live || options.afterUntil(Instant.now())) {
             target.onEnd();
             return () -> { };
         }
-        Listener l = new Listener(options.stdout(), options.stderr(), target);
+        Listener l = new Listener(options.stdout(), options.stderr(), target, options.until());
         followers.add(l);
         return () -> followers.remove(l);
     }
@@ -194,8 +199,10 @@ final class ContainerLog {
             }
         }
         if (options.tail() >= 0 && entries.size() > options.tail()) {
-            return entries.subList(entries.size() - options.tail(), entries.size());
+            entries = entries.subList(entries.size() - options.tail(), entries.size());
         }
-        return entries;
+        // Docker's json-file reader: the tail first, then since and until on what it kept
+        return entries.stream().filter(e -> options.notBeforeSince(e.time()) && !options.afterUntil(e.time()))
+                .toList();
     }
 }

@@ -16,7 +16,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param dead       always false
  * @param pid        host pid of the container's pid 1 while running ({@code ContainerProcess.pid()}), else 0
  * @param exitCode   the last exit code: the workload's status or 128 + signal; 137 for a container that
- *                   died with the previous daemon; 128 when the start failed
+ *                   died with the previous daemon; after a failed start 127 (program not found), 126 (cannot
+ *                   be invoked) or 128 (any other start error), the status left as it was (Docker's)
  * @param error      why the start failed or why the container stopped, else empty
  * @param startedAt  RFC 3339 (nanoseconds) time of the last start, or Go's zero time
  * @param finishedAt RFC 3339 (nanoseconds) time of the last exit, or Go's zero time
@@ -69,6 +70,19 @@ public record ContainerState(
      */
     public ContainerState withOomKilled(boolean oomKilled) {
         return new ContainerState(status, running, paused, restarting, oomKilled, dead, pid, exitCode, error,
+                startedAt, finishedAt);
+    }
+
+    /**
+     * A failed start, as Docker records it: the status stays what it was ({@code created} for a container that
+     * never ran), not running, with the start error and its exit code; the times are kept.
+     *
+     * @param exitCode 127, 126 or 128 (see {@link StartFailure#exitCode})
+     * @param error    the start error's text
+     * @return the state after the failed start
+     */
+    public ContainerState withStartError(int exitCode, String error) {
+        return new ContainerState(status, false, paused, restarting, oomKilled, dead, 0, exitCode, error,
                 startedAt, finishedAt);
     }
 

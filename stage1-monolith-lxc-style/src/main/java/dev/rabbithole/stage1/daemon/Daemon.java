@@ -449,8 +449,9 @@ public class Daemon implements AutoCloseable {
      * @return false if it was already running (the API's 304), true if this call started it
      * @throws NotFoundException no such container
      * @throws ConflictException the container is being removed
-     * @throws EngineException   the storage or exec driver failed; the container is marked exited with
-     *                           {@value #START_FAILED_EXIT_CODE} and the error, and removed if AutoRemove
+     * @throws EngineException   the storage or exec driver failed; the container keeps its status (Docker's),
+     *                           with the error and the exit code of {@link StartFailure#exitCode} (127, 126 or
+     *                           {@value #START_FAILED_EXIT_CODE}), and is removed if AutoRemove
      */
     public boolean start(String ref) {
         Live l = get(ref);
@@ -472,7 +473,7 @@ public class Daemon implements AutoCloseable {
                         : new SystemException("starting container " + c.id() + ": " + e, e);
                 EngineLog.warn("container " + c.shortId() + " failed to start: " + error.getMessage());
                 quietly(() -> storage.unmount(c.id()));
-                exited(l, START_FAILED_EXIT_CODE, error.getMessage());
+                exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
                 throw error;
             }
             l.process = process;
@@ -560,18 +561,22 @@ public class Daemon implements AutoCloseable {
         exited(l, code, "", process.oomKilled());
     }
 
-    /** Records a failed start. */
+    /** Records a failed start: the status stays (Docker's {@code Created}), with the error and its exit code. */
     private void exited(Live l, int code, String error) {
-        exited(l, code, error, false);
+        exited(l, code, s -> s.withStartError(code, error));
+    }
+
+    private void exited(Live l, int code, String error, boolean oomKilled) {
+        exited(l, code, s -> s.toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled));
     }
 
     /** Records an exit (or a failed start), releases the rootfs, ends attached streams and wakes waiters. */
-    private void exited(Live l, int code, String error, boolean oomKilled) {
+    private void exited(Live l, int code, java.util.function.UnaryOperator<ContainerState> next) {
         boolean autoRemove;
         synchronized (l) {
             Container c = l.c;
             l.process = null;
-            l.c = c.withState(c.state().toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled));
+            l.c = c.withState(next.apply(c.state()));
             persist(l.c);
             quietly(() -> storage.unmount(c.id()));
             l.log.end();

@@ -10,7 +10,7 @@ import java.util.List;
  * @param manifestDigest {@code sha256:<hex>} of the OCI manifest blob
  * @param config         the parsed config blob
  * @param layerDigests   {@code sha256:<hex>} of each layer blob (tar+gzip), lowest first
- * @param size           bytes of all layer blobs together
+ * @param size           bytes the unpacked layers hold together, as Docker counts them (see UnpackedSize)
  * @param createdEpochSeconds seconds since the epoch the image was created (0 if unknown)
  */
 public record Image(String id, List<String> repoTags, String manifestDigest, ImageConfig config,

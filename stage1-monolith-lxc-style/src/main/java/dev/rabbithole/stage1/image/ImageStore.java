@@ -43,6 +43,19 @@ public interface ImageStore {
     List<String> remove(String reference);
 
     /**
+     * Opens a blob of an image: its config ({@link Image#id()}) or one of its layers ({@link Image#layerDigests()},
+     * tar+gzip as stored). What {@link SaveArchive} reads.
+     *
+     * @param digest {@code sha256:<hex>}
+     * @return the blob's bytes, to be closed by the caller
+     * @throws dev.rabbithole.stage1.errdefs.NotFoundException no such blob
+     * @throws UnsupportedOperationException a store that keeps no blobs
+     */
+    default InputStream openBlob(String digest) {
+        throw new UnsupportedOperationException("this image store keeps no blobs");
+    }
+
+    /**
      * The image's layers unpacked on disk (each a directory, whiteouts already in overlayfs form or
      * applied), lowest first: what the storage driver stacks as overlay lowerdirs.
      *

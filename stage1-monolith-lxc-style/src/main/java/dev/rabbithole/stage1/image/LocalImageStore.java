@@ -40,6 +40,7 @@ import java.util.regex.Pattern;
  *                                images: a descriptor without the annotation)
  * ROOT/blobs/sha256/HEX          manifests (OCI image manifest), configs (OCI image config), layers (tar+gzip)
  * ROOT/layers/DIFFID-HEX/        each layer unpacked once, whiteouts in overlayfs form (overlay lowerdir)
+ * ROOT/sizes/BLOBHEX             a layer's unpacked size in bytes (what docker images shows), measured once
  * ROOT/tmp/                      staging for loads; emptied when the store opens
  * </pre>
  *
@@ -55,9 +56,11 @@ public class LocalImageStore implements ImageStore {
     private final Path root;
     private final Path layersDir;
     private final Path tmpDir;
+    private final Path sizesDir;
     private final BlobStore blobs;
     private final Map<String, Oci.Manifest> manifests = new ConcurrentHashMap<>();
     private final Map<String, ImageConfig> configs = new ConcurrentHashMap<>();
+    private final Map<String, Long> unpackedSizes = new ConcurrentHashMap<>();
     private final Object layerLock = new Object();
 
     /**
@@ -70,9 +73,11 @@ public class LocalImageStore implements ImageStore {
         this.root = root.toAbsolutePath();
         this.layersDir = this.root.resolve("layers");
         this.tmpDir = this.root.resolve("tmp");
+        this.sizesDir = this.root.resolve("sizes");
         try {
             Files.createDirectories(layersDir);
             Files.createDirectories(tmpDir);
+            Files.createDirectories(sizesDir);
             this.blobs = new BlobStore(this.root.resolve("blobs").resolve("sha256"));
             if (!Files.exists(this.root.resolve("oci-layout"))) {
                 BlobStore.writeAtomically(this.root.resolve("oci-layout"),
@@ -109,11 +114,11 @@ public class LocalImageStore implements ImageStore {
     @Override
     public synchronized Image resolve(String reference) {
         Optional<Match> m = find(reference);
-        if (m.isPresent()) return m.get().image();
+        if (m.isPresent()) return sized(m.get().image());
         if (DEFAULT_IMAGE.equals(References.normalize(reference))) {
             buildBusybox();
-            return find(reference).orElseThrow(() -> new SystemException("busybox image vanished after building it"))
-                    .image();
+            return sized(find(reference).orElseThrow(() -> new SystemException("busybox image vanished after building it"))
+                    .image());
         }
         throw new NotFoundException("No such image: " + reference);
     }
@@ -121,7 +126,7 @@ public class LocalImageStore implements ImageStore {
     /** {@inheritDoc} (by the config's {@code created}, then ID) */
     @Override
     public synchronized List<Image> list() {
-        List<Image> images = new ArrayList<>(images(readIndex()).values());
+        List<Image> images = new ArrayList<>(images(readIndex()).values().stream().map(this::sized).toList());
         images.sort(Comparator.comparingLong(Image::createdEpochSeconds).reversed().thenComparing(Image::id));
         return images;
     }
@@ -266,6 +271,8 @@ public class LocalImageStore implements ImageStore {
         for (String layer : image.layerDigests()) {
             if (!usedBlobs.contains(layer) && blobs.has(layer)) {
                 blobs.delete(layer);
+                unpackedSizes.remove(layer);
+                deleteQuietly(sizesDir.resolve(Digests.hex(layer)));
                 out.add("Deleted: " + layer);
             }
         }
@@ -305,6 +312,19 @@ public class LocalImageStore implements ImageStore {
             }
         }
         return dirs;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public InputStream openBlob(String digest) {
+        if (digest == null || !digest.matches("sha256:[0-9a-f]{64}") || !blobs.has(digest)) {
+            throw new NotFoundException("no such blob: " + digest);
+        }
+        try {
+            return Files.newInputStream(blobs.path(digest));
+        } catch (IOException e) {
+            throw new SystemException("cannot read blob " + digest + ": " + e.getMessage(), e);
+        }
     }
 
     // --- layers -------------------------------------------------------------------------------
@@ -453,11 +473,47 @@ public class LocalImageStore implements ImageStore {
             String id = en.getKey();
             Oci.Manifest m = manifest(en.getValue());
             ImageConfig c = config(id);
-            long size = m.layers().stream().mapToLong(Oci.Descriptor::size).sum();
             out.put(id, new Image(id, List.copyOf(tags.get(id)), en.getValue(), c,
-                    m.layers().stream().map(Oci.Descriptor::digest).toList(), size, epochSeconds(c.created())));
+                    m.layers().stream().map(Oci.Descriptor::digest).toList(), -1, epochSeconds(c.created())));
         }
         return out;
+    }
+
+    /** The image with its size: the sum of its layers' {@link UnpackedSize}. */
+    private Image sized(Image i) {
+        if (i.size() >= 0) return i;
+        long size = i.layerDigests().stream().mapToLong(this::unpackedSize).sum();
+        return new Image(i.id(), i.repoTags(), i.manifestDigest(), i.config(), i.layerDigests(), size,
+                i.createdEpochSeconds());
+    }
+
+    /**
+     * A layer blob's {@link UnpackedSize}: measured once (a pass over the decompressed tar) and kept in
+     * {@code sizes/BLOBHEX}, so a restarted daemon does not read every layer again.
+     */
+    private long unpackedSize(String layerDigest) {
+        return unpackedSizes.computeIfAbsent(layerDigest, d -> {
+            Path kept = sizesDir.resolve(Digests.hex(d));
+            try {
+                return Long.parseLong(Files.readString(kept).trim());
+            } catch (IOException | NumberFormatException notYet) {
+                // measure it
+            }
+            long size;
+            try (InputStream raw = Files.newInputStream(blobs.path(d));
+                 InputStream tar = GzipCompressorInputStream.builder().setInputStream(raw)
+                         .setDecompressConcatenated(true).get()) {
+                size = UnpackedSize.of(tar);
+            } catch (IOException e) {
+                throw new SystemException("cannot read layer blob " + d + ": " + e.getMessage(), e);
+            }
+            try {
+                BlobStore.writeAtomically(kept, Long.toString(size).getBytes(StandardCharsets.UTF_8));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot keep the size of layer {0}: {1}", d, e.getMessage());
+            }
+            return size;
+        });
     }
 
     private static long epochSeconds(String created) {

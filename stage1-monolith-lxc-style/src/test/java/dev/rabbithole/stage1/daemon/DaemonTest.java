@@ -245,6 +245,51 @@ class DaemonTest {
     }
 
     @Test
+    void logsKeepWhatIsBetweenSinceAndUntilAndAFollowEndsAtUntil() throws Exception {
+        String id = daemon.create("bounded", config("busybox", "sleep"), null).id();
+        daemon.start(id);
+        FakeProcess p = exec.last();
+        p.stdout("early\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(
+                Path.of(daemon.inspect(id).logPath())).contains("early"));
+        Instant between = Instant.now();
+        await().until(() -> Instant.now().isAfter(between));      // the next entry gets a later time
+        p.stdout("late\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(
+                Path.of(daemon.inspect(id).logPath())).contains("late"));
+
+        List<String> since = new ArrayList<>();
+        daemon.logs(id, new LogOptions(true, true, false, -1, between, null), collector(since, new CompletableFuture<>()));
+        assertThat(since).containsExactly("stdout:late\n");
+        List<String> until = new ArrayList<>();
+        daemon.logs(id, new LogOptions(true, true, false, -1, null, between), collector(until, new CompletableFuture<>()));
+        assertThat(until).containsExactly("stdout:early\n");
+        // Docker's order: the tail first, then the bounds (--tail 1 --until BETWEEN gives nothing)
+        List<String> tailed = new ArrayList<>();
+        daemon.logs(id, new LogOptions(true, true, false, 1, null, between), collector(tailed, new CompletableFuture<>()));
+        assertThat(tailed).isEmpty();
+
+        // following with an until in the past: the stored entries up to it, then the end at once
+        List<String> pastFollow = new ArrayList<>();
+        CompletableFuture<Void> pastEnded = new CompletableFuture<>();
+        daemon.logs(id, new LogOptions(true, true, true, -1, null, between), collector(pastFollow, pastEnded));
+        pastEnded.get(10, TimeUnit.SECONDS);
+        assertThat(pastFollow).containsExactly("stdout:early\n");
+
+        // following with an until ahead: ends with the first entry written after it, while the container runs
+        Instant soon = Instant.now().plusMillis(300);
+        List<String> followed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Void> followEnded = new CompletableFuture<>();
+        daemon.logs(id, new LogOptions(true, true, true, -1, soon, soon), collector(followed, followEnded));
+        await().until(() -> Instant.now().isAfter(soon));
+        p.stdout("after\n");
+        followEnded.get(10, TimeUnit.SECONDS);
+        assertThat(followed).isEmpty();
+        assertThat(daemon.inspect(id).state().running()).isTrue();
+        daemon.kill(id, "KILL");
+    }
+
+    @Test
     void removeRefusesARunningContainerUnlessForced() throws Exception {
         String id = daemon.create("busy", config("busybox", "sleep"), null).id();
         assertThat(daemon.start(id)).isTrue();
@@ -346,9 +391,41 @@ class DaemonTest {
         exec.failNextStart = "lxc-execute: not found";
         assertThatThrownBy(() -> daemon.start(doomed)).isInstanceOf(SystemException.class)
                 .hasMessageContaining("lxc-execute");
-        assertThat(gone.get(10, TimeUnit.SECONDS)).isEqualTo(Daemon.START_FAILED_EXIT_CODE);
+        assertThat(gone.get(10, TimeUnit.SECONDS)).isEqualTo(128);  // any other start error: 128, as Docker
         assertThat(daemon.list(true)).isEmpty();
         assertThat(storage.mounted).isEmpty();
+    }
+
+    @Test
+    void aFailedStartLeavesTheContainerCreatedWithTheErrorAndDockersExitCode() {
+        String id = daemon.create(null, config("busybox", "/nonexistent"), null).id();
+        exec.failNextStart = "exec: \"/nonexistent\": stat /nonexistent: no such file or directory";
+        assertThatThrownBy(() -> daemon.start(id)).hasMessageContaining("/nonexistent");
+        ContainerState s = daemon.inspect(id).state();
+        assertThat(s.status()).isEqualTo("created");   // Docker 20.10: Created, not Exited (128)
+        assertThat(s.running()).isFalse();
+        assertThat(s.exitCode()).isEqualTo(127);
+        assertThat(s.error()).contains("no such file or directory");
+        assertThat(s.startedAt()).isEqualTo(ContainerState.ZERO_TIME);
+        assertThat(s.finishedAt()).isEqualTo(ContainerState.ZERO_TIME);
+        assertThat(storage.mounted).isEmpty();
+
+        String denied = daemon.create(null, config("busybox", "/etc/passwd"), null).id();
+        exec.failNextStart = "exec: \"/etc/passwd\": permission denied";
+        assertThatThrownBy(() -> daemon.start(denied)).hasMessageContaining("permission denied");
+        assertThat(daemon.inspect(denied).state().exitCode()).isEqualTo(126);
+        assertThat(daemon.inspect(denied).state().status()).isEqualTo("created");
+
+        String broken = daemon.create(null, config("busybox", "echo"), null).id();
+        exec.failNextStart = "lxc-execute: not found";
+        assertThatThrownBy(() -> daemon.start(broken)).isInstanceOf(SystemException.class);
+        assertThat(daemon.inspect(broken).state().exitCode()).isEqualTo(128);
+
+        // started again, the same failure again, still created; then a start that works runs it
+        exec.failNextStart = "exec: \"/nonexistent\": stat /nonexistent: no such file or directory";
+        assertThatThrownBy(() -> daemon.start(id)).hasMessageContaining("/nonexistent");
+        assertThat(daemon.inspect(id).state().status()).isEqualTo("created");
+        assertThat(daemon.list(false)).isEmpty();
     }
 
     @Test
