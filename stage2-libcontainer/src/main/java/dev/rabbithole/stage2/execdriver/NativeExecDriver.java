@@ -227,6 +227,8 @@ public final class NativeExecDriver implements ExecDriver {
         }
         live.put(c.id(), container);
         writeKernelCalls(c.stateDir(), container.kernelCalls());
+        EngineLog.info("native: start of " + c.id().substring(0, Math.min(12, c.id().length()))
+                + ", microseconds from start(): " + container.startTimings());
         return new NativeProcess(container);
     }
 

@@ -1,0 +1,35 @@
+package dev.rabbithole.bench;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RunBenchmarkTest {
+
+    @Test
+    void medianAndNearestRankPercentile() {
+        List<Double> s = List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0);
+        assertThat(RunBenchmark.median(s)).isEqualTo(5.5);
+        assertThat(RunBenchmark.median(List.of(1.0, 2.0, 9.0))).isEqualTo(2.0);
+        assertThat(RunBenchmark.percentile(s, 90)).isEqualTo(9.0);
+        assertThat(RunBenchmark.percentile(List.of(4.0), 90)).isEqualTo(4.0);
+    }
+
+    @Test
+    void tableGivesEachMedianAsARatioToDockers() {
+        String t = RunBenchmark.table(List.of(
+                new RunBenchmark.Row("ours", List.of(100.0, 120.0, 110.0), null),
+                new RunBenchmark.Row("docker", List.of(200.0, 220.0, 210.0), null),
+                new RunBenchmark.Row("lxc", List.of(), "not installed")), "docker");
+        assertThat(t).contains("ours").containsPattern("ours +110 ms +120 ms +0\\.52x")
+                .containsPattern("docker +210 ms +220 ms +1\\.00x").containsPattern("lxc +not installed");
+    }
+
+    @Test
+    void withoutDockerThereAreNoRatios() {
+        String t = RunBenchmark.table(List.of(new RunBenchmark.Row("ours", List.of(100.0), null)), null);
+        assertThat(t).containsPattern("ours +100 ms +100 ms +-");
+    }
+}
