@@ -179,6 +179,14 @@ public final class RunBenchmark {
             }
             System.out.print(table(rows, docker0 == null ? null : docker0.label()));
             System.out.printf("%nload average after the timed runs: %s%n%n", loadAverage());
+            for (Engine e : engines) {
+                if (e instanceof OurDaemon d) {
+                    String report = startReport(d.label(), d.log());
+                    if (!report.isEmpty()) {
+                        System.out.println(report);
+                    }
+                }
+            }
             System.out.println(memory(engines, docker));
         } finally {
             for (Engine e : engines) {
@@ -242,6 +250,42 @@ public final class RunBenchmark {
     static double median(List<Double> sorted) {
         int size = sorted.size();
         return size % 2 == 1 ? sorted.get(size / 2) : (sorted.get(size / 2 - 1) + sorted.get(size / 2)) / 2;
+    }
+
+    /**
+     * The median of each step of the native driver's starts, from the daemon's log lines
+     * {@code native: start of ID, microseconds from start(): {step=us, ...}} ({@code LinuxContainer.startTimings()}).
+     *
+     * @param label the row
+     * @param log   the daemon's log
+     * @return one line per step, in the order of their medians; empty when the log has no such line
+     */
+    static String startReport(String label, String log) {
+        Map<String, List<Double>> steps = new LinkedHashMap<>();
+        for (String line : log.split("\n")) {
+            int at = line.indexOf("microseconds from start(): {");
+            if (at < 0 || !line.endsWith("}")) {
+                continue;
+            }
+            String body = line.substring(line.indexOf('{', at) + 1, line.length() - 1);
+            for (String pair : body.split(", ")) {
+                int eq = pair.lastIndexOf('=');
+                if (eq > 0) {
+                    steps.computeIfAbsent(pair.substring(0, eq), k -> new ArrayList<>())
+                            .add(Double.parseDouble(pair.substring(eq + 1)) / 1000);
+                }
+            }
+        }
+        if (steps.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder(label + ": where a start's time went, median ms from "
+                + "LinuxContainer.start() (" + steps.values().iterator().next().size() + " starts)\n");
+        steps.entrySet().stream().sorted(Comparator.comparingDouble(e -> median(sorted(e.getValue()))))
+                .filter(e -> !e.getKey().startsWith("init JVM up"))
+                .forEach(e -> out.append(String.format(Locale.ROOT, "  %8.1f  %s%n", median(sorted(e.getValue())),
+                        e.getKey())));
+        return out.toString();
     }
 
     // ---------------------------------------------------------------- memory
@@ -456,6 +500,14 @@ public final class RunBenchmark {
         @Override
         public String label() {
             return label;
+        }
+
+        String log() {
+            try {
+                return Files.readString(dir.resolve("daemon.log"));
+            } catch (IOException e) {
+                return "";
+            }
         }
 
         @Override

@@ -42,7 +42,8 @@ import java.util.stream.Stream;
  * their sockets, and an init that reads end of stream instead of a config exits. They have no cgroup of their
  * own (they run in the daemon's until taken) and no mounts, so nothing else is left.
  *
- * <p>The pool is refilled in the background, one init at a time, after the class archive is trained
+ * <p>The pool is refilled in the background, one init at a time, half a second after a take (so the new JVM
+ * does not compete with the start that took one), after the class archive is trained
  * ({@link InitCommand#prepareCache()}) so that idle inits share its pages.
  */
 public final class InitPool implements AutoCloseable {
@@ -201,9 +202,13 @@ public final class InitPool implements AutoCloseable {
             }
             return null;
         } finally {
-            refill();
+            // not at once: a new JVM's start would take the CPU from the start that just took an init
+            CompletableFuture.delayedExecutor(REFILL_DELAY_MILLIS, TimeUnit.MILLISECONDS).execute(this::refill);
         }
     }
+
+    /** How long after a take the replacement starts, milliseconds: after the taking start is done. */
+    private static final long REFILL_DELAY_MILLIS = 500;
 
     /**
      * @param namespaces a container's namespaces

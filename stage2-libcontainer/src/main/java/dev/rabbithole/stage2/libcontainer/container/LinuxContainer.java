@@ -322,6 +322,10 @@ public final class LinuxContainer {
                 spawnNs.addAll(config.namespaces());
                 spawnNs.remove(dev.rabbithole.stage2.libcontainer.configs.NamespaceType.CGROUP);
                 p = new NamespaceSpawner(parent).spawn(spawnNs, pb, id());
+                if (pool != null) {
+                    parent.because("a new init JVM: the init pool had no idle init for these namespaces")
+                            .note("pool", "none");
+                }
                 steps.put("spawned", (System.nanoTime() - t0) / 1000);
             }
             process = p;
