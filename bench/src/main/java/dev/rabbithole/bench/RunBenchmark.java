@@ -62,6 +62,7 @@ public final class RunBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int WARMUP = 2;
     private static final int MEMORY_CONTAINERS = 10;
+    private static final java.util.regex.Pattern STEP = java.util.regex.Pattern.compile("(.+?)=(-?[0-9]+)(?:, |$)");
 
     /** One timed row: a label, the samples in milliseconds, or why there are none. */
     record Row(String label, List<Double> millis, String missing) { }
@@ -268,12 +269,10 @@ public final class RunBenchmark {
                 continue;
             }
             String body = line.substring(line.indexOf('{', at) + 1, line.length() - 1);
-            for (String pair : body.split(", ")) {
-                int eq = pair.lastIndexOf('=');
-                if (eq > 0) {
-                    steps.computeIfAbsent(pair.substring(0, eq), k -> new ArrayList<>())
-                            .add(Double.parseDouble(pair.substring(eq + 1)) / 1000);
-                }
+            // step names hold ", " ("config sent, cgroup set") but never "="; values are whole microseconds
+            java.util.regex.Matcher m = STEP.matcher(body);
+            while (m.find()) {
+                steps.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(Double.parseDouble(m.group(2)) / 1000);
             }
         }
         if (steps.isEmpty()) {

@@ -36,13 +36,13 @@ class RunBenchmarkTest {
     @Test
     void theStartReportGivesEachStepsMedianInOrder() {
         String log = "2026-12-01T15:28:43Z info native: start of 1293d7a5a25a, microseconds from start(): "
-                + "{init JVM up (until its main)=-5305433, taken from the init pool=20000, exec done (socket closed)=300000}\n"
+                + "{init JVM up (until its main)=-5305433, taken from the init pool=20000, config sent, cgroup set=40000, exec done (socket closed)=300000}\n"
                 + "2026-12-01T15:28:44Z info POST /v1.41/containers/create 201\n"
                 + "2026-12-01T15:28:45Z info native: start of 50d3488b48e2, microseconds from start(): "
-                + "{init JVM up (until its main)=-5234249, taken from the init pool=10000, exec done (socket closed)=100000}\n";
+                + "{init JVM up (until its main)=-5234249, taken from the init pool=10000, config sent, cgroup set=20000, exec done (socket closed)=100000}\n";
         String r = RunBenchmark.startReport("pool", log);
         assertThat(r).startsWith("pool: where a start's time went, median ms from LinuxContainer.start() (2 starts)")
-                .containsPattern("15\\.0  taken from the init pool\n +200\\.0  exec done \\(socket closed\\)")
+                .containsPattern("15\\.0  taken from the init pool\n +30\\.0  config sent, cgroup set\n +200\\.0  exec done \\(socket closed\\)")
                 .doesNotContain("init JVM up");
         assertThat(RunBenchmark.startReport("lxc", "info POST /x 201\n")).isEmpty();
     }
