@@ -37,7 +37,7 @@ class InitPoolRootTest extends RootContainerTests {
 
     @Test
     void aPooledInitRunsAContainerWithItsOwnHostnameCgroupAndARootfsMountedAfterItStarted() throws Exception {
-        startPool(1);
+        startPool(2);
         long pooledPid = pool.idlePids().get(0);
         // the rootfs is mounted after the pooled init started: it must see it (its mount namespace is made
         // when it is taken), and the host must not see the container's mounts
@@ -48,7 +48,8 @@ class InitPoolRootTest extends RootContainerTests {
             String id = id();
             String hostNs = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
             LinuxContainer c = create(TestConfigs.config(id, mnt, TestConfigs.sh(
-                    "hostname; cat /proc/self/cgroup; readlink /proc/self/ns/mnt; echo pid $$; read x || true")));
+                    "hostname; cat /proc/self/cgroup; readlink /proc/self/ns/mnt; echo pid $$; echo /proc/[0-9]*; "
+                    + "read x || true")));
             c.start(pool);
             var out = drain(c.process().getInputStream());
             var err = drain(c.process().getErrorStream());
@@ -65,11 +66,13 @@ class InitPoolRootTest extends RootContainerTests {
                     .isNotEmpty().allSatisfy(l -> assertThat(l).endsWith(":/"));
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("mnt:[").isNotEqualTo(hostNs));
             assertThat(lines).contains("pid 1");
+            // from inside: no other process is visible, not the pool's other inits nor the daemon
+            assertThat(lines).contains("/proc/1");
             assertThat(c.kernelCalls()).anySatisfy(l -> assertThat(l).startsWith("pool(take"));
             assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")))
                     .noneMatch(l -> l.contains(mnt + "/proc") || l.contains(mnt + "/dev"));
             // a new init replaces the one handed out
-            await().atMost(Duration.ofSeconds(60)).until(() -> pool.idleCount() == 1);
+            await().atMost(Duration.ofSeconds(60)).until(() -> pool.idleCount() == 2);
             assertThat(pool.idlePids()).doesNotContain(pooledPid);
             assertThat(pool.handedOut()).isEqualTo(1);
         } finally {
