@@ -60,6 +60,9 @@ public final class Main {
         return dev.rabbithole.stage1.Main.execute(PROFILE, args, out, err, env);
     }
 
+    /** The native driver's default init pool size, {@code daemon --init-pool}. */
+    public static final int DEFAULT_INIT_POOL = 2;
+
     /** The exec drivers {@code daemon --exec-driver} chooses from. */
     public enum Driver {
         /** libcontainer: {@link NativeExecDriver}. */
@@ -73,6 +76,16 @@ public final class Main {
          */
         public ExecDriver create(Path execRoot) {
             return this == NATIVE ? new NativeExecDriver(execRoot) : new LxcExecDriver();
+        }
+
+        /**
+         * @param execRoot the native driver's runtime state root
+         * @param initPool the native driver's warm init pool size ({@link NativeExecDriver#NativeExecDriver(Path, int)});
+         *                 ignored by the LXC driver
+         * @return a new driver of this kind
+         */
+        public ExecDriver create(Path execRoot, int initPool) {
+            return this == NATIVE ? new NativeExecDriver(execRoot, initPool) : new LxcExecDriver();
         }
     }
 
@@ -103,13 +116,17 @@ public final class Main {
                 converter = DriverConverter.class,
                 description = "native (libcontainer, the default) or lxc (stage 1's lxc-execute).")
         Driver driver;
+        @Option(names = "--init-pool", paramLabel = "N", defaultValue = "" + DEFAULT_INIT_POOL,
+                description = "Init JVMs the native driver keeps started ahead, in fresh namespaces, for the next "
+                        + "containers (default: ${DEFAULT-VALUE}; 0 turns the pool off).")
+        int initPool;
 
         @Override
         public Integer call() {
             String listen = host != null ? host : parent.host();
             try {
                 EngineClient.socketPath(listen);
-                DaemonMain.runDaemon(dataRoot, listen, driver.create(execRoot));
+                DaemonMain.runDaemon(dataRoot, listen, driver.create(execRoot, initPool));
                 return 0;
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 parent.err().println("rabbithole-stage2 daemon: " + e.getMessage());

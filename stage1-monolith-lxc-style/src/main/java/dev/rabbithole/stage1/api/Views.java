@@ -329,6 +329,8 @@ final class Views {
         n.put("ExperimentalBuild", false);
         n.put("ServerVersion", Daemon.VERSION);
         n.put("ExecutionDriver", daemon.execDriver().name());
+        ArrayNode execStatus = n.putArray("ExecutionDriverStatus"); // rabbithole extension: [[label, value], ...]
+        daemon.execDriver().status().forEach((k, v) -> execStatus.addArray().add(k).add(v));
         ObjectNode runtimes = n.putObject("Runtimes");
         runtimes.putObject(daemon.execDriver().name()).put("path", daemon.execDriver().name());
         n.put("DefaultRuntime", daemon.execDriver().name());

@@ -67,6 +67,10 @@ public final class SystemCommands {
                 }
                 String text = f[0].equals("MemTotal") ? Units.humanSize(value.asLong()) : value.asText();
                 context.out().println(" " + f[1] + ": " + text);
+                if (f[0].equals("ExecutionDriver")) {
+                    i.path("ExecutionDriverStatus").forEach(pair ->
+                            context.out().println("  " + pair.path(0).asText() + ": " + pair.path(1).asText()));
+                }
             }
             JsonNode security = i.path("SecurityOptions");
             if (security.size() > 0) {

@@ -1005,6 +1005,7 @@ public class Daemon implements AutoCloseable {
             l.log.close();
         }
         threads.shutdownNow();
+        quietly(exec::close);                     // the native driver's idle init pool
     }
 
     // ---------------------------------------------------------------- helpers

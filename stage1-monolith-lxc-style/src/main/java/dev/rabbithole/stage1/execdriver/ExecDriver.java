@@ -63,4 +63,18 @@ public interface ExecDriver {
     default List<String> explain(String containerId, Path stateDir) {
         return List.of("the " + name() + " exec driver does not record the kernel calls of a start");
     }
+
+    /**
+     * What {@code GET /info} reports of the driver, in a rabbithole extension field,
+     * {@code ExecutionDriverStatus}: pairs as the storage driver's {@code DriverStatus}.
+     *
+     * @return label to value, in order; empty by default
+     */
+    default java.util.Map<String, String> status() {
+        return java.util.Map.of();
+    }
+
+    /** Releases what the driver keeps besides containers (the native driver's init pool); by default nothing. */
+    default void close() {
+    }
 }

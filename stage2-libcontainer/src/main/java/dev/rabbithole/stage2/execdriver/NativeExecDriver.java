@@ -14,6 +14,7 @@ import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.container.CgroupApplier;
 import dev.rabbithole.stage2.libcontainer.container.ContainerException;
 import dev.rabbithole.stage2.libcontainer.container.InitCommand;
+import dev.rabbithole.stage2.libcontainer.container.InitPool;
 import dev.rabbithole.stage2.libcontainer.container.LinuxContainer;
 import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
@@ -91,6 +92,67 @@ public final class NativeExecDriver implements ExecDriver {
         this(execRoot, hostOptions(execRoot));
     }
 
+    /**
+     * The real driver with a warm pool of {@code initPool} inits ({@link InitPool}, under
+     * {@code execRoot/}{@value #INIT_POOL_DIR}), filled in the background once the init's class archive is
+     * trained; the training starts now.
+     *
+     * @param execRoot the exec root (see {@link #NativeExecDriver(Path)})
+     * @param initPool how many idle inits to keep; 0 for none
+     * @throws IllegalArgumentException when initPool is negative
+     * @throws SystemException when the pool's directory cannot be made
+     */
+    public NativeExecDriver(Path execRoot, int initPool) {
+        this(execRoot, hostOptions(execRoot));
+        if (initPool < 0) {
+            throw new IllegalArgumentException("--init-pool must be 0 or more, got " + initPool);
+        }
+        options.init().prepareCache();
+        if (initPool > 0) {
+            try {
+                pool = new InitPool(initPool, execRoot.toAbsolutePath().resolve(INIT_POOL_DIR), options.init(),
+                        options.syscalls(), STDIO).start();
+            } catch (IOException e) {
+                throw new SystemException("native: cannot start the init pool: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The pooled inits' sockets under the exec root. */
+    public static final String INIT_POOL_DIR = "init-pool";
+
+    private volatile InitPool pool;
+
+    /**
+     * What {@code GET /info} reports of this driver (a rabbithole extension, {@code ExecutionDriverStatus}):
+     * the init pool's size, idle inits and their memory.
+     *
+     * @return label to value, in order; {@code Init Pool: off} without a pool
+     */
+    @Override
+    public Map<String, String> status() {
+        InitPool p = pool;
+        Map<String, String> s = new java.util.LinkedHashMap<>();
+        if (p == null) {
+            s.put("Init Pool", "off");
+            return s;
+        }
+        long pss = p.idlePssBytes();
+        s.put("Init Pool", p.idleCount() + " idle of " + p.size());
+        s.put("Init Pool PSS", String.format(java.util.Locale.ROOT, "%.1f MB (%d bytes)", pss / 1e6, pss));
+        s.put("Init Pool Handed Out", Integer.toString(p.handedOut()));
+        return s;
+    }
+
+    /** Kills the init pool's idle inits; containers are not touched. */
+    @Override
+    public void close() {
+        InitPool p = pool;
+        if (p != null) {
+            p.close();
+        }
+    }
+
     private static LinuxContainer.Options hostOptions(Path execRoot) {
         LinuxContainer.Options host = LinuxContainer.Options.host(STDIO);
         return new LinuxContainer.Options(host.syscalls(), host.cgroups(),
@@ -162,7 +224,7 @@ public final class NativeExecDriver implements ExecDriver {
             throw new SystemException("native: writing the /etc files of " + c.id() + ": " + e.getMessage(), e);
         }
         try {
-            container.start();
+            container.start(pool);
         } catch (ContainerException e) {
             destroyQuietly(container);
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -174,6 +236,8 @@ public final class NativeExecDriver implements ExecDriver {
         }
         live.put(c.id(), container);
         writeKernelCalls(c.stateDir(), container.kernelCalls());
+        EngineLog.info("native: start of " + c.id().substring(0, Math.min(12, c.id().length()))
+                + ", microseconds from start(): " + container.startTimings());
         return new NativeProcess(container);
     }
 

@@ -97,6 +97,11 @@ final class Stage2Daemon implements AutoCloseable {
         dev.rabbithole.stage1.storage.FileTrees.deleteRecursively(dataRoot.resolve("image").resolve("layers"));
     }
 
+    /** @return the daemon's pid */
+    long pid() {
+        return daemon.pid();
+    }
+
     String log() {
         try {
             return Files.readString(daemonLog);

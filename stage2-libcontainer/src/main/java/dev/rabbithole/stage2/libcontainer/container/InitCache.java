@@ -17,7 +17,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -26,16 +27,18 @@ import java.util.stream.Stream;
  * <ul>
  * <li>JNA's native dispatch library, unpacked once: otherwise every init JVM unpacks it from the JNA jar
  *     into a temporary file before it can make its first call ({@code -Djna.boot.library.path});</li>
- * <li>an AppCDS archive of the classes an init loads ({@code -XX:SharedArchiveFile}), made by a training run
- *     ({@code InitMain --train} under {@code -XX:ArchiveClassesAtExit}) in the background on first use, and
- *     used by the inits that start after it is ready. Its name hashes the java launcher, the options and the
+ * <li>the directory of the C library, {@code -Djna.platform.library.path}: else JNA runs {@code ldconfig -p}
+ *     inside each new container on its first library lookup;</li>
+ * <li>an archive of the classes an init loads, made by a training run ({@code InitMain --train}) in the
+ *     background when the daemon starts (or on first use), and used by the inits that start after it is
+ *     ready: on JDK 17 an AppCDS archive, on 25 and newer an AOT cache ({@link InitFlags}). Its name hashes the java launcher, the options and the
  *     classpath with each entry's size and time, so a rebuilt jar gets a new archive (a stale one is ignored
  *     by the JVM anyway).</li>
  * </ul>
  * Every failure here only costs speed: the init then starts without the option.
  */
 final class InitCache {
-    private static final Set<Path> TRAINING = ConcurrentHashMap.newKeySet();
+    private static final Map<Path, CompletableFuture<Void>> TRAINING = new ConcurrentHashMap<>();
 
     private InitCache() { }
 
@@ -55,16 +58,41 @@ final class InitCache {
                 options.add("-Djna.boot.library.path=" + jna.getParent());
                 options.add("-Djna.nounpack=true");
             }
-            Path archive = cache.resolve("init-" + key(command) + ".jsa");
+            String libc = InitFlags.libcDirectory();
+            if (libc != null) {
+                options.add("-Djna.platform.library.path=" + libc); // no ldconfig -p inside the container
+            }
+            int feature = InitFlags.featureOf(command.java());
+            Path archive = cache.resolve("init-" + key(command) + InitFlags.archiveSuffix(feature));
             if (Files.isRegularFile(archive)) {
-                options.add("-XX:SharedArchiveFile=" + archive);
+                options.addAll(InitFlags.useOptions(feature, archive));
             } else {
-                trainInBackground(command, archive, options);
+                trainInBackground(command, archive, List.copyOf(options), feature);
             }
         } catch (IOException | RuntimeException e) {
             // only speed is lost
         }
         return options;
+    }
+
+    /**
+     * Starts the training of the archive when there is none, and tells when it is over.
+     *
+     * @param command the init command
+     * @return completes when the archive's training is over (made or failed); at once when there is no cache
+     *         or the archive exists
+     */
+    static CompletableFuture<Void> whenTrained(InitCommand command) {
+        if (command.cacheDir() == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        options(command, command.cacheDir());
+        for (Map.Entry<Path, CompletableFuture<Void>> e : TRAINING.entrySet()) {
+            if (e.getKey().getFileName().toString().startsWith("init-" + key(command))) {
+                return e.getValue();
+            }
+        }
+        return CompletableFuture.completedFuture(null);
     }
 
     private static Path jnaDispatch(Path cache) throws IOException {
@@ -106,20 +134,21 @@ final class InitCache {
         }
     }
 
-    private static void trainInBackground(InitCommand command, Path archive, List<String> jnaOptions) {
-        if (!TRAINING.add(archive)) {
+    private static void trainInBackground(InitCommand command, Path archive, List<String> jnaOptions, int feature) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (TRAINING.putIfAbsent(archive, done) != null) {
             return; // already being made
         }
         Thread t = new Thread(() -> {
             Path scratch = null;
             try {
                 scratch = Files.createTempDirectory(archive.getParent(), "train");
-                Path tmp = scratch.resolve("init.jsa");
+                Path tmp = scratch.resolve("init" + InitFlags.archiveSuffix(feature));
                 List<String> cmd = new ArrayList<>();
                 cmd.add(command.java().toString());
                 cmd.addAll(command.jvmOptions());
                 cmd.addAll(jnaOptions);
-                cmd.add("-XX:ArchiveClassesAtExit=" + tmp);
+                cmd.addAll(InitFlags.trainOptions(feature, tmp));
                 cmd.add("-cp");
                 cmd.add(command.classpath());
                 cmd.add("dev.rabbithole.stage2.libcontainer.process.InitMain");
@@ -137,6 +166,7 @@ final class InitCache {
             } finally {
                 TRAINING.remove(archive);
                 deleteQuietly(scratch);
+                done.complete(null);
             }
         }, "init-cds-training");
         t.setDaemon(true);

@@ -19,13 +19,10 @@ import java.util.stream.Collectors;
  */
 public record InitCommand(Path java, String classpath, List<String> jvmOptions, Path cacheDir) {
     /**
-     * Options for the init JVM: no hsperfdata file (every init is pid 1: they would collide), no raising of
-     * RLIMIT_NOFILE (the workload inherits it), C1 only, one compiler thread, the serial collector, a small
-     * heap and stacks (start time), and no JVM log on stdout (it is the workload's): only errors, on stderr.
+     * Options for an init JVM run by this JVM's java: {@link InitFlags#jvmOptions(int)} of its feature release
+     * (no hsperfdata, C1 only, a small heap, no JVM log on stdout; the default collector).
      */
-    public static final List<String> DEFAULT_OPTIONS = List.of("-XX:-UsePerfData", "-XX:-MaxFDLimit",
-            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx64m", "-Xss512k",
-            "-XX:CICompilerCount=1", "-Xlog:disable", "-Xlog:all=error:stderr");
+    public static final List<String> DEFAULT_OPTIONS = InitFlags.jvmOptions(Runtime.version().feature());
 
     /**
      * Without a start-time cache.
@@ -66,6 +63,26 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
      * @return the command line
      */
     public List<String> command(Path socket) {
+        return command(socket, false);
+    }
+
+    /**
+     * Starts the background training of the class archive now, when the cache has none: what a daemon does
+     * when it starts, so that its first containers already find the archive. Does nothing without a cache.
+     */
+    public void prepareCache() {
+        if (cacheDir != null) {
+            InitCache.options(this, cacheDir);
+        }
+    }
+
+    /**
+     * @param socket the control socket
+     * @param pooled true for an init of the {@link InitPool}: {@code InitMain --pooled SOCKET}, which loads
+     *               libc before it connects and makes its mount and cgroup namespaces itself once taken
+     * @return the command line
+     */
+    public List<String> command(Path socket, boolean pooled) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java.toString());
         cmd.addAll(jvmOptions);
@@ -75,6 +92,9 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
         cmd.add("-cp");
         cmd.add(classpath);
         cmd.add("dev.rabbithole.stage2.libcontainer.process.InitMain");
+        if (pooled) {
+            cmd.add("--pooled");
+        }
         cmd.add(socket.toString());
         return cmd;
     }

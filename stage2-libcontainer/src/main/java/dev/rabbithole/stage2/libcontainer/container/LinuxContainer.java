@@ -266,6 +266,19 @@ public final class LinuxContainer {
      *                            when the container is not in status CREATING
      */
     public synchronized void start() throws ContainerException {
+        start(null);
+    }
+
+    /**
+     * As {@link #start()}, with the init taken from a pool of inits started ahead when one fits
+     * ({@link InitPool#take}: same namespaces, same stdio); else a new one is spawned. The config, the cgroup
+     * placement, the mount and cgroup namespaces, and all of the init's setup happen after the take.
+     * {@link #kernelCalls()} then says that the init came from the pool.
+     *
+     * @param pool the pool, or null for a new init
+     * @throws ContainerException as {@link #start()}
+     */
+    public synchronized void start(InitPool pool) throws ContainerException {
         if (status != Status.CREATING || process != null) {
             throw new ContainerException("container " + id() + " cannot be started: it is " + status);
         }
@@ -280,7 +293,11 @@ public final class LinuxContainer {
         long t0 = System.nanoTime();
         Map<String, Long> steps = new LinkedHashMap<>();
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(UnixDomainSocketAddress.of(socket));
+            InitPool.Taken taken = pool == null || !pool.stdio().equals(options.stdio()) ? null
+                    : pool.take(config.namespaces());
+            if (taken == null) {
+                server.bind(UnixDomainSocketAddress.of(socket));
+            }
             ProcessBuilder pb = new ProcessBuilder(options.init().command(socket))
                     .redirectInput(options.stdio().in())
                     .redirectOutput(options.stdio().out())
@@ -290,8 +307,27 @@ public final class LinuxContainer {
             if (config.cgroup() != null) {
                 cgroup = options.cgroups().manager(config.cgroup(), parent);
             }
-            Process p = new NamespaceSpawner(parent).spawn(config.namespaces(), pb, id());
-            steps.put("spawned", (System.nanoTime() - t0) / 1000);
+            Process p;
+            if (taken != null) {
+                p = taken.process();
+                parent.addAll(taken.spawnCalls());
+                parent.because("init JVM taken from the daemon's init pool, " + taken.ageMillis()
+                        + " ms after its start: connected, waiting for its config").note("pool", "take",
+                        "pid " + p.pid());
+                steps.put("taken from the init pool", (System.nanoTime() - t0) / 1000);
+            } else {
+                // the cgroup namespace is the init's to make, after its cgroup placement (InitMain)
+                java.util.Set<dev.rabbithole.stage2.libcontainer.configs.NamespaceType> spawnNs =
+                        java.util.EnumSet.noneOf(dev.rabbithole.stage2.libcontainer.configs.NamespaceType.class);
+                spawnNs.addAll(config.namespaces());
+                spawnNs.remove(dev.rabbithole.stage2.libcontainer.configs.NamespaceType.CGROUP);
+                p = new NamespaceSpawner(parent).spawn(spawnNs, pb, id());
+                if (pool != null) {
+                    parent.because("a new init JVM: the init pool had no idle init for these namespaces")
+                            .note("pool", "none");
+                }
+                steps.put("spawned", (System.nanoTime() - t0) / 1000);
+            }
             process = p;
             writePidFile(p);
             p.onExit().thenRun(() -> closeQuietly(server)); // an init that dies before connecting unblocks accept
@@ -303,7 +339,7 @@ public final class LinuxContainer {
             // tag::init-pipe[]
             SocketChannel accepted;
             try {
-                accepted = server.accept();
+                accepted = taken != null ? taken.channel() : server.accept();
             } catch (ClosedChannelException e) {
                 throw failure(timedOut.get() ? "timed out waiting for the init to connect"
                         : "init exited with code " + p.waitFor() + " before connecting");

@@ -45,6 +45,13 @@ import java.util.stream.Stream;
 public final class InitMain {
     /** The argument that makes the init a training run for the class-data-sharing archive. */
     public static final String TRAIN = "--train";
+    /**
+     * The argument of an init started ahead of its container by the daemon's init pool
+     * ({@code InitMain --pooled SOCKET}): it loads its classes and libc before it connects, and once it has its
+     * config it makes the mount namespace itself (a copy of the host's mounts of that moment, which holds the
+     * container's rootfs), on its main thread, which does all of the setup and the execve.
+     */
+    public static final String POOLED = "--pooled";
 
     private InitMain() { }
 
@@ -99,13 +106,26 @@ public final class InitMain {
             train(Path.of(args[1]));
             return;
         }
-        if (args.length != 1) {
-            System.err.println("usage: InitMain SOCKET | InitMain --train DIR");
+        boolean pooled = args.length == 2 && args[0].equals(POOLED);
+        if (args.length != 1 && !pooled) {
+            System.err.println("usage: InitMain SOCKET | InitMain --pooled SOCKET | InitMain --train DIR");
             System.exit(2);
+        }
+        RecordingSyscalls early = null;
+        if (pooled) { // the work of a cold init between config and go, done while the pool waits
+            try {
+                preloadClasses();
+                early = new RecordingSyscalls(new JnaSyscalls());
+                early.getpid();
+                warmUp();
+            } catch (Throwable t) {
+                System.err.println("init: " + describe(t));
+                System.exit(1);
+            }
         }
         InitChannel channel;
         try {
-            channel = InitChannel.connect(Path.of(args[0]));
+            channel = InitChannel.connect(Path.of(args[args.length - 1]));
         } catch (IOException e) {
             System.err.println("init: cannot reach the parent: " + e.getMessage());
             System.exit(1);
@@ -114,21 +134,37 @@ public final class InitMain {
         timings.put("connected", (System.nanoTime() - t0) / 1000);
         try {
             InitMessage config = channel.receive();
+            if (pooled) { // the parent aligns the init's clock on "connected": for a pooled init, the take
+                timings.put("connected", (System.nanoTime() - t0) / 1000);
+            }
             timings.put("config parsed", (System.nanoTime() - t0) / 1000);
             if (config == null || !InitMessage.CONFIG.equals(config.type())) {
                 throw new IllegalStateException("expected a config message, got " + config);
             }
-            preloadClasses();
-            timings.put("classes preloaded", (System.nanoTime() - t0) / 1000);
+            if (!pooled) {
+                preloadClasses();
+                timings.put("classes preloaded", (System.nanoTime() - t0) / 1000);
+            }
             // always recorded (cheap): the parent merges these lines into LinuxContainer.kernelCalls()
-            RecordingSyscalls sys = new RecordingSyscalls(new JnaSyscalls());
+            RecordingSyscalls sys = pooled ? early : new RecordingSyscalls(new JnaSyscalls());
             ContainerInit init = new ContainerInit(sys);
-            sys.getpid(); // loads libc through JNA while the parent sets up the cgroup
-            timings.put("libc loaded (JNA)", (System.nanoTime() - t0) / 1000);
+            if (!pooled) {
+                sys.getpid(); // loads libc through JNA while the parent sets up the cgroup
+                timings.put("libc loaded (JNA)", (System.nanoTime() - t0) / 1000);
+            }
+            Set<NamespaceType> ns = config.config().namespaces();
+            if (pooled && ns.contains(NamespaceType.MOUNT)) {
+                sys.because("pooled init: its own mount namespace, for this thread, now that the rootfs is mounted")
+                        .unshare(NamespaceType.MOUNT.cloneFlag);
+            }
             InitMessage go = channel.receive();
             timings.put("go received", (System.nanoTime() - t0) / 1000);
             if (go == null || !InitMessage.GO.equals(go.type())) {
                 System.exit(1); // the parent gave up; nothing to report to
+            }
+            if (ns.contains(NamespaceType.CGROUP)) {
+                sys.because("the cgroup namespace after the cgroup placement: its root is the container's cgroup")
+                        .unshare(NamespaceType.CGROUP.cloneFlag);
             }
             RootfsSetup.EtcFiles etc = new RootfsSetup.EtcFiles(path(config.hostname()), path(config.hosts()),
                     path(config.resolvConf()));
@@ -152,6 +188,24 @@ public final class InitMain {
             }
         }
         System.exit(1);
+    }
+
+    /**
+     * A pooled init's warm-up: one training run ({@link #train}) in a scratch directory below its working
+     * directory (the pool's), so that the classes of a start are linked and initialised, and its codec and
+     * setup code run once, before a container waits for them. Nothing reaches the kernel but getpid.
+     */
+    private static void warmUp() throws IOException {
+        Path scratch = Files.createTempDirectory(Path.of("").toAbsolutePath(), "warm-");
+        try {
+            train(scratch);
+        } finally {
+            try (Stream<Path> s = Files.walk(scratch)) {
+                for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static String describe(Throwable t) {

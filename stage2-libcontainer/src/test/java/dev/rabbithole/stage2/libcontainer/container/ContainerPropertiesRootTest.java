@@ -127,14 +127,16 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         String text = String.join("\n", lines);
         System.out.println("[libcontainer] kernel calls of a busybox start (" + lines.size() + " lines):\n" + text);
         assertThat(lines).hasSizeLessThanOrEqualTo(60);
-        assertThat(lines.get(0)).startsWith("unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET|"
-                + "CLONE_NEWCGROUP)").contains("new namespaces");
+        // the cgroup namespace is the init's to make, after its cgroup placement (below)
+        assertThat(lines.get(0)).startsWith("unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET)")
+                .contains("new namespaces");
         assertThat(lines.get(1)).startsWith("posix_spawn(\"$JAVA_HOME/bin/java\"");
         assertThat(container.kernelCallsLegend()).containsEntry("$ID", c.id());
         assertThat(text).contains("write(/sys/fs/cgroup/memory/" + CGROUP_PARENT + "/$ID/memory.limit_in_bytes, 67108864)");
         assertThat(text).contains("/pids.max, 100)", "/cpu.cfs_quota_us, 50000)", "cgroup.procs, "
                 + container.process().pid() + ")");
         int go = indexOf(lines, "write(init.sock, \"go\")");
+        assertThat(indexOf(lines, "unshare(CLONE_NEWCGROUP)")).isGreaterThan(go);
         assertThat(go).isGreaterThan(indexOf(lines, "write(/sys/fs/cgroup/memory/"))
                 .isLessThan(indexOf(lines, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)"));
         assertThat(text).contains("pivot_root(\".\", \".\")", "prctl(PR_CAPBSET_DROP, 27 capabilities)",
