@@ -16,7 +16,13 @@ public record DeviceRule(char type, long major, long minor, String permissions, 
     /** A major or minor number that matches any number ({@code *} in the cgroup v1 syntax). */
     public static final long WILDCARD = -1;
 
-    /** Every device, every access: {@code a *:* rwm}. */
+    /**
+     * Every device, every access: {@code a *:* rwm}.
+     *
+     * @param allow true to allow everything (a privileged container), false to deny everything (the start of
+     *              Docker's list)
+     * @return the rule
+     */
     public static DeviceRule all(boolean allow) {
         return new DeviceRule('a', WILDCARD, WILDCARD, "rwm", allow);
     }

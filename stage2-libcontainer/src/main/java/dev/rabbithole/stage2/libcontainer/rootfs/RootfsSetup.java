@@ -184,14 +184,20 @@ public final class RootfsSetup {
         // end::dev-nodes[]
     }
 
+    /** What {@link #mountDev} makes symlinks of: a device node at one of these paths is not created. */
+    static final Set<String> LINKS_IN_DEV = Set.of("/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr");
+
     // tag::extra-devices[]
     /**
      * The config's devices ({@code --device}, a privileged container's host devices): a node each, with the
-     * host's mode and owner. The path is resolved inside the rootfs, so a symlink in the image cannot place a
+     * host's mode and owner; none at {@link #LINKS_IN_DEV}, which stay links. The path is resolved inside the rootfs, so a symlink in the image cannot place a
      * node on the host. Whether the container may open it is the devices cgroup's decision, not the node's.
      */
     private void createDevices(Path rootfs, List<dev.rabbithole.stage2.libcontainer.configs.Device> devices) {
         for (var d : devices) {
+            if (LINKS_IN_DEV.contains(d.path())) {
+                continue;   // a host's /dev/ptmx (privileged): the link to the container's own devpts wins, as in runc
+            }
             Path parent = SecureJoin.mkdirs(rootfs, Path.of(d.path()).getParent().toString());
             Path node = parent.resolve(Path.of(d.path()).getFileName().toString());
             int type = d.type() == 'b' ? S_IFBLK : S_IFCHR;

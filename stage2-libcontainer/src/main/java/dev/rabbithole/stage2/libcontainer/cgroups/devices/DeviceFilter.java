@@ -86,7 +86,13 @@ public final class DeviceFilter {
         }
     }
 
-    /** The access bits of a permissions string: r, w, m. */
+    /**
+     * The access bits of a permissions string.
+     *
+     * @param permissions r, w, m combined
+     * @return {@link #ACC_READ} | {@link #ACC_WRITE} | {@link #ACC_MKNOD} bits
+     * @throws IllegalArgumentException another letter
+     */
     public static int access(String permissions) {
         int bits = 0;
         for (char ch : permissions.toCharArray()) {
@@ -252,7 +258,12 @@ public final class DeviceFilter {
         return (int) n;
     }
 
-    /** @return the program as text, one instruction per line, for people and the book */
+    /**
+     * The program as text, one instruction per line ({@code   6: if r3 != 2 goto +4}), for people and the book.
+     *
+     * @param program a compiled program
+     * @return the lines, each ending in a newline
+     */
     public static String disassemble(Program program) {
         StringBuilder sb = new StringBuilder();
         int pc = 0;
