@@ -58,13 +58,18 @@ class DefaultTemplateTest {
     }
 
     @Test
-    void aDeviceGetsANodeWithTheHostsModeAndARuleWithItsPermissions() {
+    void aDeviceGetsANodeWithTheHostsModeAndARuleWithItsPermissions() throws Exception {
         ContainerConfig c = DefaultTemplate.config(withDevices(command(Command.Resources.NONE,
                 Capabilities.resolve(List.of(), List.of(), false), false, ""),
                 new DeviceMapping("/dev/null", "/dev/mynull", "r")));
         assertThat(c.devices()).containsExactly(new Device("/dev/mynull", 'c', 1, 3, 0666, 0, 0));
         List<DeviceRule> rules = c.cgroup().resources().devices();
         assertThat(rules.get(rules.size() - 1)).isEqualTo(new DeviceRule('c', 1, 3, "r", true));
+        // the config survives config.json (what a restarted daemon's cleanup reads)
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        ContainerConfig back = json.readValue(json.writeValueAsBytes(c), ContainerConfig.class);
+        assertThat(back.devices()).isEqualTo(c.devices());
+        assertThat(back.cgroup()).isEqualTo(c.cgroup());
         assertThatThrownBy(() -> DefaultTemplate.config(withDevices(command(Command.Resources.NONE, Set.of(), false, ""),
                 new DeviceMapping("/dev/nope-" + ProcessHandle.current().pid(), "", ""))))
                 .hasMessage("error gathering device information while adding custom device \"/dev/nope-"
