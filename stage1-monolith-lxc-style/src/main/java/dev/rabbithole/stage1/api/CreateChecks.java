@@ -45,7 +45,6 @@ final class CreateChecks {
             new Unsupported("DnsOptions", "--dns-option"),
             new Unsupported("DnsSearch", "--dns-search"),
             new Unsupported("ExtraHosts", "--add-host"),
-            new Unsupported("Devices", "--device"),
             new Unsupported("DeviceCgroupRules", "--device-cgroup-rule"),
             new Unsupported("DeviceRequests", "--gpus"),
             new Unsupported("PidMode", "--pid"),
@@ -112,6 +111,7 @@ final class CreateChecks {
                 throw unsupported(u.flag(), "HostConfig." + u.field());
             }
         }
+        DeviceChecks.check(hc.get("Devices"));
         // MemorySwappiness: the CLI sends -1 for "not given"; null and 0..100 are an explicit choice
         JsonNode swappiness = hc.get("MemorySwappiness");
         if (swappiness != null && !swappiness.isNull() && swappiness.asLong() != -1) {

@@ -73,8 +73,11 @@ public final class RunCommand extends ClientCommand {
     List<String> capAdd = new ArrayList<>();
     @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a Linux capability (or ALL). Repeatable.")
     List<String> capDrop = new ArrayList<>();
-    @Option(names = "--privileged", description = "All capabilities, no seccomp filter.")
+    @Option(names = "--privileged", description = "All capabilities, no seccomp filter, every device.")
     boolean privileged;
+    @Option(names = "--device", paramLabel = "HOST[:CONTAINER][:PERMS]",
+            description = "Give the container a host device (permissions r, w, m; default rwm). Repeatable.")
+    List<String> devices = new ArrayList<>();
     @Option(names = "--explain",
             description = "Print the kernel calls that started the container to stderr, after it ran (with -d: "
                     + "right after the start). A rabbithole extension: GET /containers/{id}/explain.")
@@ -168,6 +171,7 @@ public final class RunCommand extends ClientCommand {
         if (!capDrop.isEmpty()) capDrop.forEach(host.putArray("CapDrop")::add);
         host.put("Privileged", privileged);
         if (init) host.put("Init", true);
+        if (!devices.isEmpty()) devices.forEach(d -> host.withArray("Devices").add(DeviceFlag.parse(d)));
         if (!securityOpt.isEmpty()) {
             ArrayNode opts = host.putArray("SecurityOpt");
             for (String opt : securityOpt) {

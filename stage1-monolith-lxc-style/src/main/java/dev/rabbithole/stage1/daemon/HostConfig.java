@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import dev.rabbithole.stage1.execdriver.DeviceMapping;
+
 import java.util.List;
 
 /**
@@ -27,6 +29,7 @@ import java.util.List;
  *                    as LXC configures it
  * @param init        {@code --init}: run an init as pid 1 with the workload as its child (stage 2's native driver
  *                    binds tini there, as Docker binds docker-init; LXC always runs its own init); null = false
+ * @param devices     {@code --device}: host devices for the container; null or empty for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -43,14 +46,31 @@ public record HostConfig(
         @JsonProperty("SecurityOpt") List<String> securityOpt,
         @JsonProperty("Privileged") boolean privileged,
         @JsonProperty("NetworkMode") String networkMode,
-        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("Init") Boolean init) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("Init") Boolean init,
+        @JsonProperty("Devices") List<DeviceMapping> devices) {
 
-    /** A host config without {@code Init} (the parameter list before that field existed). */
+    /** A host config without {@code Init} and {@code Devices} (the parameter list before those fields existed). */
     public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
                       Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
                       boolean privileged, String networkMode) {
         this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
-                privileged, networkMode, null);
+                privileged, networkMode, null, null);
+    }
+
+    /** A host config without {@code Devices}. */
+    public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
+                      Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
+                      boolean privileged, String networkMode, Boolean init) {
+        this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
+                privileged, networkMode, init, null);
+    }
+
+    /** A host config without {@code Init}. */
+    public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
+                      Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
+                      boolean privileged, String networkMode, List<DeviceMapping> devices) {
+        this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
+                privileged, networkMode, null, devices);
     }
 
     /** Everything default: no limits, Docker's default capabilities and seccomp profile, kept after exit. */
@@ -59,6 +79,6 @@ public record HostConfig(
     /** @return a copy with {@code AutoRemove} set as given ({@code --rm}) */
     public HostConfig withAutoRemove(boolean value) {
         return new HostConfig(value, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
-                securityOpt, privileged, networkMode, init);
+                securityOpt, privileged, networkMode, init, devices);
     }
 }

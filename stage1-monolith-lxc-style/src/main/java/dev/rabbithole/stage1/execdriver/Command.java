@@ -26,18 +26,38 @@ import java.util.Set;
  *                     execve(2) of a setuid or file-capability binary grants nothing
  * @param init         {@code --init}: an init is pid 1 and the workload its child (Docker's docker-init, which is
  *                     tini); a driver whose containers always have an init (LXC) has nothing to add
+ * @param devices      {@code --device}: host devices given to the container, each a node and a devices cgroup
+ *                     rule ({@link HostDevices#resolve}); empty for none
  */
 public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                       String workingDir, String user, String hostname, Resources resources,
                       Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
-                      boolean noNewPrivileges, boolean init) {
+                      boolean noNewPrivileges, boolean init, List<DeviceMapping> devices) {
 
-    /** A command without {@code --init} (the parameter list before that field existed). */
+    /** A command without {@code --init} and {@code --device} (the parameter list before those fields existed). */
     public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                    String workingDir, String user, String hostname, Resources resources,
                    Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges) {
         this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
-                seccomp, noNewPrivileges, false);
+                seccomp, noNewPrivileges, false, List.of());
+    }
+
+    /** A command without {@code --device}. */
+    public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                   String workingDir, String user, String hostname, Resources resources,
+                   Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges,
+                   boolean init) {
+        this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
+                seccomp, noNewPrivileges, init, List.of());
+    }
+
+    /** A command without {@code --init}. */
+    public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                   String workingDir, String user, String hostname, Resources resources,
+                   Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges,
+                   List<DeviceMapping> devices) {
+        this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
+                seccomp, noNewPrivileges, false, devices);
     }
 
     /** A command without {@code no-new-privileges} (the parameter list before that field existed). */

@@ -276,6 +276,21 @@ class ApiServerTest {
     }
 
     @Test
+    void createTakesDevicesAndRefusesWhatTheDockerCliRefuses() throws Exception {
+        assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"Devices\":[{\"PathOnHost\":\"/dev/fuse\","
+                + "\"PathInContainer\":\"rel\",\"CgroupPermissions\":\"rwm\"}]}}")).isEqualTo("rel is not an absolute path");
+        assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"Devices\":[{\"PathOnHost\":\"/dev/fuse\","
+                + "\"PathInContainer\":\"/dev/fuse\",\"CgroupPermissions\":\"rwx\"}]}}")).isEqualTo("bad mode specified: rwx");
+        assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"Devices\":{}}}"))
+                .contains("HostConfig.Devices is not an array");
+        String id = create(null, "{\"Image\":\"busybox\",\"HostConfig\":{\"Devices\":[{\"PathOnHost\":\"/dev/null\","
+                + "\"PathInContainer\":\"/dev/mynull\",\"CgroupPermissions\":\"r\"}]}}");
+        JsonNode devices = call("GET", "/containers/" + id + "/json", null, 200).get("HostConfig").get("Devices");
+        assertThat(devices.get(0).get("PathInContainer").asText()).isEqualTo("/dev/mynull");
+        assertThat(devices.get(0).get("CgroupPermissions").asText()).isEqualTo("r");
+    }
+
+    @Test
     void createRefusesFlagsStage1WouldIgnore() throws Exception {
         Map<String, String> refused = new java.util.LinkedHashMap<>();
         refused.put("\"Binds\":[\"/tmp:/x\"]", "-v/--volume (HostConfig.Binds) is not supported by stage 1");
@@ -284,7 +299,7 @@ class ApiServerTest {
         refused.put("\"NetworkMode\":\"host\"", "--network host (HostConfig.NetworkMode) is not supported by stage 1");
         refused.put("\"NetworkMode\":\"bridge\"", "--network bridge");
         refused.put("\"RestartPolicy\":{\"Name\":\"always\",\"MaximumRetryCount\":0}", "--restart always");
-        refused.put("\"Devices\":[{\"PathOnHost\":\"/dev/null\",\"PathInContainer\":\"/dev/null\"}]", "--device");
+        refused.put("\"DeviceCgroupRules\":[\"c 10:229 rwm\"]", "--device-cgroup-rule");
         refused.put("\"IpcMode\":\"host\"", "--ipc host");
         refused.put("\"PidMode\":\"host\"", "--pid (HostConfig.PidMode)");
         refused.put("\"UTSMode\":\"host\"", "--uts (HostConfig.UTSMode)");

@@ -72,6 +72,23 @@ class RunCommandTest {
     }
 
     @Test
+    void deviceFlagsAreParsedAsDockersCli() {
+        ObjectNode body = parse("run", "--device", "/dev/fuse", "--device", "/dev/null:r", "--device",
+                "/dev/sda:/dev/xvda:rw", "busybox").createBody(ENV);
+        assertThat(body.get("HostConfig").get("Devices").toString()).isEqualTo("["
+                + "{\"PathOnHost\":\"/dev/fuse\",\"PathInContainer\":\"/dev/fuse\",\"CgroupPermissions\":\"rwm\"},"
+                + "{\"PathOnHost\":\"/dev/null\",\"PathInContainer\":\"/dev/null\",\"CgroupPermissions\":\"r\"},"
+                + "{\"PathOnHost\":\"/dev/sda\",\"PathInContainer\":\"/dev/xvda\",\"CgroupPermissions\":\"rw\"}]");
+        assertThat(parse("run", "busybox").createBody(ENV).get("HostConfig").has("Devices")).isFalse();
+        assertThatThrownBy(() -> parse("run", "--device", "/dev/fuse:rel", "busybox").createBody(ENV))
+                .hasMessage("rel is not an absolute path");
+        assertThatThrownBy(() -> parse("run", "--device", "/dev/fuse:/dev/fuse:rwx", "busybox").createBody(ENV))
+                .hasMessage("bad mode specified: rwx");
+        assertThatThrownBy(() -> parse("run", "--device", "a:b:c:d", "busybox").createBody(ENV))
+                .hasMessage("invalid device specification: a:b:c:d");
+    }
+
+    @Test
     void defaultsLeaveLimitsOutAndCmdNull() {
         ObjectNode body = parse("run", "busybox").createBody(ENV);
         assertThat(body.get("Cmd").isNull()).isTrue();

@@ -3,16 +3,22 @@ package dev.rabbithole.stage2.execdriver;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
+import dev.rabbithole.stage1.execdriver.DeviceMapping;
+import dev.rabbithole.stage1.execdriver.HostDevices;
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Mount;
+import dev.rabbithole.stage2.libcontainer.configs.Device;
+import dev.rabbithole.stage2.libcontainer.configs.DeviceRule;
 import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Rlimit;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
 import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -35,6 +41,9 @@ import java.util.Set;
  *     privileged); seccomp: the daemon's profile through {@link DockerProfiles#toConfig}, none when privileged
  *     or unconfined;</li>
  * <li>{@code --init}: {@link DockerInit}'s tini bound at /sbin/docker-init and run as pid 1;</li>
+ * <li>devices: {@link #DEFAULT_DEVICE_RULES} (deny all, then the standard nodes and mknod of any), plus a
+ *     node and a rule for each {@code --device}; privileged: every device allowed and every device node of
+ *     the host's /dev created in the container ({@link #devices});</li>
  * <li>no_new_privs off (Docker sets it only for {@code --security-opt no-new-privileges});</li>
  * <li>{@link #RLIMITS}: none. Docker sets none by default ({@code --ulimit} adds some): a container inherits
  *     dockerd's limits, whose soft RLIMIT_NOFILE Go raises to the hard one, as the daemon's JVM does
@@ -62,6 +71,35 @@ public final class DefaultTemplate {
 
     /** Resource limits set on every container's process: none, the daemon's are inherited (see above). */
     public static final List<Rlimit> RLIMITS = List.of();
+
+    // tag::default-device-rules[]
+    /**
+     * Docker's device rules for a container that is not privileged: deny everything, then allow mknod of any
+     * device (the node is harmless without read and write) and read, write and mknod of the nodes every
+     * container has. What Debian's dockerd 20.10 with runc 1.1 writes to the container's {@code devices.list}
+     * (moby's {@code oci.DefaultLinuxSpec} denies all, runc's specconv {@code AllowedDevices} adds the rest):
+     * {@code /dev/null} 1:3, {@code zero} 1:5, {@code full} 1:7, {@code random} 1:8, {@code urandom} 1:9,
+     * {@code tty} 5:0, {@code console} 5:1, {@code ptmx} 5:2, the pseudo-terminals of devpts 136:*, and
+     * {@code /dev/net/tun} 10:200.
+     */
+    public static final List<DeviceRule> DEFAULT_DEVICE_RULES = List.of(
+            DeviceRule.all(false),
+            new DeviceRule('c', DeviceRule.WILDCARD, DeviceRule.WILDCARD, "m", true),
+            new DeviceRule('b', DeviceRule.WILDCARD, DeviceRule.WILDCARD, "m", true),
+            new DeviceRule('c', 1, 3, "rwm", true),
+            new DeviceRule('c', 1, 5, "rwm", true),
+            new DeviceRule('c', 1, 7, "rwm", true),
+            new DeviceRule('c', 1, 8, "rwm", true),
+            new DeviceRule('c', 1, 9, "rwm", true),
+            new DeviceRule('c', 5, 0, "rwm", true),
+            new DeviceRule('c', 5, 1, "rwm", true),
+            new DeviceRule('c', 5, 2, "rwm", true),
+            new DeviceRule('c', 136, DeviceRule.WILDCARD, "rwm", true),
+            new DeviceRule('c', 10, 200, "rwm", true));
+    // end::default-device-rules[]
+
+    /** The host's device directory a privileged container gets the nodes of. */
+    static final Path HOST_DEV = Path.of("/dev");
 
     /** The namespaces every container gets. */
     public static final Set<NamespaceType> NAMESPACES = Collections.unmodifiableSet(EnumSet.of(NamespaceType.PID,
@@ -95,10 +133,64 @@ public final class DefaultTemplate {
         } catch (IllegalArgumentException e) {
             throw new InvalidParameterException("seccomp profile: " + e.getMessage());
         }
+        List<HostDevices.Node> nodes = nodes(c, HOST_DEV);
+        Cgroup cgroup = cgroup(c.id(), c.resources());
+        Cgroup.Resources r = cgroup.resources();
+        cgroup = new Cgroup(cgroup.path(), new Cgroup.Resources(r.memoryBytes(), r.memorySwapBytes(), r.cpuShares(),
+                r.cpuQuotaMicros(), r.cpuPeriodMicros(), r.cpusetCpus(), r.cpusetMems(), r.pidsLimit(),
+                deviceRules(c.privileged(), nodes)));
         return new ContainerConfig(c.id(), c.rootfs(), false, c.hostname(), NAMESPACES, mounts,
                 c.privileged() ? List.of() : MASKED_PATHS, c.privileged() ? List.of() : READONLY_PATHS,
-                cgroup(c.id(), c.resources()), CapabilitySet.of(Set.copyOf(c.capabilities())), seccomp,
-                c.noNewPrivileges(), RLIMITS, process);
+                cgroup, CapabilitySet.of(Set.copyOf(c.capabilities())), seccomp,
+                c.noNewPrivileges(), RLIMITS, process, devices(nodes));
+    }
+
+    // tag::device-policy[]
+    /**
+     * The device nodes a container gets besides the default ones: those of its {@code --device} mappings, and
+     * when it is privileged every device node of the host's /dev as well (Docker 20.10's privileged mode);
+     * a mapping's node wins over a host node at the same path.
+     *
+     * @param c       the command
+     * @param hostDev the host's /dev
+     * @return the nodes
+     * @throws dev.rabbithole.stage1.errdefs.SystemException a mapping whose host path is not a device (Docker's
+     *         {@code error gathering device information while adding custom device ...})
+     */
+    static List<HostDevices.Node> nodes(Command c, Path hostDev) {
+        List<HostDevices.Node> mapped = new ArrayList<>();
+        for (DeviceMapping m : c.devices() == null ? List.<DeviceMapping>of() : c.devices()) {
+            mapped.addAll(HostDevices.resolve(m));
+        }
+        if (!c.privileged()) {
+            return mapped;
+        }
+        Set<String> taken = new java.util.HashSet<>();
+        mapped.forEach(n -> taken.add(n.pathInContainer()));
+        List<HostDevices.Node> all = new ArrayList<>(mapped);
+        HostDevices.all(hostDev).stream().filter(n -> !taken.contains(n.pathInContainer())).forEach(all::add);
+        return all;
+    }
+
+    /**
+     * The devices cgroup rules: privileged, {@code a *:* rwm}; else {@link #DEFAULT_DEVICE_RULES} and then
+     * each node's rule with its mapping's permissions.
+     */
+    static List<DeviceRule> deviceRules(boolean privileged, List<HostDevices.Node> nodes) {
+        if (privileged) {
+            return List.of(DeviceRule.all(true));
+        }
+        List<DeviceRule> rules = new ArrayList<>(DEFAULT_DEVICE_RULES);
+        for (HostDevices.Node n : nodes) {
+            rules.add(new DeviceRule(n.type(), n.major(), n.minor(), n.permissions(), true));
+        }
+        return rules;
+    }
+    // end::device-policy[]
+
+    private static List<Device> devices(List<HostDevices.Node> nodes) {
+        return nodes.stream().map(n -> new Device(n.pathInContainer(), n.type(), n.major(), n.minor(), n.fileMode(),
+                n.uid(), n.gid())).toList();
     }
 
     /**

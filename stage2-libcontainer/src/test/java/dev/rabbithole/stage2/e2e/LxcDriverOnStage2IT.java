@@ -45,6 +45,27 @@ class LxcDriverOnStage2IT {
     }
 
     @Test
+    void aDeviceIsMadeByTheAutodevHookAndOnlyItOpens() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/loop-control")), "no /dev/loop-control on this host");
+        boolean haveDocker;
+        try {
+            haveDocker = Stage2Daemon.exec(java.util.List.of("docker", "--version")).exit() == 0;
+        } catch (java.io.IOException e) {
+            haveDocker = false;
+        }
+        assumeTrue(haveDocker, "the docker CLI is not installed");
+        var r = daemon.docker("run", "--rm", "--device", "/dev/loop-control:/dev/lc:r", "busybox", "sh", "-c",
+                "ls -l /dev/lc; (exec 3</dev/lc && echo ro-opened) 2>&1; (exec 3>/dev/lc && echo written) 2>&1;"
+                        + " mknod /tmp/fuse c 10 229; (exec 3</tmp/fuse && echo fuse-opened) 2>&1; true");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).as(r.toString()).contains("10, 237", "ro-opened", "Operation not permitted")
+                .doesNotContain("written", "fuse-opened");
+        var outside = daemon.docker("run", "--rm", "--device", "/dev/loop-control:/opt/lc", "busybox", "true");
+        assertThat(outside.exit()).isEqualTo(125);
+        assertThat(outside.err()).contains("the LXC driver creates device nodes under /dev only");
+    }
+
+    @Test
     void explainSaysLxcMadeTheCallsAndPointsToItsLog() throws Exception {
         var r = daemon.run("--rm", "--explain", "busybox", "true");
         assertThat(r.exit()).as(r.toString()).isZero();

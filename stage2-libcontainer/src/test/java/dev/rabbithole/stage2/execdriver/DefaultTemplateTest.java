@@ -2,6 +2,10 @@ package dev.rabbithole.stage2.execdriver;
 
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
+import dev.rabbithole.stage1.execdriver.DeviceMapping;
+import dev.rabbithole.stage2.libcontainer.cgroups.devices.DeviceFilter;
+import dev.rabbithole.stage2.libcontainer.configs.Device;
+import dev.rabbithole.stage2.libcontainer.configs.DeviceRule;
 import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
@@ -29,6 +33,60 @@ class DefaultTemplateTest {
         return new Command(ID, rootfs, rootfs.resolve("state"), List.of("sh", "-c", "echo hi"),
                 List.of("PATH=/bin", "HOSTNAME=box"), "/tmp", user, "box", resources, caps, privileged,
                 privileged ? null : SeccompProfiles.defaultProfile());
+    }
+
+    private Command withDevices(Command c, DeviceMapping... devices) {
+        return new Command(c.id(), c.rootfs(), c.stateDir(), c.args(), c.env(), c.workingDir(), c.user(),
+                c.hostname(), c.resources(), c.capabilities(), c.privileged(), c.seccomp(), c.noNewPrivileges(),
+                List.of(devices));
+    }
+
+    @Test
+    void aDefaultContainerGetsDockersDeviceRulesAndNoExtraNode() {
+        ContainerConfig c = DefaultTemplate.config(command(Command.Resources.NONE,
+                Capabilities.resolve(List.of(), List.of(), false), false, ""));
+        // what Debian's dockerd 20.10 (runc 1.1) writes, in the order runc writes it: deny all first
+        assertThat(c.cgroup().resources().devices()).extracting(DeviceRule::toCgroupV1).containsExactly(
+                "a", "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm");
+        assertThat(c.cgroup().resources().devices().get(0).allow()).as("a is denied").isFalse();
+        assertThat(c.devices()).isEmpty();
+        DeviceFilter.Effective eff = DeviceFilter.effective(c.cgroup().resources().devices());
+        assertThat(eff.allows('c', 10, 229, DeviceFilter.ACC_READ)).as("fuse").isFalse();
+        assertThat(eff.allows('b', 7, 0, DeviceFilter.ACC_READ | DeviceFilter.ACC_WRITE)).as("loop0").isFalse();
+        assertThat(eff.allows('b', 7, 0, DeviceFilter.ACC_MKNOD)).as("mknod of loop0").isTrue();
+    }
+
+    @Test
+    void aDeviceGetsANodeWithTheHostsModeAndARuleWithItsPermissions() throws Exception {
+        ContainerConfig c = DefaultTemplate.config(withDevices(command(Command.Resources.NONE,
+                Capabilities.resolve(List.of(), List.of(), false), false, ""),
+                new DeviceMapping("/dev/null", "/dev/mynull", "r")));
+        assertThat(c.devices()).containsExactly(new Device("/dev/mynull", 'c', 1, 3, 0666, 0, 0));
+        List<DeviceRule> rules = c.cgroup().resources().devices();
+        assertThat(rules.get(rules.size() - 1)).isEqualTo(new DeviceRule('c', 1, 3, "r", true));
+        // the config survives config.json (what a restarted daemon's cleanup reads)
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        ContainerConfig back = json.readValue(json.writeValueAsBytes(c), ContainerConfig.class);
+        assertThat(back.devices()).isEqualTo(c.devices());
+        assertThat(back.cgroup()).isEqualTo(c.cgroup());
+        assertThatThrownBy(() -> DefaultTemplate.config(withDevices(command(Command.Resources.NONE, Set.of(), false, ""),
+                new DeviceMapping("/dev/nope-" + ProcessHandle.current().pid(), "", ""))))
+                .hasMessage("error gathering device information while adding custom device \"/dev/nope-"
+                        + ProcessHandle.current().pid() + "\": no such file or directory");
+    }
+
+    @Test
+    void privilegedAllowsEveryDeviceAndGetsTheHostsDeviceNodes() {
+        ContainerConfig c = DefaultTemplate.config(withDevices(command(Command.Resources.NONE,
+                Capabilities.resolve(List.of(), List.of(), true), true, ""),
+                new DeviceMapping("/dev/zero", "/dev/null", "rwm")));
+        assertThat(c.cgroup().resources().devices()).containsExactly(DeviceRule.all(true));
+        assertThat(c.devices()).as("the mapping wins over the host's /dev/null")
+                .contains(new Device("/dev/null", 'c', 1, 5, 0666, 0, 0))
+                .doesNotContain(new Device("/dev/null", 'c', 1, 3, 0666, 0, 0));
+        assertThat(c.devices()).extracting(Device::path).contains("/dev/zero", "/dev/full")
+                .doesNotContain("/dev/console").noneMatch(p -> p.startsWith("/dev/pts/") || p.startsWith("/dev/shm/"));
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
 import dev.rabbithole.stage1.execdriver.EtcFiles;
+import dev.rabbithole.stage1.execdriver.HostDevices;
 import dev.rabbithole.stage1.security.Capabilities;
 
 import java.nio.file.Path;
@@ -56,6 +57,19 @@ public final class LxcConfig {
      */
     public static String generate(Command c, CgroupVersion cgroups, Path seccompPolicy, Path logFile,
                                   Path stopHook) {
+        return generate(c, cgroups, seccompPolicy, logFile, stopHook, null);
+    }
+
+    /**
+     * The configuration text for a command, with the hook that creates its {@code --device} nodes.
+     *
+     * @param devicesHook the {@code lxc.hook.autodev} script of {@link LxcDevices#hook}, or null when the command
+     *                    has no devices
+     * @see #generate(Command, CgroupVersion, Path, Path, Path)
+     */
+    public static String generate(Command c, CgroupVersion cgroups, Path seccompPolicy, Path logFile,
+                                  Path stopHook, Path devicesHook) {
+        List<HostDevices.Node> nodes = LxcDevices.nodes(c);
         Lines out = new Lines();
         out.comment("the container's name in its own UTS namespace (hostname)");
         out.set("lxc.uts.name", c.hostname());
@@ -132,6 +146,16 @@ public final class LxcConfig {
                     "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm")) {
                 out.set(devices + ".allow", allow);
             }
+            if (!nodes.isEmpty()) {
+                out.comment("--device: the rules of the devices given to the container");
+                for (HostDevices.Node n : nodes) {
+                    out.set(devices + ".allow", n.cgroupRule());
+                }
+            }
+        }
+        if (devicesHook != null) {
+            out.comment("--device: a script makes the nodes in the container's /dev once LXC mounted it");
+            out.set("lxc.hook.autodev", devicesHook.toString());
         }
 
         resources(out, c.resources() == null ? Command.Resources.NONE : c.resources(), cgroups);

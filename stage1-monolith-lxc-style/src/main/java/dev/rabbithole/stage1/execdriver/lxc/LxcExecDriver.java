@@ -5,6 +5,7 @@ import dev.rabbithole.stage1.errdefs.EngineException;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
+import dev.rabbithole.stage1.execdriver.HostDevices;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
 import dev.rabbithole.stage1.execdriver.EtcFiles;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
@@ -46,7 +47,8 @@ import java.util.stream.Stream;
  *           └─ init (pid 1 in the container; reaps, forwards signals)
  *               └─ workload (pid 2)
  * </pre>
- * Files in the state directory: {@code config}, {@code seccomp}, {@code stop-hook} (LXC's {@code lxc.hook.stop},
+ * Files in the state directory: {@code config}, {@code seccomp}, {@code devices-hook} (LXC's
+ * {@code lxc.hook.autodev}, for {@code --device}), {@code stop-hook} (LXC's {@code lxc.hook.stop},
  * which saves the memory cgroup's OOM kill counter in {@code oom_kill}), {@code lxc.log}, {@code lxc-execute.pid},
  * and the LXC path {@code lxc/} (lxc-execute {@code -P}), so that daemons with different data roots never share one.
  *
@@ -206,7 +208,16 @@ public class LxcExecDriver implements ExecDriver {
             } else {
                 Files.deleteIfExists(seccomp);
             }
-            writeAtomically(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null));
+            Path devicesHook = state.resolve("devices-hook");
+            List<HostDevices.Node> nodes = LxcDevices.nodes(c);
+            if (nodes.isEmpty()) {
+                Files.deleteIfExists(devicesHook);
+            } else {
+                writeAtomically(devicesHook, LxcDevices.hook(nodes));
+                Files.setPosixFilePermissions(devicesHook, PosixFilePermissions.fromString("rwx------"));
+            }
+            writeAtomically(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null,
+                    nodes.isEmpty() ? null : devicesHook));
             Files.deleteIfExists(log);
         } catch (IOException e) {
             throw new SystemException("writing the lxc config of " + c.id() + " failed: " + e.getMessage(), e);

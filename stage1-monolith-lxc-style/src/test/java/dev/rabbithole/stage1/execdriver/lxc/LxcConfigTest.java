@@ -3,7 +3,9 @@ package dev.rabbithole.stage1.execdriver.lxc;
 import dev.rabbithole.stage1.cgroups.CgroupVersion;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
+import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
+import dev.rabbithole.stage1.execdriver.DeviceMapping;
 import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,47 @@ class LxcConfigTest {
                 List.of("PATH=/bin", "GREETING=hello world"), "/tmp", user, "c0ffee", r,
                 Capabilities.resolve(null, List.of("NET_RAW"), privileged), privileged,
                 privileged ? null : SeccompProfiles.defaultProfile());
+    }
+
+    Command withDevices(Command c, DeviceMapping... devices) {
+        return new Command(c.id(), c.rootfs(), c.stateDir(), c.args(), c.env(), c.workingDir(), c.user(),
+                c.hostname(), c.resources(), c.capabilities(), c.privileged(), c.seccomp(), c.noNewPrivileges(),
+                List.of(devices));
+    }
+
+    @Test
+    void deviceGetsItsRuleAfterDockersAndANodeFromTheAutodevHook() throws IOException {
+        Path rootfs = TestRootfs.create(tmp.resolve("rootfs"));
+        Command c = withDevices(command(rootfs, "", Command.Resources.NONE, false),
+                new DeviceMapping("/dev/null", "/dev/my null", "r"));
+        for (CgroupVersion v : List.of(CgroupVersion.V1, CgroupVersion.V2)) {
+            String prefix = v == CgroupVersion.V1 ? "lxc.cgroup.devices" : "lxc.cgroup2.devices";
+            List<String> lines = LxcConfig.generate(c, v, null, tmp.resolve("log"), null, tmp.resolve("hook"))
+                    .lines().toList();
+            assertThat(lines).containsSubsequence(prefix + ".deny = a", prefix + ".allow = c *:* m",
+                    prefix + ".allow = c 10:200 rwm", prefix + ".allow = c 1:3 r", "lxc.hook.autodev = " + tmp.resolve("hook"));
+        }
+        String hook = LxcDevices.hook(LxcDevices.nodes(c));
+        assertThat(hook.lines()).contains("mkdir -p \"$LXC_ROOTFS_MOUNT\"'/dev'",
+                "mknod -m 0666 \"$LXC_ROOTFS_MOUNT\"'/dev/my null' c 1 3", "chown 0:0 \"$LXC_ROOTFS_MOUNT\"'/dev/my null'");
+        // without devices: no hook and no extra rule
+        String plain = LxcConfig.generate(command(rootfs, "", Command.Resources.NONE, false), CgroupVersion.V1, null,
+                tmp.resolve("log"));
+        assertThat(plain).doesNotContain("lxc.hook.autodev").doesNotContain("c 1:3 r\n");
+    }
+
+    @Test
+    void deviceOutsideDevOrNotADeviceIsRefusedWithDockersMessage() throws IOException {
+        Path rootfs = TestRootfs.create(tmp.resolve("rootfs"));
+        Command base = command(rootfs, "", Command.Resources.NONE, false);
+        assertThatThrownBy(() -> LxcDevices.nodes(withDevices(base, new DeviceMapping("/dev/null", "/opt/null", "rwm"))))
+                .isInstanceOf(InvalidParameterException.class).hasMessageContaining("under /dev only");
+        assertThatThrownBy(() -> LxcDevices.nodes(withDevices(base, new DeviceMapping("/dev/nope-" + ProcessHandle.current().pid(), "", ""))))
+                .isInstanceOf(SystemException.class)
+                .hasMessageEndingWith("while adding custom device \"/dev/nope-" + ProcessHandle.current().pid()
+                        + "\": no such file or directory");
+        assertThatThrownBy(() -> LxcDevices.nodes(withDevices(base, new DeviceMapping(rootfs.resolve("etc/passwd").toString(), "/dev/x", "rwm"))))
+                .isInstanceOf(SystemException.class).hasMessageEndingWith("not a device node");
     }
 
     @Test

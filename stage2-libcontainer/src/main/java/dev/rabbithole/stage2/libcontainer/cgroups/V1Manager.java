@@ -1,6 +1,7 @@
 package dev.rabbithole.stage2.libcontainer.cgroups;
 
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+import dev.rabbithole.stage2.libcontainer.configs.DeviceRule;
 import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
@@ -19,8 +20,9 @@ import java.util.Set;
  * ({@code /sys/fs/cgroup/memory/rabbithole/<id>}, {@code /sys/fs/cgroup/cpu/rabbithole/<id>}, ...). Limits:
  * memory ({@code memory.limit_in_bytes}, {@code memory.memsw.limit_in_bytes} when swap accounting exists),
  * cpu ({@code cpu.shares}, {@code cpu.cfs_period_us}, {@code cpu.cfs_quota_us}), cpuset ({@code cpuset.cpus},
- * {@code cpuset.mems}), pids ({@code pids.max}); cpuacct, devices, freezer and blkio are joined without limits.
- * Sources: the kernel's Documentation/admin-guide/cgroup-v1/{memory,cpusets,pids}.rst,
+ * {@code cpuset.mems}), pids ({@code pids.max}), devices ({@code devices.deny}, {@code devices.allow}); cpuacct,
+ * freezer and blkio are joined without limits.
+ * Sources: the kernel's Documentation/admin-guide/cgroup-v1/{memory,cpusets,pids,devices}.rst,
  * Documentation/scheduler/sched-bwc.rst; runc's {@code libcontainer/cgroups/fs}.
  */
 public final class V1Manager implements CgroupManager {
@@ -178,7 +180,25 @@ public final class V1Manager implements CgroupManager {
         if (r.pidsLimit() != 0) {
             CgroupFiles.write(sys, dir("pids"), "pids.max", r.pidsLimit() > 0 ? Long.toString(r.pidsLimit()) : "max");
         }
+        if (r.hasDeviceRules()) {
+            setDevices(r.devices());
+        }
     }
+
+    // tag::cgroup-v1-devices[]
+    /**
+     * The device rules, one write each, in their order: an allowing rule to {@code devices.allow}, a denying
+     * one to {@code devices.deny}. A list that starts by denying {@code a} (Docker's) first empties the cgroup's
+     * allowlist, then each allow punches one hole: the order runc writes them in.
+     */
+    private void setDevices(List<DeviceRule> rules) {
+        Path devices = dir("devices");
+        for (DeviceRule rule : rules) {
+            rule.validate();
+            CgroupFiles.write(sys, devices, rule.allow() ? "devices.allow" : "devices.deny", rule.toCgroupV1());
+        }
+    }
+    // end::cgroup-v1-devices[]
 
     @Override
     public CgroupStats stats() {

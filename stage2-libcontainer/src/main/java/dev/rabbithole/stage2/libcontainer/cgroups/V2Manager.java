@@ -1,6 +1,8 @@
 package dev.rabbithole.stage2.libcontainer.cgroups;
 
+import dev.rabbithole.stage2.libcontainer.cgroups.devices.DeviceFilter;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+import dev.rabbithole.stage2.libcontainer.configs.DeviceRule;
 import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
@@ -18,7 +20,7 @@ import java.util.stream.Collectors;
  * cgroup v2: one directory in the unified hierarchy ({@code /sys/fs/cgroup/rabbithole/<id>}). Controllers must
  * be enabled in each ancestor's {@code cgroup.subtree_control} before the leaf has their files. Limits:
  * {@code memory.max}, {@code memory.swap.max}, {@code cpu.weight}, {@code cpu.max}, {@code cpuset.cpus},
- * {@code cpuset.mems}, {@code pids.max}. Sources: the kernel's Documentation/admin-guide/cgroup-v2.rst; runc's
+ * {@code cpuset.mems}, {@code pids.max}; device rules as an eBPF program attached to the cgroup. Sources: the kernel's Documentation/admin-guide/cgroup-v2.rst; runc's
  * {@code libcontainer/cgroups/fs2} and its shares-to-weight conversion.
  */
 public final class V2Manager implements CgroupManager {
@@ -135,7 +137,42 @@ public final class V2Manager implements CgroupManager {
         if (r.pidsLimit() != 0) {
             CgroupFiles.write(sys, dir, "pids.max", r.pidsLimit() > 0 ? Long.toString(r.pidsLimit()) : "max");
         }
+        if (r.hasDeviceRules()) {
+            attachDeviceFilter(r.devices());
+        }
     }
+
+    // tag::cgroup-v2-devices[]
+    /**
+     * cgroup v2 has no devices files: the rules become an eBPF program ({@link DeviceFilter}) that is loaded
+     * and attached to the cgroup's directory. The attachment keeps the program alive, so both descriptors are
+     * closed right away; rmdir of the cgroup detaches it. Attached with {@code BPF_F_ALLOW_MULTI}, as runc does:
+     * a program attached later adds to this one (every attached program must allow an access).
+     *
+     * @throws CgroupException the kernel refused the program or the attachment
+     */
+    private void attachDeviceFilter(List<DeviceRule> rules) {
+        byte[] program = DeviceFilter.compile(rules).toBytes();
+        try {
+            int prog = sys.because("the device rules as an eBPF program: cgroup v2 has no devices.allow")
+                    .bpfProgLoad(Syscalls.BPF_PROG_TYPE_CGROUP_DEVICE, program, "Apache");
+            try {
+                int cg = sys.because("bpf(2) attaches to a cgroup by a descriptor on its directory")
+                        .openDirectory(dir.toString());
+                try {
+                    sys.because("the kernel runs the program on each mknod and open of a device in the cgroup")
+                            .bpfProgAttach(cg, prog, Syscalls.BPF_CGROUP_DEVICE, Syscalls.BPF_F_ALLOW_MULTI);
+                } finally {
+                    sys.close(cg);
+                }
+            } finally {
+                sys.because("the attachment holds the program").close(prog);
+            }
+        } catch (dev.rabbithole.stage2.libcontainer.system.SyscallException e) {
+            throw new CgroupException("cannot attach the device filter to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+    // end::cgroup-v2-devices[]
 
     /**
      * memory.swap.max is swap alone, the config's value is memory + swap (v1's memsw): the difference.

@@ -1,5 +1,7 @@
 package dev.rabbithole.stage2.libcontainer.configs;
 
+import java.util.List;
+
 /**
  * Where the container's cgroup is and what it limits.
  *
@@ -19,9 +21,24 @@ public record Cgroup(String path, Resources resources) {
      * @param cpusetCpus      CPUs allowed, list format {@code 0-1,3}
      * @param cpusetMems      memory nodes allowed, list format
      * @param pidsLimit       maximum number of tasks (pids.max); 0 or negative = unlimited
+     * @param devices         the device rules, applied in order (v1: each to devices.allow or devices.deny; v2: an
+     *                        eBPF device program); null or empty leaves the devices cgroup as it is
      */
     public record Resources(long memoryBytes, long memorySwapBytes, long cpuShares, long cpuQuotaMicros,
-                            long cpuPeriodMicros, String cpusetCpus, String cpusetMems, long pidsLimit) {
+                            long cpuPeriodMicros, String cpusetCpus, String cpusetMems, long pidsLimit,
+                            List<DeviceRule> devices) {
         public static final Resources NONE = new Resources(0, 0, 0, 0, 0, null, null, 0);
+
+        /** Limits without device rules (the devices cgroup is left as it is). */
+        public Resources(long memoryBytes, long memorySwapBytes, long cpuShares, long cpuQuotaMicros,
+                         long cpuPeriodMicros, String cpusetCpus, String cpusetMems, long pidsLimit) {
+            this(memoryBytes, memorySwapBytes, cpuShares, cpuQuotaMicros, cpuPeriodMicros, cpusetCpus, cpusetMems,
+                    pidsLimit, null);
+        }
+
+        /** @return whether there are device rules to apply */
+        public boolean hasDeviceRules() {
+            return devices != null && !devices.isEmpty();
+        }
     }
 }

@@ -22,10 +22,22 @@ import java.util.Set;
  * @param noNewPrivileges prctl(PR_SET_NO_NEW_PRIVS) before execve
  * @param rlimits         setrlimit(2) values
  * @param process         the workload
+ * @param devices         device nodes created in the container besides the default ones (runtime-spec
+ *                        "linux.devices"); one with a default device's path replaces it; null for none
  */
 public record ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
                               Set<NamespaceType> namespaces, List<Mount> mounts, List<String> maskedPaths,
                               List<String> readonlyPaths, Cgroup cgroup, CapabilitySet capabilities,
                               Seccomp seccomp, boolean noNewPrivileges, List<Rlimit> rlimits,
-                              ProcessConfig process) {
+                              ProcessConfig process, List<Device> devices) {
+
+    /** A config without extra device nodes. */
+    public ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
+                           Set<NamespaceType> namespaces, List<Mount> mounts, List<String> maskedPaths,
+                           List<String> readonlyPaths, Cgroup cgroup, CapabilitySet capabilities,
+                           Seccomp seccomp, boolean noNewPrivileges, List<Rlimit> rlimits,
+                           ProcessConfig process) {
+        this(id, rootfs, readonlyRootfs, hostname, namespaces, mounts, maskedPaths, readonlyPaths, cgroup,
+                capabilities, seccomp, noNewPrivileges, rlimits, process, null);
+    }
 }

@@ -65,6 +65,14 @@ public final class ConfigValidation {
                 throw new ContainerException("mount destination " + m.destination() + " is not absolute");
             }
         }
+        for (var d : config.devices() == null ? List.<dev.rabbithole.stage2.libcontainer.configs.Device>of()
+                : config.devices()) {
+            try {
+                d.validate();
+            } catch (IllegalArgumentException e) {
+                throw new ContainerException(e.getMessage(), e);
+            }
+        }
         if (config.cgroup() != null) {
             resources(config.cgroup().resources());
         }
@@ -133,6 +141,14 @@ public final class ConfigValidation {
         }
         if (r.cpuPeriodMicros() != 0 && (r.cpuPeriodMicros() < 1000 || r.cpuPeriodMicros() > 1_000_000)) {
             throw new ContainerException("invalid CPU period " + r.cpuPeriodMicros() + " microseconds: 1000..1000000");
+        }
+        if (r.hasDeviceRules()) {
+            try {
+                // compiling checks every rule and that the numbers fit the cgroup v2 program
+                dev.rabbithole.stage2.libcontainer.cgroups.devices.DeviceFilter.compile(r.devices());
+            } catch (IllegalArgumentException e) {
+                throw new ContainerException(e.getMessage(), e);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.rabbithole.stage2.libcontainer.process;
 
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
+import dev.rabbithole.stage2.libcontainer.configs.Device;
 import dev.rabbithole.stage2.libcontainer.configs.Mount;
 import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
@@ -150,6 +151,37 @@ final class InitCodec {
             out.writeInt(p.gid());
             strings(out, p.additionalGids() == null ? null : p.additionalGids().stream().map(String::valueOf).toList());
         }
+        devices(out, c.devices());
+    }
+
+    private static void devices(DataOutputStream out, List<Device> devices) throws IOException {
+        if (devices == null) {
+            out.writeInt(-1);
+            return;
+        }
+        out.writeInt(devices.size());
+        for (Device d : devices) {
+            string(out, d.path());
+            out.writeChar(d.type());
+            out.writeLong(d.major());
+            out.writeLong(d.minor());
+            out.writeInt(d.fileMode());
+            out.writeInt(d.uid());
+            out.writeInt(d.gid());
+        }
+    }
+
+    private static List<Device> devices(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            return null;
+        }
+        List<Device> devices = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            devices.add(new Device(string(in), in.readChar(), in.readLong(), in.readLong(), in.readInt(), in.readInt(),
+                    in.readInt()));
+        }
+        return devices;
     }
 
     private static ContainerConfig config(DataInputStream in) throws IOException {
@@ -191,8 +223,9 @@ final class InitCodec {
             process = new ProcessConfig(args, env, cwd, uid, gid,
                     gids == null ? null : gids.stream().map(Integer::valueOf).toList());
         }
+        List<Device> devices = devices(in);
         return new ContainerConfig(id, rootfs == null ? null : Path.of(rootfs), readonly, hostname, namespaces,
-                mounts, masked, readonlyPaths, null, caps, null, nnp, rlimits, process);
+                mounts, masked, readonlyPaths, null, caps, null, nnp, rlimits, process, devices);
     }
 
     private static Set<String> set(List<String> list) {

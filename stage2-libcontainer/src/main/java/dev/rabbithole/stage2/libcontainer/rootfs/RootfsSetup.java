@@ -11,6 +11,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MNT_DETACH;
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_BIND;
@@ -34,6 +38,8 @@ import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_STRICTATIM
 public final class RootfsSetup {
     /** S_IFCHR from sys/stat.h: a character device */
     static final int S_IFCHR = 0020000;
+    /** S_IFBLK from sys/stat.h: a block device */
+    static final int S_IFBLK = 0060000;
 
     /**
      * A device node the runtime-spec requires in every container.
@@ -92,7 +98,9 @@ public final class RootfsSetup {
         sys.because("pivot_root needs the new root to be a mount point").mount(root, root, null, MS_BIND | MS_REC, null);
         mountProc(rootfs);
         mountSys(rootfs, config.namespaces().contains(NamespaceType.NET));
-        mountDev(rootfs);
+        List<dev.rabbithole.stage2.libcontainer.configs.Device> devices =
+                config.devices() == null ? List.of() : config.devices();
+        mountDev(rootfs, devices);
         bindEtc(rootfs, "etc/hostname", etc.hostname());
         bindEtc(rootfs, "etc/hosts", etc.hosts());
         bindEtc(rootfs, "etc/resolv.conf", etc.resolvConf());
@@ -141,18 +149,23 @@ public final class RootfsSetup {
         }
     }
 
-    private void mountDev(Path rootfs) {
+    private void mountDev(Path rootfs, List<dev.rabbithole.stage2.libcontainer.configs.Device> extra) {
         // tag::dev-nodes[]
         Path dev = Path.of(systemMountPoint(rootfs, "/dev"));
         sys.because("/dev is a tmpfs with only the devices a container may use")
                 .mount("tmpfs", dev.toString(), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
-        for (Device d : DEFAULT_DEVICES) {
+        Set<String> replaced = new HashSet<>();
+        extra.forEach(d -> replaced.add(d.path()));
+        List<Device> defaults = Arrays.stream(DEFAULT_DEVICES).filter(d -> !replaced.contains("/dev/" + d.name()))
+                .toList();
+        for (Device d : defaults) {
             sys.because("the character devices every container has")
                     .mknod(dev.resolve(d.name()).toString(), S_IFCHR | 0666, d.major(), d.minor());
         }
-        for (Device d : DEFAULT_DEVICES) {
+        for (Device d : defaults) {
             sys.because("mknod applies the umask").chmod(dev.resolve(d.name()).toString(), 0666);
         }
+        createDevices(rootfs, extra);
         sys.because("a private devpts instance: the container's ptys only")
                 .mount("devpts", SecureJoin.mkdirs(dev, "pts").toString(), "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=0620,gid=5");
@@ -170,6 +183,38 @@ public final class RootfsSetup {
         }
         // end::dev-nodes[]
     }
+
+    /** What {@link #mountDev} makes symlinks of: a device node at one of these paths is not created. */
+    static final Set<String> LINKS_IN_DEV = Set.of("/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr");
+
+    // tag::extra-devices[]
+    /**
+     * The config's devices ({@code --device}, a privileged container's host devices): a node each, with the
+     * host's mode and owner; none at {@link #LINKS_IN_DEV}, which stay links. The path is resolved inside the rootfs, so a symlink in the image cannot place a
+     * node on the host. Whether the container may open it is the devices cgroup's decision, not the node's.
+     */
+    private void createDevices(Path rootfs, List<dev.rabbithole.stage2.libcontainer.configs.Device> devices) {
+        for (var d : devices) {
+            if (LINKS_IN_DEV.contains(d.path())) {
+                continue;   // a host's /dev/ptmx (privileged): the link to the container's own devpts wins, as in runc
+            }
+            Path parent = SecureJoin.mkdirs(rootfs, Path.of(d.path()).getParent().toString());
+            Path node = parent.resolve(Path.of(d.path()).getFileName().toString());
+            int type = d.type() == 'b' ? S_IFBLK : S_IFCHR;
+            sys.because("a device the container was given").mknod(node.toString(), type | (d.fileMode() & 07777),
+                    Math.toIntExact(d.major()), Math.toIntExact(d.minor()));
+            sys.because("mknod applies the umask").chmod(node.toString(), d.fileMode() & 07777);
+            if (d.uid() != 0 || d.gid() != 0) {
+                try {
+                    Files.setAttribute(node, "unix:uid", d.uid(), LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(node, "unix:gid", d.gid(), LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("chown " + node + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+    // end::extra-devices[]
 
     private void bindEtc(Path rootfs, String relative, Path source) {
         if (source == null) {

@@ -24,6 +24,13 @@ public final class JnaSyscalls implements Syscalls {
     private static final long SYS_SETGROUPS = AARCH64 ? 159 : 116;
     private static final long SYS_PIVOT_ROOT = AARCH64 ? 41 : 155;
     private static final long SYS_CLOSE_RANGE = 436;
+    private static final long SYS_BPF = AARCH64 ? 280 : 321;
+    private static final int BPF_PROG_LOAD = 5;
+    private static final int BPF_PROG_ATTACH = 8;
+    /** sizeof(union bpf_attr) we pass: the fields we set, the rest zero (the kernel accepts a zero tail) */
+    private static final int BPF_ATTR_SIZE = 128;
+    private static final int O_RDONLY = 0;
+    private static final int O_DIRECTORY = AARCH64 ? 040000 : 0200000;
     private static final long CLOSE_RANGE_CLOEXEC = 1L << 2;
     private static final int PR_SET_SECCOMP = 22;
     private static final int SECCOMP_MODE_FILTER = 2;
@@ -73,6 +80,7 @@ public final class JnaSyscalls implements Syscalls {
         static native long syscall(long number, long a1, long a2, long a3) throws LastErrorException;
         static native long syscall(long number, long a1, int[] a2) throws LastErrorException;
         static native long syscall(long number, String a1, String a2) throws LastErrorException;
+        static native long syscall(long number, long a1, Pointer a2, long a3) throws LastErrorException;
         static native String strerror(int errnum);
         static native int socket(int domain, int type, int protocol) throws LastErrorException;
         static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
@@ -259,6 +267,71 @@ public final class JnaSyscalls implements Syscalls {
                 // the write's outcome is what counts; close of a control file does not report it again
             }
         }
+    }
+
+    // tag::bpf-load[]
+    @Override
+    public int bpfProgLoad(int progType, byte[] insns, String license) {
+        if (insns.length == 0 || insns.length % 8 != 0) {
+            throw new IllegalArgumentException("an eBPF program is a non-empty array of 8-byte instructions, got "
+                    + insns.length + " bytes");
+        }
+        Memory code = new Memory(insns.length);
+        code.write(0, insns, 0, insns.length);
+        Memory lic = new Memory(license.length() + 1L);
+        lic.setString(0, license, "US-ASCII");
+        Memory attr = new Memory(BPF_ATTR_SIZE);   // union bpf_attr, the BPF_PROG_LOAD part
+        attr.clear();
+        attr.setInt(0, progType);                  // prog_type
+        attr.setInt(4, insns.length / 8);          // insn_cnt
+        attr.setPointer(8, code);                  // insns
+        attr.setPointer(16, lic);                  // license
+        Object[] shown = {RecordingSyscalls.flags("BPF_PROG_LOAD"),
+            RecordingSyscalls.flags("{prog_type=" + progType + ", insn_cnt=" + insns.length / 8 + "}")};
+        try {
+            return (int) Libc.syscall(SYS_BPF, BPF_PROG_LOAD, attr, BPF_ATTR_SIZE);
+        } catch (LastErrorException e) {
+            // load again with the verifier's log, so the error says why
+            Memory log = new Memory(1 << 16);
+            log.clear();
+            attr.setInt(24, 1);                    // log_level
+            attr.setInt(28, (int) log.size());     // log_size
+            attr.setPointer(32, log);              // log_buf
+            try {
+                return (int) Libc.syscall(SYS_BPF, BPF_PROG_LOAD, attr, BPF_ATTR_SIZE);
+            } catch (LastErrorException again) {
+                String text = log.getString(0, "US-ASCII").strip();
+                String tail = text.length() > 400 ? "..." + text.substring(text.length() - 400) : text;
+                int errno = again.getErrorCode();
+                throw new SyscallException("bpf", List.of(shown[0].toString(), shown[1].toString()), errno,
+                        Libc.strerror(errno) + (tail.isEmpty() ? "" : "; verifier: " + tail));
+            }
+        }
+    }
+
+    @Override
+    public void bpfProgAttach(int targetFd, int progFd, int attachType, int flags) {
+        Memory attr = new Memory(BPF_ATTR_SIZE);   // union bpf_attr, the BPF_PROG_ATTACH part
+        attr.clear();
+        attr.setInt(0, targetFd);                  // target_fd
+        attr.setInt(4, progFd);                    // attach_bpf_fd
+        attr.setInt(8, attachType);                // attach_type
+        attr.setInt(12, flags);                    // attach_flags
+        call("bpf", () -> Libc.syscall(SYS_BPF, BPF_PROG_ATTACH, attr, BPF_ATTR_SIZE),
+                RecordingSyscalls.flags("BPF_PROG_ATTACH"), RecordingSyscalls.flags("{target_fd=" + targetFd
+                        + ", attach_bpf_fd=" + progFd + ", attach_type=" + attachType + ", flags=" + flags + "}"));
+    }
+    // end::bpf-load[]
+
+    @Override
+    public int openDirectory(String path) {
+        return call("open", () -> Libc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), path,
+                RecordingSyscalls.flags("O_RDONLY|O_DIRECTORY|O_CLOEXEC"));
+    }
+
+    @Override
+    public void close(int fd) {
+        call("close", () -> Libc.close(fd), fd);
     }
 
     @Override

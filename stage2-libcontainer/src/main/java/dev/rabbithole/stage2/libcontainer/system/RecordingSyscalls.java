@@ -307,6 +307,48 @@ public final class RecordingSyscalls implements Syscalls {
                 flags("<" + envp.length + " env>"));
     }
 
+    /** Without a delegate: a made-up descriptor, 100 and up, different for each call. */
+    @Override
+    public int bpfProgLoad(int progType, byte[] insns, String license) {
+        int[] fd = {nextFakeFd()};
+        call(() -> fd[0] = delegate.bpfProgLoad(progType, insns, license), "bpf", flags("BPF_PROG_LOAD"),
+                flags("{prog_type=" + bpfProgType(progType) + ", insn_cnt=" + insns.length / 8 + ", license=\""
+                        + license + "\"}"));
+        return fd[0];
+    }
+
+    private static String bpfProgType(int type) {
+        return type == BPF_PROG_TYPE_CGROUP_DEVICE ? "BPF_PROG_TYPE_CGROUP_DEVICE" : Integer.toString(type);
+    }
+
+    @Override
+    public void bpfProgAttach(int targetFd, int progFd, int attachType, int flags) {
+        call(() -> delegate.bpfProgAttach(targetFd, progFd, attachType, flags), "bpf", flags("BPF_PROG_ATTACH"),
+                flags("{target_fd=" + targetFd + ", attach_bpf_fd=" + progFd + ", attach_type="
+                        + (attachType == BPF_CGROUP_DEVICE ? "BPF_CGROUP_DEVICE" : Integer.toString(attachType))
+                        + ", attach_flags=" + (flags == BPF_F_ALLOW_MULTI ? "BPF_F_ALLOW_MULTI" : Integer.toString(flags))
+                        + "}"));
+    }
+
+    /** Without a delegate: a made-up descriptor, 100 and up. */
+    @Override
+    public int openDirectory(String path) {
+        int[] fd = {nextFakeFd()};
+        call(() -> fd[0] = delegate.openDirectory(path), "open", path, flags("O_RDONLY|O_DIRECTORY|O_CLOEXEC"));
+        return fd[0];
+    }
+
+    @Override
+    public void close(int fd) {
+        call(() -> delegate.close(fd), "close", fd);
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger fakeFds = new java.util.concurrent.atomic.AtomicInteger(100);
+
+    private int nextFakeFd() {
+        return fakeFds.getAndIncrement();
+    }
+
     @Override
     public void kill(int pid, int signal) {
         call(() -> delegate.kill(pid, signal), "kill", pid, signal);

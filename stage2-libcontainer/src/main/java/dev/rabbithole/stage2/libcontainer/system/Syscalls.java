@@ -34,6 +34,12 @@ public interface Syscalls {
     int SIGKILL = 9;
     /** signal(7): SIGTERM, 15 */
     int SIGTERM = 15;
+    /** bpf(2) program type (include/uapi/linux/bpf.h): a cgroup v2 device filter */
+    int BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+    /** bpf(2) attach type: the device hook of a cgroup */
+    int BPF_CGROUP_DEVICE = 6;
+    /** bpf(2) attach flag: more programs may be attached to the cgroup; every one of them must allow */
+    int BPF_F_ALLOW_MULTI = 2;
 
     /**
      * Attaches a one-line reason to the next call, for {@link RecordingSyscalls}; the real implementation
@@ -199,6 +205,40 @@ public interface Syscalls {
      * @param envp {@code KEY=VALUE} strings
      */
     void execve(String path, String[] argv, String[] envp);
+
+    /**
+     * bpf(2) {@code BPF_PROG_LOAD}: the kernel verifies and loads an eBPF program.
+     *
+     * @param progType {@code BPF_PROG_TYPE_*}, e.g. {@link #BPF_PROG_TYPE_CGROUP_DEVICE}
+     * @param insns    {@code struct bpf_insn[]}: 8 bytes per instruction, native order
+     * @param license  the program's license string, e.g. {@code Apache}
+     * @return a new file descriptor (close-on-exec) that refers to the program
+     * @throws SyscallException the verifier refused it (the message carries the end of its log) or bpf(2) is not
+     *                          permitted
+     */
+    int bpfProgLoad(int progType, byte[] insns, String license);
+
+    /**
+     * bpf(2) {@code BPF_PROG_ATTACH}: attaches a loaded program to a cgroup; the attachment holds the program,
+     * so its descriptor may be closed afterwards. Removing the cgroup detaches it.
+     *
+     * @param targetFd   a descriptor open on the cgroup v2 directory
+     * @param progFd     the program's descriptor ({@link #bpfProgLoad})
+     * @param attachType {@code BPF_*} attach type, e.g. {@link #BPF_CGROUP_DEVICE}
+     * @param flags      {@code BPF_F_*}, e.g. {@link #BPF_F_ALLOW_MULTI}
+     */
+    void bpfProgAttach(int targetFd, int progFd, int attachType, int flags);
+
+    /**
+     * open(2) with O_RDONLY|O_DIRECTORY|O_CLOEXEC: a descriptor on a directory (a cgroup, for bpf(2)).
+     *
+     * @param path the directory
+     * @return the descriptor
+     */
+    int openDirectory(String path);
+
+    /** close(2). @param fd a descriptor this process opened */
+    void close(int fd);
 
     /**
      * kill(2).

@@ -1,6 +1,9 @@
 package dev.rabbithole.stage2.libcontainer.cgroups;
 
+import dev.rabbithole.stage2.libcontainer.cgroups.devices.DeviceFilter;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
+import dev.rabbithole.stage2.libcontainer.configs.DeviceRule;
+import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -187,6 +190,45 @@ class CgroupFakeFsTest {
                 "memory.max", "max", "memory.swap.max", "max", "cpu.weight", "100", "cpu.max", "max 100000",
                 "cpuset.cpus", "", "cpuset.mems", "", "pids.max", "max");
         return cg;
+    }
+
+    @Test
+    void v1DeviceRulesAreWrittenInOrderDenyAllFirst() throws IOException {
+        Path cg = root.resolve("sys/fs/cgroup");
+        v1Kernel(cg, true);
+        RecordingSyscalls sys = new RecordingSyscalls();
+        CgroupManager m = Cgroups.detect(new Cgroup("rabbithole/c1", Cgroup.Resources.NONE), root, HYBRID, sys);
+        m.set(new Cgroup.Resources(0, 0, 0, 0, 0, null, null, 0, List.of(DeviceRule.all(false),
+                new DeviceRule('c', DeviceRule.WILDCARD, DeviceRule.WILDCARD, "m", true),
+                new DeviceRule('c', 136, DeviceRule.WILDCARD, "rwm", true),
+                new DeviceRule('c', 10, 229, "rw", false))));
+        String dir = cg.resolve("devices/rabbithole/c1").toString();
+        assertThat(sys.signatures()).containsExactly(
+                "write(" + dir + "/devices.deny, a)",
+                "write(" + dir + "/devices.allow, c *:* m)",
+                "write(" + dir + "/devices.allow, c 136:* rwm)",
+                "write(" + dir + "/devices.deny, c 10:229 rw)");
+        RecordingSyscalls none = new RecordingSyscalls();
+        Cgroups.detect(new Cgroup("rabbithole/c1", Cgroup.Resources.NONE), root, HYBRID, none).set(LIMITS);
+        assertThat(none.signatures()).noneMatch(c -> c.contains("devices."));
+    }
+
+    @Test
+    void v2DeviceRulesBecomeAProgramAttachedToTheCgroupDirectory() throws IOException {
+        Path cg = v2Kernel().resolve("rabbithole/c1");
+        RecordingSyscalls sys = new RecordingSyscalls();
+        CgroupManager m = Cgroups.detect(new Cgroup("rabbithole/c1", Cgroup.Resources.NONE), root, UNIFIED, sys);
+        List<DeviceRule> rules = List.of(DeviceRule.all(false), new DeviceRule('c', 1, 3, "rwm", true));
+        m.set(new Cgroup.Resources(0, 0, 0, 0, 0, null, null, 0, rules));
+        int insns = DeviceFilter.compile(rules).size();
+        assertThat(sys.signatures()).containsExactly(
+                "bpf(BPF_PROG_LOAD, {prog_type=BPF_PROG_TYPE_CGROUP_DEVICE, insn_cnt=" + insns + ", license=\"Apache\"})",
+                "open(\"" + cg + "\", O_RDONLY|O_DIRECTORY|O_CLOEXEC)",
+                "bpf(BPF_PROG_ATTACH, {target_fd=101, attach_bpf_fd=100, attach_type=BPF_CGROUP_DEVICE, "
+                        + "attach_flags=BPF_F_ALLOW_MULTI})",
+                "close(101)",
+                "close(100)");
+        assertThat(sys.calls().get(0).reason()).contains("cgroup v2 has no devices.allow");
     }
 
     @Test

@@ -46,6 +46,29 @@ class CgroupV1RootTest {
     }
 
     @Test
+    void dockersDeviceRulesGiveDockersDevicesListAndDenyOtherDevices() throws Exception {
+        Process sh = new ProcessBuilder("sh", "-c", "read go; (: < /dev/loop-control) 2>&1 && echo loop-control-opened;"
+                + " echo x > /dev/null && echo null-ok").redirectErrorStream(true).start();
+        try {
+            manager.apply(sh.pid());
+            manager.set(new Cgroup.Resources(0, 0, 0, 0, 0, null, null, 0,
+                    dev.rabbithole.stage2.libcontainer.cgroups.devices.DeviceFilterTest.DOCKER));
+            // what Debian's dockerd 20.10 leaves in a container's devices.list (the kernel's order)
+            assertThat(CgroupFiles.read(manager.paths().get("devices"), "devices.list").lines())
+                    .containsExactlyInAnyOrder("b *:* m", "c *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+                            "c 1:9 rwm", "c 10:200 rwm", "c 136:* rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm");
+            sh.getOutputStream().write("go\n".getBytes());
+            sh.getOutputStream().flush();
+            assertThat(sh.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            String out = new String(sh.getInputStream().readAllBytes());
+            assertThat(out).contains("Operation not permitted", "null-ok").doesNotContain("loop-control-opened");
+        } finally {
+            sh.destroyForcibly();
+            sh.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void aSleepIsLimitedMeasuredAndTheCgroupRemoved() throws Exception {
         long pid = sleep.pid();
         manager.apply(pid);
