@@ -127,6 +127,7 @@ public final class Main implements Callable<Integer>, ClientContext {
      * @return the exit code, as {@link #execute(String[], PrintStream, PrintStream, Map)}
      */
     public static int execute(Profile profile, String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        Stage.use(Stage.ofCommandName(profile.commandName()));
         CommandLine cl = commandLine(profile, out, err, env);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));

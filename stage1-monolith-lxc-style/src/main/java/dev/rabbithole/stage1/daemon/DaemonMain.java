@@ -88,6 +88,7 @@ public final class DaemonMain {
      * @throws InterruptedException the waiting thread was interrupted
      */
     public static void runDaemon(Path dataRoot, String host, ExecDriver exec) throws InterruptedException {
+        requireRoot();
         Running running = start(dataRoot, host, exec);
         Thread hook = new Thread(() -> {
             EngineLog.info("shutting down");
@@ -95,6 +96,27 @@ public final class DaemonMain {
         }, "daemon-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         running.server().awaitClosed();
+    }
+
+    /**
+     * Refuses to start as another user than root, before anything is locked or created: containers need
+     * namespaces, cgroups and mounts (CAP_SYS_ADMIN in the initial user namespace), as dockerd, which refuses to
+     * start without root privileges too.
+     *
+     * @throws UnsupportedOperationException {@code needs to be started as root (containers need namespaces,
+     *         cgroups and mounts): run it with sudo}
+     */
+    static void requireRoot() {
+        Object uid;
+        try {
+            uid = java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return;                                 // cannot tell: let the daemon try and fail on the first mount
+        }
+        if (!Integer.valueOf(0).equals(uid)) {
+            throw new UnsupportedOperationException("needs to be started as root (containers need namespaces, "
+                    + "cgroups and mounts; this is uid " + uid + "): run it with sudo");
+        }
     }
 
     /**
