@@ -13,7 +13,21 @@ ROOT="$(dirname "$LABS")"
 JAR="$LABS/target/rabbithole-labs.jar"
 WORK="$LABS/src/main/java/dev/rabbithole/labs"
 
-usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+
+# `run N --help`: the commands of your lab N's runtime (the usage line of its main) and the options of `run`
+run_help() {
+  local n="$1" line
+  line="$(grep -o 'usage: [^"]*' "$WORK/lab$n/Lab$n.java" | head -n 1)"
+  echo "usage: labs/lab.sh run $n COMMAND [ARG]... (as root), where COMMAND is one of your Lab$n's:"
+  echo "  ${line#usage: }"
+  echo "options of run and busybox (each takes a value; what your lab does not implement yet is ignored):"
+  echo "  --name NAME  --rootfs DIR  --hostname NAME  --memory BYTES  --pids N  --cpu-quota MICROSECONDS"
+  echo "  --caps CAP,...  --seccomp-deny SYSCALL,...  --ip CIDR  --peer-ip CIDR  --peer-netns NAME"
+  echo "  --volume SRC:DST:private|slave|shared  --layer DIR  --upper DIR  --work DIR  --sync FIFO"
+  echo "example: labs/lab.sh run $n run --rootfs ROOTFS -- sh"
+  exit 0
+}
 
 lab_number() {
   [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 12 )) || { echo "labs are numbered 01 to 12, not '${1:-}'" >&2; exit 2; }
@@ -70,6 +84,7 @@ case "$cmd" in
     ;;
   run)
     n="$(lab_number "${1:-}")"; shift
+    case "${1:-}" in ''|-h|--help|help) run_help "$n" ;; esac
     need_root; build
     out="$LABS/target/lab-classes/lab$n"
     rm -rf "$out" && mkdir -p "$out/classes"
@@ -83,5 +98,6 @@ case "$cmd" in
     need_root; build
     exec java -jar "$JAR" rootfs "$1"
     ;;
+  help|-h|--help) usage 0 ;;
   *) usage ;;
 esac

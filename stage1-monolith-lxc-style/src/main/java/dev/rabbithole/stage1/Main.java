@@ -77,7 +77,7 @@ public final class Main implements Callable<Integer>, ClientContext {
     String host;
     @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
     boolean version;
-    @Option(names = "--help", usageHelp = true, description = "Show this help.")
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
     boolean help;
 
     private final Profile profile;
@@ -201,6 +201,8 @@ public final class Main implements Callable<Integer>, ClientContext {
         clients.keySet().forEach(cl.getCommandSpec()::removeSubcommand);
         cl.addSubcommand("daemon", profile.daemonCommand().get());
         clients.forEach(cl::addSubcommand);
+        // `help` and `help COMMAND`, as docker's: the same text as --help
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
         // `run busybox ls -l`: everything after IMAGE belongs to the container's command
         cl.getSubcommands().get("run").setStopAtPositional(true);
         return cl;

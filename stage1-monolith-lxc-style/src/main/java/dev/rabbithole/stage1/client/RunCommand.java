@@ -83,6 +83,10 @@ public final class RunCommand extends ClientCommand {
             description = "seccomp=unconfined, seccomp=PROFILE.json (Docker's profile format), no-new-privileges. Repeatable.")
     List<String> securityOpt = new ArrayList<>();
 
+    /** docker's other run flags, passed to the daemon, which applies or refuses them. */
+    @picocli.CommandLine.Mixin
+    DockerRunFlags dockerFlags = new DockerRunFlags();
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Image to run (busybox).")
     String image;
     @Parameters(index = "1..*", paramLabel = "COMMAND", description = "Command and arguments (default: the image's Cmd).")
@@ -162,6 +166,7 @@ public final class RunCommand extends ClientCommand {
                 opts.add(securityOpt(opt));
             }
         }
+        dockerFlags.apply(body);
         return body;
     }
 
@@ -326,6 +331,9 @@ public final class RunCommand extends ClientCommand {
 
     private String create(EngineClient client, ObjectNode body) {
         String path = "/containers/create" + (name == null ? "" : "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8));
+        if (dockerFlags.platform() != null) {
+            path += (name == null ? "?" : "&") + "platform=" + URLEncoder.encode(dockerFlags.platform(), StandardCharsets.UTF_8);
+        }
         EngineResponse response = EngineClient.await(client.send("POST", path, body));
         if (response.status() == 404 && response.errorMessage().startsWith("No such image")) {
             boolean tagged = image.lastIndexOf(':') > image.lastIndexOf('/');
