@@ -117,7 +117,9 @@ public final class DockerRunFlags {
             int colon = t.indexOf(':');
             host.with("Tmpfs").put(colon < 0 ? t : t.substring(0, colon), colon < 0 ? "" : t.substring(colon + 1));
         }
-        dns.forEach(host.withArray("Dns")::add);
+        for (String d : dns) {
+            host.withArray("Dns").add(d);
+        }
         if (logDriver != null) {
             ObjectNode log = host.putObject("LogConfig");
             log.put("Type", logDriver);
@@ -129,7 +131,9 @@ public final class DockerRunFlags {
         if (init) host.put("Init", true);
         if (stopSignal != null) body.put("StopSignal", stopSignal);
         if (stopTimeout != null) body.put("StopTimeout", stopTimeout);
-        groupAdd.forEach(host.withArray("GroupAdd")::add);
+        for (String g : groupAdd) {
+            host.withArray("GroupAdd").add(g);
+        }
     }
 
     /** {@code [IP:][HOSTPORT:]PORT[/PROTO]}: the exposed port and its binding, as the docker CLI sends them. */

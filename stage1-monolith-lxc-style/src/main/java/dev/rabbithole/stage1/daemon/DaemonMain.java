@@ -89,6 +89,7 @@ public final class DaemonMain {
      */
     public static void runDaemon(Path dataRoot, String host, ExecDriver exec) throws InterruptedException {
         requireRoot();
+        ShutdownSignals.install();
         Running running = start(dataRoot, host, exec);
         Thread hook = new Thread(() -> {
             EngineLog.info("shutting down");

@@ -66,7 +66,8 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
      * @return the command line
      */
     public List<String> command(Path socket) {
-        List<String> cmd = new ArrayList<>();
+        // the init (and so the workload) in a session of its own, not in the daemon's (the terminal's Ctrl-C)
+        List<String> cmd = new ArrayList<>(dev.rabbithole.stage1.execdriver.NewSession.prefix());
         cmd.add(java.toString());
         cmd.addAll(jvmOptions);
         if (cacheDir != null) {
