@@ -37,7 +37,7 @@ final class Stage1Daemon implements AutoCloseable {
      */
     Stage1Daemon(Path dir, List<String> launcher) throws IOException, InterruptedException {
         this.launcher = launcher;
-        this.dir = dir;
+        this.dir = Files.createDirectories(dir);
         this.dataRoot = dir.resolve("data");
         this.socket = dir.resolve("docker.sock");
         this.daemonLog = dir.resolve("daemon.log");
