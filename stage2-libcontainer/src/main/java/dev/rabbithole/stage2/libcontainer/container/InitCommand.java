@@ -67,7 +67,7 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
      */
     public List<String> command(Path socket) {
         // the init (and so the workload) in a session of its own, not in the daemon's (the terminal's Ctrl-C)
-        List<String> cmd = new ArrayList<>(dev.rabbithole.stage1.execdriver.NewSession.prefix());
+        List<String> cmd = new ArrayList<>(newSession());
         cmd.add(java.toString());
         cmd.addAll(jvmOptions);
         if (cacheDir != null) {
@@ -78,5 +78,22 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
         cmd.add("dev.rabbithole.stage2.libcontainer.process.InitMain");
         cmd.add(socket.toString());
         return cmd;
+    }
+
+    /**
+     * The words that start the init in a session of its own, as Docker's containers are: util-linux's
+     * {@code setsid(1)}, which calls setsid(2) and execs the init in the same process (a JVM's child is never a
+     * process group leader, so it does not fork). Without it the container shares the daemon's session and
+     * process group, and the terminal's Ctrl-C (SIGINT to the foreground group) reaches the workload.
+     *
+     * @return {@code [/usr/bin/setsid]}, or empty when util-linux's setsid is not installed
+     */
+    static List<String> newSession() {
+        for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            if (java.nio.file.Files.isExecutable(Path.of(p))) {
+                return List.of(p);
+            }
+        }
+        return List.of();
     }
 }
