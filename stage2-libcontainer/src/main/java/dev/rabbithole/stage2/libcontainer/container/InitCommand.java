@@ -1,6 +1,7 @@
 package dev.rabbithole.stage2.libcontainer.container;
 
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,7 +91,7 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
      */
     static List<String> newSession() {
         for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
-            if (java.nio.file.Files.isExecutable(Path.of(p))) {
+            if (Files.isExecutable(Path.of(p))) {
                 return List.of(p);
             }
         }
