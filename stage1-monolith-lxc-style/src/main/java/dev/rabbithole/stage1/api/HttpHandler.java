@@ -46,6 +46,8 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
     private Path spool;
     private OutputStream spoolOut;
     private boolean tooLarge;
+    /** Why the body could not be spooled (e.g. EMFILE: no descriptor for the temporary file), or null. */
+    private String spoolError;
     private volatile boolean hijacked;
     /** A request was handed to a worker and its answer is not written yet (event loop only). */
     private boolean inFlight;
@@ -88,10 +90,16 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         request = r;
         path = EngineApi.stripVersion(new QueryStringDecoder(r.uri()).path());
         tooLarge = false;
+        spoolError = null;
         if (path.equals("/images/load")) {
-            spool = Files.createTempFile("rabbithole-load-", ".tar");
-            spoolOut = Files.newOutputStream(spool);
             memory = null;
+            try {
+                spool = Files.createTempFile("rabbithole-load-", ".tar");
+                spoolOut = Files.newOutputStream(spool);
+            } catch (IOException e) {                 // answered with a 500 once the request is read
+                spoolError = "cannot store the request body in a temporary file: " + e.getMessage();
+                cleanupSpool();
+            }
         } else {
             memory = new ByteArrayOutputStream();
         }
@@ -104,6 +112,8 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         }
         if (spoolOut != null) {
             content.readBytes(spoolOut, n);
+        } else if (memory == null) {
+            return;                                 // the spool failed: the body is dropped, the answer is a 500
         } else if (memory.size() + n > MAX_BODY) {
             tooLarge = true;
         } else {
@@ -126,9 +136,12 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         inFlight = true;
         ex.onAnswered(() -> answered(ctx));
         boolean reject = tooLarge;
+        String failedSpool = spoolError;
         workers.execute(() -> {
             try {
-                if (reject) {
+                if (failedSpool != null) {
+                    ex.error(500, failedSpool);
+                } else if (reject) {
                     ex.error(413, "request body larger than " + MAX_BODY + " bytes");
                 } else {
                     api.handle(ex);
