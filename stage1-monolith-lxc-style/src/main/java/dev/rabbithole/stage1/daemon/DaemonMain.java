@@ -26,7 +26,7 @@ import java.nio.file.Path;
  * One daemon per data root and per socket: {@code DATA_ROOT/rabbithole.pid} is locked for the daemon's lifetime
  * ({@link DataRootLock}) and a socket something answers on is never replaced.
  *
- * <p>SIGTERM and SIGINT run a shutdown hook that stops the API server (removing the socket), kills the running
+ * <p>SIGTERM and SIGINT ({@link ShutdownSignals}, also when SIGINT was inherited ignored) run a shutdown hook that stops the API server (removing the socket), kills the running
  * containers and unmounts their root filesystems.
  */
 public final class DaemonMain {

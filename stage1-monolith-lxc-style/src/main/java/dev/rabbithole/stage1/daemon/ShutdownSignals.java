@@ -14,9 +14,6 @@ import com.sun.jna.Pointer;
 public final class ShutdownSignals {
     private ShutdownSignals() { }
 
-    private static final int SIGINT = 2;
-    private static final int SIGTERM = 15;
-
     /** libc's signal(2). */
     private static final class Libc {
         static {
@@ -40,10 +37,5 @@ public final class ShutdownSignals {
                 System.exit(128 + s.getNumber());           // runs the shutdown hook, as the JVM's handler does
             });
         }
-    }
-
-    /** @return the numbers of the signals {@link #install()} handles: SIGINT (2), SIGTERM (15) */
-    static int[] signals() {
-        return new int[] {SIGINT, SIGTERM};
     }
 }
