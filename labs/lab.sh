@@ -15,7 +15,24 @@ JAR="$LABS/target/rabbithole-labs.jar"
 # the attendee's work: ignored by git and outside target/, so `mvn clean` never deletes it
 WORK="$LABS/work"
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+
+# `run N --help`: the commands of your lab N's runtime (the usage line of its main) and the options of `run`
+run_help() {
+  local n="$1" line
+  local src="$WORK/lab$n/Lab$n.java"
+  # before `lab start N`, the master's usage line, which every lab's class shares
+  [ -f "$src" ] || src="$LABS/master/LabRuntime.java"
+  line="$(grep -o 'usage: [^"]*' "$src" | head -n 1 | sed "s/LabRuntime/Lab$n/g" || true)"
+  echo "usage: labs/lab.sh run $n COMMAND [ARG]... (as root), where COMMAND is one of your Lab$n's:"
+  echo "  ${line#usage: }"
+  echo "options of run and busybox (each takes a value; what your lab does not implement yet is ignored):"
+  echo "  --name NAME  --rootfs DIR  --hostname NAME  --memory BYTES  --pids N  --cpu-quota MICROSECONDS"
+  echo "  --caps CAP,...  --seccomp-deny SYSCALL,...  --ip CIDR  --peer-ip CIDR  --peer-netns NAME"
+  echo "  --volume SRC:DST:private|slave|shared  --layer DIR  --upper DIR  --work DIR  --sync FIFO"
+  echo "example: labs/lab.sh run $n run --rootfs ROOTFS -- sh"
+  exit 0
+}
 
 lab_number() {
   [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 12 )) || { echo "labs are numbered 01 to 12, not '${1:-}'" >&2; exit 2; }
@@ -104,6 +121,7 @@ case "$cmd" in
     ;;
   run)
     n="$(lab_number "${1:-}")"; shift
+    case "${1:-}" in ''|-h|--help|help) run_help "$n" ;; esac
     need_root; f="$(your_lab "$n")"; build
     out="$LABS/target/lab-classes/lab$n"
     rm -rf "$out" && mkdir -p "$out/classes"
@@ -117,5 +135,6 @@ case "$cmd" in
     need_root; build
     exec java -jar "$JAR" rootfs "$1"
     ;;
+  help|-h|--help) usage 0 ;;
   *) usage ;;
 esac

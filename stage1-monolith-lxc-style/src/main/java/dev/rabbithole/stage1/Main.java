@@ -78,7 +78,7 @@ public final class Main implements Callable<Integer>, ClientContext {
     String host;
     @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
     boolean version;
-    @Option(names = "--help", usageHelp = true, description = "Show this help.")
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
     boolean help;
 
     private final Profile profile;
@@ -128,6 +128,7 @@ public final class Main implements Callable<Integer>, ClientContext {
      * @return the exit code, as {@link #execute(String[], PrintStream, PrintStream, Map)}
      */
     public static int execute(Profile profile, String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        Stage.use(Stage.ofCommandName(profile.commandName()));
         CommandLine cl = commandLine(profile, out, err, env);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
@@ -201,6 +202,8 @@ public final class Main implements Callable<Integer>, ClientContext {
         clients.keySet().forEach(cl.getCommandSpec()::removeSubcommand);
         cl.addSubcommand("daemon", profile.daemonCommand().get());
         clients.forEach(cl::addSubcommand);
+        // `help` and `help COMMAND`, as docker's: the same text as --help
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
         // `run busybox ls -l`: everything after IMAGE belongs to the container's command
         cl.getSubcommands().get("run").setStopAtPositional(true);
         return cl;

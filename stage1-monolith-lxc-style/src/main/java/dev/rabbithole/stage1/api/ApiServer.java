@@ -112,6 +112,7 @@ public final class ApiServer implements AutoCloseable {
                 });
         try {
             server = b.bind(new DomainSocketAddress(socket.toString())).sync().channel();
+            server.pipeline().addLast("accept-errors", new AcceptErrors());
             bound = true;
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
         } catch (InterruptedException e) {

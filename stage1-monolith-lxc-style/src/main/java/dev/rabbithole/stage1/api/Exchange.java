@@ -2,7 +2,6 @@ package dev.rabbithole.stage1.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rabbithole.stage1.daemon.Daemon;
 import dev.rabbithole.stage1.daemon.EngineLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -45,6 +44,7 @@ final class Exchange {
     private final BodyFile bodyFile;
     private final ObjectMapper json;
     private final AtomicBoolean answered = new AtomicBoolean();
+    private volatile Runnable onAnswered = () -> { };
 
     /** The request body of {@code POST /images/load}, kept in a temporary file. */
     interface BodyFile {
@@ -96,6 +96,18 @@ final class Exchange {
         return !List.of("", "0", "no", "false", "none").contains(v.toLowerCase(Locale.ROOT));
     }
 
+    /**
+     * Sets what runs on the channel's event loop once the whole answer is written (a full response, the last
+     * chunk of a stream) or its write failed; not for hijacked connections, which the daemon closes itself.
+     */
+    void onAnswered(Runnable action) {
+        onAnswered = action;
+    }
+
+    private void written(io.netty.channel.ChannelFuture f) {
+        f.addListener(done -> onAnswered.run());
+    }
+
     /** Runs when the client's connection closes (used to detach listeners). */
     void onClose(Runnable action) {
         channel.closeFuture().addListener(f -> action.run());
@@ -121,8 +133,9 @@ final class Exchange {
         full(status, contentType, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** An error answer, {@code {"message": ...}}; the message names this process's {@link dev.rabbithole.stage1.Stage}. */
     void error(int status, String message) {
-        json(status, json.createObjectNode().put("message", message));
+        json(status, json.createObjectNode().put("message", dev.rabbithole.stage1.Stage.current().rename(message)));
     }
 
     private void full(int status, String contentType, byte[] bytes) {
@@ -145,6 +158,7 @@ final class Exchange {
         }
         logged(status);
         var f = channel.writeAndFlush(res);
+        written(f);
         if (!keepAlive) {
             f.addListener(ChannelFutureListener.CLOSE);
         }
@@ -154,7 +168,7 @@ final class Exchange {
         res.headers().set("Api-Version", ApiServer.API_VERSION);
         res.headers().set("Docker-Experimental", "false");
         res.headers().set("Ostype", "linux");
-        res.headers().set(HttpHeaderNames.SERVER, "rabbithole/" + Daemon.VERSION + " (linux)");
+        res.headers().set(HttpHeaderNames.SERVER, "rabbithole/" + dev.rabbithole.stage1.Stage.current().version() + " (linux)");
     }
 
     private void logged(int status) {
@@ -211,6 +225,7 @@ final class Exchange {
         void end() {
             if (ended.compareAndSet(false, true)) {
                 var f = channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                written(f);
                 if (!keepAlive) {
                     f.addListener(ChannelFutureListener.CLOSE);
                 }

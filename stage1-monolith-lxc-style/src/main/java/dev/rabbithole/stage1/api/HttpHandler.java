@@ -5,6 +5,7 @@ import dev.rabbithole.stage1.daemon.EngineLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -24,6 +25,12 @@ import java.util.concurrent.ExecutorService;
  * {@code POST /images/load} goes to a temporary file, every other body stays in memory (16 MiB at most).
  * Once a request has hijacked the connection (attach), inbound bytes (the client's stdin) are dropped:
  * stage 1 does not attach stdin.
+ *
+ * <p>Connection lifecycle (each connection is one file descriptor of the daemon): a keep-alive connection stays
+ * open between requests; when the client closes its side (end of input: the server runs with half-closure
+ * allowed, so Netty reports it as a {@link ChannelInputShutdownEvent} instead of closing) the connection is
+ * closed at once if no request is in flight, else as soon as the answer is written. A hijacked (attach)
+ * connection is closed by the daemon when the container's stream ends.
  */
 final class HttpHandler extends ChannelInboundHandlerAdapter {
 
@@ -39,7 +46,13 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
     private Path spool;
     private OutputStream spoolOut;
     private boolean tooLarge;
+    /** Why the body could not be spooled (e.g. EMFILE: no descriptor for the temporary file), or null. */
+    private String spoolError;
     private volatile boolean hijacked;
+    /** A request was handed to a worker and its answer is not written yet (event loop only). */
+    private boolean inFlight;
+    /** The client closed its side of the connection (event loop only). */
+    private boolean inputShut;
 
     HttpHandler(EngineApi api, ExecutorService workers, ObjectMapper json) {
         this.api = api;
@@ -77,10 +90,16 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         request = r;
         path = EngineApi.stripVersion(new QueryStringDecoder(r.uri()).path());
         tooLarge = false;
+        spoolError = null;
         if (path.equals("/images/load")) {
-            spool = Files.createTempFile("rabbithole-load-", ".tar");
-            spoolOut = Files.newOutputStream(spool);
             memory = null;
+            try {
+                spool = Files.createTempFile("rabbithole-load-", ".tar");
+                spoolOut = Files.newOutputStream(spool);
+            } catch (IOException e) {                 // answered with a 500 once the request is read
+                spoolError = "cannot store the request body in a temporary file: " + e.getMessage();
+                cleanupSpool();
+            }
         } else {
             memory = new ByteArrayOutputStream();
         }
@@ -93,6 +112,8 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         }
         if (spoolOut != null) {
             content.readBytes(spoolOut, n);
+        } else if (memory == null) {
+            return;                                 // the spool failed: the body is dropped, the answer is a 500
         } else if (memory.size() + n > MAX_BODY) {
             tooLarge = true;
         } else {
@@ -112,10 +133,15 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         spool = null;
         Exchange ex = new Exchange(ctx.channel(), r, path, body, file == null ? null : () -> Files.newInputStream(file),
                 json);
+        inFlight = true;
+        ex.onAnswered(() -> answered(ctx));
         boolean reject = tooLarge;
+        String failedSpool = spoolError;
         workers.execute(() -> {
             try {
-                if (reject) {
+                if (failedSpool != null) {
+                    ex.error(500, failedSpool);
+                } else if (reject) {
                     ex.error(413, "request body larger than " + MAX_BODY + " bytes");
                 } else {
                     api.handle(ex);
@@ -141,6 +167,25 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
             Files.deleteIfExists(spool);
             spool = null;
         }
+    }
+
+    /** Runs on the event loop once the answer of the request in flight is written (or failed). */
+    private void answered(ChannelHandlerContext ctx) {
+        inFlight = false;
+        if (inputShut && !hijacked) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShut = true;
+            if (!inFlight && !hijacked) {
+                ctx.close();                // the client is gone and nothing is owed to it: free the descriptor
+            }
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -232,11 +232,11 @@ final class Views {
     /** {@code GET /version}: the SystemVersion. */
     ObjectNode version() {
         ObjectNode n = json.createObjectNode();
-        n.putObject("Platform").put("Name", "rabbithole stage 1 (monolith, LXC)");
+        n.putObject("Platform").put("Name", dev.rabbithole.stage1.Stage.current().platform());
         ArrayNode components = n.putArray("Components");
         ObjectNode engine = components.addObject();
         engine.put("Name", "Engine");
-        engine.put("Version", Daemon.VERSION);
+        engine.put("Version", dev.rabbithole.stage1.Stage.current().version());
         ObjectNode details = engine.putObject("Details");
         details.put("ApiVersion", ApiServer.API_VERSION);
         details.put("Arch", goArch());
@@ -248,7 +248,7 @@ final class Views {
         ObjectNode driver = components.addObject();
         driver.put("Name", "exec driver");
         driver.put("Version", daemon.execDriver().name());
-        n.put("Version", Daemon.VERSION);
+        n.put("Version", dev.rabbithole.stage1.Stage.current().version());
         n.put("ApiVersion", ApiServer.API_VERSION);
         n.put("MinAPIVersion", ApiServer.MIN_API_VERSION);
         n.put("GitCommit", "");
@@ -327,7 +327,7 @@ final class Views {
         n.put("Name", hostname());
         n.putArray("Labels");
         n.put("ExperimentalBuild", false);
-        n.put("ServerVersion", Daemon.VERSION);
+        n.put("ServerVersion", dev.rabbithole.stage1.Stage.current().version());
         n.put("ExecutionDriver", daemon.execDriver().name());
         ArrayNode execStatus = n.putArray("ExecutionDriverStatus"); // rabbithole extension: [[label, value], ...]
         daemon.execDriver().status().forEach((k, v) -> execStatus.addArray().add(k).add(v));

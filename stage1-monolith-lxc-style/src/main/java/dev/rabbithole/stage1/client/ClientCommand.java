@@ -31,6 +31,13 @@ public abstract class ClientCommand implements Callable<Integer> {
     }
 
     /**
+     * @return the exit code when this user may not connect to the socket (docker: 1; {@code docker run}: 126)
+     */
+    protected int permissionDeniedExitCode() {
+        return errorExitCode() == 1 ? 1 : 126;
+    }
+
+    /**
      * Applies an action to several objects as docker's {@code stop}, {@code kill}, {@code rm}, {@code rmi} do:
      * prints each name that succeeded to stdout and {@code Error response from daemon: MSG} for each that
      * failed, and goes on with the rest.
@@ -57,6 +64,9 @@ public abstract class ClientCommand implements Callable<Integer> {
     public Integer call() {
         try (EngineClient client = new EngineClient(context.host())) {
             return execute(client);
+        } catch (DaemonPermissionDeniedException e) {
+            context.err().println(e.getMessage());
+            return permissionDeniedExitCode();
         } catch (DaemonUnreachableException e) {
             // the jar's command name says which stage's daemon to start: rabbithole-stage2 -> rabbithole stage2
             context.err().println(e.getMessage() + " (start it with: "

@@ -409,7 +409,9 @@ public final class EngineClient implements AutoCloseable {
             if (f.isSuccess()) {
                 onConnected.accept(connect.channel());
             } else {
-                failure.completeExceptionally(new DaemonUnreachableException(host, f.cause()));
+                failure.completeExceptionally(DaemonPermissionDeniedException.isPermissionDenied(f.cause())
+                        ? new DaemonPermissionDeniedException(host, f.cause())
+                        : new DaemonUnreachableException(host, f.cause()));
             }
         });
     }

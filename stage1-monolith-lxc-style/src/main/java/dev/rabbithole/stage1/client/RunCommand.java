@@ -75,9 +75,6 @@ public final class RunCommand extends ClientCommand {
     List<String> capDrop = new ArrayList<>();
     @Option(names = "--privileged", description = "All capabilities, no seccomp filter, every device.")
     boolean privileged;
-    @Option(names = "--device", paramLabel = "HOST[:CONTAINER][:PERMS]",
-            description = "Give the container a host device (permissions r, w, m; default rwm). Repeatable.")
-    List<String> devices = new ArrayList<>();
     @Option(names = "--explain",
             description = "Print the kernel calls that started the container to stderr, after it ran (with -d: "
                     + "right after the start). A rabbithole extension: GET /containers/{id}/explain.")
@@ -86,14 +83,9 @@ public final class RunCommand extends ClientCommand {
             description = "seccomp=unconfined, seccomp=PROFILE.json (Docker's profile format), no-new-privileges. Repeatable.")
     List<String> securityOpt = new ArrayList<>();
 
-    @Option(names = "--stop-signal", paramLabel = "SIGNAL", description = "Signal docker stop sends first (default SIGTERM).")
-    String stopSignal;
-    @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "Seconds stop waits before SIGKILL (default 10).")
-    Integer stopTimeout;
-    @Option(names = "--init", description = "Run an init as pid 1 that forwards signals and reaps (stage 2: tini).")
-    boolean init;
-    @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Refuse an image that is not for this platform.")
-    String platform;
+    /** docker's other run flags, passed to the daemon, which applies or refuses them. */
+    @picocli.CommandLine.Mixin
+    DockerRunFlags dockerFlags = new DockerRunFlags();
 
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Image to run (busybox).")
     String image;
@@ -145,8 +137,6 @@ public final class RunCommand extends ClientCommand {
         }
         body.put("Image", image);
         if (workdir != null) body.put("WorkingDir", workdir);
-        if (stopSignal != null) body.put("StopSignal", stopSignal);
-        if (stopTimeout != null) body.put("StopTimeout", stopTimeout);
 
         ObjectNode host = body.putObject("HostConfig");
         // --explain asks for the container after it ran: the client removes it then (docker's --rm before API 1.25)
@@ -170,14 +160,13 @@ public final class RunCommand extends ClientCommand {
         if (!capAdd.isEmpty()) capAdd.forEach(host.putArray("CapAdd")::add);
         if (!capDrop.isEmpty()) capDrop.forEach(host.putArray("CapDrop")::add);
         host.put("Privileged", privileged);
-        if (init) host.put("Init", true);
-        if (!devices.isEmpty()) devices.forEach(d -> host.withArray("Devices").add(DeviceFlag.parse(d)));
         if (!securityOpt.isEmpty()) {
             ArrayNode opts = host.putArray("SecurityOpt");
             for (String opt : securityOpt) {
                 opts.add(securityOpt(opt));
             }
         }
+        dockerFlags.apply(body);
         return body;
     }
 
@@ -342,8 +331,8 @@ public final class RunCommand extends ClientCommand {
 
     private String create(EngineClient client, ObjectNode body) {
         String path = "/containers/create" + (name == null ? "" : "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8));
-        if (platform != null) {
-            path += (name == null ? "?" : "&") + "platform=" + URLEncoder.encode(platform, StandardCharsets.UTF_8);
+        if (dockerFlags.platform() != null) {
+            path += (name == null ? "?" : "&") + "platform=" + URLEncoder.encode(dockerFlags.platform(), StandardCharsets.UTF_8);
         }
         EngineResponse response = EngineClient.await(client.send("POST", path, body));
         if (response.status() == 404 && response.errorMessage().startsWith("No such image")) {

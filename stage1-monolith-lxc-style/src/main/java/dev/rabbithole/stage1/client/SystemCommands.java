@@ -8,9 +8,9 @@ import picocli.CommandLine.Option;
 public final class SystemCommands {
     private SystemCommands() { }
 
-    /** @return this jar's version, the one the daemon reports too ({@link dev.rabbithole.stage1.BuildInfo#VERSION}) */
+    /** @return this jar's version, the one the daemon reports too ({@link dev.rabbithole.stage1.Stage#version()}) */
     public static String clientVersion() {
-        return dev.rabbithole.stage1.BuildInfo.VERSION;
+        return dev.rabbithole.stage1.Stage.current().version();
     }
 
     /** {@code version}: the client's version, then the daemon's {@code GET /version} fields. */
@@ -20,7 +20,7 @@ public final class SystemCommands {
 
         @Override
         protected int execute(EngineClient client) {
-            context.out().println("Client: rabbithole stage 1");
+            context.out().println("Client: rabbithole " + dev.rabbithole.stage1.Stage.current().name());
             line(" ", "Version", clientVersion());
             line(" ", "API version", EngineClient.API_VERSION);
             line(" ", "Java version", System.getProperty("java.version"));

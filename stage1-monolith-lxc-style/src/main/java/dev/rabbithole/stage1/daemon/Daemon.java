@@ -593,6 +593,7 @@ public class Daemon implements AutoCloseable {
                     removeNow(l);
                 } catch (RuntimeException e) {
                     EngineLog.warn("auto-removing container " + l.c.shortId() + ": " + e.getMessage());
+                    l.removed.completeExceptionally(e);  // wait?condition=removed answers the error, never hangs
                 }
             });
         }

@@ -26,7 +26,7 @@ import java.nio.file.Path;
  * One daemon per data root and per socket: {@code DATA_ROOT/rabbithole.pid} is locked for the daemon's lifetime
  * ({@link DataRootLock}) and a socket something answers on is never replaced.
  *
- * <p>SIGTERM and SIGINT run a shutdown hook that stops the API server (removing the socket), kills the running
+ * <p>SIGTERM and SIGINT ({@link ShutdownSignals}, also when SIGINT was inherited ignored) run a shutdown hook that stops the API server (removing the socket), kills the running
  * containers and unmounts their root filesystems.
  */
 public final class DaemonMain {
@@ -88,6 +88,8 @@ public final class DaemonMain {
      * @throws InterruptedException the waiting thread was interrupted
      */
     public static void runDaemon(Path dataRoot, String host, ExecDriver exec) throws InterruptedException {
+        requireRoot();
+        ShutdownSignals.install();
         Running running = start(dataRoot, host, exec);
         Thread hook = new Thread(() -> {
             EngineLog.info("shutting down");
@@ -95,6 +97,27 @@ public final class DaemonMain {
         }, "daemon-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         running.server().awaitClosed();
+    }
+
+    /**
+     * Refuses to start as another user than root, before anything is locked or created: containers need
+     * namespaces, cgroups and mounts (CAP_SYS_ADMIN in the initial user namespace), as dockerd, which refuses to
+     * start without root privileges too.
+     *
+     * @throws UnsupportedOperationException {@code needs to be started as root (containers need namespaces,
+     *         cgroups and mounts): run it with sudo}
+     */
+    static void requireRoot() {
+        Object uid;
+        try {
+            uid = java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return;                                 // cannot tell: let the daemon try and fail on the first mount
+        }
+        if (!Integer.valueOf(0).equals(uid)) {
+            throw new UnsupportedOperationException("needs to be started as root (containers need namespaces, "
+                    + "cgroups and mounts; this is uid " + uid + "): run it with sudo");
+        }
     }
 
     /**

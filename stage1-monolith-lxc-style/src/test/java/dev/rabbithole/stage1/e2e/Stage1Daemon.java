@@ -24,8 +24,20 @@ final class Stage1Daemon implements AutoCloseable {
     private Process daemon;
     private final Path daemonLog;
 
+    /** Words before {@code java -jar ...}: how the daemon is launched (a shell that ignores SIGINT, setsid). */
+    private final List<String> launcher;
+
     Stage1Daemon(Path dir) throws IOException, InterruptedException {
-        this.dir = dir;
+        this(dir, List.of());
+    }
+
+    /**
+     * @param dir      the temporary directory for the data root, the socket and the log
+     * @param launcher words before {@code java -jar JAR daemon ...}, e.g. {@code setsid}
+     */
+    Stage1Daemon(Path dir, List<String> launcher) throws IOException, InterruptedException {
+        this.launcher = launcher;
+        this.dir = Files.createDirectories(dir);
         this.dataRoot = dir.resolve("data");
         this.socket = dir.resolve("docker.sock");
         this.daemonLog = dir.resolve("daemon.log");
@@ -37,8 +49,9 @@ final class Stage1Daemon implements AutoCloseable {
     }
 
     void start() throws IOException, InterruptedException {
-        daemon = new ProcessBuilder("java", "-jar", JAR.toString(), "daemon",
-                "--data-root", dataRoot.toString(), "--host", host())
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of("java", "-jar", JAR.toString(), "daemon", "--data-root", dataRoot.toString(), "--host", host()));
+        daemon = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(daemonLog.toFile()))
                 .start();
@@ -84,6 +97,11 @@ final class Stage1Daemon implements AutoCloseable {
 
     long pid() {
         return daemon.pid();
+    }
+
+    /** @return the daemon process, to wait for its end */
+    Process process() {
+        return daemon;
     }
 
     String log() {

@@ -87,4 +87,42 @@ class DockerCliOnStage2IT {
         assertThat(version.exit()).as(version.toString()).isZero();
         assertThat(version.out()).as(version.toString()).contains("native-0.1");
     }
+
+    @Test
+    void stage2NamesItselfInVersionInfoAndErrors() throws Exception {
+        var version = daemon.docker("version", "--format", "{{.Server.Platform.Name}} {{.Server.Version}}");
+        assertThat(version.out().trim()).as(version.toString())
+                .isEqualTo("rabbithole stage 2 (monolith, libcontainer) 0.1.0-stage2");
+        var info = daemon.docker("info", "--format", "{{.ServerVersion}}");
+        assertThat(info.out().trim()).as(info.toString()).isEqualTo("0.1.0-stage2");
+        var client = daemon.client("version");
+        assertThat(client.out()).as(client.toString()).contains("Client: rabbithole stage 2").contains("0.1.0-stage2")
+                .doesNotContain("stage1").doesNotContain("stage 1");
+        var refused = daemon.client("run", "--rm", "-p", "8080:80", "busybox", "true");
+        assertThat(refused.exit()).as(refused.toString()).isEqualTo(125);
+        assertThat(refused.err()).as(refused.toString())
+                .contains("-p/--publish (HostConfig.PortBindings) is not supported by stage 2");
+        var noImage = daemon.docker("run", "--rm", "alpine:3.19", "true");
+        assertThat(noImage.err()).as(noImage.toString()).doesNotContain("stage 1").doesNotContain("stage1");
+    }
+
+    @Test
+    void containersHaveASessionOfTheirOwn() throws Exception {
+        var started = daemon.docker("run", "-d", "--name", "own-session", "busybox", "sleep", "60");
+        assertThat(started.exit()).as(started.toString()).isZero();
+        try {
+            long pid = Long.parseLong(daemon.docker("inspect", "-f", "{{.State.Pid}}", "own-session").out().trim());
+            assertThat(session(pid)).as("the terminal's Ctrl-C to the daemon's group must not reach the container")
+                    .isNotEqualTo(session(daemon.pid()));
+        } finally {
+            daemon.docker("rm", "-f", "own-session");
+        }
+    }
+
+    /** @return the session id of a process: field 6 of /proc/PID/stat (proc(5)) */
+    static long session(long pid) throws java.io.IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[3]);
+    }
 }

@@ -54,6 +54,11 @@ final class Stage2Daemon implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
+    /** @return the daemon's pid */
+    long pid() {
+        return daemon.pid();
+    }
+
     String host() {
         return "unix://" + socket;
     }

@@ -223,7 +223,9 @@ public class LxcExecDriver implements ExecDriver {
             throw new SystemException("writing the lxc config of " + c.id() + " failed: " + e.getMessage(), e);
         }
 
-        List<String> argv = new ArrayList<>(List.of(setpriv.toString(), "--pdeathsig", "TERM", "/bin/sh", "-c",
+        // a session of its own (NewSession): the terminal's Ctrl-C to the daemon's group does not reach the container
+        List<String> argv = new ArrayList<>(dev.rabbithole.stage1.execdriver.NewSession.prefix());
+        argv.addAll(List.of(setpriv.toString(), "--pdeathsig", "TERM", "/bin/sh", "-c",
                 GUARD, "lxc-guard", c.id(), lxcPath.toString(), config.toString()));
         argv.addAll(c.args());
         ProcessBuilder pb = new ProcessBuilder(argv);

@@ -1,6 +1,7 @@
 package dev.rabbithole.stage2.libcontainer.container;
 
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,7 +84,8 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
      * @return the command line
      */
     public List<String> command(Path socket, boolean pooled) {
-        List<String> cmd = new ArrayList<>();
+        // the init (and so the workload) in a session of its own, not in the daemon's (the terminal's Ctrl-C)
+        List<String> cmd = new ArrayList<>(newSession());
         cmd.add(java.toString());
         cmd.addAll(jvmOptions);
         if (cacheDir != null) {
@@ -97,5 +99,22 @@ public record InitCommand(Path java, String classpath, List<String> jvmOptions, 
         }
         cmd.add(socket.toString());
         return cmd;
+    }
+
+    /**
+     * The words that start the init in a session of its own, as Docker's containers are: util-linux's
+     * {@code setsid(1)}, which calls setsid(2) and execs the init in the same process (a JVM's child is never a
+     * process group leader, so it does not fork). Without it the container shares the daemon's session and
+     * process group, and the terminal's Ctrl-C (SIGINT to the foreground group) reaches the workload.
+     *
+     * @return {@code [/usr/bin/setsid]}, or empty when util-linux's setsid is not installed
+     */
+    static List<String> newSession() {
+        for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            if (Files.isExecutable(Path.of(p))) {
+                return List.of(p);
+            }
+        }
+        return List.of();
     }
 }

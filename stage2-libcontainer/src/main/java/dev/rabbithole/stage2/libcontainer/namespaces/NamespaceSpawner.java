@@ -101,8 +101,12 @@ public final class NamespaceSpawner {
                     syscalls.because("new namespaces for this thread only; its next child is born in them")
                             .unshare(flags);
                 }
-                syscalls.because("the init JVM, pid 1 of the new pid namespace")
-                        .note("posix_spawn", "\"" + builder.command().get(0) + "\"", "... InitMain");
+                List<String> argv = builder.command();
+                boolean setsid = argv.size() > 1 && argv.get(0).endsWith("/setsid");
+                syscalls.because(setsid ? "the init JVM in a session of its own, pid 1 of the new pid namespace"
+                                : "the init JVM, pid 1 of the new pid namespace")
+                        .note("posix_spawn", "\"" + argv.get(0) + "\"" + (setsid ? ", \"" + argv.get(1) + "\"" : ""),
+                                "... InitMain");
                 p = builder.start();
                 child.set(p);
             } catch (Throwable t) {
