@@ -103,10 +103,6 @@ final class Stage2Daemon implements AutoCloseable {
     }
 
     /** @return the daemon's pid */
-    long pid() {
-        return daemon.pid();
-    }
-
     String log() {
         try {
             return Files.readString(daemonLog);
