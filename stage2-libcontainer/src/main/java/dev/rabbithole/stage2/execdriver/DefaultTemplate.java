@@ -3,6 +3,7 @@ package dev.rabbithole.stage2.execdriver;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
+import dev.rabbithole.stage1.security.SeccompConditions;
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
@@ -31,8 +32,9 @@ import java.util.Set;
  * <li>cgroup {@code rabbithole/<id>}: memory (and memory+swap twice the memory, Docker's default when
  *     {@code --memory-swap} is not given), CPU quota over a 100000 us period for {@code --cpus}, shares, pids;</li>
  * <li>capabilities: the daemon's resolved set in bounding, effective and permitted (all of them when
- *     privileged); seccomp: the daemon's profile through {@link DockerProfiles#toConfig}, none when privileged
- *     or unconfined;</li>
+ *     privileged); seccomp: the daemon's profile with its conditional rules decided for the container's
+ *     capabilities, the host's architecture and kernel ({@link SeccompConditions#resolve}), then
+ *     {@link DockerProfiles#toConfig}; none when privileged or unconfined;</li>
  * <li>no_new_privs off (Docker sets it only for {@code --security-opt no-new-privileges});</li>
  * <li>{@link #RLIMITS}: none. Docker sets none by default ({@code --ulimit} adds some): a container inherits
  *     dockerd's limits, whose soft RLIMIT_NOFILE Go raises to the hard one, as the daemon's JVM does
@@ -83,7 +85,9 @@ public final class DefaultTemplate {
                 Math.toIntExact(user.uid()), Math.toIntExact(user.gid()), List.of());
         Seccomp seccomp;
         try {
-            seccomp = c.privileged() || c.seccomp() == null ? null : DockerProfiles.toConfig(c.seccomp());
+            // Docker's conditional rules (CAP_SYS_ADMIN: mount, unshare, ...) decided for this container
+            seccomp = c.privileged() || c.seccomp() == null ? null : DockerProfiles.toConfig(
+                    SeccompConditions.resolve(c.seccomp(), SeccompConditions.Facts.host(c.capabilities())));
         } catch (IllegalArgumentException e) {
             throw new InvalidParameterException("seccomp profile: " + e.getMessage());
         }
