@@ -73,6 +73,9 @@ public final class RunCommand extends ClientCommand {
     List<String> capAdd = new ArrayList<>();
     @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a Linux capability (or ALL). Repeatable.")
     List<String> capDrop = new ArrayList<>();
+    @Option(names = "--group-add", paramLabel = "GROUP",
+            description = "Add a supplementary group (a name of the image's /etc/group, or a gid). Repeatable.")
+    List<String> groupAdd = new ArrayList<>();
     @Option(names = "--privileged", description = "All capabilities, no seccomp filter.")
     boolean privileged;
     @Option(names = "--explain",
@@ -98,7 +101,7 @@ public final class RunCommand extends ClientCommand {
      * ContainerConfig and HostConfig: {@code Image}, {@code Cmd}, {@code Env} ("K=V"), {@code Hostname},
      * {@code User}, {@code WorkingDir}, {@code Tty}, {@code Attach*}; {@code HostConfig.AutoRemove},
      * {@code Memory} (bytes), {@code NanoCpus} (10^-9 CPUs), {@code CpuShares}, {@code PidsLimit},
-     * {@code CapAdd}/{@code CapDrop} (as typed), {@code Privileged}, {@code SecurityOpt} (seccomp profiles
+     * {@code CapAdd}/{@code CapDrop} (as typed), {@code GroupAdd}, {@code Privileged}, {@code SecurityOpt} (seccomp profiles
      * inlined as compact JSON text, as the docker CLI does).
      *
      * @param clientEnv the client's environment, for {@code -e KEY} without a value (left out when unset there)
@@ -155,6 +158,7 @@ public final class RunCommand extends ClientCommand {
         if (pidsLimit != null) host.put("PidsLimit", pidsLimit);
         if (!capAdd.isEmpty()) capAdd.forEach(host.putArray("CapAdd")::add);
         if (!capDrop.isEmpty()) capDrop.forEach(host.putArray("CapDrop")::add);
+        if (!groupAdd.isEmpty()) groupAdd.forEach(host.putArray("GroupAdd")::add);
         host.put("Privileged", privileged);
         if (!securityOpt.isEmpty()) {
             ArrayNode opts = host.putArray("SecurityOpt");

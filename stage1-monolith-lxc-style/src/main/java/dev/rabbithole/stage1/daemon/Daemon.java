@@ -490,7 +490,7 @@ public class Daemon implements AutoCloseable {
         String workingDir = c.config().workingDir().isEmpty() ? "/" : c.config().workingDir();
         return new Command(c.id(), rootfs, stateDir(c.id()), List.copyOf(argv), List.copyOf(env), workingDir,
                 c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp,
-                securityOpts(hc).noNewPrivileges());
+                securityOpts(hc).noNewPrivileges(), nullToEmpty(hc.groupAdd()));
     }
 
     /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc} for LXC. */

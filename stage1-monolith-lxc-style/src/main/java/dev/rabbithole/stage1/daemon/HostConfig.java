@@ -25,6 +25,8 @@ import java.util.List;
  * @param privileged  {@code --privileged}: every capability, no seccomp filter
  * @param networkMode {@code --network}; stage 1 reports it but only runs containers in the host's network
  *                    as LXC configures it
+ * @param groupAdd    {@code --group-add}: group names (of the image's /etc/group) or gids added to the process's
+ *                    supplementary groups; null or empty for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -40,7 +42,16 @@ public record HostConfig(
         @JsonProperty("CapDrop") List<String> capDrop,
         @JsonProperty("SecurityOpt") List<String> securityOpt,
         @JsonProperty("Privileged") boolean privileged,
-        @JsonProperty("NetworkMode") String networkMode) {
+        @JsonProperty("NetworkMode") String networkMode,
+        @JsonProperty("GroupAdd") List<String> groupAdd) {
+
+    /** A host config without {@code GroupAdd} (the parameter list before that field existed). */
+    public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
+                      Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
+                      boolean privileged, String networkMode) {
+        this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
+                privileged, networkMode, null);
+    }
 
     /** Everything default: no limits, Docker's default capabilities and seccomp profile, kept after exit. */
     public static final HostConfig DEFAULT = new HostConfig(false, 0, 0, 0, 0, 0, null, null, null, null, false, null);
@@ -48,6 +59,6 @@ public record HostConfig(
     /** @return a copy with {@code AutoRemove} set as given ({@code --rm}) */
     public HostConfig withAutoRemove(boolean value) {
         return new HostConfig(value, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
-                securityOpt, privileged, networkMode);
+                securityOpt, privileged, networkMode, groupAdd);
     }
 }

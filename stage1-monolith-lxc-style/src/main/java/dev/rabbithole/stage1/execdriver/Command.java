@@ -24,11 +24,21 @@ import java.util.Set;
  * @param noNewPrivileges {@code --security-opt no-new-privileges}: the process runs with the no_new_privs bit
  *                     (prctl(2) {@code PR_SET_NO_NEW_PRIVS}; runtime-spec {@code process.noNewPrivileges}), so
  *                     execve(2) of a setuid or file-capability binary grants nothing
+ * @param groupAdd     {@code --group-add} (HostConfig.GroupAdd): group names or gids the process gets as
+ *                     supplementary groups besides those of {@code /etc/group}; empty for none
  */
 public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                       String workingDir, String user, String hostname, Resources resources,
                       Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
-                      boolean noNewPrivileges) {
+                      boolean noNewPrivileges, List<String> groupAdd) {
+
+    /** A command without {@code --group-add} (the parameter list before that field existed). */
+    public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                   String workingDir, String user, String hostname, Resources resources,
+                   Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges) {
+        this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
+                seccomp, noNewPrivileges, List.of());
+    }
 
     /** A command without {@code no-new-privileges} (the parameter list before that field existed). */
     public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,

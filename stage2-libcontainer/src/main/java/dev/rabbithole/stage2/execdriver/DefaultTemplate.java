@@ -1,5 +1,6 @@
 package dev.rabbithole.stage2.execdriver;
 
+import dev.rabbithole.stage1.daemon.EngineLog;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
@@ -82,7 +83,10 @@ public final class DefaultTemplate {
         ContainerUser user = ContainerUser.resolve(c.rootfs(), c.user());
         ProcessConfig process = new ProcessConfig(List.copyOf(c.args()), c.env() == null ? List.of() : List.copyOf(c.env()),
                 c.workingDir() == null || c.workingDir().isEmpty() ? "/" : c.workingDir(),
-                Math.toIntExact(user.uid()), Math.toIntExact(user.gid()), List.of());
+                Math.toIntExact(user.uid()), Math.toIntExact(user.gid()),
+                // supplementary groups as Docker's: the primary gid, the user's groups in /etc/group, --group-add
+                ContainerUser.supplementaryGroups(c.rootfs(), c.user(), c.groupAdd()).stream()
+                        .map(Math::toIntExact).toList());
         Seccomp seccomp;
         try {
             // Docker's conditional rules (CAP_SYS_ADMIN: mount, unshare, ...) decided for this container
@@ -90,6 +94,15 @@ public final class DefaultTemplate {
                     SeccompConditions.resolve(c.seccomp(), SeccompConditions.Facts.host(c.capabilities())));
         } catch (IllegalArgumentException e) {
             throw new InvalidParameterException("seccomp profile: " + e.getMessage());
+        }
+        if (seccomp != null && EngineLog.debugEnabled()) {
+            // what the compiler skips (other architectures' syscalls); the daemon said it once at its start
+            try {
+                EngineLog.debug("container " + c.id() + ": " + SeccompReport.summary("its seccomp profile",
+                        dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler.compile(seccomp)));
+            } catch (IllegalArgumentException e) {
+                // the container's validation reports it
+            }
         }
         return new ContainerConfig(c.id(), c.rootfs(), false, c.hostname(), NAMESPACES, List.of(),
                 c.privileged() ? List.of() : MASKED_PATHS, c.privileged() ? List.of() : READONLY_PATHS,

@@ -1,6 +1,5 @@
 package dev.rabbithole.stage2.libcontainer.container;
 
-import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import dev.rabbithole.stage2.libcontainer.TestConfigs;
 import dev.rabbithole.stage2.libcontainer.capabilities.Capabilities;
@@ -34,7 +33,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
     ContainerConfig dockerLike(ProcessConfig p) {
         ContainerConfig c = TestConfigs.config(id(), rootfs, p);
         return TestConfigs.withSecurity(c, TestConfigs.dockerDefaultCaps(),
-                DockerProfiles.toConfig(SeccompProfiles.defaultFor(Capabilities.DOCKER_DEFAULT)));
+                DockerProfiles.toConfig(SeccompProfiles.defaultFor(dev.rabbithole.stage1.security.Capabilities.DOCKER_DEFAULT)));
     }
 
     @Test
@@ -86,7 +85,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         Set<String> noChown = Capabilities.DOCKER_DEFAULT.stream().map(Enum::name).filter(n -> !n.equals("CHOWN"))
                 .collect(Collectors.toSet());
         ContainerConfig dropped = TestConfigs.withSecurity(TestConfigs.config(id(), rootfs, TestConfigs.sh(script)),
-                CapabilitySet.of(noChown), DockerProfiles.toConfig(SeccompProfiles.defaultFor(Capabilities.DOCKER_DEFAULT)));
+                CapabilitySet.of(noChown), DockerProfiles.toConfig(SeccompProfiles.defaultFor(dev.rabbithole.stage1.security.Capabilities.DOCKER_DEFAULT)));
         Result r = run(dropped);
         assertThat(r.stdout()).contains("CapEff:00000000a80425fa\n").doesNotContain("chown=ok");
         assertThat(r.stderr()).contains("chown: /tmp/f: Operation not permitted");
