@@ -76,13 +76,8 @@ class DefaultTemplateTest {
     @Test
     void supplementaryGroupsComeFromEtcGroupAndGroupAdd() throws Exception {
         Files.createDirectories(rootfs.resolve("etc"));
-        Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0::/root:/bin/sh
-rabbit:x:1000:1001::/home:/bin/sh
-");
-        Files.writeString(rootfs.resolve("etc/group"), "root:x:0:
-wheel:x:10:root,rabbit
-burrow:x:2000:rabbit
-");
+        Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0::/root:/bin/sh\nrabbit:x:1000:1001::/home:/bin/sh\n");
+        Files.writeString(rootfs.resolve("etc/group"), "root:x:0:\nwheel:x:10:root,rabbit\nburrow:x:2000:rabbit\n");
         var rabbit = DefaultTemplate.config(command(Command.Resources.NONE, Set.of(), false, "rabbit")).process();
         assertThat(rabbit.additionalGids()).containsExactly(1001, 10, 2000);
         var withGroup = DefaultTemplate.config(command(Command.Resources.NONE, Set.of(), false, "rabbit:burrow"));
