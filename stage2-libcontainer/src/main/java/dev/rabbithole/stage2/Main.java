@@ -6,6 +6,8 @@ import dev.rabbithole.stage1.daemon.DaemonMain;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 import dev.rabbithole.stage1.execdriver.lxc.LxcExecDriver;
 import dev.rabbithole.stage2.execdriver.NativeExecDriver;
+import dev.rabbithole.stage2.execdriver.SeccompReport;
+import dev.rabbithole.stage1.daemon.EngineLog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -126,6 +128,9 @@ public final class Main {
             String listen = host != null ? host : parent.host();
             try {
                 EngineClient.socketPath(listen);
+                if (driver == Driver.NATIVE) {
+                    EngineLog.info(SeccompReport.defaultProfileSummary());   // once, not per container
+                }
                 DaemonMain.runDaemon(dataRoot, listen, driver.create(execRoot, initPool));
                 return 0;
             } catch (IllegalArgumentException | UnsupportedOperationException e) {

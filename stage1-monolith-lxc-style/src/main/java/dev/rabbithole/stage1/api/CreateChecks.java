@@ -53,7 +53,6 @@ final class CreateChecks {
             new Unsupported("Sysctls", "--sysctl"),
             new Unsupported("Ulimits", "--ulimit"),
             new Unsupported("ShmSize", "--shm-size"),
-            new Unsupported("GroupAdd", "--group-add"),
             new Unsupported("CgroupParent", "--cgroup-parent"),
             new Unsupported("CpusetCpus", "--cpuset-cpus"),
             new Unsupported("CpusetMems", "--cpuset-mems"),

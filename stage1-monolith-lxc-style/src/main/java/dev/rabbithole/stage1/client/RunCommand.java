@@ -102,7 +102,7 @@ public final class RunCommand extends ClientCommand {
      * ContainerConfig and HostConfig: {@code Image}, {@code Cmd}, {@code Env} ("K=V"), {@code Hostname},
      * {@code User}, {@code WorkingDir}, {@code Tty}, {@code Attach*}; {@code HostConfig.AutoRemove},
      * {@code Memory} (bytes), {@code NanoCpus} (10^-9 CPUs), {@code CpuShares}, {@code PidsLimit},
-     * {@code CapAdd}/{@code CapDrop} (as typed), {@code Privileged}, {@code SecurityOpt} (seccomp profiles
+     * {@code CapAdd}/{@code CapDrop} (as typed), {@code GroupAdd}, {@code Privileged}, {@code SecurityOpt} (seccomp profiles
      * inlined as compact JSON text, as the docker CLI does).
      *
      * @param clientEnv the client's environment, for {@code -e KEY} without a value (left out when unset there)

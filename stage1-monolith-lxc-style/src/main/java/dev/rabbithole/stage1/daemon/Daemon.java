@@ -516,7 +516,7 @@ public class Daemon implements AutoCloseable {
         return new Command(c.id(), rootfs, stateDir(c.id()), List.copyOf(argv), List.copyOf(env), workingDir,
                 c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp,
                 securityOpts(hc).noNewPrivileges(), Boolean.TRUE.equals(hc.init()),
-                hc.devices() == null ? List.of() : List.copyOf(hc.devices()));
+                hc.devices() == null ? List.of() : List.copyOf(hc.devices()), nullToEmpty(hc.groupAdd()));
     }
 
     /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc} for LXC. */

@@ -18,6 +18,11 @@ public final class EngineLog {
         default -> 1;
     };
 
+    /** @return whether {@link #debug} lines are logged: worth computing a costly debug line only then */
+    public static boolean debugEnabled() {
+        return LEVEL == 0;
+    }
+
     /** @param message one line, logged when the level is debug */
     public static void debug(String message) { log(0, "debug", message); }
 

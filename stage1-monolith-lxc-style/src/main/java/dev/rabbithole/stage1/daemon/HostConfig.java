@@ -30,6 +30,8 @@ import java.util.List;
  * @param init        {@code --init}: run an init as pid 1 with the workload as its child (stage 2's native driver
  *                    binds tini there, as Docker binds docker-init; LXC always runs its own init); null = false
  * @param devices     {@code --device}: host devices for the container; null or empty for none
+ * @param groupAdd    {@code --group-add}: group names (of the image's /etc/group) or gids added to the process's
+ *                    supplementary groups; null or empty for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -47,14 +49,15 @@ public record HostConfig(
         @JsonProperty("Privileged") boolean privileged,
         @JsonProperty("NetworkMode") String networkMode,
         @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("Init") Boolean init,
-        @JsonProperty("Devices") List<DeviceMapping> devices) {
+        @JsonProperty("Devices") List<DeviceMapping> devices,
+        @JsonProperty("GroupAdd") List<String> groupAdd) {
 
-    /** A host config without {@code Init} and {@code Devices} (the parameter list before those fields existed). */
+    /** A host config without {@code Init} and {@code Devices} (the parameter list before those fields and {@code GroupAdd} existed). */
     public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
                       Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
                       boolean privileged, String networkMode) {
         this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
-                privileged, networkMode, null, null);
+                privileged, networkMode, null, null, null);
     }
 
     /** A host config without {@code Devices}. */
@@ -62,7 +65,7 @@ public record HostConfig(
                       Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
                       boolean privileged, String networkMode, Boolean init) {
         this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
-                privileged, networkMode, init, null);
+                privileged, networkMode, init, null, null);
     }
 
     /** A host config without {@code Init}. */
@@ -70,7 +73,7 @@ public record HostConfig(
                       Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
                       boolean privileged, String networkMode, List<DeviceMapping> devices) {
         this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
-                privileged, networkMode, null, devices);
+                privileged, networkMode, null, devices, null);
     }
 
     /** Everything default: no limits, Docker's default capabilities and seccomp profile, kept after exit. */
@@ -79,6 +82,6 @@ public record HostConfig(
     /** @return a copy with {@code AutoRemove} set as given ({@code --rm}) */
     public HostConfig withAutoRemove(boolean value) {
         return new HostConfig(value, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
-                securityOpt, privileged, networkMode, init, devices);
+                securityOpt, privileged, networkMode, init, devices, groupAdd);
     }
 }

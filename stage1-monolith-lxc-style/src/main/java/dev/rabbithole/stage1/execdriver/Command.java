@@ -28,18 +28,21 @@ import java.util.Set;
  *                     tini); a driver whose containers always have an init (LXC) has nothing to add
  * @param devices      {@code --device}: host devices given to the container, each a node and a devices cgroup
  *                     rule ({@link HostDevices#resolve}); empty for none
+ * @param groupAdd     {@code --group-add} (HostConfig.GroupAdd): group names or gids the process gets as
+ *                     supplementary groups besides those of {@code /etc/group}; empty for none
  */
 public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                       String workingDir, String user, String hostname, Resources resources,
                       Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
-                      boolean noNewPrivileges, boolean init, List<DeviceMapping> devices) {
+                      boolean noNewPrivileges, boolean init, List<DeviceMapping> devices,
+                      List<String> groupAdd) {
 
-    /** A command without {@code --init} and {@code --device} (the parameter list before those fields existed). */
+    /** A command without {@code --init} and {@code --device} (the parameter list before those fields and {@code --group-add} existed). */
     public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                    String workingDir, String user, String hostname, Resources resources,
                    Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges) {
         this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
-                seccomp, noNewPrivileges, false, List.of());
+                seccomp, noNewPrivileges, false, List.of(), List.of());
     }
 
     /** A command without {@code --device}. */
@@ -48,7 +51,7 @@ public record Command(String id, Path rootfs, Path stateDir, List<String> args, 
                    Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges,
                    boolean init) {
         this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
-                seccomp, noNewPrivileges, init, List.of());
+                seccomp, noNewPrivileges, init, List.of(), List.of());
     }
 
     /** A command without {@code --init}. */
@@ -57,7 +60,7 @@ public record Command(String id, Path rootfs, Path stateDir, List<String> args, 
                    Set<String> capabilities, boolean privileged, SeccompProfile seccomp, boolean noNewPrivileges,
                    List<DeviceMapping> devices) {
         this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
-                seccomp, noNewPrivileges, false, devices);
+                seccomp, noNewPrivileges, false, devices, List.of());
     }
 
     /** A command without {@code no-new-privileges} (the parameter list before that field existed). */

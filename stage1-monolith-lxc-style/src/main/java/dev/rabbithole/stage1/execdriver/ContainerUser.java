@@ -63,6 +63,68 @@ public record ContainerUser(long uid, long gid) {
         return new ContainerUser(uid, gid);
     }
 
+    /** The highest uid or gid Docker accepts (runc's {@code user} package: 2^31 - 1). */
+    public static final long MAX_ID = Integer.MAX_VALUE;
+
+    // tag::supplementary-groups[]
+    /**
+     * The supplementary groups of the container's process, as Docker 20.10 computes them (moby's
+     * {@code daemon.getUser}, runc's {@code user.GetExecUser} and {@code GetAdditionalGroups}): the primary
+     * group first; then, when {@code user} names no group, every group of the rootfs's {@code /etc/group}
+     * (group(5)) whose member list holds the user's passwd name (found by name or by uid; root for an empty
+     * user); then the {@code --group-add} entries, each a group name or gid of {@code /etc/group}, or any
+     * numeric gid. Each gid appears once.
+     *
+     * @param rootfs   the container's root filesystem (its {@code etc/passwd} and {@code etc/group} are read,
+     *                 never through a symlink)
+     * @param user     {@code ""}, {@code uid}, {@code uid:gid}, {@code name}, {@code name:group}, ...
+     * @param groupAdd {@code --group-add} values (HostConfig.GroupAdd); may be null
+     * @return gids in the order found, primary group first; what setgroups(2) gets
+     * @throws InvalidParameterException the user or group does not resolve (see {@link #resolve}), a
+     *         {@code --group-add} name that is not in {@code /etc/group}
+     *         ({@code Unable to find group NAME: no matching entries in group file}), or a gid outside 0..2^31-1
+     *         ({@code uids and gids must be in range 0-2147483647})
+     */
+    public static List<Long> supplementaryGroups(Path rootfs, String user, List<String> groupAdd) {
+        ContainerUser resolved = resolve(rootfs, user);
+        java.util.LinkedHashSet<Long> gids = new java.util.LinkedHashSet<>();
+        gids.add(resolved.gid());
+        String spec = user == null ? "" : user;
+        String[] parts = spec.split(":", 2);
+        boolean groupGiven = parts.length == 2 && !parts[1].isEmpty();
+        List<String[]> groups = entries(rootfs.resolve("etc/group"), false);
+        if (!groupGiven) {
+            String u = parts[0].isEmpty() ? "0" : parts[0];
+            Optional<String[]> passwd = lookup(rootfs.resolve("etc/passwd"), u);
+            if (passwd.isPresent()) {
+                String name = passwd.get()[0];
+                for (String[] g : groups) {
+                    if (g.length > 3 && List.of(g[3].split(",")).contains(name)) {
+                        gids.add(Long.parseLong(g[2]));
+                    }
+                }
+            }
+        }
+        for (String add : groupAdd == null ? List.<String>of() : groupAdd) {
+            Optional<String[]> match = groups.stream().filter(g -> g[0].equals(add) || g[2].equals(add)).findFirst();
+            long gid;
+            if (match.isPresent()) {
+                gid = Long.parseLong(match.get()[2]);
+            } else if (isNumeric(add)) {
+                gid = add.length() > 12 ? Long.MAX_VALUE : Long.parseLong(add);
+            } else {
+                throw new InvalidParameterException("Unable to find group " + add
+                        + ": no matching entries in group file");
+            }
+            if (gid > MAX_ID) {
+                throw new InvalidParameterException("uids and gids must be in range 0-" + MAX_ID);
+            }
+            gids.add(gid);
+        }
+        return List.copyOf(gids);
+    }
+    // end::supplementary-groups[]
+
     /**
      * The user's home directory as Docker sets {@code HOME} when the environment has none: the passwd(5) entry's
      * sixth field for the user ({@code /root} for root in most images), {@code /} when the user has no entry or
@@ -88,18 +150,28 @@ public record ContainerUser(long uid, long gid) {
 
     /** The colon-separated fields of the line whose name (field 0) or numeric ID (field 2) is {@code key}. */
     private static Optional<String[]> lookup(Path file, String key) {
+        boolean byId = isNumeric(key);
+        for (String[] f : entries(file, file.endsWith("passwd"))) {
+            if (byId ? f[2].equals(key) : f[0].equals(key)) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The well-formed entries of a passwd(5) or group(5) file, each as its colon-separated fields. */
+    private static List<String[]> entries(Path file, boolean passwd) {
         // an absolute symlink in an image would point at the host's file: read only regular files
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return Optional.empty();
+            return List.of();
         }
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            return Optional.empty();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return List.of();
         }
-        boolean byId = isNumeric(key);
-        boolean passwd = file.endsWith("passwd");
+        List<String[]> out = new java.util.ArrayList<>();
         for (String line : lines) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
@@ -108,10 +180,8 @@ public record ContainerUser(long uid, long gid) {
             if (f.length < (passwd ? 4 : 3) || !isNumeric(f[2]) || (passwd && !isNumeric(f[3]))) {
                 continue;
             }
-            if (byId ? f[2].equals(key) : f[0].equals(key)) {
-                return Optional.of(f);
-            }
+            out.add(f);
         }
-        return Optional.empty();
+        return out;
     }
 }

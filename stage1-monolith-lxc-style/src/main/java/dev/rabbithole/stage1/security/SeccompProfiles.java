@@ -33,9 +33,12 @@ public final class SeccompProfiles {
             .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false);
 
     /**
-     * The default profile: allow everything, except what Docker's default profile blocks
-     * (mount, umount2, unshare, setns, keyctl, ptrace, reboot, kexec_load, init_module, bpf, ...),
-     * which fail with EPERM. Loaded from the resource {@code default-seccomp.json} beside this class.
+     * The default profile, Docker 20.10's: an allowlist (every syscall not listed fails with EPERM) of about 350
+     * syscalls, plus rules that depend on the container ({@code mount}, {@code unshare}, {@code setns}, ... with
+     * {@code CAP_SYS_ADMIN}; {@code ptrace} from Linux 4.8 or with {@code CAP_SYS_PTRACE}; {@code arch_prctl} on
+     * x86; {@code clone} without namespace flags unless {@code CAP_SYS_ADMIN}). Decide those with
+     * {@link SeccompConditions#resolve} before an exec driver uses the profile. Loaded from the resource
+     * {@code default-seccomp.json} beside this class.
      *
      * @throws IllegalStateException the resource is missing or broken (a build error)
      */
@@ -51,11 +54,23 @@ public final class SeccompProfiles {
     }
 
     /**
+     * The default profile as a container with these capabilities gets it on this host: {@link #defaultProfile()}
+     * with its conditions decided by {@link SeccompConditions#resolve} for the host's architecture and kernel.
+     *
+     * @param capabilities the container's capabilities, names without {@code CAP_} ({@link Capabilities#resolve})
+     * @return a profile without conditional rules
+     * @throws IllegalStateException the resource is broken or the kernel version unreadable
+     */
+    public static SeccompProfile defaultFor(java.util.Set<String> capabilities) {
+        return SeccompConditions.resolve(defaultProfile(), SeccompConditions.Facts.host(capabilities));
+    }
+
+    /**
      * Parses a Docker-format profile and checks its actions and operators.
      *
      * @param json the profile's text (the docker CLI inlines the file's text in {@code SecurityOpt})
      * @throws InvalidParameterException malformed JSON, a missing {@code defaultAction}, an unknown action or
-     *         operator, an argument index outside 0..5
+     *         operator, an argument index outside 0..5, a {@code minKernel} that is not {@code MAJOR.MINOR}
      */
     public static SeccompProfile parse(String json) {
         SeccompProfile profile;
@@ -73,6 +88,11 @@ public final class SeccompProfiles {
                 checkAction(rule.action());
                 if (rule.names() == null || rule.names().isEmpty()) {
                     throw new InvalidParameterException("seccomp profile: a rule without syscall names");
+                }
+                for (SeccompProfile.Filter f : new SeccompProfile.Filter[] {rule.includes(), rule.excludes()}) {
+                    if (f != null) {
+                        SeccompConditions.checkMinKernel(f.minKernel());
+                    }
                 }
                 if (rule.args() != null) {
                     for (SeccompProfile.Arg arg : rule.args()) {

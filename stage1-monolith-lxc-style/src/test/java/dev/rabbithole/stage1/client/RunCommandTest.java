@@ -32,6 +32,7 @@ class RunCommandTest {
         ObjectNode body = parse("run", "--rm", "--name", "demo", "-e", "A=1", "--env", "FROM_SHELL", "-e", "UNSET_HERE",
                 "-w", "/tmp", "-u", "1000:1000", "-h", "box", "-m", "64m", "--cpus", "1.5", "--cpu-shares", "512",
                 "--pids-limit", "20", "--cap-add", "NET_ADMIN", "--cap-add", "CAP_SYS_TIME", "--cap-drop", "ALL",
+                "--group-add", "wheel", "--group-add", "777",
                 "--privileged", "--security-opt", "seccomp=unconfined",
                 "busybox", "sh", "-c", "echo hi").createBody(ENV);
 
@@ -53,6 +54,7 @@ class RunCommandTest {
         assertThat(host.get("CpuShares").asLong()).isEqualTo(512);
         assertThat(host.get("PidsLimit").asLong()).isEqualTo(20);
         assertThat(host.get("CapAdd")).containsExactly(text("NET_ADMIN"), text("CAP_SYS_TIME")); // sent as typed
+        assertThat(host.get("GroupAdd")).containsExactly(text("wheel"), text("777"));
         assertThat(host.get("CapDrop")).containsExactly(text("ALL"));
         assertThat(host.get("Privileged").asBoolean()).isTrue();
         assertThat(host.get("SecurityOpt")).containsExactly(text("seccomp=unconfined"));

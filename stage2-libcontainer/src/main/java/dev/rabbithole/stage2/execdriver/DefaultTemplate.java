@@ -1,10 +1,12 @@
 package dev.rabbithole.stage2.execdriver;
 
+import dev.rabbithole.stage1.daemon.EngineLog;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
 import dev.rabbithole.stage1.execdriver.DeviceMapping;
 import dev.rabbithole.stage1.execdriver.HostDevices;
+import dev.rabbithole.stage1.security.SeccompConditions;
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
@@ -38,8 +40,9 @@ import java.util.Set;
  * <li>cgroup {@code rabbithole/<id>}: memory (and memory+swap twice the memory, Docker's default when
  *     {@code --memory-swap} is not given), CPU quota over a 100000 us period for {@code --cpus}, shares, pids;</li>
  * <li>capabilities: the daemon's resolved set in bounding, effective and permitted (all of them when
- *     privileged); seccomp: the daemon's profile through {@link DockerProfiles#toConfig}, none when privileged
- *     or unconfined;</li>
+ *     privileged); seccomp: the daemon's profile with its conditional rules decided for the container's
+ *     capabilities, the host's architecture and kernel ({@link SeccompConditions#resolve}), then
+ *     {@link DockerProfiles#toConfig}; none when privileged or unconfined;</li>
  * <li>{@code --init}: {@link DockerInit}'s tini bound at /sbin/docker-init and run as pid 1;</li>
  * <li>devices: {@link #DEFAULT_DEVICE_RULES} (deny all, then the standard nodes and mknod of any), plus a
  *     node and a rule for each {@code --device}; privileged: every device allowed and every device node of
@@ -126,12 +129,26 @@ public final class DefaultTemplate {
         }
         ProcessConfig process = new ProcessConfig(args, c.env() == null ? List.of() : List.copyOf(c.env()),
                 c.workingDir() == null || c.workingDir().isEmpty() ? "/" : c.workingDir(),
-                Math.toIntExact(user.uid()), Math.toIntExact(user.gid()), List.of());
+                Math.toIntExact(user.uid()), Math.toIntExact(user.gid()),
+                // supplementary groups as Docker's: the primary gid, the user's groups in /etc/group, --group-add
+                ContainerUser.supplementaryGroups(c.rootfs(), c.user(), c.groupAdd()).stream()
+                        .map(Math::toIntExact).toList());
         Seccomp seccomp;
         try {
-            seccomp = c.privileged() || c.seccomp() == null ? null : DockerProfiles.toConfig(c.seccomp());
+            // Docker's conditional rules (CAP_SYS_ADMIN: mount, unshare, ...) decided for this container
+            seccomp = c.privileged() || c.seccomp() == null ? null : DockerProfiles.toConfig(
+                    SeccompConditions.resolve(c.seccomp(), SeccompConditions.Facts.host(c.capabilities())));
         } catch (IllegalArgumentException e) {
             throw new InvalidParameterException("seccomp profile: " + e.getMessage());
+        }
+        if (seccomp != null && EngineLog.debugEnabled()) {
+            // what the compiler skips (other architectures' syscalls); the daemon said it once at its start
+            try {
+                EngineLog.debug("container " + c.id() + ": " + SeccompReport.summary("its seccomp profile",
+                        dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler.compile(seccomp)));
+            } catch (IllegalArgumentException e) {
+                // the container's validation reports it
+            }
         }
         List<HostDevices.Node> nodes = nodes(c, HOST_DEV);
         Cgroup cgroup = cgroup(c.id(), c.resources());

@@ -130,9 +130,10 @@ class DefaultTemplateTest {
         assertThat(c.capabilities().ambient()).isEmpty();
         assertThat(c.seccomp()).isNotNull();
         assertThat(c.seccomp().rules()).isNotEmpty();
-        assertThat(c.seccomp().rules().stream().filter(r -> r.names().contains("unshare")).findFirst())
-                .as("stage 1's default profile denies unshare").get()
-                .extracting(Seccomp.Rule::action).isEqualTo(Seccomp.Action.ERRNO);
+        assertThat(c.seccomp().defaultAction()).as("Docker's default profile is an allowlist")
+                .isEqualTo(Seccomp.Action.ERRNO);
+        assertThat(c.seccomp().rules()).as("unshare needs CAP_SYS_ADMIN").noneMatch(r -> r.names().contains("unshare"));
+        assertThat(c.process().additionalGids()).as("Docker: the primary group").containsExactly(0);
         assertThat(c.noNewPrivileges()).as("Docker: only with --security-opt no-new-privileges").isFalse();
         assertThat(c.rlimits()).as("inherited from the daemon, as Docker's").isEmpty();
         assertThat(c.process().args()).containsExactly("sh", "-c", "echo hi");
@@ -141,6 +142,30 @@ class DefaultTemplateTest {
         assertThat(c.process().uid()).isZero();
         assertThat(c.process().gid()).isZero();
         assertThat(c.cgroup().path()).isEqualTo("rabbithole/" + ID);
+    }
+
+    @Test
+    void seccompRulesAreDecidedForTheContainersCapabilities() {
+        Set<String> sysAdmin = Capabilities.resolve(List.of("SYS_ADMIN"), List.of(), false);
+        ContainerConfig c = DefaultTemplate.config(command(Command.Resources.NONE, sysAdmin, false, ""));
+        assertThat(c.seccomp().rules()).filteredOn(r -> r.names().contains("unshare")).isNotEmpty()
+                .allSatisfy(r -> assertThat(r.action()).isEqualTo(Seccomp.Action.ALLOW));
+        assertThat(c.seccomp().rules()).as("clone3 gets ENOSYS only without CAP_SYS_ADMIN")
+                .noneMatch(r -> r.names().contains("clone3") && r.action() == Seccomp.Action.ERRNO);
+    }
+
+    @Test
+    void supplementaryGroupsComeFromEtcGroupAndGroupAdd() throws Exception {
+        Files.createDirectories(rootfs.resolve("etc"));
+        Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0::/root:/bin/sh\nrabbit:x:1000:1001::/home:/bin/sh\n");
+        Files.writeString(rootfs.resolve("etc/group"), "root:x:0:\nwheel:x:10:root,rabbit\nburrow:x:2000:rabbit\n");
+        var rabbit = DefaultTemplate.config(command(Command.Resources.NONE, Set.of(), false, "rabbit")).process();
+        assertThat(rabbit.additionalGids()).containsExactly(1001, 10, 2000);
+        var withGroup = DefaultTemplate.config(command(Command.Resources.NONE, Set.of(), false, "rabbit:burrow"));
+        assertThat(withGroup.process().additionalGids()).as("-u USER:GROUP: that group only").containsExactly(2000);
+        Command added = new Command(ID, rootfs, rootfs.resolve("state"), List.of("id"), List.of(), "/", "", "box",
+                Command.Resources.NONE, Set.of(), false, null, false, List.of("burrow", "4242"));
+        assertThat(DefaultTemplate.config(added).process().additionalGids()).containsExactly(0, 10, 2000, 4242);
     }
 
     @Test

@@ -168,6 +168,9 @@ public final class LxcConfig {
         out.comment("the process: user, group, working directory, environment");
         out.set("lxc.init.uid", Long.toString(user.uid()));
         out.set("lxc.init.gid", Long.toString(user.gid()));
+        // supplementary groups (LXC 5.0; setgroups(2) before the uid changes): /etc/group and --group-add
+        out.set("lxc.init.groups", ContainerUser.supplementaryGroups(c.rootfs(), c.user(), c.groupAdd()).stream()
+                .map(String::valueOf).collect(java.util.stream.Collectors.joining(",")));
         out.set("lxc.init.cwd", cwd);
         for (String env : c.env() == null ? List.<String>of() : c.env()) {
             out.set("lxc.environment", env);

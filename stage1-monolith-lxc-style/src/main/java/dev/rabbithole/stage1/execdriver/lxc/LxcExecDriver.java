@@ -10,6 +10,7 @@ import dev.rabbithole.stage1.execdriver.ContainerProcess;
 import dev.rabbithole.stage1.execdriver.EtcFiles;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 import dev.rabbithole.stage1.execdriver.RootfsPaths;
+import dev.rabbithole.stage1.security.SeccompConditions;
 
 import java.io.File;
 import java.io.IOException;
@@ -203,7 +204,9 @@ public class LxcExecDriver implements ExecDriver {
             }
             Path policy = null;
             if (c.seccomp() != null && !c.privileged()) {
-                writeAtomically(seccomp, LxcSeccompPolicy.render(c.seccomp()));
+                // Docker's conditional rules (CAP_SYS_ADMIN: mount, unshare, ...) decided for this container
+                writeAtomically(seccomp, LxcSeccompPolicy.render(SeccompConditions.resolve(c.seccomp(),
+                        SeccompConditions.Facts.host(c.capabilities()))));
                 policy = seccomp;
             } else {
                 Files.deleteIfExists(seccomp);

@@ -24,10 +24,12 @@ public final class LxcSeccompPolicy {
     /**
      * The policy text for a profile.
      *
-     * @param profile a parsed profile (see {@code SeccompProfiles.parse})
+     * @param profile a parsed profile (see {@code SeccompProfiles.parse}) whose conditions are decided
+     *                (see {@code SeccompConditions.resolve})
      * @return the text of the policy file, lines ending in {@code \n}
      * @throws InvalidParameterException an action LXC 5.0 cannot express ({@code SCMP_ACT_TRACE},
      *         {@code SCMP_ACT_LOG}, {@code SCMP_ACT_NOTIFY}) or an unknown action
+     * @throws IllegalArgumentException a rule still carries {@code includes} or {@code excludes}
      */
     public static String render(SeccompProfile profile) {
         StringBuilder out = new StringBuilder("2\n");
@@ -41,6 +43,10 @@ public final class LxcSeccompPolicy {
         String defaultAction = action(profile.defaultAction(), profile.defaultErrnoRet());
         for (SeccompProfile.Rule rule : profile.syscalls() == null ? List.<SeccompProfile.Rule>of()
                                                                     : profile.syscalls()) {
+            if (rule.conditional()) {
+                throw new IllegalArgumentException("seccomp rule for " + rule.names()
+                        + " still has includes/excludes: resolve the profile for the container first");
+            }
             String action = action(rule.action(), rule.errnoRet());
             if (action.equals(defaultAction)) {
                 continue;                                 // libseccomp refuses a rule that repeats the default

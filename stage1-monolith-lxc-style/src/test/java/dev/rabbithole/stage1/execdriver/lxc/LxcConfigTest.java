@@ -100,6 +100,7 @@ class LxcConfigTest {
                 "lxc.cgroup.cpu.shares = 512",
                 "lxc.init.uid = 1000",
                 "lxc.init.gid = 1001",
+                "lxc.init.groups = 1001",
                 "lxc.init.cwd = /tmp",
                 "lxc.environment = GREETING=hello world",
                 "lxc.log.file = " + tmp.resolve("state/lxc.log"));

@@ -148,15 +148,21 @@ class LxcExecDriverTest {
     }
 
     @Test
-    void unshareNeedsSysAdminAndNoSeccomp() throws Exception {
-        Set<String> sysAdmin = Capabilities.resolve(List.of("SYS_ADMIN"), null, false);
-        Result denied = run(command(sysAdmin, SeccompProfiles.defaultProfile(), Command.Resources.NONE, "",
-                "unshare", "-u", "true"));
+    void unshareNeedsSysAdminAsUnderDockersProfile() throws Exception {
+        // Docker 20.10: the default profile allows unshare only with CAP_SYS_ADMIN (includes.caps)
+        Result denied = run(command("unshare", "-u", "true"));
         assertThat(denied.exit()).isNotZero();
         assertThat(denied.err()).contains("Operation not permitted");
 
-        Result allowed = run(command(sysAdmin, null, Command.Resources.NONE, "", "unshare", "-u", "true"));
+        Set<String> sysAdmin = Capabilities.resolve(List.of("SYS_ADMIN"), null, false);
+        Result allowed = run(command(sysAdmin, SeccompProfiles.defaultProfile(), Command.Resources.NONE, "",
+                "unshare", "-u", "true"));
         assertThat(allowed.exit()).as(allowed.err()).isZero();
+
+        // without the capability the kernel refuses even where seccomp would not
+        Result noCap = run(command(Capabilities.DOCKER_DEFAULT, null, Command.Resources.NONE, "",
+                "unshare", "-u", "true"));
+        assertThat(noCap.exit()).isNotZero();
     }
 
     @Test

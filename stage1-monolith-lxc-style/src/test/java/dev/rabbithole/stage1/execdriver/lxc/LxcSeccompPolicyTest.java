@@ -1,8 +1,12 @@
 package dev.rabbithole.stage1.execdriver.lxc;
 
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,11 +14,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class LxcSeccompPolicyTest {
 
     @Test
-    void defaultProfileIsADenylist() {
-        String text = LxcSeccompPolicy.render(SeccompProfiles.defaultProfile());
-        assertThat(text).startsWith("2\ndenylist\n[all]\n");
-        assertThat(text.lines()).contains("mount errno 1", "unshare errno 1", "setns errno 1", "bpf errno 1")
-                .doesNotContain("chroot errno 1");
+    void defaultProfileIsDockersAllowlistDecidedForTheContainer() {
+        String text = LxcSeccompPolicy.render(SeccompProfiles.defaultFor(Capabilities.DOCKER_DEFAULT));
+        assertThat(text).startsWith("2\nallowlist errno 1\n[all]\n");
+        assertThat(text.lines()).contains("read allow", "chroot allow", "clone3 errno 38",
+                        "clone allow [0,0,SCMP_CMP_MASKED_EQ,2114060288]")
+                .noneMatch(l -> l.startsWith("mount ") || l.startsWith("unshare ") || l.startsWith("setns "));
+
+        Set<String> sysAdmin = new TreeSet<>(Capabilities.DOCKER_DEFAULT);
+        sysAdmin.add("SYS_ADMIN");
+        String admin = LxcSeccompPolicy.render(SeccompProfiles.defaultFor(sysAdmin));
+        assertThat(admin.lines()).contains("mount allow", "unshare allow", "setns allow", "clone allow")
+                .doesNotContain("clone3 errno 38");
+    }
+
+    @Test
+    void refusesAProfileWhoseConditionsAreNotDecided() {
+        assertThatThrownBy(() -> LxcSeccompPolicy.render(SeccompProfiles.defaultProfile()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("includes/excludes");
     }
 
     @Test

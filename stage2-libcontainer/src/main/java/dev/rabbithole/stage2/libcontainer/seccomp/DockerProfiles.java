@@ -24,7 +24,9 @@ public final class DockerProfiles {
      *
      * @param profile the parsed profile
      * @return the config; rules without names are dropped
-     * @throws IllegalArgumentException an unknown {@code SCMP_ACT_*} or {@code SCMP_CMP_*} (message names it)
+     * @throws IllegalArgumentException an unknown {@code SCMP_ACT_*} or {@code SCMP_CMP_*} (message names it), or
+     *         a rule that still has {@code includes}/{@code excludes}: which rules apply to a container is Docker's
+     *         policy, decided by the caller before (stage 1's {@code SeccompConditions.resolve})
      */
     public static Seccomp toConfig(SeccompProfile profile) {
         List<Seccomp.Rule> rules = new ArrayList<>();
@@ -32,6 +34,10 @@ public final class DockerProfiles {
             for (SeccompProfile.Rule r : profile.syscalls()) {
                 if (r.names() == null || r.names().isEmpty()) {
                     continue;
+                }
+                if (r.conditional()) {
+                    throw new IllegalArgumentException("rule for " + r.names()
+                            + " still has includes/excludes: resolve the profile for the container first");
                 }
                 List<Seccomp.ArgCondition> args = new ArrayList<>();
                 if (r.args() != null) {

@@ -62,7 +62,7 @@ public final class SeccompCompiler {
     /**
      * Compiles for the architectures the config lists, or for the host's ({@link Arch#host()}) when the list is
      * empty. Syscall names an architecture lacks are skipped (with a warning in {@link BpfProgram#warnings()} and
-     * the log), as Docker does for syscalls the kernel does not know; so are architectures this compiler does not
+     * the log at debug level), as Docker does for syscalls the kernel does not know; so are architectures this compiler does not
      * support ({@code SCMP_ARCH_X86}, {@code SCMP_ARCH_X32}, ...), whose calls are then killed.
      *
      * @param config the filter
@@ -121,8 +121,9 @@ public final class SeccompCompiler {
         // end::bpf-arch-check[]
 
         // a name missing on one architecture is normal (aarch64 has no mkdir); missing on all is worth a warning
+        // (debug level: the same profile compiles for every container; a daemon reports its own summary once)
         for (String name : missingEverywhere(config, arches)) {
-            LOG.log(System.Logger.Level.WARNING, "seccomp: syscall " + name + " unknown on every architecture, skipped");
+            LOG.log(System.Logger.Level.DEBUG, "seccomp: syscall " + name + " unknown on every architecture, skipped");
         }
         BpfProgram program = new BpfProgram(e.instructions(), e.comments(), warnings);
         if (program.length() > BpfProgram.BPF_MAXINSNS) {
@@ -301,7 +302,7 @@ public final class SeccompCompiler {
 
     private static void warn(List<String> warnings, String message) {
         warnings.add(message);
-        LOG.log(System.Logger.Level.WARNING, "seccomp: " + message);
+        LOG.log(System.Logger.Level.DEBUG, "seccomp: " + message);
     }
 
     /**

@@ -33,7 +33,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
     ContainerConfig dockerLike(ProcessConfig p) {
         ContainerConfig c = TestConfigs.config(id(), rootfs, p);
         return TestConfigs.withSecurity(c, TestConfigs.dockerDefaultCaps(),
-                DockerProfiles.toConfig(SeccompProfiles.defaultProfile()));
+                DockerProfiles.toConfig(SeccompProfiles.defaultFor(dev.rabbithole.stage1.security.Capabilities.DOCKER_DEFAULT)));
     }
 
     @Test
@@ -85,7 +85,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         Set<String> noChown = Capabilities.DOCKER_DEFAULT.stream().map(Enum::name).filter(n -> !n.equals("CHOWN"))
                 .collect(Collectors.toSet());
         ContainerConfig dropped = TestConfigs.withSecurity(TestConfigs.config(id(), rootfs, TestConfigs.sh(script)),
-                CapabilitySet.of(noChown), DockerProfiles.toConfig(SeccompProfiles.defaultProfile()));
+                CapabilitySet.of(noChown), DockerProfiles.toConfig(SeccompProfiles.defaultFor(dev.rabbithole.stage1.security.Capabilities.DOCKER_DEFAULT)));
         Result r = run(dropped);
         assertThat(r.stdout()).contains("CapEff:00000000a80425fa\n").doesNotContain("chown=ok");
         assertThat(r.stderr()).contains("chown: /tmp/f: Operation not permitted");

@@ -1,5 +1,6 @@
 package dev.rabbithole.stage2.libcontainer.container;
 
+import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import dev.rabbithole.stage2.libcontainer.TestConfigs;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
@@ -55,7 +56,7 @@ public final class StartTimeProbe {
             String id = "p" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
             ContainerConfig c = TestConfigs.withResources(TestConfigs.withSecurity(
                     TestConfigs.config(id, rootfs, TestConfigs.sh("true")), TestConfigs.dockerDefaultCaps(),
-                    DockerProfiles.toConfig(SeccompProfiles.defaultProfile())),
+                    DockerProfiles.toConfig(SeccompProfiles.defaultFor(Capabilities.DOCKER_DEFAULT))),
                     new Cgroup.Resources(64L << 20, 0, 0, 0, 0, null, null, 100));
             long t0 = System.nanoTime();
             LinuxContainer container = LinuxContainer.create(c, stateRoot, options);

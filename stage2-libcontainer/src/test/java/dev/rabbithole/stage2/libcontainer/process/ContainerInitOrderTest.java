@@ -6,6 +6,7 @@ import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
 import dev.rabbithole.stage2.libcontainer.rootfs.RootfsSetup;
+import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
 import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
@@ -117,7 +118,7 @@ class ContainerInitOrderTest {
     @Test
     void dockersDefaultCapabilitiesDropTheOtherTwentySevenAndTheFilterIsTheCompiledProfile() throws Exception {
         ContainerConfig base = config(TestConfigs.sh("true"));
-        Seccomp profile = DockerProfiles.toConfig(SeccompProfiles.defaultProfile());
+        Seccomp profile = DockerProfiles.toConfig(SeccompProfiles.defaultFor(Capabilities.DOCKER_DEFAULT));
         ContainerConfig c = new ContainerConfig(base.id(), base.rootfs(), false, null, base.namespaces(), List.of(),
                 base.maskedPaths(), base.readonlyPaths(), base.cgroup(), TestConfigs.dockerDefaultCaps(), profile,
                 true, List.of(), base.process());
