@@ -164,7 +164,7 @@ class DefaultTemplateTest {
         var withGroup = DefaultTemplate.config(command(Command.Resources.NONE, Set.of(), false, "rabbit:burrow"));
         assertThat(withGroup.process().additionalGids()).as("-u USER:GROUP: that group only").containsExactly(2000);
         Command added = new Command(ID, rootfs, rootfs.resolve("state"), List.of("id"), List.of(), "/", "", "box",
-                Command.Resources.NONE, Set.of(), false, null, false, List.of("burrow", "4242"));
+                Command.Resources.NONE, Set.of(), false, null, false, false, List.of(), List.of("burrow", "4242"));
         assertThat(DefaultTemplate.config(added).process().additionalGids()).containsExactly(0, 10, 2000, 4242);
     }
 
