@@ -27,8 +27,10 @@ echo "v2lane: guest: running $# test classes (watchdog: $TEST_TIMEOUT s)"
 start=$(now)
 # the test JVM's own classpath holds the tests: libcontainer's inits are started with java.class.path
 # (C1 only: the VM emulates the CPU, C2's compile time rarely pays off in a test run)
-timeout -s KILL "$TEST_TIMEOUT" java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$cp" \
-  org.junit.platform.console.ConsoleLauncher execute --include-engine=junit-jupiter --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests --reports-dir="$OUT/reports" "$@" < /dev/null
+# (the container root tests wait longer for their init JVMs here: rabbithole.test.initTimeoutSeconds)
+timeout -s KILL "$TEST_TIMEOUT" java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Drabbithole.test.initTimeoutSeconds=180 \
+  -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --include-engine=junit-jupiter --disable-banner \
+  --disable-ansi-colors --details=tree --fail-if-no-tests --reports-dir="$OUT/reports" "$@" < /dev/null
 code=$?
 [ "$code" -eq 137 ] && echo "v2lane: guest: the tests did not end within $TEST_TIMEOUT s: killed (watchdog)"
 echo "v2lane: guest: tests took $(echo "$(now) $start" | awk '{ printf "%.0f", $1 - $2 }') s"

@@ -117,8 +117,6 @@ if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" "$m" >
   die "debootstrap $SUITE from $m failed (its last lines above)"
 fi
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc "$root"/usr/share/man
-# the JVM's class-data sharing archive (Debian's package does not ship one): every JVM in the VM starts faster
-chroot "$root" java -Xshare:dump > /dev/null 2>&1 || say "java -Xshare:dump failed: JVMs start without CDS"
 install -m 755 "$HERE/lane-init" "$root/sbin/lane-init"
 mkdir -p "$root/lane/in" "$root/lane/out"
 say "debootstrap --variant=minbase $SUITE + $PACKAGES: $(( $(date +%s) - t0 )) s"

@@ -116,7 +116,7 @@ timeout -s KILL "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -m "$MEMO
   -drive "file=$IMG/root.img,if=virtio,format=raw,snapshot=on" \
   -virtfs "local,path=$LANE/in,mount_tag=lanein,security_model=none,readonly=on" \
   -virtfs "local,path=$LANE/out,mount_tag=laneout,security_model=none" \
-  < /dev/null 2>&1 | tr -d '\r' | sed -u 's/\x1b[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | tee "$CONSOLE" \
+  < /dev/null 2>&1 | sed -u 's/\r//g; s/\x1b[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | tee "$CONSOLE" \
   | grep --line-buffered -v -e '^SeaBIOS' -e '^Booting from ROM' -e '^[[:space:]]*$'
 qemu_rc=${PIPESTATUS[0]}
 set -e

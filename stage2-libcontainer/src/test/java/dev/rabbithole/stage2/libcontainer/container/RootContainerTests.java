@@ -30,6 +30,12 @@ abstract class RootContainerTests {
     /** The cgroup parent of test containers ({@link TestConfigs#config}). */
     static final String CGROUP_PARENT = "rabbithole-test";
 
+    /**
+     * How long a start waits for the init JVM: 30 s, or the system property {@code rabbithole.test.initTimeoutSeconds}
+     * (the cgroup v2 lane's VM emulates the CPU: a JVM starts there about 20 times slower).
+     */
+    static final Duration INIT_TIMEOUT = Duration.ofSeconds(Long.getLong("rabbithole.test.initTimeoutSeconds", 30));
+
     @TempDir
     Path tmp;
     Path rootfs;
@@ -59,7 +65,7 @@ abstract class RootContainerTests {
 
     LinuxContainer create(ContainerConfig config) throws ContainerException {
         LinuxContainer c = LinuxContainer.create(config, stateRoot, new LinuxContainer.Options(new JnaSyscalls(),
-                CgroupApplier.HOST, InitCommand.current(), Duration.ofSeconds(30), LinuxContainer.Stdio.PIPES));
+                CgroupApplier.HOST, InitCommand.current(), INIT_TIMEOUT, LinuxContainer.Stdio.PIPES));
         created.add(c);
         return c;
     }
