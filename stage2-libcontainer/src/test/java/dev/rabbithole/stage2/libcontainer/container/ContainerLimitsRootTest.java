@@ -16,7 +16,10 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Cgroup limits enforced on real containers (root, the host's cgroups): memory, pids, CPU quota. */
+/**
+ * Cgroup limits enforced on real containers (root, the host's cgroups, v1 or v2: the cgroup v2 lane runs it in a
+ * VM): memory, pids, CPU quota.
+ */
 class ContainerLimitsRootTest extends RootContainerTests {
 
     static Cgroup.Resources memory(long bytes) {
@@ -32,14 +35,13 @@ class ContainerLimitsRootTest extends RootContainerTests {
         container.start();
         CompletableFuture<String> out = drain(container.process().getInputStream());
         int code = container.waitFor();
-        Path memcg = container.cgroup().paths().get("memory");
-        String oom = memcg == null ? "" : Files.readString(memcg.resolve("memory.oom_control"));
+        Path memcg = cgroupDir(container, "memory");
+        // the kill count: v1's memory.oom_control, v2's memory.events
+        String oom = Files.readString(memcg.resolve(hostCgroupV2() ? "memory.events" : "memory.oom_control"));
         assertThat(out.get()).doesNotContain("survived");
         assertThat(code).isEqualTo(137);
-        if (memcg != null) {
-            assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(32L << 20));
-            assertThat(oom).containsPattern("oom_kill [1-9]");
-        }
+        assertThat(Files.readString(memcg.resolve(memoryLimitFile())).trim()).isEqualTo(Long.toString(32L << 20));
+        assertThat(oom).containsPattern("oom_kill [1-9]");
     }
 
     @Test
@@ -56,7 +58,7 @@ class ContainerLimitsRootTest extends RootContainerTests {
         assertThat(out.readLine()).isEqualTo("forked");
         CgroupStats stats = container.cgroup().stats();
         assertThat(stats.pidsCurrent()).isBetween(2L, 20L);
-        Path pids = container.cgroup().paths().get("pids");
+        Path pids = cgroupDir(container, "pids");
         assertThat(Files.readString(pids.resolve("pids.max")).trim()).isEqualTo("20");
         container.destroy(); // SIGKILL to pid 1 ends the sleeps with it
         assertThat(err.get()).contains("can't fork");
@@ -71,9 +73,9 @@ class ContainerLimitsRootTest extends RootContainerTests {
         Result r = run(c);
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         assertThat(r.stdout()).isEqualTo("small\n");
-        Path memcg = r.container().cgroup().paths().get("memory");
-        Path pids = r.container().cgroup().paths().get("pids");
-        assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(6L << 20));
+        Path memcg = cgroupDir(r.container(), "memory");
+        Path pids = cgroupDir(r.container(), "pids");
+        assertThat(Files.readString(memcg.resolve(memoryLimitFile())).trim()).isEqualTo(Long.toString(6L << 20));
         assertThat(Files.readString(pids.resolve("pids.max")).trim()).isEqualTo("2");
         List<String> calls = r.container().kernelCalls();
         int raised = indexOf(calls, "pids.max, 64)");
@@ -83,8 +85,11 @@ class ContainerLimitsRootTest extends RootContainerTests {
         assertThat(calls.get(raised)).contains("floor");
         assertThat(exact).as(String.join("\n", calls)).isGreaterThan(execve);
         assertThat(calls.get(exact)).contains("configured");
-        System.out.printf("[libcontainer] init JVM peak memory: %d KiB (memory.max_usage_in_bytes)%n",
-                Long.parseLong(Files.readString(memcg.resolve("memory.max_usage_in_bytes")).trim()) >> 10);
+        String peak = hostCgroupV2() ? "memory.peak" : "memory.max_usage_in_bytes";
+        if (Files.exists(memcg.resolve(peak))) { // v2: since Linux 5.19
+            System.out.printf("[libcontainer] init JVM peak memory: %d KiB (%s)%n",
+                    Long.parseLong(Files.readString(memcg.resolve(peak)).trim()) >> 10, peak);
+        }
     }
 
     @Test
@@ -97,6 +102,11 @@ class ContainerLimitsRootTest extends RootContainerTests {
         assertThat(calls.stream().filter(l -> l.contains("pids.max")).toList()).singleElement().asString()
                 .contains("100").doesNotContain("floor");
         assertThat(indexOf(calls, "pids.max")).isLessThan(indexOf(calls, "execve("));
+    }
+
+    /** The memory limit's file: v1's memory.limit_in_bytes, v2's memory.max. */
+    static String memoryLimitFile() {
+        return hostCgroupV2() ? "memory.max" : "memory.limit_in_bytes";
     }
 
     private static int indexOf(List<String> lines, String part) {

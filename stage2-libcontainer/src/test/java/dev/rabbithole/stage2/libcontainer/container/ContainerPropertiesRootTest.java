@@ -132,12 +132,16 @@ class ContainerPropertiesRootTest extends RootContainerTests {
                 .contains("new namespaces");
         assertThat(lines.get(1)).startsWith("posix_spawn(").contains("\"$JAVA_HOME/bin/java\"");
         assertThat(container.kernelCallsLegend()).containsEntry("$ID", c.id());
-        assertThat(text).contains("write(/sys/fs/cgroup/memory/" + CGROUP_PARENT + "/$ID/memory.limit_in_bytes, 67108864)");
-        assertThat(text).contains("/pids.max, 100)", "/cpu.cfs_quota_us, 50000)", "cgroup.procs, "
-                + container.process().pid() + ")");
+        // v1: one hierarchy per controller, v2: the unified one
+        boolean v2 = hostCgroupV2();
+        String memWrite = v2 ? "write(/sys/fs/cgroup/" + CGROUP_PARENT + "/$ID/memory.max"
+                : "write(/sys/fs/cgroup/memory/" + CGROUP_PARENT + "/$ID/memory.limit_in_bytes";
+        assertThat(text).contains(memWrite + ", 67108864)");
+        assertThat(text).contains("/pids.max, 100)", v2 ? "/cpu.max, 50000 100000)" : "/cpu.cfs_quota_us, 50000)",
+                "cgroup.procs, " + container.process().pid() + ")");
         int go = indexOf(lines, "write(init.sock, \"go\")");
         assertThat(indexOf(lines, "unshare(CLONE_NEWCGROUP)")).isGreaterThan(go);
-        assertThat(go).isGreaterThan(indexOf(lines, "write(/sys/fs/cgroup/memory/"))
+        assertThat(go).isGreaterThan(indexOf(lines, memWrite))
                 .isLessThan(indexOf(lines, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)"));
         assertThat(text).contains("pivot_root(\".\", \".\")", "prctl(PR_CAPBSET_DROP, 27 capabilities)",
                 "capset(0xa80425fb, 0xa80425fb, 0x0)", "prctl(PR_SET_PDEATHSIG, SIGKILL, 0)",
@@ -145,8 +149,9 @@ class ContainerPropertiesRootTest extends RootContainerTests {
                 "mknod(\"$ROOTFS/dev/{null,zero,full,random,urandom,tty}\"");
         // 64 MiB is under the init JVM's floor: 256 MiB before "go", the configured 64 MiB right after execve
         int execve = indexOf(lines, "execve(\"/bin/sh\", [\"sh\", \"-c\", \"true\"]");
-        assertThat(lines.get(indexOf(lines, "write(/sys/fs/cgroup/memory/"))).contains(", 268435456)", "floor");
-        assertThat(lines.get(execve + 1)).contains("memory.limit_in_bytes, 67108864)", "configured");
+        assertThat(lines.get(indexOf(lines, memWrite))).contains(", 268435456)", "floor");
+        assertThat(lines.get(execve + 1)).contains(ContainerLimitsRootTest.memoryLimitFile() + ", 67108864)",
+                "configured");
         assertThat(execve + 1).isEqualTo(lines.size() - 1);
         assertThat(lines).allMatch(l -> !l.contains(rootfs.toString()), "the rootfs is shown as $ROOTFS");
         assertThat(container.kernelCallsLegend()).containsEntry("$ROOTFS", rootfs.toString());

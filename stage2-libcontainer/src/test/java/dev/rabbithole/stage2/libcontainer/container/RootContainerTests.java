@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
@@ -28,6 +29,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 abstract class RootContainerTests {
     /** The cgroup parent of test containers ({@link TestConfigs#config}). */
     static final String CGROUP_PARENT = "rabbithole-test";
+
+    /**
+     * How long a start waits for the init JVM: 30 s, or the system property {@code rabbithole.test.initTimeoutSeconds}
+     * (the cgroup v2 lane's VM emulates the CPU: a JVM starts there about 20 times slower).
+     */
+    static final Duration INIT_TIMEOUT = Duration.ofSeconds(Long.getLong("rabbithole.test.initTimeoutSeconds", 30));
 
     @TempDir
     Path tmp;
@@ -58,7 +65,7 @@ abstract class RootContainerTests {
 
     LinuxContainer create(ContainerConfig config) throws ContainerException {
         LinuxContainer c = LinuxContainer.create(config, stateRoot, new LinuxContainer.Options(new JnaSyscalls(),
-                CgroupApplier.HOST, InitCommand.current(), Duration.ofSeconds(30), LinuxContainer.Stdio.PIPES));
+                CgroupApplier.HOST, InitCommand.current(), INIT_TIMEOUT, LinuxContainer.Stdio.PIPES));
         created.add(c);
         return c;
     }
@@ -87,11 +94,30 @@ abstract class RootContainerTests {
         });
     }
 
+    /** @return whether this host runs the unified hierarchy alone (cgroup v2: its root files in /sys/fs/cgroup) */
+    static boolean hostCgroupV2() {
+        return Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"));
+    }
+
+    /**
+     * @param c          a started container
+     * @param controller a v1 controller name ({@code memory}, {@code pids}, ...)
+     * @return its cgroup directory for that controller on v1, the unified directory on v2
+     */
+    static Path cgroupDir(LinuxContainer c, String controller) {
+        Map<String, Path> paths = c.cgroup().paths();
+        return paths.getOrDefault(controller, paths.get("unified"));
+    }
+
     /** The cgroup directories of test containers, in every v1 hierarchy (or v2), as paths. */
     static List<Path> testCgroups() throws IOException {
         List<Path> dirs = new ArrayList<>();
-        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-            for (Path h : hierarchies.toList()) {
+        Path mount = Path.of("/sys/fs/cgroup");
+        try (Stream<Path> levels = Files.list(mount)) {
+            // v1: /sys/fs/cgroup/<hierarchy>/rabbithole-test; v2: /sys/fs/cgroup/rabbithole-test
+            List<Path> hierarchies = new ArrayList<>(levels.toList());
+            hierarchies.add(mount);
+            for (Path h : hierarchies) {
                 Path parent = h.resolve(CGROUP_PARENT);
                 if (Files.isDirectory(parent)) {
                     try (Stream<Path> s = Files.list(parent)) {
