@@ -153,6 +153,8 @@ class CgroupV2RootTest {
         System.out.printf("[v2] memory.events after an OOM kill under memory.max=32M:%n%s%n", events);
         assertThat(out).doesNotContain("survived 104857600");
         assertThat(key(dir, "memory.events", "oom_kill")).as(events).isGreaterThanOrEqualTo(1);
+        // what the native driver reads for State.OOMKilled before it removes the cgroup
+        assertThat(manager.oomKillCount()).as(events).isGreaterThanOrEqualTo(1);
         assertThat(key(dir, "memory.events", "max")).as(events).isPositive();
         assertThat(sh.exitValue()).as("SIGKILL: 128 + 9").isEqualTo(137);
         String peak = CgroupFiles.readIfExists(dir, "memory.peak"); // since Linux 5.19
