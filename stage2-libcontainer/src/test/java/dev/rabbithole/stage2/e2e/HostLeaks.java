@@ -46,14 +46,35 @@ final class HostLeaks {
         return found;
     }
 
-    /** Files and directories below {@code root} whose path contains the ID. */
+    /**
+     * Files and directories below {@code root} whose path contains the ID. Another container's teardown may remove
+     * a directory (an emptied cgroup parent) while this walks: what vanished is not a leftover.
+     */
     static List<Path> files(Path root, String id) throws IOException {
+        List<Path> found = new ArrayList<>();
         if (!Files.exists(root)) {
-            return List.of();
+            return found;
         }
-        try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(p -> p.toString().contains(id)).toList();
-        }
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
+                if (dir.toString().contains(id)) found.add(dir);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+                if (file.toString().contains(id)) found.add(file);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof java.nio.file.NoSuchFileException) return java.nio.file.FileVisitResult.CONTINUE;
+                throw e;
+            }
+        });
+        return found;
     }
 
     /** The host cgroup v1 file of a container of the native driver, e.g. memory's {@code memory.limit_in_bytes}. */
