@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The workshop's command line. The repository's launcher runs it as `./rabbithole lab ...`; it also works alone:
 #   labs/lab.sh list              the labs, by number and title
+#   labs/lab.sh doctor            what this machine lacks for each lab, with the fix (run it as root, before the day)
 #   labs/lab.sh start N           write lab N's skeleton to labs/work/labNN/LabNN.java, where you edit it
 #   labs/lab.sh check N           compile your lab N and check it, as root: one line per property, exit 0 when all hold
 #   labs/lab.sh solve N [--show]  show the reference solution as a diff against your code; without --show, apply it
@@ -15,7 +16,7 @@ JAR="$LABS/target/rabbithole-labs.jar"
 # the attendee's work: ignored by git and outside target/, so `mvn clean` never deletes it
 WORK="$LABS/work"
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 
 lab_number() {
   [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 12 )) || { echo "labs are numbered 01 to 12, not '${1:-}'" >&2; exit 2; }
@@ -66,6 +67,14 @@ case "$cmd" in
   list)
     build
     java -jar "$JAR" list
+    ;;
+  doctor)
+    # what the build itself needs, before anything is built
+    for tool in java javac mvn; do
+      command -v "$tool" >/dev/null || { echo "[--] $tool is missing: install a JDK 17 or later and Maven (apt-get install openjdk-17-jdk maven)" >&2; exit 1; }
+    done
+    build
+    exec java -jar "$JAR" doctor
     ;;
   start)
     n="$(lab_number "${1:-}")"
