@@ -48,6 +48,7 @@ class CheckersTest {
         Report r = Checks.run(lab, generated.resolve("solutions").resolve(LabSources.relative(lab)).getParent(), System.out);
         r.print(System.out);
         assertThat(r.passed()).as(String.join("\n", r.lines())).isTrue();
+        assertThat(r.hints()).as("hints on a passing reference").isEmpty();
         assertNoLeftovers(lab);
     }
 

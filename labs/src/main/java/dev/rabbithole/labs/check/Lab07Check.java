@@ -31,6 +31,12 @@ public final class Lab07Check extends Checker {
                     "the workload's memory cgroup (" + group.map(Path::toString).orElse("?") + ") has limit \"" + limit + "\" in "
                             + Cgroups.memoryLimitFile() + ", not " + LIMIT
                             + ": create the cgroup, write the limit, then the init's pid to cgroup.procs, before go");
+            Path created = Cgroups.V2 ? CgroupLayout.ROOT.resolve("rabbithole-labs").resolve(ctx.name)
+                    : CgroupLayout.ROOT.resolve("memory/rabbithole-labs").resolve(ctx.name);
+            if (!limit.equals(Long.toString(LIMIT)) && Cgroups.memoryLimit(created).equals(Long.toString(LIMIT))) {
+                r.hint("init-not-in-cgroup", "the cgroup " + created + " exists with the right limit, but the workload is not in it: "
+                        + "write the init's pid to its cgroup.procs (before go, so nothing of the container runs outside the limit)");
+            }
             c[0].awaitOutput("dd=", START);
             r.check(c[0].output().contains("dd=137"), "dd, which touches 128 MiB, was killed (status 137 = 128 + SIGKILL)",
                     "dd touched 128 MiB and was not killed (" + c[0].tail() + ")");

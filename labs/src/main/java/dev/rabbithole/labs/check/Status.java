@@ -42,7 +42,7 @@ public final class Status {
             }
             Report r = Checks.run(lab, file.getParent(), quiet);
             String firstWrong = r.lines().stream().filter(l -> l.startsWith("[--] ")).findFirst().map(l -> l.substring(5)).orElse("");
-            String summary = r.passed() ? "passes (" + r.lines().size() + " properties)" : "does not pass yet: " + firstLine(firstWrong);
+            String summary = r.passed() ? "passes (" + r.properties() + " properties)" : "does not pass yet: " + firstLine(firstWrong);
             rows.add(new Row(lab, true, r.passed(), summary));
         }
         return rows;
