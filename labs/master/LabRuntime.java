@@ -382,7 +382,7 @@ public final class LabRuntime {
     // end::init[]
 
     /**
-     * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
+     * Labs 02, 04, 05, 11, 13: makes spec.rootfs the root of the init's mount namespace.
      *
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
@@ -442,6 +442,14 @@ public final class LabRuntime {
 //@todo mount a proc filesystem on /proc: mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null).
 //@todo A proc shows the pids of the pid namespace of the process that mounts it: yours.
         LIBC.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+//@ end
+//@ 13
+//@todo first run the escape against lab 12's runtime (the lab's page says how) and see the host's sysctl change hands.
+//@todo Then harden /proc/sys as runc does: bind-mount it onto itself (MS_BIND | MS_REC), then make that bind read-only:
+//@todo mount(null, "/proc/sys", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null).
+//@todo The container still reads its sysctls; a write, which would change the host's (most are not namespaced), fails.
+        LIBC.mount("/proc/sys", "/proc/sys", null, MS_BIND | MS_REC, null);
+        LIBC.mount(null, "/proc/sys", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
 //@ end
 //@ end
     }
