@@ -34,6 +34,7 @@ class HintsTest {
         // a systemd host's / is shared; here the mistake makes the container's own mounts shared, never the host's
         "2|pivot-root-shared|`LIBC.mount(null, \"/\", null, MS_REC | MS_PRIVATE, null);`|`LIBC.mount(null, \"/\", null, MS_REC | MS_SHARED, null);`",
         "4|proc-not-mounted|`        LIBC.mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);\n`|``",
+        "6|veth-not-moved|`\"peer\", \"name\", c, \"netns\", p);`|`\"peer\", \"name\", c);`",
         "7|init-not-in-cgroup|`            Files.writeString(g.resolve(\"cgroup.procs\"), Long.toString(pid));\n`|``",
         "9|caps-wrong-thread|`        capabilities(spec);\n`|`        Thread other = new Thread(() -> capabilities(spec));\n        other.start();\n        other.join();\n`",
         "11|lowerdir-order|`lower.add(0, layer.toAbsolutePath().toString())`|`lower.add(layer.toAbsolutePath().toString())`",

@@ -39,6 +39,11 @@ final class Hints {
                     + "as the current root. Make it a mount point of its own first: bind-mount the rootfs onto itself "
                     + "(MS_BIND | MS_REC)");
         }
+        if (output.contains("nsenter") && output.contains("Cannot find device")) {
+            report.hint("veth-not-moved", "the container's end of the veth is not in the container's network namespace: "
+                    + "ip link add PEERVETH type veth peer name CTRVETH netns PID puts it there; without netns PID both ends "
+                    + "stay where ip ran: in the peer namespace with ip -n PEERNS, in the host's without it (never do that)");
+        }
         boolean seccomp = line.contains("PR_SET_SECCOMP") || output.contains("seccomp(");
         if (seccomp && output.contains("LastErrorException: [13]")) {
             report.hint("seccomp-before-nnp", "installing the seccomp filter failed with EACCES (seccomp(2)): without CAP_SYS_ADMIN, "
