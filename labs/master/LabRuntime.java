@@ -381,8 +381,11 @@ public final class LabRuntime {
     }
     // end::init[]
 
+    /** Lab 14: the device nodes a container gets, bound from the host's /dev (Docker's default list, without the ptys). */
+    static final List<String> DEVICES = List.of("null", "zero", "full", "random", "urandom", "tty");
+
     /**
-     * Labs 02, 04, 05, 11, 13: makes spec.rootfs the root of the init's mount namespace.
+     * Labs 02, 04, 05, 11, 13, 14: makes spec.rootfs the root of the init's mount namespace.
      *
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
@@ -436,6 +439,20 @@ public final class LabRuntime {
         Files.createDirectories(oldRoot);
         LIBC.pivot_root(root, oldRoot.toString());
         LIBC.chdir("/");
+//@ 14
+//@todo first run the escape against lab 13's runtime (the lab's page says how): mknod /dev/kmsg's node and write the host's kernel log.
+//@todo Then give the container a /dev where no node it makes can be opened: mount a tmpfs on /dev with
+//@todo MS_NOSUID | MS_NODEV | MS_NOEXEC ("mode=755"); for each of DEVICES create an empty file /dev/NAME and
+//@todo bind-mount the host's node /.oldroot/dev/NAME onto it (a bind mount keeps its own flags: these stay usable);
+//@todo then make the root itself nodev: mount(null, "/", null, MS_REMOUNT | MS_BIND | MS_NODEV, null).
+//@todo Do it before /.oldroot goes: the host's nodes are reachable only through it.
+        LIBC.mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+        for (String device : DEVICES) {
+            Path node = Files.createFile(Path.of("/dev", device));
+            LIBC.mount("/.oldroot/dev/" + device, node.toString(), null, MS_BIND, null);
+        }
+        LIBC.mount(null, "/", null, MS_REMOUNT | MS_BIND | MS_NODEV, null);
+//@ end
         LIBC.umount2("/.oldroot", MNT_DETACH);
         Files.delete(Path.of("/.oldroot"));
 //@ 04
