@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The workshop's command line. The repository's launcher runs it as `./rabbithole lab ...`; it also works alone:
 #   labs/lab.sh list              the labs, by number and title
+#   labs/lab.sh doctor            what this machine lacks for each lab, with the fix (run it as root, before the day)
 #   labs/lab.sh start N           write lab N's skeleton to labs/work/labNN/LabNN.java, where you edit it
 #   labs/lab.sh check N           compile your lab N and check it, as root: one line per property, exit 0 when all hold
 #   labs/lab.sh solve N [--show]  show the reference solution as a diff against your code; without --show, apply it
 #   labs/lab.sh reset N           put the untouched skeleton back (your version is kept under labs/work/backups)
+#   labs/lab.sh reset --to N      start over from lab N's skeleton: your labs N..14 are moved aside to labs/work/backups
+#   labs/lab.sh status            check every lab you started, as root: which pass now
 #   labs/lab.sh run N ARGS...     run your lab N's runtime by hand, e.g. run 04 run --rootfs ROOTFS -- sh
 #   labs/lab.sh rootfs DIR        build a busybox root filesystem in DIR for `run`
 set -euo pipefail
@@ -15,7 +18,7 @@ JAR="$LABS/target/rabbithole-labs.jar"
 # the attendee's work: ignored by git and outside target/, so `mvn clean` never deletes it
 WORK="$LABS/work"
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 # `run N --help`: the commands of your lab N's runtime (the usage line of its main) and the options of `run`
 run_help() {
@@ -35,7 +38,7 @@ run_help() {
 }
 
 lab_number() {
-  [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 12 )) || { echo "labs are numbered 01 to 12, not '${1:-}'" >&2; exit 2; }
+  [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 14 )) || { echo "labs are numbered 01 to 14, not '${1:-}'" >&2; exit 2; }
   printf '%02d' "$((10#$1))"
 }
 
@@ -84,6 +87,14 @@ case "$cmd" in
     build
     java -jar "$JAR" list
     ;;
+  doctor)
+    # what the build itself needs, before anything is built
+    for tool in java javac mvn; do
+      command -v "$tool" >/dev/null || { echo "[--] $tool is missing: install a JDK 17 or later and Maven (apt-get install openjdk-17-jdk maven)" >&2; exit 1; }
+    done
+    build
+    exec java -jar "$JAR" doctor
+    ;;
   start)
     n="$(lab_number "${1:-}")"
     f="$WORK/lab$n/Lab$n.java"
@@ -112,12 +123,32 @@ case "$cmd" in
     fi
     ;;
   reset)
+    if [ "${1:-}" = "--to" ]; then
+      n="$(lab_number "${2:-}")"
+      tmp="$(mktemp)"; trap 'rm -f "$tmp"' EXIT
+      generated "$n" skeleton >"$tmp"
+      aside="$WORK/backups/from-lab$n-$(date +%Y%m%d-%H%M%S)"
+      for m in $(seq "$((10#$n))" 14); do
+        mm="$(printf '%02d' "$m")"
+        if [ -d "$WORK/lab$mm" ]; then
+          mkdir -p "$aside" && mv "$WORK/lab$mm" "$aside/lab$mm" && echo "lab $mm moved aside to ${aside#"$ROOT"/}/lab$mm"
+        fi
+      done
+      put "$n" "$tmp"
+      echo "lab $n is back to its skeleton and labs after it are not started: edit ${WORK#"$ROOT"/}/lab$n/Lab$n.java"
+      exit 0
+    fi
     n="$(lab_number "${1:-}")"
     tmp="$(mktemp)"; trap 'rm -f "$tmp"' EXIT
     generated "$n" skeleton >"$tmp"
     backup "$n"
     put "$n" "$tmp"
     echo "lab $n is back to its skeleton"
+    ;;
+  status)
+    need_root; build
+    echo "checking every lab you started (a few seconds each)..." >&2
+    exec java -jar "$JAR" status "$WORK"
     ;;
   run)
     n="$(lab_number "${1:-}")"; shift

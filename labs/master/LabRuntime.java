@@ -215,44 +215,101 @@ public final class LabRuntime {
     }
     // end::network[]
 
-    /** The cgroup v1 hierarchies, one directory per controller. */
+    /** Where the cgroup file systems are: one directory per controller on cgroup v1, one tree on v2. */
     static final Path CGROUP = Path.of("/sys/fs/cgroup");
 
     /**
-     * Labs 07 and 08: creates the container's cgroups, sets their limits and moves the init in.
+     * Given: which cgroup version a cgroup root has. A v2 (unified) root has {@code cgroup.controllers}; on a v1 or
+     * hybrid host {@code /sys/fs/cgroup} is a tmpfs holding one v1 hierarchy per controller (the kernel's cgroup-v2.rst).
+     *
+     * @param root the cgroup root, {@link #CGROUP} (a fake tree in the tests)
+     * @return true on cgroup v2
+     */
+    static boolean v2(Path root) {
+        return Files.exists(root.resolve("cgroup.controllers"));
+    }
+
+    /**
+     * Given: creates the container's cgroup for one controller and returns its directory. On v1:
+     * ROOT/CONTROLLER/rabbithole-labs/NAME. On v2 one cgroup holds every controller, ROOT/rabbithole-labs/NAME, and a
+     * controller works in it only once its parents enable it: "+CONTROLLER" into ROOT/cgroup.subtree_control, then
+     * into ROOT/rabbithole-labs/cgroup.subtree_control (cgroup-v2.rst, "Enabling and Disabling").
+     *
+     * @param root       the cgroup root
+     * @param controller memory, pids or cpu
+     * @param name       the container's name
+     * @return the cgroup's directory
+     * @throws IOException when it cannot be created or the controller cannot be enabled
+     */
+    static Path cgroup(Path root, String controller, String name) throws IOException {
+        if (!v2(root)) return Files.createDirectories(root.resolve(controller).resolve("rabbithole-labs").resolve(name));
+        Path parent = Files.createDirectories(root.resolve("rabbithole-labs"));
+        Files.writeString(root.resolve("cgroup.subtree_control"), "+" + controller);
+        Files.writeString(parent.resolve("cgroup.subtree_control"), "+" + controller);
+        return Files.createDirectories(parent.resolve(name));
+    }
+
+    /**
+     * Labs 07 and 08: creates the container's cgroups in {@link #CGROUP}, sets their limits and moves the init in.
      *
      * @param spec the container (spec.memoryBytes, spec.pidsMax, spec.cpuQuotaMicros, spec.name)
      * @param pid  the init's pid on the host
      * @throws IOException when a cgroup file cannot be written
      */
-    // tag::cgroups[]
     static void cgroups(Spec spec, long pid) throws IOException {
+        cgroups(spec, pid, CGROUP);
+    }
+
+    /**
+     * Labs 07 and 08: creates the container's cgroups under a cgroup root, v1 or v2, sets their limits and moves the
+     * init in.
+     *
+     * @param spec the container (spec.memoryBytes in bytes, spec.pidsMax, spec.cpuQuotaMicros in microseconds per
+     *             100000, spec.name)
+     * @param pid  the init's pid on the host
+     * @param root the cgroup root ({@link #CGROUP}; a fake tree in the tests)
+     * @throws IOException when a cgroup file cannot be written
+     */
+    // tag::cgroups[]
+    static void cgroups(Spec spec, long pid, Path root) throws IOException {
 //@ 07
-//@todo when spec.memoryBytes > 0: create the directory /sys/fs/cgroup/memory/rabbithole-labs/NAME (spec.name),
-//@todo write the limit to memory.limit_in_bytes (and to memory.memsw.limit_in_bytes when that file exists: swap),
-//@todo then the init's pid to cgroup.procs. The init has not said go yet: it cannot escape the limit.
-//@todo Also fill in cleanup() below: remove the directory when the container is gone.
+//@todo when spec.memoryBytes > 0: g = cgroup(root, "memory", spec.name) creates the container's memory cgroup.
+//@todo On v1 (v2(root) is false) write the limit to g/memory.limit_in_bytes, and to g/memory.memsw.limit_in_bytes
+//@todo when that file exists (memory plus swap); on v2 write it to g/memory.max, and "0" to g/memory.swap.max when
+//@todo that file exists (swap alone). Then write the init's pid to g/cgroup.procs. The init has not said go yet:
+//@todo it cannot escape the limit. Also fill in cleanup() below: remove the directory when the container is gone.
         if (spec.memoryBytes > 0) {
-            Path g = Files.createDirectories(CGROUP.resolve("memory/rabbithole-labs").resolve(spec.name));
-            Files.writeString(g.resolve("memory.limit_in_bytes"), Long.toString(spec.memoryBytes));
-            if (Files.exists(g.resolve("memory.memsw.limit_in_bytes"))) {
-                Files.writeString(g.resolve("memory.memsw.limit_in_bytes"), Long.toString(spec.memoryBytes));
+            Path g = cgroup(root, "memory", spec.name);
+            String limit = Long.toString(spec.memoryBytes);
+            if (v2(root)) {
+                Files.writeString(g.resolve("memory.max"), limit);
+                if (Files.exists(g.resolve("memory.swap.max"))) Files.writeString(g.resolve("memory.swap.max"), "0");
+            } else {
+                Files.writeString(g.resolve("memory.limit_in_bytes"), limit);
+                if (Files.exists(g.resolve("memory.memsw.limit_in_bytes"))) {
+                    Files.writeString(g.resolve("memory.memsw.limit_in_bytes"), limit);
+                }
             }
             Files.writeString(g.resolve("cgroup.procs"), Long.toString(pid));
         }
 //@ end
 //@ 08
-//@todo when spec.pidsMax > 0: the same under /sys/fs/cgroup/pids with pids.max;
-//@todo when spec.cpuQuotaMicros > 0: the same under /sys/fs/cgroup/cpu with cpu.cfs_period_us = 100000, then cpu.cfs_quota_us
+//@todo when spec.pidsMax > 0: the same with cgroup(root, "pids", spec.name) and pids.max (the same name on v1 and v2);
+//@todo when spec.cpuQuotaMicros > 0: the same with cgroup(root, "cpu", spec.name): on v1 write cpu.cfs_period_us
+//@todo 100000, then cpu.cfs_quota_us; on v2 write "QUOTA 100000" to cpu.max (quota and period in one file)
         if (spec.pidsMax > 0) {
-            Path g = Files.createDirectories(CGROUP.resolve("pids/rabbithole-labs").resolve(spec.name));
+            Path g = cgroup(root, "pids", spec.name);
             Files.writeString(g.resolve("pids.max"), Integer.toString(spec.pidsMax));
             Files.writeString(g.resolve("cgroup.procs"), Long.toString(pid));
         }
         if (spec.cpuQuotaMicros > 0) {
-            Path g = Files.createDirectories(CGROUP.resolve("cpu/rabbithole-labs").resolve(spec.name));
-            Files.writeString(g.resolve("cpu.cfs_period_us"), "100000");
-            Files.writeString(g.resolve("cpu.cfs_quota_us"), Long.toString(spec.cpuQuotaMicros));
+            Path g = cgroup(root, "cpu", spec.name);
+            if (v2(root)) {
+                Files.writeString(g.resolve("cpu.max"), spec.cpuQuotaMicros + " 100000");
+            } else {
+                Files.writeString(g.resolve("cpu.cfs_period_us"), "100000");
+                Files.writeString(g.resolve("cpu.cfs_quota_us"), Long.toString(spec.cpuQuotaMicros));
+            }
             Files.writeString(g.resolve("cgroup.procs"), Long.toString(pid));
         }
 //@ end
@@ -267,11 +324,23 @@ public final class LabRuntime {
      * @param spec the container
      * @throws InterruptedException when interrupted while waiting for a cgroup to empty
      */
-    // tag::cleanup[]
     static void cleanup(Spec spec) throws InterruptedException {
+        cleanup(spec, CGROUP);
+    }
+
+    /**
+     * Lab 07: removes the container's cgroups under a cgroup root, v1 (one per controller) or v2 (one).
+     *
+     * @param spec the container (spec.name)
+     * @param root the cgroup root ({@link #CGROUP}; a fake tree in the tests)
+     * @throws InterruptedException when interrupted while waiting for a cgroup to empty
+     */
+    // tag::cleanup[]
+    static void cleanup(Spec spec, Path root) throws InterruptedException {
 //@ 07
-        for (String controller : List.of("memory", "pids", "cpu")) {
-            Path g = CGROUP.resolve(controller).resolve("rabbithole-labs").resolve(spec.name);
+        // v1: one directory per controller; v2: ROOT/rabbithole-labs/NAME. Whichever exist go.
+        for (Path hierarchy : List.of(root.resolve("memory"), root.resolve("pids"), root.resolve("cpu"), root)) {
+            Path g = hierarchy.resolve("rabbithole-labs").resolve(spec.name);
             // a cgroup can be removed once its last task is gone; the kernel may need a moment after the exit
             for (int i = 0; i < 100 && Files.exists(g); i++) {
                 try {
@@ -312,8 +381,11 @@ public final class LabRuntime {
     }
     // end::init[]
 
+    /** Lab 14: the device nodes a container gets, bound from the host's /dev (Docker's default list, without the ptys). */
+    static final List<String> DEVICES = List.of("null", "zero", "full", "random", "urandom", "tty");
+
     /**
-     * Labs 02, 04, 05, 11: makes spec.rootfs the root of the init's mount namespace.
+     * Labs 02, 04, 05, 11, 13, 14: makes spec.rootfs the root of the init's mount namespace.
      *
      * @param spec the container (spec.rootfs, spec.volumes, spec.layers)
      * @throws Exception when a mount fails
@@ -367,12 +439,34 @@ public final class LabRuntime {
         Files.createDirectories(oldRoot);
         LIBC.pivot_root(root, oldRoot.toString());
         LIBC.chdir("/");
+//@ 14
+//@todo first run the escape against lab 13's runtime (the lab's page says how): mknod /dev/kmsg's node and write the host's kernel log.
+//@todo Then give the container a /dev where no node it makes can be opened: mount a tmpfs on /dev with
+//@todo MS_NOSUID | MS_NODEV | MS_NOEXEC ("mode=755"); for each of DEVICES create an empty file /dev/NAME and
+//@todo bind-mount the host's node /.oldroot/dev/NAME onto it (a bind mount keeps its own flags: these stay usable);
+//@todo then make the root itself nodev: mount(null, "/", null, MS_REMOUNT | MS_BIND | MS_NODEV, null).
+//@todo Do it before /.oldroot goes: the host's nodes are reachable only through it.
+        LIBC.mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+        for (String device : DEVICES) {
+            Path node = Files.createFile(Path.of("/dev", device));
+            LIBC.mount("/.oldroot/dev/" + device, node.toString(), null, MS_BIND, null);
+        }
+        LIBC.mount(null, "/", null, MS_REMOUNT | MS_BIND | MS_NODEV, null);
+//@ end
         LIBC.umount2("/.oldroot", MNT_DETACH);
         Files.delete(Path.of("/.oldroot"));
 //@ 04
 //@todo mount a proc filesystem on /proc: mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null).
 //@todo A proc shows the pids of the pid namespace of the process that mounts it: yours.
         LIBC.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+//@ end
+//@ 13
+//@todo first run the escape against lab 12's runtime (the lab's page says how) and see the host's sysctl change hands.
+//@todo Then harden /proc/sys as runc does: bind-mount it onto itself (MS_BIND | MS_REC), then make that bind read-only:
+//@todo mount(null, "/proc/sys", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null).
+//@todo The container still reads its sysctls; a write, which would change the host's (most are not namespaced), fails.
+        LIBC.mount("/proc/sys", "/proc/sys", null, MS_BIND | MS_REC, null);
+        LIBC.mount(null, "/proc/sys", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
 //@ end
 //@ end
     }

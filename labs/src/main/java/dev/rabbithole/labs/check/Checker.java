@@ -83,6 +83,7 @@ public abstract class Checker {
         if (pid.isEmpty()) {
             report.fail("the container did not start (runtime output: " + c[0].tail() + "). Try it by hand: " + before
                     + "./rabbithole lab run " + String.format("%02d", ctx.lab) + " " + quote(args) + after);
+            Hints.fromRuntimeOutput(c[0].output(), ctx.source.resolve(String.format("Lab%02d.java", ctx.lab)), report);
         }
         return pid;
     }

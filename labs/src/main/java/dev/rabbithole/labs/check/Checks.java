@@ -4,17 +4,17 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The twelve checkers, and running one against a directory of sources. */
+/** The checkers, one per lab, and running one against a directory of sources. */
 public final class Checks {
     private Checks() {}
 
     /** Every checker, in lab order. */
     public static final List<Checker> ALL = List.of(new Lab01Check(), new Lab02Check(), new Lab03Check(), new Lab04Check(),
             new Lab05Check(), new Lab06Check(), new Lab07Check(), new Lab08Check(), new Lab09Check(), new Lab10Check(),
-            new Lab11Check(), new Lab12Check());
+            new Lab11Check(), new Lab12Check(), new Lab13Check(), new Lab14Check());
 
     /**
-     * @param lab 1..12
+     * @param lab 1..14
      * @return its checker
      * @throws IllegalArgumentException for another number
      */
@@ -26,7 +26,7 @@ public final class Checks {
     /**
      * Compiles a lab's sources and checks them.
      *
-     * @param lab    1..12
+     * @param lab    1..14
      * @param source the directory with LabNN.java
      * @param log    where to say what happens (the report is printed by the caller)
      * @return the report; it fails when the code does not compile or the check breaks

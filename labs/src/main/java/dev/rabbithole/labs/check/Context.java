@@ -26,7 +26,7 @@ import javax.tools.ToolProvider;
  * deletes the directory.
  */
 public final class Context implements AutoCloseable {
-    /** The lab, 1..12. */
+    /** The lab, 1..14. */
     public final int lab;
     /** A fresh temporary directory. */
     public final Path tmp;
@@ -35,7 +35,11 @@ public final class Context implements AutoCloseable {
     private final String classpath;
     private final String compileErrors;
 
-    private Context(int lab, Path tmp, String classpath, String compileErrors) {
+    /** The folder holding the attendee's LabNN.java, as given to {@link #compile}. */
+    public final Path source;
+
+    private Context(int lab, Path source, Path tmp, String classpath, String compileErrors) {
+        this.source = source;
         this.lab = lab;
         this.tmp = tmp;
         this.name = String.format(Locale.ROOT, "l%02d%04x", lab, ThreadLocalRandom.current().nextInt(0x10000));
@@ -46,7 +50,7 @@ public final class Context implements AutoCloseable {
     /**
      * Compiles the attendee's lab.
      *
-     * @param lab    1..12
+     * @param lab    1..14
      * @param source the directory holding LabNN.java (and any other classes of that lab)
      * @return a context; {@link #compileErrors()} says whether the compilation worked
      * @throws IOException when files cannot be written
@@ -61,20 +65,20 @@ public final class Context implements AutoCloseable {
                 s.filter(p -> p.toString().endsWith(".java")).forEach(p -> files.add(p.toString()));
             }
         }
-        if (files.isEmpty()) return new Context(lab, tmp, "", "no Java files in " + source);
+        if (files.isEmpty()) return new Context(lab, source, tmp, "", "no Java files in " + source);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        if (javac == null) return new Context(lab, tmp, "", "no Java compiler: install a JDK, not a JRE");
+        if (javac == null) return new Context(lab, source, tmp, "", "no Java compiler: install a JDK, not a JRE");
         List<String> args = new ArrayList<>(List.of("-nowarn", "-proc:none", "-encoding", "UTF-8", "--release", "17",
                 "-cp", String.join(":", supportCp), "-d", classes.toString()));
         args.addAll(files);
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         int rc = javac.run(null, err, err, args.toArray(new String[0]));
-        if (rc != 0) return new Context(lab, tmp, "", err.toString());
+        if (rc != 0) return new Context(lab, source, tmp, "", err.toString());
         Path jar = tmp.resolve("attendee.jar");
         jar(classes, jar);
         List<String> cp = new ArrayList<>(List.of(jar.toString()));
         cp.addAll(supportCp);
-        return new Context(lab, tmp, String.join(":", cp), null);
+        return new Context(lab, source, tmp, String.join(":", cp), null);
     }
 
     /** @return javac's messages when the attendee's code did not compile, else null */

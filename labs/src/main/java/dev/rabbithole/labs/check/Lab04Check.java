@@ -1,6 +1,7 @@
 package dev.rabbithole.labs.check;
 
 import dev.rabbithole.labs.support.Spec;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -31,6 +32,11 @@ public final class Lab04Check extends Checker {
             r.check(seen.equals(procOne), "inside, /proc/1 is the workload itself: /proc shows the container's pids",
                     "inside the container /proc/1 is \"" + (seen.isEmpty() ? "missing" : seen) + "\", not the workload (\""
                             + procOne + "\"): mount a new proc on /proc after pivot_root, so that ps stops showing the host's processes");
+            if (seen.isEmpty() && !Files.isDirectory(Path.of("/proc", Long.toString(p), "root", "proc", "self"))) {
+                r.hint("proc-not-mounted", "nothing is mounted on the container's /proc: it is the rootfs's empty directory, so "
+                        + "ps shows nothing, and with the host's /proc (a chroot, or a proc mounted before pivot_root) it shows the "
+                        + "host's processes. Mount a proc of the new pid namespace after pivot_root: mount(\"proc\", \"/proc\", \"proc\", ...)");
+            }
         } finally {
             if (c[0] != null) c[0].close();
         }

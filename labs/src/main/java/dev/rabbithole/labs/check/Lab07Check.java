@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** Lab 07: a memory cgroup whose limit the kernel enforces with the OOM killer; the cgroup goes with the container. */
+/** Lab 07 (cgroup v1 or v2): a memory cgroup whose limit the kernel enforces with the OOM killer; the cgroup goes with the container. */
 public final class Lab07Check extends Checker {
     @Override public int lab() { return 7; }
     @Override public String title() { return "a memory cgroup and the OOM killer"; }
@@ -26,23 +26,28 @@ public final class Lab07Check extends Checker {
             if (pid.isEmpty()) return;
             long p = pid.get();
             var group = Proc.cgroup(p, "memory");
-            String limit = group.map(g -> Proc.first(g.resolve("memory.limit_in_bytes"))).orElse("");
-            r.check(limit.equals(Long.toString(LIMIT)), "the workload's memory cgroup has memory.limit_in_bytes " + LIMIT,
-                    "the workload's memory cgroup (" + group.map(Path::toString).orElse("?") + ") has limit " + limit
-                            + ", not " + LIMIT + ": create the cgroup, write the limit, then the init's pid to cgroup.procs, before go");
+            String limit = group.map(Cgroups::memoryLimit).orElse("");
+            r.check(limit.equals(Long.toString(LIMIT)), "the workload's memory cgroup has " + Cgroups.memoryLimitFile() + " " + LIMIT,
+                    "the workload's memory cgroup (" + group.map(Path::toString).orElse("?") + ") has limit \"" + limit + "\" in "
+                            + Cgroups.memoryLimitFile() + ", not " + LIMIT
+                            + ": create the cgroup, write the limit, then the init's pid to cgroup.procs, before go");
+            Path created = Cgroups.V2 ? CgroupLayout.ROOT.resolve("rabbithole-labs").resolve(ctx.name)
+                    : CgroupLayout.ROOT.resolve("memory/rabbithole-labs").resolve(ctx.name);
+            if (!limit.equals(Long.toString(LIMIT)) && Cgroups.memoryLimit(created).equals(Long.toString(LIMIT))) {
+                r.hint("init-not-in-cgroup", "the cgroup " + created + " exists with the right limit, but the workload is not in it: "
+                        + "write the init's pid to its cgroup.procs (before go, so nothing of the container runs outside the limit)");
+            }
             c[0].awaitOutput("dd=", START);
             r.check(c[0].output().contains("dd=137"), "dd, which touches 128 MiB, was killed (status 137 = 128 + SIGKILL)",
                     "dd touched 128 MiB and was not killed (" + c[0].tail() + ")");
-            String oom = "";
-            for (String l : group.map(g -> Proc.lines(g.resolve("memory.oom_control"))).orElse(List.of())) {
-                if (l.startsWith("oom_kill ")) oom = l.substring(9).trim();
-            }
-            r.check(!oom.isEmpty() && !oom.equals("0"), "the cgroup counted the OOM kill (memory.oom_control: oom_kill " + oom + ")",
-                    "memory.oom_control of the workload's cgroup shows no OOM kill");
-            Path dir = Path.of("/sys/fs/cgroup/memory/rabbithole-labs", ctx.name);
+            String oom = group.map(Cgroups::oomKills).orElse("");
+            r.check(!oom.isEmpty() && !oom.equals("0"), "the cgroup counted the OOM kill (" + Cgroups.oomFile() + ": oom_kill " + oom + ")",
+                    Cgroups.oomFile() + " of the workload's cgroup shows no OOM kill");
+            List<Path> dirs = Cgroups.containerDirs(CgroupLayout.ROOT, Cgroups.V2, ctx.name);
             c[0].stop(Duration.ofSeconds(10));
-            r.check(!Files.exists(dir), "the cgroup is removed once the container is gone",
-                    dir + " is still there after the container ended: remove it in cleanup()");
+            List<Path> left = dirs.stream().filter(Files::exists).toList();
+            r.check(left.isEmpty(), "the cgroup is removed once the container is gone",
+                    left + " is still there after the container ended: remove it in cleanup()");
         } finally {
             if (c[0] != null) c[0].close();
             Cgroups.remove(ctx.name);

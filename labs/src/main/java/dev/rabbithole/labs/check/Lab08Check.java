@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Lab 08: pids.max stops a fork loop; cpu.cfs_quota_us holds a busy loop near its share of a CPU, measured
+ * Lab 08 (cgroup v1 or v2): pids.max stops a fork loop; the cpu quota (cpu.cfs_quota_us, v2 cpu.max) holds a busy loop near its share of a CPU, measured
  * from /proc/PID/stat over two seconds with a generous band.
  */
 public final class Lab08Check extends Checker {
@@ -35,7 +35,7 @@ public final class Lab08Check extends Checker {
             String max = group.map(g -> Proc.first(g.resolve("pids.max"))).orElse("");
             r.check(max.equals("20"), "the workload's pids cgroup has pids.max 20",
                     "the workload's pids cgroup (" + group.map(Path::toString).orElse("?") + ") has pids.max \"" + max
-                            + "\": create /sys/fs/cgroup/pids/rabbithole-labs/NAME, write pids.max, move the init in");
+                            + "\": create the pids cgroup (cgroup(root, \"pids\", NAME)), write pids.max, move the init in");
             String current = group.map(g -> Proc.first(g.resolve("pids.current"))).orElse("");
             String events = group.map(g -> Proc.first(g.resolve("pids.events"))).orElse("");
             boolean stopped = max.equals("20") && !current.isEmpty() && Integer.parseInt(current) <= 20
@@ -59,10 +59,12 @@ public final class Lab08Check extends Checker {
             if (pid.isEmpty()) return;
             long p = pid.get();
             var group = Proc.cgroup(p, "cpu");
-            String quota = group.map(g -> Proc.first(g.resolve("cpu.cfs_quota_us"))).orElse("");
-            r.check(quota.equals("20000"), "the workload's cpu cgroup has cpu.cfs_quota_us 20000 (per 100000 us period)",
-                    "the workload's cpu cgroup has cpu.cfs_quota_us \"" + quota + "\": create /sys/fs/cgroup/cpu/rabbithole-labs/NAME, "
-                            + "write cpu.cfs_period_us 100000 and cpu.cfs_quota_us, move the init in");
+            String quota = group.map(Cgroups::cpuQuota).orElse(""), period = group.map(Cgroups::cpuPeriod).orElse("");
+            String files = Cgroups.V2 ? "cpu.max" : "cpu.cfs_quota_us and cpu.cfs_period_us";
+            r.check(quota.equals("20000") && period.equals("100000"), "the workload's cpu cgroup has a quota of 20000 us per 100000 us period (" + files + ")",
+                    "the workload's cpu cgroup has quota \"" + quota + "\" per period \"" + period + "\" in " + files
+                            + ", not 20000 per 100000: create the cpu cgroup, write " + (Cgroups.V2 ? "\"20000 100000\" to cpu.max"
+                            : "cpu.cfs_period_us 100000 and cpu.cfs_quota_us") + ", move the init in");
             Thread.sleep(300);
             long t0 = Proc.cpuTicks(p), w0 = System.nanoTime();
             Thread.sleep(2000);

@@ -29,6 +29,12 @@ public final class Lab09Check extends Checker {
                                 ? ": drop the others from the bounding set (PR_CAPBSET_DROP); root gets the bounding set back at execve"
                                 : ": capset the kept mask as effective, permitted and inheritable"));
             }
+            String mine = Proc.status(ProcessHandle.current().pid(), "CapBnd");
+            if (Proc.status(p, "CapBnd").equals(mine) && Proc.status(p, "CapEff").equals(Proc.status(ProcessHandle.current().pid(), "CapEff"))) {
+                r.hint("caps-wrong-thread", "the workload has every capability the host's root has, in CapEff and in CapBnd: nothing "
+                        + "was dropped where it counts. Capabilities and the bounding set belong to a thread (capabilities(7)): drop "
+                        + "them in capabilities(), on the init's thread that later calls execve, not on a thread of its own");
+            }
             c[0].awaitOutput("hostname=", START);
             String out = c[0].output();
             r.check(out.contains("hostname=1") && out.contains("Operation not permitted"),

@@ -39,6 +39,11 @@ public final class Lab11Check extends Checker {
             String out = c[0].output();
             r.check(out.contains("from-layer-2"), "a file of the upper image layer is visible",
                     "/etc/layer2-file of the second layer is not visible: lowerdir lists every layer, the top one first");
+            if (out.contains("from-layer-2") && out.contains("you should not see me")) {
+                r.hint("lowerdir-order", "layer 2's whiteout did not hide layer 1's file, so layer 1 lies above layer 2: overlayfs "
+                        + "stacks lowerdir from the left, the top first (lowerdir=TOP:...:BOTTOM), and spec.layers lists them lowest "
+                        + "first: reverse it");
+            }
             r.check(out.contains("hidden=1") && !out.contains("you should not see me"),
                     "the whiteout in layer 2 hides /etc/hidden-file of layer 1",
                     "/etc/hidden-file of layer 1 is visible although layer 2 has a whiteout for it: layer 2 must come "

@@ -39,9 +39,9 @@ public final class Lab12Check extends Checker {
             r.check(hn.equals(ctx.name), "its hostname is its name, " + ctx.name, "its hostname is \"" + hn + "\", not " + ctx.name);
             r.check(Proc.rootMount(p).contains(" - overlay ") && Files.exists(Path.of("/proc", Long.toString(p), "root/bin/busybox")),
                     "its root is an overlay with the busybox layer", "its root is not an overlay holding /bin/busybox");
-            String mem = Proc.cgroup(p, "memory").map(g -> Proc.first(g.resolve("memory.limit_in_bytes"))).orElse("");
+            String mem = Proc.cgroup(p, "memory").map(Cgroups::memoryLimit).orElse("");
             String pids = Proc.cgroup(p, "pids").map(g -> Proc.first(g.resolve("pids.max"))).orElse("");
-            r.check(mem.equals(Long.toString(256L << 20)) && pids.equals("256"), "memory.limit_in_bytes is 256 MiB and pids.max 256",
+            r.check(mem.equals(Long.toString(256L << 20)) && pids.equals("256"), Cgroups.memoryLimitFile() + " is 256 MiB and pids.max 256",
                     "the default limits are memory " + mem + " and pids " + pids + ", not 268435456 and 256");
             String eff = Proc.status(p, "CapEff");
             r.check(!eff.isEmpty() && Long.parseUnsignedLong(eff, 16) == Caps.mask(Caps.DOCKER_DEFAULT),
@@ -67,8 +67,7 @@ public final class Lab12Check extends Checker {
             boolean leftovers = false;
             for (int i = 0; i < 100; i++) {
                 leftovers = Net.exists(peer) || !Net.rootLeftovers(subnet, ctx.name).isEmpty()
-                        || Files.exists(Path.of("/sys/fs/cgroup/memory/rabbithole-labs", ctx.name))
-                        || Files.exists(Path.of("/sys/fs/cgroup/pids/rabbithole-labs", ctx.name));
+                        || Cgroups.containerDirs(CgroupLayout.ROOT, Cgroups.V2, ctx.name).stream().anyMatch(Files::exists);
                 if (!leftovers) break;
                 Thread.sleep(50);
             }

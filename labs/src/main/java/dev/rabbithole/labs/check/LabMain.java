@@ -4,7 +4,9 @@ import java.nio.file.Path;
 
 /**
  * The labs' command line, called by {@code labs/lab.sh}:
- * {@code list}, {@code check N [--source DIR]} (exit 0 when every property holds, 1 when not, 2 on misuse),
+ * {@code list}, {@code doctor} (what this machine lacks for each lab; exit 0 when every lab can run, 1 when not),
+ * {@code status WORKDIR} (checks every started lab under WORKDIR, one line each; exit 0 when all of them pass),
+ * {@code check N [--source DIR]} (exit 0 when every property holds, 1 when not, 2 on misuse),
  * {@code rootfs DIR} (builds a busybox root filesystem in DIR, to try a lab by hand),
  * {@code source N skeleton|solution} (prints lab N's untouched skeleton or its reference solution, generated from
  * the master inside the jar; {@code lab.sh} writes it into the attendee's work folder).
@@ -20,6 +22,12 @@ public final class LabMain {
         if (args.length >= 1 && args[0].equals("list")) {
             for (Checker c : Checks.ALL) System.out.printf("%02d  %s%n", c.lab(), c.title());
             return;
+        }
+        if (args.length == 1 && args[0].equals("doctor")) {
+            System.exit(Doctor.run(System.out) ? 0 : 1);
+        }
+        if (args.length == 2 && args[0].equals("status")) {
+            System.exit(Status.run(Path.of(args[1]), System.out) ? 0 : 1);
         }
         if (args.length >= 2 && args[0].equals("rootfs")) {
             System.out.println(dev.rabbithole.labs.support.Rootfs.busybox(Path.of(args[1])));
@@ -45,7 +53,7 @@ public final class LabMain {
             r.print(System.out);
             System.exit(r.passed() ? 0 : 1);
         }
-        System.err.println("usage: list | check N [--source DIR] | rootfs DIR | source N skeleton|solution");
+        System.err.println("usage: list | doctor | status WORKDIR | check N [--source DIR] | rootfs DIR | source N skeleton|solution");
         System.exit(2);
     }
 }

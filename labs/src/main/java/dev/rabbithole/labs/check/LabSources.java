@@ -26,7 +26,7 @@ public final class LabSources {
     private LabSources() {}
 
     /** The number of labs. */
-    public static final int LABS = 12;
+    public static final int LABS = 14;
 
     /** The class-path name of the annotated master inside the labs jar. */
     public static final String MASTER_RESOURCE = "/dev/rabbithole/labs/master/LabRuntime.java";

@@ -56,17 +56,11 @@ public final class Proc {
 
     /**
      * @param pid        a pid
-     * @param controller a cgroup v1 controller (memory, pids, cpu)
-     * @return the process's cgroup directory for that controller, if it can be found
+     * @param controller a cgroup controller (memory, pids, cpu)
+     * @return the process's cgroup directory for that controller, v1 or v2 (see {@link Cgroups#dir}), if it can be found
      */
     public static Optional<Path> cgroup(long pid, String controller) {
-        for (String l : lines(Path.of("/proc", Long.toString(pid), "cgroup"))) {
-            String[] f = l.split(":", 3);
-            if (f.length == 3 && List.of(f[1].split(",")).contains(controller)) {
-                return Optional.of(Path.of("/sys/fs/cgroup", controller, f[2]));
-            }
-        }
-        return Optional.empty();
+        return Cgroups.dir(lines(Path.of("/proc", Long.toString(pid), "cgroup")), CgroupLayout.ROOT, Cgroups.V2, controller);
     }
 
     /** @return the NUL-separated argv of a process, or an empty list */
