@@ -459,7 +459,10 @@ public final class LinuxContainer {
     /**
      * After the execve: writes the configured memory and pids limits where {@link #initResources} raised them.
      * Lowering memory below what the cgroup uses makes the kernel reclaim (the JVM's memory left with its
-     * execve; its page cache is clean) or fail with EBUSY: retried for about a second, then the start fails.
+     * execve; its page cache is clean) or fail with EBUSY. A workload that already uses more than its limit
+     * (one that allocates fast, started on a loaded machine) gets the limit at its current usage instead, so
+     * its next allocation meets the kernel's OOM killer, as it would have under a limit set before execve;
+     * the configured value is retried for about two seconds, then the start fails.
      */
     private void lowerToWorkloadLimits(RecordingSyscalls parent) throws ContainerException, InterruptedException {
         Cgroup.Resources wanted = config.cgroup().resources();
@@ -480,16 +483,35 @@ public final class LinuxContainer {
                 return;
             } catch (CgroupException e) {
                 boolean busy = e.getCause() instanceof SyscallException se && se.errno() == SyscallException.EBUSY;
-                if (!busy || attempt >= 20) {
+                if (!busy || attempt >= 40) {
                     throw failure("cannot lower the limits to the configured values after the init's execve: "
                             + e.getMessage() + (busy ? " (the workload already uses more memory than "
                             + wanted.memoryBytes() + " bytes)" : ""));
+                }
+                if (memory) {
+                    clampToUsage(wanted, exact, parent);
                 }
                 Thread.sleep(50);
             }
         }
     }
     // end::init-floor[]
+
+    // the workload is over its limit already: the limit at its usage, so its next charge is the OOM killer's
+    private void clampToUsage(Cgroup.Resources wanted, Cgroup.Resources exact, RecordingSyscalls parent) {
+        try {
+            long usage = cgroup.stats().memoryUsageBytes();
+            if (usage <= wanted.memoryBytes()) {
+                return;
+            }
+            long swap = wanted.memorySwapBytes() > 0 ? Math.max(wanted.memorySwapBytes(), usage) : 0;
+            int from = parent.size();
+            cgroup.set(new Cgroup.Resources(usage, swap, 0, 0, 0, null, null, exact.pidsLimit()));
+            parent.annotateFrom(from, "the workload's usage: it is over its limit, its next allocation is OOM-killed");
+        } catch (RuntimeException e) {
+            // a CgroupException: usage moved under us (EBUSY again): the next attempt reads it anew
+        }
+    }
 
     /** {@code PID STARTTIME}: what {@link #cleanup} needs to tell the init from a later process with its pid. */
     private void writePidFile(Process p) throws IOException {
