@@ -140,8 +140,8 @@ public final class TtrpcClient implements AutoCloseable {
             throw Status.DEADLINE_EXCEEDED.withDescription("ttrpc: " + method.getFullMethodName() + " took longer than "
                     + timeout).asRuntimeException();
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof StatusRuntimeException s ? s
-                    : Status.fromThrowable(e.getCause()).asRuntimeException();
+            // a new exception, so that its stack shows this call; the status is the one that arrived
+            throw Status.fromThrowable(e.getCause()).withCause(e.getCause()).asRuntimeException();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();

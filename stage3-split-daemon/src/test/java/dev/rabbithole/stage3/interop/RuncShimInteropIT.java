@@ -77,6 +77,7 @@ class RuncShimInteropIT {
     RandomAccessFile shimLog;
     Thread shimLogReader;
     final StringBuffer shimLogText = new StringBuffer();
+    boolean passed;
     final List<Envelope> forwarded = Collections.synchronizedList(new ArrayList<>());
     final List<Map<String, List<String>>> forwardMetadata = Collections.synchronizedList(new ArrayList<>());
 
@@ -98,6 +99,9 @@ class RuncShimInteropIT {
     void cleanUp() throws Exception {
         if (base == null) {
             return;
+        }
+        if (!passed && shimLogText.length() > 0) {
+            System.err.println("containerd-shim-runc-v2's log:\n" + shimLogText);
         }
         if (shimPid > 0) {
             ProcessHandle.of(shimPid).ifPresent(ProcessHandle::destroyForcibly);
@@ -197,7 +201,11 @@ class RuncShimInteropIT {
                     .setValue(Options.newBuilder().setBinaryName("runc").setRoot(runcRoot.toString()).build().toByteString())
                     .build();
             CreateTaskResponse created = shim.call(TaskGrpc.getCreateMethod(), CreateTaskRequest.newBuilder()
-                    .setId(id).setBundle(bundle.toString()).setStdout("file://" + stdout).setOptions(options).build(), T);
+                    .setId(id).setBundle(bundle.toString())
+                    // as containerd's cio.LogFile: both streams name the file (stdout alone makes this shim
+                    // version dereference a missing stderr pipe and crash)
+                    .setStdout("file://" + stdout).setStderr("file://" + stdout)
+                    .setOptions(options).build(), T);
             int pid = created.getPid();
             assertThat(pid).isPositive();
             StateResponse state = shim.call(TaskGrpc.getStateMethod(), StateRequest.newBuilder().setId(id).build(), T);
@@ -231,6 +239,11 @@ class RuncShimInteropIT {
             StatusRuntimeException gone = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
                     () -> shim.call(TaskGrpc.getStateMethod(), StateRequest.newBuilder().setId(id).build(), T));
             assertThat(gone.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+            // ttrpc's own error for a method the service lacks, as our server words it too
+            StatusRuntimeException unknown = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                    () -> shim.call(unary(TaskGrpc.SERVICE_NAME, "Frobnicate"), Empty.getDefaultInstance(), T));
+            assertThat(unknown.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNIMPLEMENTED);
+            assertThat(unknown.getStatus().getDescription()).isEqualTo("method Frobnicate");
 
             try {
                 shim.call(TaskGrpc.getShutdownMethod(), ShutdownRequest.newBuilder().setId(id).build(), T);
@@ -264,6 +277,7 @@ class RuncShimInteropIT {
             assertThat(controllers.filter(c -> Files.isDirectory(c.resolve(cgroup.substring(1))))).isEmpty();
         }
         assertThat(Path.of(shimAddress.replaceFirst("^unix://", ""))).doesNotExist();
+        passed = true;
     }
 
     private List<String> topics() {
@@ -276,6 +290,15 @@ class RuncShimInteropIT {
         synchronized (forwarded) {
             return forwarded.stream().filter(e -> e.getTopic().equals(topic)).findFirst().orElseThrow().getEvent();
         }
+    }
+
+    private static io.grpc.MethodDescriptor<Empty, Empty> unary(String service, String method) {
+        return io.grpc.MethodDescriptor.<Empty, Empty>newBuilder()
+                .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(io.grpc.MethodDescriptor.generateFullMethodName(service, method))
+                .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(Empty.getDefaultInstance()))
+                .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(Empty.getDefaultInstance()))
+                .build();
     }
 
     private static Path which(String name) {

@@ -227,6 +227,13 @@ class TtrpcTest {
     }
 
     @Test
+    void aServiceWithAStreamingMethodIsRefused() {
+        // containerd's gRPC Events has Subscribe (server streaming); ttrpc 1.1 carries unary calls only
+        assertThatThrownBy(() -> new TtrpcServer().addService(new dev.rabbithole.stage3.api.events.EventsGrpc.EventsImplBase() {
+        })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Events/Subscribe");
+    }
+
+    @Test
     void theRequestMessageHasTtrpcsFieldNumbers() {
         // ttrpc.Request{service=1 "s", method=2 "m", payload=3 0x01, timeout_nano=4 5, metadata=5 {key=1 "k", value=2 "v"}}
         byte[] bytes = Request.newBuilder().setService("s").setMethod("m")
