@@ -1,0 +1,34 @@
+package dev.rabbithole.stage3;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MainTest {
+
+    @Test
+    void helpListsTheFourProgramsAsNotYetWritten() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = Main.run(new String[] {"--help"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(rc).isZero();
+        String help = out.toString(StandardCharsets.UTF_8);
+        for (String program : new String[] {"dockerd", "containerd", "shim", "runc"}) {
+            assertThat(help).containsPattern("(?m)^  " + program + " +not yet: ");
+        }
+    }
+
+    @Test
+    void aProgramNotWrittenYetOrUnknownIsAUsageError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertThat(Main.run(new String[] {"containerd"}, System.out, e)).isEqualTo(2);
+        assertThat(Main.run(new String[] {"frob"}, System.out, e)).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("containerd is not written yet").contains("unknown program: frob");
+    }
+}
