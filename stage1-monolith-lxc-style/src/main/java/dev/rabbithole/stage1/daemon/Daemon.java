@@ -386,21 +386,8 @@ public class Daemon implements AutoCloseable {
 
     private ContainerConfig merge(ContainerConfig user, Image image, String id) {
         ImageConfig.Defaults d = image.config() == null ? null : image.config().config();
-        // Env: the image's, then the user's, later values replacing earlier ones by key
-        Map<String, String> env = new LinkedHashMap<>();
-        if (d != null && d.env() != null) {
-            d.env().forEach(e -> env.put(envKey(e), e));
-        }
-        for (String e : nullToEmpty(user.env())) {
-            if (e.indexOf('=') < 0) {
-                env.remove(e); // "KEY" without a value unsets it, as Docker's ReplaceOrAppendEnvValues does
-            } else {
-                env.put(envKey(e), e);
-            }
-        }
-        if (!env.containsKey("PATH")) {
-            env.put("PATH", DEFAULT_PATH);
-        }
+        // Env: the user's as given, then the image's whose names the user's do not have (Docker's order)
+        List<String> env = Environment.configEnv(user.env(), d == null ? null : d.env());
         // Cmd and Entrypoint, as Docker merges them: a user Entrypoint drops the image's Cmd
         List<String> entrypoint = user.entrypoint();
         if (entrypoint != null && entrypoint.size() == 1 && entrypoint.get(0).isEmpty()) {
@@ -428,7 +415,7 @@ public class Daemon implements AutoCloseable {
         }
         String stopSignal = notEmpty(user.stopSignal()) ? user.stopSignal()
                 : d != null && notEmpty(d.stopSignal()) ? d.stopSignal() : null;   // the image's StopSignal
-        return new ContainerConfig(hostname, userName, List.copyOf(env.values()), cmd, entrypoint, user.image(),
+        return new ContainerConfig(hostname, userName, env, cmd, entrypoint, user.image(),
                 workingDir, user.tty(), user.openStdin(), user.attachStdin(), user.attachStdout(),
                 user.attachStderr(), labels, stopSignal, user.stopTimeout());
     }
@@ -492,16 +479,9 @@ public class Daemon implements AutoCloseable {
         Set<String> caps = security.capabilities(nullToEmpty(hc.capAdd()), nullToEmpty(hc.capDrop()),
                 hc.privileged());
         SeccompProfile seccomp = seccompFor(hc);
-        List<String> env = new ArrayList<>(c.config().env());
-        if (env.stream().noneMatch(e -> e.startsWith("HOSTNAME="))) {
-            env.add("HOSTNAME=" + c.config().hostname());
-        }
-        if (c.config().tty() && env.stream().noneMatch(e -> e.startsWith("TERM="))) {
-            env.add("TERM=xterm");
-        }
-        if (env.stream().noneMatch(e -> e.startsWith("HOME="))) {
-            env.add("HOME=" + ContainerUser.home(rootfs, c.config().user()));   // as Docker: from passwd, else /
-        }
+        // as Docker and runc: PATH, HOSTNAME, TERM, then Config.Env over them, HOME from passwd (else /) last
+        List<String> env = Environment.processEnv(c.config().env(), c.config().hostname(), c.config().tty(),
+                ContainerUser.home(rootfs, c.config().user()));
         List<String> argv = new ArrayList<>();
         argv.add(c.path());
         argv.addAll(c.args());

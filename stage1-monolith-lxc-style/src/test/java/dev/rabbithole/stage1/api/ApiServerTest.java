@@ -260,10 +260,12 @@ class ApiServerTest {
         assertThat(message("{\"Image\":\"busybox\",\"Env\":[\"=x\"]}")).isEqualTo("invalid environment variable: =x");
         assertThat(message("{\"Image\":\"busybox\",\"Env\":[\"A=1\\n2\"]}"))
                 .startsWith("invalid environment variable: A: ").contains("newline");
-        // KEY without a value unsets KEY (here the image's FROM_IMAGE=1), as in Docker: it never reaches lxc.environment
+        // as Docker's Config.Env: the request's entries first, as given (KEY without a value too: it unsets KEY
+        // in the workload's environment), then the image's whose names the request does not use
         String id = create(null, "{\"Image\":\"busybox\",\"Env\":[\"UNSET_IN_CLIENT\",\"FROM_IMAGE\",\"A=1\"]}");
         JsonNode env = call("GET", "/containers/" + id + "/json", null, 200).get("Config").get("Env");
-        assertThat(env).extracting(JsonNode::asText).containsExactlyInAnyOrder("A=1", Daemon.DEFAULT_PATH);
+        assertThat(env).extracting(JsonNode::asText)
+                .containsExactly("UNSET_IN_CLIENT", "FROM_IMAGE", "A=1", Daemon.DEFAULT_PATH);
     }
 
     @Test

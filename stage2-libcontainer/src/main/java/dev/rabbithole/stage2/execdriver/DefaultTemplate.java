@@ -34,8 +34,8 @@ import java.util.Set;
  * <ul>
  * <li>namespaces: pid, mount, uts, ipc, net, cgroup (no user namespace: the book's chapter 2, "No user namespaces from the JVM alone");</li>
  * <li>mounts: libcontainer's rootfs setup mounts /proc, /sys (read-only), /dev (tmpfs with the default
- *     devices, pts, shm, mqueue) and binds /etc/hostname, /etc/hosts, /etc/resolv.conf; Docker's
- *     /sys/fs/cgroup mount is not made;</li>
+ *     devices, pts, shm, mqueue) and binds /etc/hostname, /etc/hosts, /etc/resolv.conf; the template adds
+ *     Docker's {@link #cgroupMount} at /sys/fs/cgroup (read-only unless privileged);</li>
  * <li>{@link #MASKED_PATHS} and {@link #READONLY_PATHS}, unless privileged;</li>
  * <li>cgroup {@code rabbithole/<id>}: memory (and memory+swap twice the memory, Docker's default when
  *     {@code --memory-swap} is not given), CPU quota over a 100000 us period for {@code --cpus}, shares, pids;</li>
@@ -121,10 +121,10 @@ public final class DefaultTemplate {
             throw new InvalidParameterException("No command specified");
         }
         ContainerUser user = ContainerUser.resolve(c.rootfs(), c.user());
-        List<Mount> mounts = List.of();
+        List<Mount> mounts = List.of(cgroupMount(c.id(), c.privileged()));
         List<String> args = List.copyOf(c.args());
         if (c.init()) {                                 // --init: tini is pid 1, the workload its child
-            mounts = List.of(DockerInit.mount(DockerInit.find(DockerInit.CANDIDATES)));
+            mounts = List.of(cgroupMount(c.id(), c.privileged()), DockerInit.mount(DockerInit.find(DockerInit.CANDIDATES)));
             args = DockerInit.wrap(args);
         }
         ProcessConfig process = new ProcessConfig(args, c.env() == null ? List.of() : List.copyOf(c.env()),
@@ -208,6 +208,21 @@ public final class DefaultTemplate {
     private static List<Device> devices(List<HostDevices.Node> nodes) {
         return nodes.stream().map(n -> new Device(n.pathInContainer(), n.type(), n.major(), n.minor(), n.fileMode(),
                 n.uid(), n.gid())).toList();
+    }
+
+    /**
+     * The container's own cgroups at /sys/fs/cgroup (moby {@code oci.DefaultLinuxSpec}: type {@code cgroup},
+     * {@code ro,nosuid,noexec,nodev}; {@code ro} cleared when privileged); libcontainer's
+     * {@link dev.rabbithole.stage2.libcontainer.rootfs.CgroupMount} makes it. The source, which runc ignores
+     * for this type, names the container's cgroup path ({@link #cgroup}): the init gets no cgroup config.
+     *
+     * @param id         the container ID
+     * @param privileged whether the container is privileged (then the cgroup files are writable)
+     * @return the mount
+     */
+    public static Mount cgroupMount(String id, boolean privileged) {
+        return new Mount(CGROUP_PARENT + "/" + id, "/sys/fs/cgroup", "cgroup", privileged
+                ? List.of("nosuid", "noexec", "nodev") : List.of("ro", "nosuid", "noexec", "nodev"));
     }
 
     /**

@@ -53,9 +53,16 @@ final class DifferentialCatalogue {
             entry("memory", "-m: the cgroup limit seen from inside")
                     .docker("run --rm -m 64m busybox sh -c "
                             + "'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes'")
-                    .stage2Differs("stage 2 mounts no cgroup filesystem in the container; Docker mounts the "
-                            + "container's own cgroups (read-only) at /sys/fs/cgroup")
                     .build(),
+            entry("cgroup-fs", "/sys/fs/cgroup: the container's own cgroups, read-only")
+                    .docker("run --rm busybox sh -c 'ls /sys/fs/cgroup; stat -c %a /sys/fs/cgroup'")
+                    .docker("run --rm busybox grep -c ' /sys/fs/cgroup/[a-z_,=]* ro,nosuid,nodev,noexec' "
+                            + "/proc/self/mountinfo")
+                    .docker("run --rm -m 64m busybox sh -c 'echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                            + "echo 1 > /sys/fs/cgroup/memory/release_agent; mkdir /sys/fs/cgroup/memory/x'")
+                    .compareStderr()
+                    .stage1Differs("LXC's cgroup:ro automount has its own layout: a tmpfs of mode 755 and the "
+                            + "hybrid host's cgroup2 at unified too").build(),
             entry("seccomp-caps", "the default seccomp filter and capability set")
                     .docker("run --rm busybox grep -E '^(Seccomp|NoNewPrivs|CapInh|CapPrm|CapEff|CapBnd|CapAmb):' "
                             + "/proc/self/status").build(),
@@ -100,8 +107,15 @@ final class DifferentialCatalogue {
                             + "{{.State.OOMKilled}}|{{.Config.Image}}|{{.Config.Cmd}}|{{.Config.Env}}|"
                             + "{{.Config.Hostname}}|{{.Config.WorkingDir}}|{{.HostConfig.Memory}}|{{.RestartCount}}|"
                             + "{{.Path}}|{{.Args}}|{{.State.Pid}}' dt-insp")
-                    .bothDiffer("Config.Env lists the image's variables first, then -e; Docker lists -e first")
                     .build(),
+            entry("env-order", "the workload's environment in Docker's order; -e PATH replaces the image's "
+                    + "(one -e each: the docker CLI may reorder several)")
+                    .docker("run --rm --hostname dt-env -e A=b busybox env")
+                    .docker("run --rm --hostname dt-env -e PATH=/bin:/usr/bin busybox env")
+                    .docker("create --name dt-envc -e PATH=/bin busybox")
+                    .docker("inspect -f '{{.Config.Env}}' dt-envc")
+                    .docker("rm dt-envc")
+                    .stage1Differs("LXC adds container=lxc to the workload's environment").build(),
             entry("image-inspect", "image inspect: the same config on every engine")
                     .docker("image inspect -f '{{.Os}}|{{.Architecture}}|{{.Config.Cmd}}|{{.Config.Env}}|"
                             + "{{len .RootFS.Layers}}' busybox").build(),

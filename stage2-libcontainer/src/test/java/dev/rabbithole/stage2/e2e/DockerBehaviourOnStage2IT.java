@@ -111,10 +111,13 @@ class DockerBehaviourOnStage2IT {
     @Test
     void stopSendsTheStopSignalAndWaitsTheStopTimeout() throws Exception {
         var run = daemon.docker("run", "-d", "--name", "usr1", "--stop-signal", "USR1", "busybox", "sh", "-c",
-                "trap 'echo got usr1; exit 7' USR1; while true; do sleep 0.1; done");
+                "trap 'echo got usr1; exit 7' USR1; echo ready; while true; do sleep 0.1; done");
         assertThat(run.exit()).as(run.toString()).isZero();
+        // the trap is set once "ready" is out: a signal before it would meet sh's default action
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> daemon.docker("logs", "usr1").out().contains("ready"));
         assertThat(daemon.docker("stop", "usr1").exit()).isZero();
-        assertThat(daemon.docker("logs", "usr1").out()).isEqualTo("got usr1\n");
+        assertThat(daemon.docker("logs", "usr1").out()).isEqualTo("ready\ngot usr1\n");
         assertThat(daemon.docker("inspect", "-f", "{{.State.ExitCode}}", "usr1").out()).isEqualTo("7\n");
         daemon.docker("rm", "usr1");
 

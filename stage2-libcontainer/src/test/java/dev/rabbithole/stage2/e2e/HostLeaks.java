@@ -17,14 +17,24 @@ final class HostLeaks {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> l.contains(id)).toList();
     }
 
-    /** cgroup directories (any v1 hierarchy or the v2 tree, 5 levels deep) whose name contains the ID. */
+    /**
+     * cgroup directories (any v1 hierarchy or the v2 tree, 5 levels deep) whose name contains the ID. Other
+     * daemons on the host (other tests) make and remove cgroups meanwhile: a walk that meets one vanishing is
+     * tried again.
+     */
     static List<Path> cgroups(String id) throws IOException {
-        List<Path> found = new ArrayList<>();
-        try (Stream<Path> s = Files.find(Path.of("/sys/fs/cgroup"), 5,
-                (p, a) -> a.isDirectory() && p.getFileName() != null && p.getFileName().toString().contains(id))) {
-            s.forEach(found::add);
+        for (int attempt = 1; ; attempt++) {
+            List<Path> found = new ArrayList<>();
+            try (Stream<Path> s = Files.find(Path.of("/sys/fs/cgroup"), 5,
+                    (p, a) -> a.isDirectory() && p.getFileName() != null && p.getFileName().toString().contains(id))) {
+                s.forEach(found::add);
+                return found;
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt >= 20) {
+                    throw e;
+                }
+            }
         }
-        return found;
     }
 
     /** Host processes whose command line mentions the ID. */

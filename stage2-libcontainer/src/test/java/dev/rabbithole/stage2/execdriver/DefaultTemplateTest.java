@@ -92,14 +92,15 @@ class DefaultTemplateTest {
     @Test
     void initRunsTiniAsPid1BoundAtDockersPath() throws Exception {
         Command plain = command(Command.Resources.NONE, Set.of(), false, "");
-        assertThat(DefaultTemplate.config(plain).mounts()).isEmpty();
+        assertThat(DefaultTemplate.config(plain).mounts()).containsExactly(DefaultTemplate.cgroupMount(ID, false));
         Command init = new Command(plain.id(), plain.rootfs(), plain.stateDir(), plain.args(), plain.env(),
                 plain.workingDir(), plain.user(), plain.hostname(), plain.resources(), plain.capabilities(),
                 plain.privileged(), plain.seccomp(), false, true);
         if (DockerInit.CANDIDATES.stream().anyMatch(Files::isExecutable)) {
             ContainerConfig c = DefaultTemplate.config(init);
             assertThat(c.process().args()).containsExactly("/sbin/docker-init", "--", "sh", "-c", "echo hi");
-            assertThat(c.mounts()).singleElement().satisfies(m -> {
+            assertThat(c.mounts()).hasSize(2).first().isEqualTo(DefaultTemplate.cgroupMount(ID, false));
+            assertThat(c.mounts().get(1)).satisfies(m -> {
                 assertThat(m.destination()).isEqualTo("/sbin/docker-init");
                 assertThat(m.options()).contains("bind", "ro");
                 assertThat(DockerInit.CANDIDATES).contains(Path.of(m.source()));

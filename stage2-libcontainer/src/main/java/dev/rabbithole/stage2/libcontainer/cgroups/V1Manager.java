@@ -26,9 +26,14 @@ import java.util.Set;
  * Documentation/scheduler/sched-bwc.rst; runc's {@code libcontainer/cgroups/fs}.
  */
 public final class V1Manager implements CgroupManager {
-    /** The controllers this manager joins, in the order it joins them. */
+    /**
+     * The controllers (and named hierarchies) this manager joins, in the order it joins them: those it sets
+     * limits in, then, without limits, every other one runc's fs driver joins, so that the container has a cgroup
+     * of its own in each hierarchy it is shown at /sys/fs/cgroup (runc's {@code libcontainer/cgroups/fs}).
+     */
     public static final List<String> CONTROLLERS =
-            List.of("cpuset", "cpu", "cpuacct", "memory", "pids", "devices", "freezer", "blkio");
+            List.of("cpuset", "cpu", "cpuacct", "memory", "pids", "devices", "freezer", "blkio",
+                    "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc", "name=systemd");
 
     private final Syscalls sys;
     private final String path;

@@ -376,6 +376,14 @@ public final class LinuxContainer {
                             m.timings().forEach((k, v) -> steps.put("init: " + k, connected - initConnected + v));
                         }
                         steps.put("exec reported", (System.nanoTime() - t0) / 1000);
+                        if (cgroup != null) {
+                            lowerMemoryBeforeExec(parent);
+                        }
+                        try {
+                            channel.send(InitMessage.go());     // the init may execve
+                        } catch (IOException gone) {
+                            // the init died: end of stream follows
+                        }
                     }
                 }
                 // End of stream: the init exec'd (its socket was close-on-exec), or died.
@@ -470,8 +478,8 @@ public final class LinuxContainer {
         if (forInit.equals(wanted)) {
             return;
         }
-        boolean memory = forInit.memoryBytes() != wanted.memoryBytes()
-                || forInit.memorySwapBytes() != wanted.memorySwapBytes();
+        boolean memory = !memoryLowered && (forInit.memoryBytes() != wanted.memoryBytes()
+                || forInit.memorySwapBytes() != wanted.memorySwapBytes());
         Cgroup.Resources exact = new Cgroup.Resources(memory ? wanted.memoryBytes() : 0,
                 memory ? wanted.memorySwapBytes() : 0, 0, 0, 0, null, null,
                 forInit.pidsLimit() != wanted.pidsLimit() ? wanted.pidsLimit() : 0);
@@ -510,6 +518,38 @@ public final class LinuxContainer {
             parent.annotateFrom(from, "the workload's usage: it is over its limit, its next allocation is OOM-killed");
         } catch (RuntimeException e) {
             // a CgroupException: usage moved under us (EBUSY again): the next attempt reads it anew
+        }
+    }
+
+    /** Room left for the init between its "exec" message and its execve, bytes (a few allocations at most). */
+    static final long EXEC_MEMORY_MARGIN = 16L << 20;
+    /** Whether {@link #lowerMemoryBeforeExec} already wrote the configured memory limits. */
+    private boolean memoryLowered;
+
+    /**
+     * Before the init's execve: writes the configured memory limits ({@link #initResources} raised them) when
+     * what the cgroup uses now, plus {@link #EXEC_MEMORY_MARGIN}, fits under them, so that the workload reads
+     * its own limit from its first instruction, as in Docker ({@code cat memory.limit_in_bytes} right at the
+     * start). Otherwise (a limit too small for the init, a cold page cache) {@link #lowerToWorkloadLimits} does
+     * it after the execve, as before. Never fails the start.
+     */
+    private void lowerMemoryBeforeExec(RecordingSyscalls parent) {
+        Cgroup.Resources wanted = config.cgroup().resources();
+        Cgroup.Resources forInit = initResources(wanted);
+        if (forInit.memoryBytes() == wanted.memoryBytes() && forInit.memorySwapBytes() == wanted.memorySwapBytes()) {
+            return;
+        }
+        int from = parent.size();
+        try {
+            long usage = cgroup.stats().memoryUsageBytes();
+            if (wanted.memoryBytes() <= 0 || usage + EXEC_MEMORY_MARGIN > wanted.memoryBytes()) {
+                return;
+            }
+            cgroup.set(new Cgroup.Resources(wanted.memoryBytes(), wanted.memorySwapBytes(), 0, 0, 0, null, null, 0));
+            parent.annotateFrom(from, "the configured value, before the init's execve: its usage fits");
+            memoryLowered = true;
+        } catch (RuntimeException e) {
+            parent.annotateFrom(from, "could not lower it yet: after the execve then");
         }
     }
 

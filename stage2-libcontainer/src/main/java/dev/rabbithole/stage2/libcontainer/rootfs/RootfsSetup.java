@@ -105,7 +105,13 @@ public final class RootfsSetup {
         bindEtc(rootfs, "etc/hosts", etc.hosts());
         bindEtc(rootfs, "etc/resolv.conf", etc.resolvConf());
         for (Mount m : config.mounts() == null ? java.util.List.<Mount>of() : config.mounts()) {
-            mountOne(rootfs, m);
+            if (CgroupMount.TYPE.equals(m.type())) {
+                // the container's own cgroups; the init gets no cgroup config: then the mount's source names it
+                new CgroupMount(sys).mount(rootfs, m, config.cgroup() != null ? config.cgroup().path()
+                        : CgroupMount.TYPE.equals(m.source()) ? null : m.source());
+            } else {
+                mountOne(rootfs, m);
+            }
         }
         pivotRoot(root);
         for (String p : config.maskedPaths() == null ? java.util.List.<String>of() : config.maskedPaths()) {

@@ -72,7 +72,9 @@ class CgroupFakeFsTest {
         assertThat(m).isInstanceOf(V1Manager.class);
         assertThat(m.version()).isEqualTo(1);
         assertThat(m.paths()).containsKeys("cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio")
-                .doesNotContainKey("systemd");
+                .doesNotContainKey("systemd")
+                // the named hierarchy too, as runc's fs driver: the container is shown its own cgroup there
+                .containsEntry("name=systemd", root.resolve("sys/fs/cgroup/systemd/rabbithole/c1"));
         assertThat(m.paths().get("cpu")).isEqualTo(root.resolve("sys/fs/cgroup/cpu,cpuacct/rabbithole/c1"))
                 .isEqualTo(m.paths().get("cpuacct"));
     }
@@ -98,7 +100,7 @@ class CgroupFakeFsTest {
         files(cg.resolve("cpuset/rabbithole"), "cpuset.cpus", "", "cpuset.mems", "");
         files(cg.resolve("cpuset/rabbithole/c1"), "cgroup.procs", "", "cpuset.cpus", "", "cpuset.mems", "");
         files(cg.resolve("pids/rabbithole/c1"), "cgroup.procs", "", "pids.max", "max");
-        for (String c : List.of("devices", "freezer", "blkio")) {
+        for (String c : List.of("devices", "freezer", "blkio", "systemd")) {
             files(cg.resolve(c + "/rabbithole/c1"), "cgroup.procs", "");
         }
     }
