@@ -34,7 +34,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -92,6 +91,7 @@ public class Daemon implements AutoCloseable {
     private final Path dataRoot;
     private final Path containersDir;
     private final ImageStore images;
+    private final ImageService imageService;
     private final StorageDriver storage;
     private final ExecDriver exec;
     private final SecurityResolver security;
@@ -151,6 +151,7 @@ public class Daemon implements AutoCloseable {
         this.dataRoot = dataRoot;
         this.containersDir = dataRoot.resolve("containers");
         this.images = images;
+        this.imageService = new ImageService(images);
         this.storage = storage;
         this.exec = exec;
         this.security = security;
@@ -864,65 +865,22 @@ public class Daemon implements AutoCloseable {
     // ---------------------------------------------------------------- images
 
     /**
-     * "Pulls" an image: {@code POST /images/create?fromImage=&tag=}. Stage 1 has no registry: only the embedded
-     * {@code busybox} (tag {@code latest}) can be pulled, which builds it from the host's static busybox.
+     * "Pulls" an image: {@code POST /images/create?fromImage=&tag=}; see {@link ImageService#pull}.
      *
-     * @param fromImage {@code busybox}, {@code library/busybox}, {@code docker.io/library/busybox[:latest]}
-     * @param tag       the tag, empty or null for the one in fromImage or {@code latest}
-     * @return the image
-     * @throws NotFoundException any other image
+     * @throws NotFoundException any image but the built-in busybox
      */
     public Image pull(String fromImage, String tag) {
-        String name = Objects.requireNonNullElse(fromImage, "");
-        String t = tag == null ? "" : tag;
-        int colon = name.lastIndexOf(':');
-        if (colon > name.lastIndexOf('/')) {
-            if (t.isEmpty()) {
-                t = name.substring(colon + 1);
-            }
-            name = name.substring(0, colon);
-        }
-        if (t.isEmpty()) {
-            t = "latest";
-        }
-        for (String prefix : List.of("docker.io/", "index.docker.io/", "library/")) {
-            if (name.startsWith(prefix)) {
-                name = name.substring(prefix.length());
-            }
-        }
-        if (!(name + ":" + t).equals(ImageStore.DEFAULT_IMAGE)) {
-            throw new NotFoundException("pull access denied for " + fromImage
-                    + ": stage 1 has no registry; only busybox:latest is built in, load other images with `load` (rabbithole stage1 load or docker load)");
-        }
-        return images.resolve(ImageStore.DEFAULT_IMAGE);
+        return imageService.pull(fromImage, tag);
     }
 
     /**
-     * Removes an image reference: {@code DELETE /images/{name}}.
+     * Removes an image reference: {@code DELETE /images/{name}}; see {@link ImageService#remove}.
      *
-     * @param ref   name[:tag], ID or ID prefix
-     * @param force remove even if a container uses it
-     * @return the report lines of {@link ImageStore#remove}: {@code Untagged: ...}, {@code Deleted: ...}
      * @throws NotFoundException no such image
      * @throws ConflictException a container uses it and force is false (Docker's message)
      */
     public List<String> removeImage(String ref, boolean force) {
-        Image image = images.resolve(ref);
-        if (!force) {
-            for (Live l : containers.values()) {
-                if (l.c.imageId().equals(image.id())) {
-                    throw new ConflictException("conflict: unable to remove repository reference \"" + ref
-                            + "\" (must force) - container " + l.c.shortId() + " is using its referenced image "
-                            + shortImageId(image.id()));
-                }
-            }
-        }
-        return images.remove(ref);
-    }
-
-    private static String shortImageId(String id) {
-        String hex = id.startsWith("sha256:") ? id.substring(7) : id;
-        return hex.substring(0, Math.min(12, hex.length()));
+        return imageService.remove(ref, force, containers.values().stream().map(l -> l.c).toList());
     }
 
     // ---------------------------------------------------------------- restore and close
