@@ -75,13 +75,13 @@ public class Daemon implements AutoCloseable {
     public static final int START_FAILED_EXIT_CODE = 128;
 
     /** Docker's minimum for {@code -m}: 6 MiB, in bytes. */
-    public static final long MIN_MEMORY = 6L * 1024 * 1024;
+    public static final long MIN_MEMORY = ContainerConfigs.MIN_MEMORY;
 
     /** Docker's default {@code docker stop} grace period, seconds. */
     public static final int DEFAULT_STOP_TIMEOUT = 10;
 
     /** The PATH a container gets when neither the image nor {@code -e} sets one (Docker's default). */
-    public static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    public static final String DEFAULT_PATH = ContainerConfigs.DEFAULT_PATH;
 
     private static final long KILL_WAIT_SECONDS = 30;
 
@@ -95,6 +95,7 @@ public class Daemon implements AutoCloseable {
     private final StorageDriver storage;
     private final ExecDriver exec;
     private final SecurityResolver security;
+    private final ContainerConfigs configs;
     private final ObjectMapper json = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .enable(SerializationFeature.INDENT_OUTPUT);
@@ -155,6 +156,7 @@ public class Daemon implements AutoCloseable {
         this.storage = storage;
         this.exec = exec;
         this.security = security;
+        this.configs = new ContainerConfigs(images, security);
         try {
             Files.createDirectories(containersDir);
         } catch (IOException e) {
@@ -211,35 +213,13 @@ public class Daemon implements AutoCloseable {
      *                           message), or there is no such image
      */
     public CreateResult create(String name, ContainerConfig config, HostConfig hostConfig, String platform) {
-        if (platform != null && !platform.isEmpty()) {
-            Platforms.parse(platform);
-            if (config != null && notEmpty(config.image())) {
-                Platforms.check(platform, config.image(), images.resolve(config.image()).config());
-            }
-        }
-        if (config == null || config.image() == null || config.image().isEmpty()) {
-            throw new InvalidParameterException("Config cannot be empty in order to create a container");
-        }
-        HostConfig hc = hostConfig == null ? HostConfig.DEFAULT : hostConfig;
-        String wantedName = name == null || name.isEmpty() ? null : Names.canonical(name);
-        validate(hc);
-        validateEnv(config.env());
-        if (notEmpty(config.stopSignal())) {
-            Signals.parse(config.stopSignal());                 // "Invalid signal: X", as dockerd
-        }
-        Image image = images.resolve(config.image());
-        String id = Names.newId();
-        ContainerConfig merged = merge(config, image, id);
-        List<String> argv = new ArrayList<>();
-        if (merged.entrypoint() != null) {
-            argv.addAll(merged.entrypoint());
-        }
-        if (merged.cmd() != null) {
-            argv.addAll(merged.cmd());
-        }
-        if (argv.isEmpty()) {
-            throw new InvalidParameterException("No command specified");
-        }
+        ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
+        String wantedName = p.wantedName();
+        String id = p.id();
+        HostConfig hc = p.hostConfig();
+        ContainerConfig merged = p.config();
+        Image image = p.image();
+        List<String> argv = p.argv();
         Path dir = containersDir.resolve(id);
         synchronized (idsByName) {
             String finalName = wantedName;
@@ -271,174 +251,6 @@ public class Daemon implements AutoCloseable {
         return new CreateResult(id, List.of());
     }
 
-    private void validate(HostConfig hc) {
-        if (hc.memory() != 0 && hc.memory() < MIN_MEMORY) {
-            throw new InvalidParameterException("Minimum memory limit allowed is 6MB");
-        }
-        if (hc.memory() < 0) {
-            throw new InvalidParameterException("Invalid memory limit: " + hc.memory());
-        }
-        if (hc.nanoCpus() != 0 && (hc.cpuQuota() != 0 || hc.cpuPeriod() != 0)) {
-            throw new InvalidParameterException(
-                    "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-        }
-        int cpus = Runtime.getRuntime().availableProcessors();
-        if (hc.nanoCpus() < 0 || hc.nanoCpus() > cpus * 1_000_000_000L) {
-            throw new InvalidParameterException("Range of CPUs is from 0.01 to " + cpus + ".00, as there are only "
-                    + cpus + " CPUs available");
-        }
-        if (hc.cpuShares() < 0) {
-            throw new InvalidParameterException("Invalid CPU shares: " + hc.cpuShares());
-        }
-        security.capabilities(nullToEmpty(hc.capAdd()), nullToEmpty(hc.capDrop()), hc.privileged());
-        seccompFor(hc);
-    }
-
-    /**
-     * Checks {@code Env} entries: a name is required ({@code =x} is refused) and no entry may hold a newline
-     * or NUL, which lxc.container.conf(5)'s one-line {@code lxc.environment} cannot carry. An entry without
-     * {@code =} is allowed: as in Docker's daemon it unsets the variable (see {@link #merge}).
-     */
-    private static void validateEnv(List<String> env) {
-        for (String e : nullToEmpty(env)) {
-            if (e == null || e.isEmpty() || e.startsWith("=")) {
-                throw new InvalidParameterException("invalid environment variable: " + e);
-            }
-            if (e.indexOf('\n') >= 0 || e.indexOf('\r') >= 0 || e.indexOf('\0') >= 0) {
-                throw new InvalidParameterException("invalid environment variable: " + envKey(e)
-                        + ": stage 1 cannot pass a value with a newline or NUL (lxc.environment is one line)");
-            }
-        }
-    }
-
-    /**
-     * The seccomp profile of a container: none when privileged or {@code seccomp=unconfined}, the inlined
-     * JSON of {@code seccomp=<profile>}, else the default profile.
-     */
-    private SeccompProfile seccompFor(HostConfig hc) {
-        SecurityOpts opts = securityOpts(hc);
-        if (hc.privileged() || opts.unconfined()) {
-            return null;
-        }
-        return opts.seccomp() != null ? security.parseSeccomp(opts.seccomp()) : security.defaultSeccomp();
-    }
-
-    /** What {@code --security-opt} asks for: a custom seccomp profile (JSON), unconfined, no-new-privileges. */
-    private record SecurityOpts(String seccomp, boolean unconfined, boolean noNewPrivileges) { }
-
-    /**
-     * Parses {@code --security-opt} values as dockerd's {@code parseSecurityOpt} does: {@code no-new-privileges}
-     * and {@code disable} alone, else {@code key=value} (or the older {@code key:value}) with key {@code seccomp},
-     * {@code no-new-privileges} (a boolean), {@code apparmor} or {@code label} (accepted, not enforced: no
-     * AppArmor or SELinux labels in stage 1).
-     *
-     * @throws InvalidParameterException {@code invalid --security-opt 1: "OPT"} (no separator) or
-     *         {@code invalid --security-opt 2: "OPT"} (unknown key or bad value), Docker's wording
-     */
-    private static SecurityOpts securityOpts(HostConfig hc) {
-        String custom = null;
-        boolean unconfined = false;
-        boolean noNewPrivileges = false;
-        for (String opt : nullToEmpty(hc.securityOpt())) {
-            if (opt.equals("no-new-privileges")) {
-                noNewPrivileges = true;
-                continue;
-            }
-            if (opt.equals("disable")) {
-                continue;
-            }
-            int sep = indexOfSeparator(opt);
-            if (sep < 0) {
-                throw new InvalidParameterException("invalid --security-opt 1: \"" + opt + "\"");
-            }
-            String key = opt.substring(0, sep);
-            String value = opt.substring(sep + 1);
-            switch (key) {
-                case "seccomp" -> {
-                    if (value.equals("unconfined")) {
-                        unconfined = true;
-                    } else if (value.isBlank()) {
-                        throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
-                    } else {
-                        custom = value;
-                    }
-                }
-                case "no-new-privileges" -> noNewPrivileges = switch (value) {
-                    case "1", "t", "T", "true", "TRUE", "True" -> true;        // Go's strconv.ParseBool
-                    case "0", "f", "F", "false", "FALSE", "False" -> false;
-                    default -> throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
-                };
-                case "apparmor", "label" -> { }
-                default -> throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
-            }
-        }
-        return new SecurityOpts(custom, unconfined, noNewPrivileges);
-    }
-
-    /** {@code key=value} or, in Docker's older spelling, {@code key:value} (but never inside the JSON). */
-    private static int indexOfSeparator(String opt) {
-        int eq = opt.indexOf('=');
-        int colon = opt.indexOf(':');
-        if (eq < 0) {
-            return colon;
-        }
-        return colon >= 0 && colon < eq ? colon : eq;
-    }
-
-    private ContainerConfig merge(ContainerConfig user, Image image, String id) {
-        ImageConfig.Defaults d = image.config() == null ? null : image.config().config();
-        // Env: the image's, then the user's, later values replacing earlier ones by key
-        Map<String, String> env = new LinkedHashMap<>();
-        if (d != null && d.env() != null) {
-            d.env().forEach(e -> env.put(envKey(e), e));
-        }
-        for (String e : nullToEmpty(user.env())) {
-            if (e.indexOf('=') < 0) {
-                env.remove(e); // "KEY" without a value unsets it, as Docker's ReplaceOrAppendEnvValues does
-            } else {
-                env.put(envKey(e), e);
-            }
-        }
-        if (!env.containsKey("PATH")) {
-            env.put("PATH", DEFAULT_PATH);
-        }
-        // Cmd and Entrypoint, as Docker merges them: a user Entrypoint drops the image's Cmd
-        List<String> entrypoint = user.entrypoint();
-        if (entrypoint != null && entrypoint.size() == 1 && entrypoint.get(0).isEmpty()) {
-            entrypoint = List.of(); // --entrypoint "" clears the image's
-        }
-        List<String> cmd = user.cmd();
-        if (entrypoint == null || entrypoint.isEmpty()) {
-            if (cmd == null || cmd.isEmpty()) {
-                cmd = d == null ? null : d.cmd();
-            }
-            if (entrypoint == null) {
-                entrypoint = d == null ? null : d.entrypoint();
-            }
-        }
-        String workingDir = notEmpty(user.workingDir()) ? user.workingDir()
-                : d != null && notEmpty(d.workingDir()) ? d.workingDir() : "";
-        String userName = notEmpty(user.user()) ? user.user() : d != null && d.user() != null ? d.user() : "";
-        String hostname = notEmpty(user.hostname()) ? user.hostname() : id.substring(0, 12);
-        Map<String, String> labels = new LinkedHashMap<>();
-        if (d != null && d.labels() != null) {
-            labels.putAll(d.labels());
-        }
-        if (user.labels() != null) {
-            labels.putAll(user.labels());
-        }
-        String stopSignal = notEmpty(user.stopSignal()) ? user.stopSignal()
-                : d != null && notEmpty(d.stopSignal()) ? d.stopSignal() : null;   // the image's StopSignal
-        return new ContainerConfig(hostname, userName, List.copyOf(env.values()), cmd, entrypoint, user.image(),
-                workingDir, user.tty(), user.openStdin(), user.attachStdin(), user.attachStdout(),
-                user.attachStderr(), labels, stopSignal, user.stopTimeout());
-    }
-
-    private static String envKey(String kv) {
-        int eq = kv.indexOf('=');
-        return eq < 0 ? kv : kv.substring(0, eq);
-    }
-
     // ---------------------------------------------------------------- start and the exit monitor
 
     /**
@@ -468,7 +280,7 @@ public class Daemon implements AutoCloseable {
             try {
                 Image image = images.resolve(c.imageId());
                 Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-                process = exec.start(command(c, rootfs));
+                process = exec.start(configs.command(c, rootfs, stateDir(c.id())));
             } catch (RuntimeException e) {
                 EngineException error = e instanceof EngineException ee ? ee
                         : new SystemException("starting container " + c.id() + ": " + e, e);
@@ -486,38 +298,6 @@ public class Daemon implements AutoCloseable {
             threads.execute(() -> monitor(l, process, out, err));
         }
         return true;
-    }
-
-    private Command command(Container c, Path rootfs) {
-        HostConfig hc = c.hostConfig();
-        Set<String> caps = security.capabilities(nullToEmpty(hc.capAdd()), nullToEmpty(hc.capDrop()),
-                hc.privileged());
-        SeccompProfile seccomp = seccompFor(hc);
-        List<String> env = new ArrayList<>(c.config().env());
-        if (env.stream().noneMatch(e -> e.startsWith("HOSTNAME="))) {
-            env.add("HOSTNAME=" + c.config().hostname());
-        }
-        if (c.config().tty() && env.stream().noneMatch(e -> e.startsWith("TERM="))) {
-            env.add("TERM=xterm");
-        }
-        if (env.stream().noneMatch(e -> e.startsWith("HOME="))) {
-            env.add("HOME=" + ContainerUser.home(rootfs, c.config().user()));   // as Docker: from passwd, else /
-        }
-        List<String> argv = new ArrayList<>();
-        argv.add(c.path());
-        argv.addAll(c.args());
-        long nanoCpus = hc.nanoCpus();
-        if (nanoCpus == 0 && hc.cpuQuota() > 0) {
-            long period = hc.cpuPeriod() > 0 ? hc.cpuPeriod() : 100_000;
-            nanoCpus = hc.cpuQuota() * 1_000_000_000L / period;
-        }
-        Command.Resources resources = new Command.Resources(hc.memory(), nanoCpus,
-                hc.pidsLimit() == null ? 0 : hc.pidsLimit(), hc.cpuShares());
-        String workingDir = c.config().workingDir().isEmpty() ? "/" : c.config().workingDir();
-        return new Command(c.id(), rootfs, stateDir(c.id()), List.copyOf(argv), List.copyOf(env), workingDir,
-                c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp,
-                securityOpts(hc).noNewPrivileges(), Boolean.TRUE.equals(hc.init()),
-                hc.devices() == null ? List.of() : List.copyOf(hc.devices()));
     }
 
     /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc} for LXC. */
