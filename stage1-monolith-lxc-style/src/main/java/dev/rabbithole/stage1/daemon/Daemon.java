@@ -96,35 +96,13 @@ public class Daemon implements AutoCloseable {
     private final ExecDriver exec;
     private final SecurityResolver security;
     private final ContainerConfigs configs;
-    private final ObjectMapper json = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-            .enable(SerializationFeature.INDENT_OUTPUT);
-    private final Map<String, Live> containers = new ConcurrentHashMap<>();
-    private final Map<String, String> idsByName = new HashMap<>();
-    private final Random nameRandom = new Random();
+    private final ContainerStore store;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "daemon-worker");
         t.setDaemon(true);
         return t;
     });
     private final Instant startedAt = Instant.now();
-
-    /** A container as the daemon holds it: the persisted snapshot and what lives only while the daemon runs. */
-    private final class Live {
-        volatile Container c;
-        final ContainerLog log;
-        ContainerProcess process;
-        CompletableFuture<Integer> nextExit = new CompletableFuture<>();
-        final CompletableFuture<Integer> removed = new CompletableFuture<>();
-        boolean removing;
-
-        Live(Container c) {
-            this.c = c;
-            this.log = new ContainerLog(Path.of(c.logPath()), json);
-        }
-
-        boolean running() { return c.state().running(); }
-    }
 
     /**
      * Opens the daemon on a data root with the real security resolver ({@link SecurityResolver#DEFAULT}).
@@ -157,11 +135,7 @@ public class Daemon implements AutoCloseable {
         this.exec = exec;
         this.security = security;
         this.configs = new ContainerConfigs(images, security);
-        try {
-            Files.createDirectories(containersDir);
-        } catch (IOException e) {
-            throw new SystemException("cannot create " + containersDir + ": " + e.getMessage(), e);
-        }
+        this.store = new ContainerStore(containersDir);
         restore();
     }
 
@@ -220,34 +194,10 @@ public class Daemon implements AutoCloseable {
         ContainerConfig merged = p.config();
         Image image = p.image();
         List<String> argv = p.argv();
-        Path dir = containersDir.resolve(id);
-        synchronized (idsByName) {
-            String finalName = wantedName;
-            if (finalName != null) {
-                String holder = idsByName.get(finalName);
-                if (holder != null) {
-                    throw new ConflictException("Conflict. The container name \"" + finalName
-                            + "\" is already in use by container \"" + holder
-                            + "\". You have to remove (or rename) that container to be able to reuse that name.");
-                }
-            } else {
-                for (int retry = 0; finalName == null || idsByName.containsKey(finalName); retry++) {
-                    finalName = "/" + Names.randomName(nameRandom, retry);
-                }
-            }
-            Container c = new Container(id, finalName, Instant.now().toString(), argv.get(0),
-                    List.copyOf(argv.subList(1, argv.size())), merged, hc, image.id(), storage.name(),
-                    ContainerState.created(), dir.resolve(id + "-json.log").toString());
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw new SystemException("cannot create " + dir + ": " + e.getMessage(), e);
-            }
-            persist(c);
-            containers.put(id, new Live(c));
-            idsByName.put(finalName, id);
-            EngineLog.info("container " + c.shortId() + " created as " + finalName + " from " + config.image());
-        }
+        LiveContainer l = store.add(id, wantedName, finalName -> new Container(id, finalName, Instant.now().toString(),
+                argv.get(0), List.copyOf(argv.subList(1, argv.size())), merged, hc, image.id(), storage.name(),
+                ContainerState.created(), store.dir(id).resolve(id + "-json.log").toString()));
+        EngineLog.info("container " + l.c.shortId() + " created as " + l.c.name() + " from " + config.image());
         return new CreateResult(id, List.of());
     }
 
@@ -267,7 +217,7 @@ public class Daemon implements AutoCloseable {
      *                           {@value #START_FAILED_EXIT_CODE}), and is removed if AutoRemove
      */
     public boolean start(String ref) {
-        Live l = get(ref);
+        LiveContainer l = get(ref);
         synchronized (l) {
             if (l.removing) {
                 throw new ConflictException("Container " + l.c.id() + " is marked for removal and cannot be started");
@@ -305,7 +255,7 @@ public class Daemon implements AutoCloseable {
         return containersDir.resolve(id).resolve(exec.stateDirName());
     }
 
-    private CompletableFuture<Void> pump(Live l, StreamType stream, InputStream in) {
+    private CompletableFuture<Void> pump(LiveContainer l, StreamType stream, InputStream in) {
         return CompletableFuture.runAsync(() -> {
             byte[] buf = new byte[32 * 1024];
             try (in) {
@@ -319,7 +269,7 @@ public class Daemon implements AutoCloseable {
         }, threads);
     }
 
-    private void monitor(Live l, ContainerProcess process, CompletableFuture<Void> out, CompletableFuture<Void> err) {
+    private void monitor(LiveContainer l, ContainerProcess process, CompletableFuture<Void> out, CompletableFuture<Void> err) {
         int code;
         try {
             code = process.waitFor();
@@ -344,16 +294,16 @@ public class Daemon implements AutoCloseable {
     }
 
     /** Records a failed start: the status stays (Docker's {@code Created}), with the error and its exit code. */
-    private void exited(Live l, int code, String error) {
+    private void exited(LiveContainer l, int code, String error) {
         exited(l, code, s -> s.withStartError(code, error));
     }
 
-    private void exited(Live l, int code, String error, boolean oomKilled) {
+    private void exited(LiveContainer l, int code, String error, boolean oomKilled) {
         exited(l, code, s -> s.toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled));
     }
 
     /** Records an exit (or a failed start), releases the rootfs, ends attached streams and wakes waiters. */
-    private void exited(Live l, int code, java.util.function.UnaryOperator<ContainerState> next) {
+    private void exited(LiveContainer l, int code, java.util.function.UnaryOperator<ContainerState> next) {
         boolean autoRemove;
         synchronized (l) {
             Container c = l.c;
@@ -391,7 +341,7 @@ public class Daemon implements AutoCloseable {
      * @throws NotFoundException no such container
      */
     public CompletableFuture<Integer> waitFor(String ref, WaitCondition condition) {
-        Live l = get(ref);
+        LiveContainer l = get(ref);
         synchronized (l) {
             return switch (condition) {
                 case NOT_RUNNING -> l.running() ? l.nextExit.copy()
@@ -415,7 +365,7 @@ public class Daemon implements AutoCloseable {
      */
     public void kill(String ref, String signal) {
         int number = Signals.parse(signal);
-        Live l = get(ref);
+        LiveContainer l = get(ref);
         CompletableFuture<Integer> exit;
         synchronized (l) {
             if (!l.running()) {
@@ -450,7 +400,7 @@ public class Daemon implements AutoCloseable {
      * @throws SystemException   it is still running 30 seconds after SIGKILL
      */
     public boolean stop(String ref, Integer timeoutSeconds) {
-        Live l = get(ref);
+        LiveContainer l = get(ref);
         CompletableFuture<Integer> exit;
         synchronized (l) {
             if (!l.running()) {
@@ -485,7 +435,7 @@ public class Daemon implements AutoCloseable {
         return notEmpty(config.stopSignal()) ? Signals.parse(config.stopSignal()) : Signals.SIGTERM;
     }
 
-    private void killAndWait(Live l) {
+    private void killAndWait(LiveContainer l) {
         CompletableFuture<Integer> exit;
         synchronized (l) {
             if (!l.running()) {
@@ -516,7 +466,7 @@ public class Daemon implements AutoCloseable {
      * @throws ConflictException it is running and force is false (Docker's message)
      */
     public void remove(String ref, boolean force) {
-        Live l = get(ref);
+        LiveContainer l = get(ref);
         synchronized (l) {
             if (l.running() && !force) {
                 throw new ConflictException("You cannot remove a running container " + l.c.id()
@@ -538,7 +488,7 @@ public class Daemon implements AutoCloseable {
     }
 
     /** @return false if another thread is already removing it */
-    private boolean removeNow(Live l) {
+    private boolean removeNow(LiveContainer l) {
         Container c;
         synchronized (l) {
             if (l.removing) {
@@ -562,11 +512,7 @@ public class Daemon implements AutoCloseable {
         }
         l.log.end();
         l.log.close();
-        deleteTree(containersDir.resolve(c.id()));
-        containers.remove(c.id());
-        synchronized (idsByName) {
-            idsByName.remove(c.name(), c.id());
-        }
+        store.delete(c);
         l.removed.complete(c.state().exitCode());
         EngineLog.info("container " + c.shortId() + " removed");
         return true;
@@ -590,10 +536,7 @@ public class Daemon implements AutoCloseable {
      * @param all include containers that are not running
      */
     public List<Container> list(boolean all) {
-        return containers.values().stream().map(l -> l.c)
-                .filter(c -> all || c.state().running())
-                .sorted(Comparator.comparing(Container::created).reversed())
-                .toList();
+        return store.list(all);
     }
 
     /**
@@ -609,7 +552,7 @@ public class Daemon implements AutoCloseable {
      * @throws NotFoundException no such container
      */
     public Subscription attach(String ref, boolean stdout, boolean stderr, boolean logs, StreamListener listener) {
-        Live l = get(ref);
+        LiveContainer l = get(ref);
         synchronized (l) {
             return l.log.attach(stdout, stderr, logs, listener);
         }
@@ -623,7 +566,7 @@ public class Daemon implements AutoCloseable {
      * @throws NotFoundException no such container
      */
     public Subscription logs(String ref, LogOptions options, StreamListener listener) {
-        Live l = get(ref);
+        LiveContainer l = get(ref);
         synchronized (l) {
             return l.log.logs(options, l.running(), listener);
         }
@@ -660,31 +603,14 @@ public class Daemon implements AutoCloseable {
      * @throws ConflictException a container uses it and force is false (Docker's message)
      */
     public List<String> removeImage(String ref, boolean force) {
-        return imageService.remove(ref, force, containers.values().stream().map(l -> l.c).toList());
+        return imageService.remove(ref, force, store.all().stream().map(l -> l.c).toList());
     }
 
     // ---------------------------------------------------------------- restore and close
 
     private void restore() {
-        List<Path> dirs = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(containersDir)) {
-            ds.forEach(dirs::add);
-        } catch (IOException e) {
-            throw new SystemException("reading " + containersDir + ": " + e.getMessage(), e);
-        }
-        for (Path dir : dirs) {
-            Path file = dir.resolve("config.v2.json");
-            if (!Files.isRegularFile(file)) {
-                continue;
-            }
-            Container c;
-            try {
-                c = json.readValue(file.toFile(), Container.class);
-            } catch (IOException e) {
-                EngineLog.warn("skipping container in " + dir + ": unreadable config.v2.json: " + e.getMessage());
-                continue;
-            }
-            Live l = new Live(c);
+        for (Container c : store.load()) {
+            LiveContainer l = store.register(c);
             boolean died = c.state().running() || "removing".equals(c.state().status());
             if (died) {
                 // it died with the previous daemon: release what the exec and storage drivers may have left
@@ -701,10 +627,6 @@ public class Daemon implements AutoCloseable {
                 EngineLog.info("container " + c.shortId() + " was running when the previous daemon died: exited "
                         + DAEMON_DIED_EXIT_CODE);
             }
-            containers.put(c.id(), l);
-            synchronized (idsByName) {
-                idsByName.put(c.name(), c.id());
-            }
             if (died && c.hostConfig().autoRemove()) {
                 quietly(() -> removeNow(l));
             }
@@ -719,7 +641,7 @@ public class Daemon implements AutoCloseable {
     @Override
     public void close() {
         List<CompletableFuture<?>> pending = new ArrayList<>();
-        for (Live l : containers.values()) {
+        for (LiveContainer l : store.all()) {
             synchronized (l) {
                 if (l.running()) {
                     pending.add(l.c.hostConfig().autoRemove() ? l.removed : l.nextExit);
@@ -734,7 +656,7 @@ public class Daemon implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             EngineLog.warn("some containers did not exit at shutdown: " + e);
         }
-        for (Live l : containers.values()) {
+        for (LiveContainer l : store.all()) {
             synchronized (l) {
                 if (!l.running()) {
                     quietly(() -> storage.unmount(l.c.id()));
@@ -749,68 +671,12 @@ public class Daemon implements AutoCloseable {
 
     // ---------------------------------------------------------------- helpers
 
-    private Live get(String ref) {
-        if (ref == null || ref.isEmpty()) {
-            throw new NotFoundException("No such container: " + ref);
-        }
-        Live l = containers.get(ref);
-        if (l != null) {
-            return l;
-        }
-        String id;
-        synchronized (idsByName) {
-            id = idsByName.get(ref.startsWith("/") ? ref : "/" + ref);
-        }
-        if (id != null && (l = containers.get(id)) != null) {
-            return l;
-        }
-        Live found = null;
-        for (Map.Entry<String, Live> e : containers.entrySet()) {
-            if (e.getKey().startsWith(ref)) {
-                if (found != null) {
-                    throw new InvalidParameterException("multiple IDs found with provided prefix: " + ref);
-                }
-                found = e.getValue();
-            }
-        }
-        if (found == null) {
-            throw new NotFoundException("No such container: " + ref);
-        }
-        return found;
+    private LiveContainer get(String ref) {
+        return store.get(ref);
     }
 
-    /** Writes config.v2.json atomically: a temp file in the same directory, fsync, rename. */
     private void persist(Container c) {
-        Path dir = containersDir.resolve(c.id());
-        Path tmp = dir.resolve(".config.v2.json.tmp");
-        try {
-            byte[] bytes = json.writeValueAsBytes(c);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, dir.resolve("config.v2.json"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new SystemException("writing state of container " + c.id() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new SystemException("deleting " + root + ": " + e.getMessage(), e);
-        }
+        store.persist(c);
     }
 
     private static <T> Optional<T> quietlyGet(java.util.function.Supplier<Optional<T>> action) {
