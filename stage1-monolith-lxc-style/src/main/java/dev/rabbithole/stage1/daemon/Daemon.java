@@ -614,12 +614,10 @@ public class Daemon implements AutoCloseable {
             boolean died = c.state().running() || "removing".equals(c.state().status());
             if (died) {
                 // it died with the previous daemon: release what the exec and storage drivers may have left
-                Command leftover = new Command(c.id(), null, stateDir(c.id()), List.of(c.path()), List.of(), "/",
-                        "", c.config().hostname(), Command.Resources.NONE, Set.of(), false, null);
-                quietly(() -> exec.cleanup(leftover));
+                quietly(() -> exec.cleanup(c.id(), stateDir(c.id())));
                 quietly(() -> storage.unmount(c.id()));
                 // the exec driver may know when it ended (LXC's stop hook ran); else now is all we know
-                Instant ended = quietlyGet(() -> exec.endedAt(leftover)
+                Instant ended = quietlyGet(() -> exec.endedAt(c.id(), stateDir(c.id()))
                         .filter(t -> !t.isBefore(Instant.parse(c.state().startedAt())))).orElse(Instant.now());
                 l.c = c.withState(c.state().toExited(DAEMON_DIED_EXIT_CODE,
                         "container died with the previous daemon", ended.toString()));

@@ -250,19 +250,19 @@ public final class NativeExecDriver implements ExecDriver {
      * @throws SystemException processes survive SIGKILL, or the cgroup or state cannot be removed
      */
     @Override
-    public void cleanup(Command c) {
-        LinuxContainer container = live.remove(c.id());
+    public void cleanup(String containerId, Path stateDir) {
+        LinuxContainer container = live.remove(containerId);
         try {
             if (container != null) {
                 container.destroy();
                 return;
             }
-            LinuxContainer.cleanup(c.id(), stateRoot, options.cgroups(), options.syscalls());
+            LinuxContainer.cleanup(containerId, stateRoot, options.cgroups(), options.syscalls());
             // a daemon that died between the state's removal and the cgroup's: rmdir, if it is still there
-            options.cgroups().manager(DefaultTemplate.cgroup(c.id(), Command.Resources.NONE), options.syscalls())
+            options.cgroups().manager(DefaultTemplate.cgroup(containerId, Command.Resources.NONE), options.syscalls())
                     .destroy();
         } catch (ContainerException | RuntimeException e) {
-            throw new SystemException("native: cleaning up " + c.id() + ": " + e.getMessage(), e);
+            throw new SystemException("native: cleaning up " + containerId + ": " + e.getMessage(), e);
         }
     }
 
@@ -291,7 +291,7 @@ public final class NativeExecDriver implements ExecDriver {
             destroyQuietly(previous);
         }
         if (Files.exists(stateRoot.resolve(c.id()))) {
-            cleanup(c);
+            cleanup(c.id(), c.stateDir());
         }
     }
 

@@ -250,7 +250,7 @@ public class LxcExecDriver implements ExecDriver {
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
-            cleanup(c);
+            cleanup(c.id(), c.stateDir());
             if (e instanceof EngineException ee) {
                 throw ee;
             }
@@ -267,10 +267,10 @@ public class LxcExecDriver implements ExecDriver {
      * @throws SystemException a cgroup still holds processes after 10 seconds, or cannot be removed
      */
     @Override
-    public void cleanup(Command c) {
+    public void cleanup(String containerId, Path stateDir) {
         which("lxc-stop").ifPresent(stop -> {
             try {
-                Process p = new ProcessBuilder(stop.toString(), "-n", c.id(), "-P", c.stateDir().resolve("lxc").toString(),
+                Process p = new ProcessBuilder(stop.toString(), "-n", containerId, "-P", stateDir.resolve("lxc").toString(),
                         "-k").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 if (!p.waitFor(10, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
@@ -281,7 +281,7 @@ public class LxcExecDriver implements ExecDriver {
                 Thread.currentThread().interrupt();
             }
         });
-        List<Path> dirs = LxcCgroups.leftovers(c.id());
+        List<Path> dirs = LxcCgroups.leftovers(containerId);
         for (Path dir : dirs) {
             LxcCgroups.killAll(dir);
         }
@@ -298,9 +298,9 @@ public class LxcExecDriver implements ExecDriver {
      * @return that time, or empty when the hook did not run (no memory controller, LXC killed outright)
      */
     @Override
-    public Optional<java.time.Instant> endedAt(Command c) {
+    public Optional<java.time.Instant> endedAt(String containerId, Path stateDir) {
         try {
-            return Optional.of(Files.getLastModifiedTime(c.stateDir().resolve(OOM_KILL_FILE)).toInstant());
+            return Optional.of(Files.getLastModifiedTime(stateDir.resolve(OOM_KILL_FILE)).toInstant());
         } catch (IOException e) {
             return Optional.empty();
         }
