@@ -94,6 +94,7 @@ public class Daemon implements AutoCloseable {
     private final ImageService imageService;
     private final StorageDriver storage;
     private final ExecDriver exec;
+    private final ContainerRuntime runtime;
     private final SecurityResolver security;
     private final ContainerConfigs configs;
     private final ContainerStore store;
@@ -136,6 +137,7 @@ public class Daemon implements AutoCloseable {
         this.security = security;
         this.configs = new ContainerConfigs(images, security);
         this.store = new ContainerStore(containersDir);
+        this.runtime = new ExecDriverRuntime(exec, store::dir);
         restore();
     }
 
@@ -230,7 +232,7 @@ public class Daemon implements AutoCloseable {
             try {
                 Image image = images.resolve(c.imageId());
                 Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-                process = exec.start(configs.command(c, rootfs, stateDir(c.id())));
+                process = runtime.start(configs.command(c, rootfs, runtime.stateDir(c.id())));
             } catch (RuntimeException e) {
                 EngineException error = e instanceof EngineException ee ? ee
                         : new SystemException("starting container " + c.id() + ": " + e, e);
@@ -239,20 +241,20 @@ public class Daemon implements AutoCloseable {
                 exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
                 throw error;
             }
-            l.process = process;
             l.c = c.withState(c.state().toRunning(process.pid(), Instant.now().toString()));
             persist(l.c);
             EngineLog.info("container " + c.shortId() + " started, pid " + process.pid());
-            CompletableFuture<Void> out = pump(l, StreamType.STDOUT, process.stdout());
-            CompletableFuture<Void> err = pump(l, StreamType.STDERR, process.stderr());
-            threads.execute(() -> monitor(l, process, out, err));
+            watch(l, process);
         }
         return true;
     }
 
-    /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc} for LXC. */
-    private Path stateDir(String id) {
-        return containersDir.resolve(id).resolve(exec.stateDirName());
+    /** Follows a running process (caller holds l): pumps its output into the log, and a monitor its exit. */
+    private void watch(LiveContainer l, ContainerProcess process) {
+        l.process = process;
+        CompletableFuture<Void> out = pump(l, StreamType.STDOUT, process.stdout());
+        CompletableFuture<Void> err = pump(l, StreamType.STDERR, process.stderr());
+        threads.execute(() -> monitor(l, process, out, err));
     }
 
     private CompletableFuture<Void> pump(LiveContainer l, StreamType stream, InputStream in) {
@@ -581,8 +583,7 @@ public class Daemon implements AutoCloseable {
      * @throws NotFoundException no such container
      */
     public List<String> explain(String ref) {
-        String id = get(ref).c.id();
-        return exec.explain(id, stateDir(id));
+        return runtime.explain(get(ref).c.id());
     }
 
     // ---------------------------------------------------------------- images
@@ -613,12 +614,18 @@ public class Daemon implements AutoCloseable {
             LiveContainer l = store.register(c);
             boolean died = c.state().running() || "removing".equals(c.state().status());
             if (died) {
-                // it died with the previous daemon: release what the exec and storage drivers may have left
-                quietly(() -> exec.cleanup(c.id(), stateDir(c.id())));
+                // the runtime decides: stages 1 and 2 say it died with the previous daemon (and release what
+                // the exec driver left, telling when it ended); stage 3's would say it still runs
+                ContainerRuntime.Restored fate = runtime.restore(c.id(), startedAt(c));
+                if (fate.alive() && c.state().running()) {
+                    synchronized (l) {
+                        watch(l, fate.process());
+                    }
+                    EngineLog.info("container " + c.shortId() + " still runs, pid " + fate.process().pid());
+                    continue;
+                }
                 quietly(() -> storage.unmount(c.id()));
-                // the exec driver may know when it ended (LXC's stop hook ran); else now is all we know
-                Instant ended = quietlyGet(() -> exec.endedAt(c.id(), stateDir(c.id()))
-                        .filter(t -> !t.isBefore(Instant.parse(c.state().startedAt())))).orElse(Instant.now());
+                Instant ended = fate.alive() ? Instant.now() : fate.endedAt();
                 l.c = c.withState(c.state().toExited(DAEMON_DIED_EXIT_CODE,
                         "container died with the previous daemon", ended.toString()));
                 persist(l.c);
@@ -664,7 +671,7 @@ public class Daemon implements AutoCloseable {
             l.log.close();
         }
         threads.shutdownNow();
-        quietly(exec::close);                     // the native driver's idle init pool
+        runtime.close();
     }
 
     // ---------------------------------------------------------------- helpers
@@ -677,12 +684,12 @@ public class Daemon implements AutoCloseable {
         store.persist(c);
     }
 
-    private static <T> Optional<T> quietlyGet(java.util.function.Supplier<Optional<T>> action) {
+    /** When the container last started, or null when its state does not say (never started). */
+    private static Instant startedAt(Container c) {
         try {
-            return action.get();
+            return Instant.parse(c.state().startedAt());
         } catch (RuntimeException e) {
-            EngineLog.warn(e.getMessage() == null ? e.toString() : e.getMessage());
-            return Optional.empty();
+            return null;
         }
     }
 
