@@ -50,7 +50,20 @@ public final class ContainerConfigs {
      * @param wantedName {@code /NAME}, or null for a random one
      */
     public record Prepared(String id, String wantedName, ContainerConfig config, HostConfig hostConfig,
-                           Image image, List<String> argv) { }
+                           Image image, List<String> argv) {
+
+        /**
+         * @param name    the final name, {@code /NAME}
+         * @param driver  the storage driver's name
+         * @param logPath the json-file log, {@code DATA_ROOT/containers/ID/ID-json.log}
+         * @return the new container, created now, in state {@code created}
+         */
+        public Container container(String name, String driver, String logPath) {
+            return new Container(id, name, java.time.Instant.now().toString(), argv.get(0),
+                    List.copyOf(argv.subList(1, argv.size())), config, hostConfig, image.id(), driver,
+                    ContainerState.created(), logPath);
+        }
+    }
 
     /**
      * Checks a create request and merges the image's defaults (Env by key, Cmd/Entrypoint as Docker does,
