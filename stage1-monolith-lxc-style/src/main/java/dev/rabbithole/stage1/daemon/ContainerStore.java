@@ -1,5 +1,7 @@
 package dev.rabbithole.stage1.daemon;
 
+import dev.rabbithole.stage1.AtomicFiles;
+import dev.rabbithole.stage1.storage.FileTrees;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,13 +11,9 @@ import dev.rabbithole.stage1.errdefs.NotFoundException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -25,12 +23,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * The daemon's containers, as moby's {@code container.Store} and name index together: the containers by ID,
  * their names, lookup by name, ID or unique ID prefix, and their persistence in
- * {@code DATA_ROOT/containers/ID/config.v2.json} (written atomically: temp file, fsync, rename). Knows nothing
+ * {@code DATA_ROOT/containers/ID/config.v2.json} (written atomically, {@link AtomicFiles}). Knows nothing
  * of processes.
  */
 final class ContainerStore {
@@ -200,33 +197,16 @@ final class ContainerStore {
      * @throws SystemException it cannot be written
      */
     void persist(Container c) {
-        Path dir = containersDir.resolve(c.id());
-        Path tmp = dir.resolve(".config.v2.json.tmp");
         try {
-            byte[] bytes = json.writeValueAsBytes(c);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, dir.resolve("config.v2.json"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.write(containersDir.resolve(c.id()).resolve("config.v2.json"), json.writeValueAsBytes(c));
         } catch (IOException e) {
             throw new SystemException("writing state of container " + c.id() + ": " + e.getMessage(), e);
         }
     }
 
     private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.deleteRecursively(root);
         } catch (IOException e) {
             throw new SystemException("deleting " + root + ": " + e.getMessage(), e);
         }

@@ -23,12 +23,9 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.ProcessBuilder.Redirect;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -305,19 +302,15 @@ public final class NativeExecDriver implements ExecDriver {
 
     private static void writeKernelCalls(Path stateDir, List<String> lines) {
         Path target = stateDir.resolve(KERNEL_CALLS_FILE);
-        Path tmp = stateDir.resolve("." + KERNEL_CALLS_FILE + ".tmp");
         try {
             Files.createDirectories(stateDir);
         } catch (IOException e) {
             return;                             // explain then says nothing was recorded
         }
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try {
             StringBuilder text = new StringBuilder();
             lines.forEach(l -> text.append(l).append('\n'));
-            ch.write(java.nio.ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
-            ch.force(true);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            dev.rabbithole.stage1.AtomicFiles.writeString(target, text.toString());
         } catch (IOException e) {
             // explain then says nothing was recorded; the container runs regardless
         }

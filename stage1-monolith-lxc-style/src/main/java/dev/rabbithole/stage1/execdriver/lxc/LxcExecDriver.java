@@ -1,5 +1,6 @@
 package dev.rabbithole.stage1.execdriver.lxc;
 
+import dev.rabbithole.stage1.AtomicFiles;
 import dev.rabbithole.stage1.cgroups.CgroupVersion;
 import dev.rabbithole.stage1.errdefs.EngineException;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
@@ -15,12 +16,9 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -196,14 +194,14 @@ public class LxcExecDriver implements ExecDriver {
             Files.deleteIfExists(state.resolve(OOM_KILL_FILE));
             Optional<String> hookText = memoryCgroup(c.id()).map(dir -> stopHook(dir, state));
             if (hookText.isPresent()) {
-                writeAtomically(hook, hookText.get());
+                AtomicFiles.writeString(hook, hookText.get());
                 Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
             } else {
                 Files.deleteIfExists(hook);
             }
             Path policy = null;
             if (c.seccomp() != null && !c.privileged()) {
-                writeAtomically(seccomp, LxcSeccompPolicy.render(c.seccomp()));
+                AtomicFiles.writeString(seccomp, LxcSeccompPolicy.render(c.seccomp()));
                 policy = seccomp;
             } else {
                 Files.deleteIfExists(seccomp);
@@ -213,10 +211,10 @@ public class LxcExecDriver implements ExecDriver {
             if (nodes.isEmpty()) {
                 Files.deleteIfExists(devicesHook);
             } else {
-                writeAtomically(devicesHook, LxcDevices.hook(nodes));
+                AtomicFiles.writeString(devicesHook, LxcDevices.hook(nodes));
                 Files.setPosixFilePermissions(devicesHook, PosixFilePermissions.fromString("rwx------"));
             }
-            writeAtomically(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null,
+            AtomicFiles.writeString(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null,
                     nodes.isEmpty() ? null : devicesHook));
             Files.deleteIfExists(log);
         } catch (IOException e) {
@@ -241,7 +239,7 @@ public class LxcExecDriver implements ExecDriver {
         LxcProcess process = new LxcProcess(guard, c.id(), state);
         try {
             process.awaitWorkload(log);
-            writeAtomically(state.resolve("lxc-execute.pid"), process.lxcExecutePid() + "\n");
+            AtomicFiles.writeString(state.resolve("lxc-execute.pid"), process.lxcExecutePid() + "\n");
             watched.add(process);
         } catch (IOException | RuntimeException e) {
             guard.destroy();                                        // SIGTERM: the guard runs lxc-stop -k
@@ -372,17 +370,6 @@ public class LxcExecDriver implements ExecDriver {
             }
         }
         return Optional.empty();
-    }
-
-    /** Write to a temporary file beside the target, fsync, rename over the target. */
-    static void writeAtomically(Path target, String text) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
-            ch.force(true);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** A container run by lxc-execute under the guard shell. */
