@@ -67,13 +67,26 @@ public class Daemon implements AutoCloseable {
      * @throws SystemException the data root cannot be created or read
      */
     public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec, SecurityResolver security) {
+        this(dataRoot, images, storage, exec, security,
+                new ExecDriverRuntime(exec, dataRoot.resolve("containers")::resolve));
+    }
+
+    /**
+     * As {@link #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)} with another runtime
+     * (stage 3's containerd client): it starts the containers, and decides on restore whether one still runs.
+     *
+     * @param exec    what {@code GET /info} reports as the execution driver
+     * @param runtime runs the containers; closed by {@link #close}
+     */
+    public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec, SecurityResolver security,
+                  ContainerRuntime runtime) {
         this.dataRoot = dataRoot;
         this.images = new ImageService(images);
         this.storage = storage;
         this.exec = exec;
         this.configs = new ContainerConfigs(images, security);
         this.store = new ContainerStore(dataRoot.resolve("containers"));
-        this.runtime = new ExecDriverRuntime(exec, store::dir);
+        this.runtime = runtime;
         this.lifecycle = new ContainerLifecycle(store, runtime, configs, images, storage);
         lifecycle.restore();
     }
