@@ -72,8 +72,7 @@ public class Daemon implements AutoCloseable {
     }
 
     /**
-     * As {@link #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)} with another runtime
-     * (stage 3's containerd client): it starts the containers, and decides on restore whether one still runs.
+     * With another runtime (stage 3's containerd client), which decides on restore whether a container still runs.
      *
      * @param exec    what {@code GET /info} reports as the execution driver
      * @param runtime runs the containers; closed by {@link #close}
@@ -127,33 +126,19 @@ public class Daemon implements AutoCloseable {
 
     /** {@code POST /containers/{id}/start}: false if it was running (304). See {@link ContainerLifecycle#start}. */
     public boolean start(String ref) { return lifecycle.start(ref); }
-
     /** {@code POST /containers/{id}/wait?condition=}: the exit code. See {@link ContainerLifecycle#waitFor}. */
-    public CompletableFuture<Integer> waitFor(String ref, WaitCondition condition) {
-        return lifecycle.waitFor(ref, condition);
-    }
-
+    public CompletableFuture<Integer> waitFor(String ref, WaitCondition condition) { return lifecycle.waitFor(ref, condition); }
     /** {@code POST /containers/{id}/kill?signal=} (SIGKILL waits for the exit). See {@link ContainerLifecycle#kill}. */
     public void kill(String ref, String signal) { lifecycle.kill(ref, signal); }
-
     /** {@code POST /containers/{id}/stop?t=}: false if not running (304). See {@link ContainerLifecycle#stop}. */
     public boolean stop(String ref, Integer timeoutSeconds) { return lifecycle.stop(ref, timeoutSeconds); }
-
     /** {@code DELETE /containers/{id}?force=}: layer, directory, name. See {@link ContainerLifecycle#remove}. */
     public void remove(String ref, boolean force) { lifecycle.remove(ref, force); }
-
     /** {@code GET /containers/{id}/json}: the current snapshot; NotFoundException if there is no such container. */
     public Container inspect(String ref) { return store.get(ref).c; }
-
     /** {@code GET /containers/json[?all=1]}: newest first, only running ones unless {@code all}. */
     public List<Container> list(boolean all) { return store.list(all); }
-
-    /**
-     * {@code POST /containers/{id}/attach}: output from now on (with {@code logs}, the stored log first) goes to
-     * the listener until the next exit or removal. Closing the subscription detaches.
-     *
-     * @throws NotFoundException no such container
-     */
+    /** {@code POST /containers/{id}/attach}: output (with {@code logs}, the stored log first) until the next exit. */
     public Subscription attach(String ref, boolean stdout, boolean stderr, boolean logs, StreamListener listener) {
         LiveContainer l = store.get(ref);
         synchronized (l) {
@@ -171,14 +156,10 @@ public class Daemon implements AutoCloseable {
 
     /** {@code GET /containers/{id}/explain} (rabbithole): the kernel calls of its start, as the runtime recorded them. */
     public List<String> explain(String ref) { return runtime.explain(store.get(ref).c.id()); }
-
     /** {@code POST /images/create?fromImage=&tag=}: only the built-in busybox. See {@link ImageService#pull}. */
     public Image pull(String fromImage, String tag) { return images.pull(fromImage, tag); }
-
     /** {@code DELETE /images/{name}?force=}: refused (409) while a container uses it. See {@link ImageService#remove}. */
-    public List<String> removeImage(String ref, boolean force) {
-        return images.remove(ref, force, store.list(true));
-    }
+    public List<String> removeImage(String ref, boolean force) { return images.remove(ref, force, store.list(true)); }
 
     /**
      * Shuts the daemon down: SIGKILLs every running container (the monolith leaves none behind), waits for their
