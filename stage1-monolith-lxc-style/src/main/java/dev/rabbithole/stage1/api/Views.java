@@ -1,5 +1,6 @@
 package dev.rabbithole.stage1.api;
 
+import dev.rabbithole.stage1.Formats;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -120,43 +121,12 @@ final class Views {
      */
     static String status(ContainerState s, Instant now) {
         return switch (s.status()) {
-            case "running" -> "Up " + humanDuration(Duration.between(parse(s.startedAt()), now));
+            case "running" -> "Up " + Formats.humanDuration(Duration.between(parse(s.startedAt()), now));
             case "exited" -> "Exited (" + s.exitCode() + ") "
-                    + humanDuration(Duration.between(parse(s.finishedAt()), now)) + " ago";
+                    + Formats.humanDuration(Duration.between(parse(s.finishedAt()), now)) + " ago";
             case "removing" -> "Removal In Progress";
             default -> "Created";
         };
-    }
-
-    /** A duration as Docker's go-units HumanDuration words it ("Less than a second", "3 seconds", "About a minute"). */
-    static String humanDuration(Duration d) {
-        long seconds = Math.max(0, d.getSeconds());
-        if (seconds < 1) {
-            return "Less than a second";
-        } else if (seconds == 1) {
-            return "1 second";
-        } else if (seconds < 60) {
-            return seconds + " seconds";
-        }
-        long minutes = seconds / 60;
-        if (minutes == 1) {
-            return "About a minute";
-        } else if (minutes < 60) {
-            return minutes + " minutes";
-        }
-        long hours = Math.round(seconds / 3600.0);
-        if (hours == 1) {
-            return "About an hour";
-        } else if (hours < 48) {
-            return hours + " hours";
-        } else if (hours < 24 * 7 * 2) {
-            return hours / 24 + " days";
-        } else if (hours < 24 * 30 * 2) {
-            return hours / 24 / 7 + " weeks";
-        } else if (hours < 24 * 365 * 2) {
-            return hours / 24 / 30 + " months";
-        }
-        return hours / 24 / 365 + " years";
     }
 
     private static Instant parse(String time) {

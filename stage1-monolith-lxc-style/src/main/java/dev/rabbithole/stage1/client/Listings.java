@@ -1,5 +1,6 @@
 package dev.rabbithole.stage1.client;
 
+import dev.rabbithole.stage1.Formats;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Duration;
@@ -51,7 +52,7 @@ public final class Listings {
             table.row(noTrunc ? c.path("Id").asText() : shortId(c.path("Id").asText()),
                     image(c.path("Image").asText("")),
                     quote(noTrunc ? command : ellipsis(command, 20)),
-                    Units.humanDuration(Duration.between(created, now)) + " ago",
+                    Formats.humanDuration(Duration.between(created, now)) + " ago",
                     status,
                     ports(c.path("Ports")),
                     names(c.path("Names")));
@@ -72,7 +73,7 @@ public final class Listings {
         Table table = new Table("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
         for (JsonNode i : images) {
             String id = shortId(i.path("Id").asText());
-            String created = Units.humanDuration(Duration.between(Instant.ofEpochSecond(i.path("Created").asLong()), now)) + " ago";
+            String created = Formats.humanDuration(Duration.between(Instant.ofEpochSecond(i.path("Created").asLong()), now)) + " ago";
             String size = Units.humanSize(i.path("Size").asLong());
             List<String> tags = new ArrayList<>();
             i.path("RepoTags").forEach(t -> tags.add(t.asText()));

@@ -1,5 +1,6 @@
 package dev.rabbithole.stage1.client;
 
+import dev.rabbithole.stage1.Formats;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
@@ -100,45 +101,6 @@ public final class Units {
     }
 
     /**
-     * Formats a duration as the docker CLI does in its CREATED and STATUS columns:
-     * "Less than a second", "1 second", "N seconds", "About a minute", "N minutes", "About an hour",
-     * "N hours" (under 48 hours), "N days" (under two weeks), "N weeks" (under two months),
-     * "N months" (under two years), "N years".
-     *
-     * @param d the elapsed time; negative durations (clock skew) count as zero
-     * @return the phrase, without "ago"
-     */
-    public static String humanDuration(Duration d) {
-        long seconds = Math.max(0, d.getSeconds());
-        if (seconds < 1) {
-            return "Less than a second";
-        } else if (seconds == 1) {
-            return "1 second";
-        } else if (seconds < 60) {
-            return seconds + " seconds";
-        }
-        long minutes = seconds / 60;
-        if (minutes == 1) {
-            return "About a minute";
-        } else if (minutes < 60) {
-            return minutes + " minutes";
-        }
-        long hours = Math.round(seconds / 3600.0);
-        if (hours == 1) {
-            return "About an hour";
-        } else if (hours < 48) {
-            return hours + " hours";
-        } else if (hours < 24 * 7 * 2) {
-            return hours / 24 + " days";
-        } else if (hours < 24 * 30 * 2) {
-            return hours / 24 / 7 + " weeks";
-        } else if (hours < 24 * 365 * 2) {
-            return hours / 24 / 30 + " months";
-        }
-        return seconds / 3600 / 24 / 365 + " years";
-    }
-
-    /**
      * The STATUS column of {@code docker ps} for a container, computed from its state the way the
      * daemon words it: {@code Up 3 seconds}, {@code Exited (0) 2 minutes ago}, {@code Created}.
      * The daemon usually sends this text in {@code GET /containers/json}'s {@code Status}; this is the
@@ -152,9 +114,9 @@ public final class Units {
     public static String containerStatus(String state, int exitCode, Duration since) {
         switch (state == null ? "" : state.toLowerCase(Locale.ROOT)) {
             case "running":
-                return "Up " + humanDuration(since);
+                return "Up " + Formats.humanDuration(since);
             case "exited":
-                return "Exited (" + exitCode + ") " + humanDuration(since) + " ago";
+                return "Exited (" + exitCode + ") " + Formats.humanDuration(since) + " ago";
             case "created":
                 return "Created";
             case "removing":
@@ -162,7 +124,7 @@ public final class Units {
             case "dead":
                 return "Dead";
             case "paused":
-                return "Up " + humanDuration(since) + " (Paused)";
+                return "Up " + Formats.humanDuration(since) + " (Paused)";
             default:
                 return state == null ? "" : state;
         }

@@ -1,65 +1,27 @@
 package dev.rabbithole.stage1.daemon;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rabbithole.stage1.errdefs.ConflictException;
 import dev.rabbithole.stage1.errdefs.EngineException;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.NotFoundException;
 import dev.rabbithole.stage1.errdefs.SystemException;
-import dev.rabbithole.stage1.execdriver.Command;
-import dev.rabbithole.stage1.execdriver.ContainerProcess;
-import dev.rabbithole.stage1.execdriver.ContainerUser;
 import dev.rabbithole.stage1.execdriver.ExecDriver;
 import dev.rabbithole.stage1.image.Image;
-import dev.rabbithole.stage1.image.ImageConfig;
 import dev.rabbithole.stage1.image.ImageStore;
-import dev.rabbithole.stage1.security.SeccompProfile;
 import dev.rabbithole.stage1.storage.StorageDriver;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
-import java.util.Optional;
-import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
- * The stage-1 engine: Docker 0.x's daemon core. It keeps the containers (their config, state and json-file
- * log under {@code DATA_ROOT/containers/ID/}), asks the {@link ImageStore} for images, the
- * {@link StorageDriver} for root filesystems and the {@link ExecDriver} for processes, and pumps each
- * container's stdout and stderr into its log and to attached clients.
- *
- * <p>Each lifecycle operation reads the same way: find the container, guard (may it be started, killed,
- * removed now?), act, persist the new state. Persisting is atomic (temp file, fsync, rename).
- *
- * <p>The monolith takes its containers with it: a container the files say was running when the daemon
- * starts died with the previous daemon (its lxc-execute was our child). It is cleaned up through the exec
- * driver and the storage driver and marked exited with {@value #DAEMON_DIED_EXIT_CODE} (128 + SIGKILL, the
- * status a container gets when its daemon's death takes it down), its log kept.
+ * The stage-1 engine: Docker 0.x's daemon, a facade over classes with one job each, as moby's daemon is
+ * organised: {@link ContainerConfigs} (create checks, the image's defaults, the exec driver's Command),
+ * {@link ContainerStore} (the containers, their names and {@code DATA_ROOT/containers/ID/config.v2.json}),
+ * {@link ContainerLifecycle} (start, exit events, kill, stop, wait, remove, restore) over one
+ * {@link ContainerRuntime} (here {@link ExecDriverRuntime}: the {@link ExecDriver}'s containers die with the
+ * daemon), and the {@link ImageService}. Each method is an Engine API 1.41 endpoint.
  *
  * <p>Errors are {@link EngineException}s: {@link NotFoundException} (404), {@link ConflictException} (409),
  * {@link InvalidParameterException} (400), {@link SystemException} (500), as the Engine API reports them.
@@ -68,1016 +30,141 @@ public class Daemon implements AutoCloseable {
 
     /** The version {@code GET /version} reports. */
     public static final String VERSION = dev.rabbithole.stage1.BuildInfo.VERSION;
-
     /** The exit code of a container that was running when the previous daemon died: 128 + SIGKILL. */
     public static final int DAEMON_DIED_EXIT_CODE = 137;
-
     /** The exit code recorded when the exec driver could not start the container. */
     public static final int START_FAILED_EXIT_CODE = 128;
-
     /** Docker's minimum for {@code -m}: 6 MiB, in bytes. */
-    public static final long MIN_MEMORY = 6L * 1024 * 1024;
-
+    public static final long MIN_MEMORY = ContainerConfigs.MIN_MEMORY;
     /** Docker's default {@code docker stop} grace period, seconds. */
     public static final int DEFAULT_STOP_TIMEOUT = 10;
-
     /** The PATH a container gets when neither the image nor {@code -e} sets one (Docker's default). */
-    public static final String DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-    private static final long KILL_WAIT_SECONDS = 30;
-
+    public static final String DEFAULT_PATH = ContainerConfigs.DEFAULT_PATH;
     /** How long {@link #kill} with SIGKILL waits for the exit before it returns anyway, seconds. */
     public static final long KILL_RETURN_WAIT_SECONDS = 10;
 
     private final Path dataRoot;
-    private final Path containersDir;
-    private final ImageStore images;
+    private final ImageService images;
     private final StorageDriver storage;
     private final ExecDriver exec;
-    private final SecurityResolver security;
-    private final ObjectMapper json = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-            .enable(SerializationFeature.INDENT_OUTPUT);
-    private final Map<String, Live> containers = new ConcurrentHashMap<>();
-    private final Map<String, String> idsByName = new HashMap<>();
-    private final Random nameRandom = new Random();
-    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "daemon-worker");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ContainerConfigs configs;
+    private final ContainerStore store;
+    private final ContainerRuntime runtime;
+    private final ContainerLifecycle lifecycle;
     private final Instant startedAt = Instant.now();
 
-    /** A container as the daemon holds it: the persisted snapshot and what lives only while the daemon runs. */
-    private final class Live {
-        volatile Container c;
-        final ContainerLog log;
-        ContainerProcess process;
-        CompletableFuture<Integer> nextExit = new CompletableFuture<>();
-        final CompletableFuture<Integer> removed = new CompletableFuture<>();
-        boolean removing;
-
-        Live(Container c) {
-            this.c = c;
-            this.log = new ContainerLog(Path.of(c.logPath()), json);
-        }
-
-        boolean running() { return c.state().running(); }
-    }
-
-    /**
-     * Opens the daemon on a data root with the real security resolver ({@link SecurityResolver#DEFAULT}).
-     *
-     * @see #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)
-     */
+    /** As {@link #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)} with {@link SecurityResolver#DEFAULT}. */
     public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec) {
         this(dataRoot, images, storage, exec, SecurityResolver.DEFAULT);
     }
 
     /**
-     * Opens the daemon on a data root and restores the containers found there; any that was running died
-     * with the previous daemon and is cleaned up and marked exited ({@value #DAEMON_DIED_EXIT_CODE}).
+     * Opens the daemon on a data root and restores the containers in {@code DATA_ROOT/containers/}: any that was
+     * running died with the previous daemon and is cleaned up and marked exited ({@value #DAEMON_DIED_EXIT_CODE}).
      *
-     * @param dataRoot the daemon's directory ({@code /var/lib/rabbithole/stage1} by default); containers live in
-     *                 {@code containers/} below it
-     * @param images   the image store
-     * @param storage  the storage driver that makes root filesystems
-     * @param exec     the exec driver that runs containers
+     * @param dataRoot {@code /var/lib/rabbithole/stage1} by default
      * @param security capabilities and seccomp profiles
      * @throws SystemException the data root cannot be created or read
      */
-    public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec,
-                  SecurityResolver security) {
-        this.dataRoot = dataRoot;
-        this.containersDir = dataRoot.resolve("containers");
-        this.images = images;
-        this.storage = storage;
-        this.exec = exec;
-        this.security = security;
-        try {
-            Files.createDirectories(containersDir);
-        } catch (IOException e) {
-            throw new SystemException("cannot create " + containersDir + ": " + e.getMessage(), e);
-        }
-        restore();
+    public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec, SecurityResolver security) {
+        this(dataRoot, images, storage, exec, security,
+                new ExecDriverRuntime(exec, dataRoot.resolve("containers")::resolve));
     }
 
-    // ---------------------------------------------------------------- accessors
+    /**
+     * With another runtime (stage 3's containerd client), which decides on restore whether a container still runs.
+     *
+     * @param exec    what {@code GET /info} reports as the execution driver
+     * @param runtime runs the containers; closed by {@link #close}
+     */
+    public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec, SecurityResolver security,
+                  ContainerRuntime runtime) {
+        this.dataRoot = dataRoot;
+        this.images = new ImageService(images);
+        this.storage = storage;
+        this.exec = exec;
+        this.configs = new ContainerConfigs(images, security);
+        this.store = new ContainerStore(dataRoot.resolve("containers"));
+        this.runtime = runtime;
+        this.lifecycle = new ContainerLifecycle(store, runtime, configs, images, storage);
+        lifecycle.restore();
+    }
 
     /** @return the data root this daemon keeps its state in */
     public Path dataRoot() { return dataRoot; }
-
     /** @return the image store */
-    public ImageStore images() { return images; }
-
+    public ImageStore images() { return images.store(); }
     /** @return the storage driver */
     public StorageDriver storageDriver() { return storage; }
-
     /** @return the exec driver */
     public ExecDriver execDriver() { return exec; }
-
     /** @return when this daemon started */
     public Instant startedAt() { return startedAt; }
 
-    // ---------------------------------------------------------------- create
-
-    /**
-     * Creates a container: {@code POST /containers/create} (Engine API 1.41). Resolves the image, merges the
-     * image's defaults (Env by key, Cmd/Entrypoint as Docker does, WorkingDir, User), fills in the hostname
-     * (the first 12 characters of the ID unless given) and checks the HostConfig.
-     *
-     * @param name       the container's name, with or without a leading slash; null or empty for a random one
-     * @param config     the portable config; {@code Image} is required
-     * @param hostConfig the host config; null means {@link HostConfig#DEFAULT}
-     * @return the new ID and warnings
-     * @throws NotFoundException         {@code No such image: REF}
-     * @throws ConflictException         the name is in use (Docker's message, naming the other container)
-     * @throws InvalidParameterException an invalid name, memory below 6 MiB, an unknown capability, a bad
-     *                                   seccomp profile or security option, no command, an Env entry without a
-     *                                   name or with a newline ({@code KEY} alone is dropped: it unsets KEY)
-     */
+    /** As {@link #create(String, ContainerConfig, HostConfig, String)} for any platform. */
     public CreateResult create(String name, ContainerConfig config, HostConfig hostConfig) {
         return create(name, config, hostConfig, null);
     }
 
     /**
-     * Creates a container for a platform: {@code POST /containers/create?platform=} (Engine API 1.41), as
-     * {@link #create(String, ContainerConfig, HostConfig)} after checking the image is for that platform.
+     * {@code POST /containers/create[?name=&platform=]}: checks the request and merges the image's defaults
+     * ({@link ContainerConfigs#prepare}), then records the container under its name.
      *
-     * @param platform {@code os[/arch[/variant]]} ({@code docker run --platform}); null or empty checks nothing
-     * @throws InvalidParameterException an unparseable platform (and everything the other create throws)
-     * @throws NotFoundException the image is for another os or architecture ({@link Platforms#check}, dockerd's
-     *                           message), or there is no such image
+     * @param name     with or without a leading slash; null or empty for a random one
+     * @param platform {@code os[/arch[/variant]]}; null or empty checks nothing
+     * @throws NotFoundException         no such image, or an image for another platform
+     * @throws ConflictException         the name is in use (Docker's message, naming the other container)
+     * @throws InvalidParameterException a bad name, HostConfig, Env entry, signal, platform, or no command
      */
     public CreateResult create(String name, ContainerConfig config, HostConfig hostConfig, String platform) {
-        if (platform != null && !platform.isEmpty()) {
-            Platforms.parse(platform);
-            if (config != null && notEmpty(config.image())) {
-                Platforms.check(platform, config.image(), images.resolve(config.image()).config());
-            }
-        }
-        if (config == null || config.image() == null || config.image().isEmpty()) {
-            throw new InvalidParameterException("Config cannot be empty in order to create a container");
-        }
-        HostConfig hc = hostConfig == null ? HostConfig.DEFAULT : hostConfig;
-        String wantedName = name == null || name.isEmpty() ? null : Names.canonical(name);
-        validate(hc);
-        validateEnv(config.env());
-        if (notEmpty(config.stopSignal())) {
-            Signals.parse(config.stopSignal());                 // "Invalid signal: X", as dockerd
-        }
-        Image image = images.resolve(config.image());
-        String id = Names.newId();
-        ContainerConfig merged = merge(config, image, id);
-        List<String> argv = new ArrayList<>();
-        if (merged.entrypoint() != null) {
-            argv.addAll(merged.entrypoint());
-        }
-        if (merged.cmd() != null) {
-            argv.addAll(merged.cmd());
-        }
-        if (argv.isEmpty()) {
-            throw new InvalidParameterException("No command specified");
-        }
-        Path dir = containersDir.resolve(id);
-        synchronized (idsByName) {
-            String finalName = wantedName;
-            if (finalName != null) {
-                String holder = idsByName.get(finalName);
-                if (holder != null) {
-                    throw new ConflictException("Conflict. The container name \"" + finalName
-                            + "\" is already in use by container \"" + holder
-                            + "\". You have to remove (or rename) that container to be able to reuse that name.");
-                }
-            } else {
-                for (int retry = 0; finalName == null || idsByName.containsKey(finalName); retry++) {
-                    finalName = "/" + Names.randomName(nameRandom, retry);
-                }
-            }
-            Container c = new Container(id, finalName, Instant.now().toString(), argv.get(0),
-                    List.copyOf(argv.subList(1, argv.size())), merged, hc, image.id(), storage.name(),
-                    ContainerState.created(), dir.resolve(id + "-json.log").toString());
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw new SystemException("cannot create " + dir + ": " + e.getMessage(), e);
-            }
-            persist(c);
-            containers.put(id, new Live(c));
-            idsByName.put(finalName, id);
-            EngineLog.info("container " + c.shortId() + " created as " + finalName + " from " + config.image());
-        }
-        return new CreateResult(id, List.of());
+        ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
+        LiveContainer l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
+                store.dir(p.id()).resolve(p.id() + "-json.log").toString()));
+        EngineLog.info("container " + l.c.shortId() + " created as " + l.c.name() + " from " + config.image());
+        return new CreateResult(p.id(), List.of());
     }
 
-    private void validate(HostConfig hc) {
-        if (hc.memory() != 0 && hc.memory() < MIN_MEMORY) {
-            throw new InvalidParameterException("Minimum memory limit allowed is 6MB");
-        }
-        if (hc.memory() < 0) {
-            throw new InvalidParameterException("Invalid memory limit: " + hc.memory());
-        }
-        if (hc.nanoCpus() != 0 && (hc.cpuQuota() != 0 || hc.cpuPeriod() != 0)) {
-            throw new InvalidParameterException(
-                    "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-        }
-        int cpus = Runtime.getRuntime().availableProcessors();
-        if (hc.nanoCpus() < 0 || hc.nanoCpus() > cpus * 1_000_000_000L) {
-            throw new InvalidParameterException("Range of CPUs is from 0.01 to " + cpus + ".00, as there are only "
-                    + cpus + " CPUs available");
-        }
-        if (hc.cpuShares() < 0) {
-            throw new InvalidParameterException("Invalid CPU shares: " + hc.cpuShares());
-        }
-        security.capabilities(nullToEmpty(hc.capAdd()), nullToEmpty(hc.capDrop()), hc.privileged());
-        seccompFor(hc);
-    }
-
-    /**
-     * Checks {@code Env} entries: a name is required ({@code =x} is refused) and no entry may hold a newline
-     * or NUL, which lxc.container.conf(5)'s one-line {@code lxc.environment} cannot carry. An entry without
-     * {@code =} is allowed: as in Docker's daemon it unsets the variable (see {@link #merge}).
-     */
-    private static void validateEnv(List<String> env) {
-        for (String e : nullToEmpty(env)) {
-            if (e == null || e.isEmpty() || e.startsWith("=")) {
-                throw new InvalidParameterException("invalid environment variable: " + e);
-            }
-            if (e.indexOf('\n') >= 0 || e.indexOf('\r') >= 0 || e.indexOf('\0') >= 0) {
-                throw new InvalidParameterException("invalid environment variable: " + envKey(e)
-                        + ": stage 1 cannot pass a value with a newline or NUL (lxc.environment is one line)");
-            }
-        }
-    }
-
-    /**
-     * The seccomp profile of a container: none when privileged or {@code seccomp=unconfined}, the inlined
-     * JSON of {@code seccomp=<profile>}, else the default profile.
-     */
-    private SeccompProfile seccompFor(HostConfig hc) {
-        SecurityOpts opts = securityOpts(hc);
-        if (hc.privileged() || opts.unconfined()) {
-            return null;
-        }
-        return opts.seccomp() != null ? security.parseSeccomp(opts.seccomp()) : security.defaultSeccomp();
-    }
-
-    /** What {@code --security-opt} asks for: a custom seccomp profile (JSON), unconfined, no-new-privileges. */
-    private record SecurityOpts(String seccomp, boolean unconfined, boolean noNewPrivileges) { }
-
-    /**
-     * Parses {@code --security-opt} values as dockerd's {@code parseSecurityOpt} does: {@code no-new-privileges}
-     * and {@code disable} alone, else {@code key=value} (or the older {@code key:value}) with key {@code seccomp},
-     * {@code no-new-privileges} (a boolean), {@code apparmor} or {@code label} (accepted, not enforced: no
-     * AppArmor or SELinux labels in stage 1).
-     *
-     * @throws InvalidParameterException {@code invalid --security-opt 1: "OPT"} (no separator) or
-     *         {@code invalid --security-opt 2: "OPT"} (unknown key or bad value), Docker's wording
-     */
-    private static SecurityOpts securityOpts(HostConfig hc) {
-        String custom = null;
-        boolean unconfined = false;
-        boolean noNewPrivileges = false;
-        for (String opt : nullToEmpty(hc.securityOpt())) {
-            if (opt.equals("no-new-privileges")) {
-                noNewPrivileges = true;
-                continue;
-            }
-            if (opt.equals("disable")) {
-                continue;
-            }
-            int sep = indexOfSeparator(opt);
-            if (sep < 0) {
-                throw new InvalidParameterException("invalid --security-opt 1: \"" + opt + "\"");
-            }
-            String key = opt.substring(0, sep);
-            String value = opt.substring(sep + 1);
-            switch (key) {
-                case "seccomp" -> {
-                    if (value.equals("unconfined")) {
-                        unconfined = true;
-                    } else if (value.isBlank()) {
-                        throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
-                    } else {
-                        custom = value;
-                    }
-                }
-                case "no-new-privileges" -> noNewPrivileges = switch (value) {
-                    case "1", "t", "T", "true", "TRUE", "True" -> true;        // Go's strconv.ParseBool
-                    case "0", "f", "F", "false", "FALSE", "False" -> false;
-                    default -> throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
-                };
-                case "apparmor", "label" -> { }
-                default -> throw new InvalidParameterException("invalid --security-opt 2: \"" + opt + "\"");
-            }
-        }
-        return new SecurityOpts(custom, unconfined, noNewPrivileges);
-    }
-
-    /** {@code key=value} or, in Docker's older spelling, {@code key:value} (but never inside the JSON). */
-    private static int indexOfSeparator(String opt) {
-        int eq = opt.indexOf('=');
-        int colon = opt.indexOf(':');
-        if (eq < 0) {
-            return colon;
-        }
-        return colon >= 0 && colon < eq ? colon : eq;
-    }
-
-    private ContainerConfig merge(ContainerConfig user, Image image, String id) {
-        ImageConfig.Defaults d = image.config() == null ? null : image.config().config();
-        // Env: the user's as given, then the image's whose names the user's do not have (Docker's order)
-        List<String> env = Environment.configEnv(user.env(), d == null ? null : d.env());
-        // Cmd and Entrypoint, as Docker merges them: a user Entrypoint drops the image's Cmd
-        List<String> entrypoint = user.entrypoint();
-        if (entrypoint != null && entrypoint.size() == 1 && entrypoint.get(0).isEmpty()) {
-            entrypoint = List.of(); // --entrypoint "" clears the image's
-        }
-        List<String> cmd = user.cmd();
-        if (entrypoint == null || entrypoint.isEmpty()) {
-            if (cmd == null || cmd.isEmpty()) {
-                cmd = d == null ? null : d.cmd();
-            }
-            if (entrypoint == null) {
-                entrypoint = d == null ? null : d.entrypoint();
-            }
-        }
-        String workingDir = notEmpty(user.workingDir()) ? user.workingDir()
-                : d != null && notEmpty(d.workingDir()) ? d.workingDir() : "";
-        String userName = notEmpty(user.user()) ? user.user() : d != null && d.user() != null ? d.user() : "";
-        String hostname = notEmpty(user.hostname()) ? user.hostname() : id.substring(0, 12);
-        Map<String, String> labels = new LinkedHashMap<>();
-        if (d != null && d.labels() != null) {
-            labels.putAll(d.labels());
-        }
-        if (user.labels() != null) {
-            labels.putAll(user.labels());
-        }
-        String stopSignal = notEmpty(user.stopSignal()) ? user.stopSignal()
-                : d != null && notEmpty(d.stopSignal()) ? d.stopSignal() : null;   // the image's StopSignal
-        return new ContainerConfig(hostname, userName, env, cmd, entrypoint, user.image(),
-                workingDir, user.tty(), user.openStdin(), user.attachStdin(), user.attachStdout(),
-                user.attachStderr(), labels, stopSignal, user.stopTimeout());
-    }
-
-    private static String envKey(String kv) {
-        int eq = kv.indexOf('=');
-        return eq < 0 ? kv : kv.substring(0, eq);
-    }
-
-    // ---------------------------------------------------------------- start and the exit monitor
-
-    /**
-     * Starts a container: {@code POST /containers/{id}/start}. Mounts its rootfs through the storage driver,
-     * starts it through the exec driver and pumps its output into the log and to attached clients; a
-     * monitor thread records the exit, unmounts, ends attached streams and, with AutoRemove, removes it.
-     *
-     * @param ref name, ID or unique ID prefix
-     * @return false if it was already running (the API's 304), true if this call started it
-     * @throws NotFoundException no such container
-     * @throws ConflictException the container is being removed
-     * @throws EngineException   the storage or exec driver failed; the container keeps its status (Docker's),
-     *                           with the error and the exit code of {@link StartFailure#exitCode} (127, 126 or
-     *                           {@value #START_FAILED_EXIT_CODE}), and is removed if AutoRemove
-     */
-    public boolean start(String ref) {
-        Live l = get(ref);
-        synchronized (l) {
-            if (l.removing) {
-                throw new ConflictException("Container " + l.c.id() + " is marked for removal and cannot be started");
-            }
-            if (l.running()) {
-                return false;
-            }
-            Container c = l.c;
-            ContainerProcess process;
-            try {
-                Image image = images.resolve(c.imageId());
-                Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-                process = exec.start(command(c, rootfs));
-            } catch (RuntimeException e) {
-                EngineException error = e instanceof EngineException ee ? ee
-                        : new SystemException("starting container " + c.id() + ": " + e, e);
-                EngineLog.warn("container " + c.shortId() + " failed to start: " + error.getMessage());
-                quietly(() -> storage.unmount(c.id()));
-                exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
-                throw error;
-            }
-            l.process = process;
-            l.c = c.withState(c.state().toRunning(process.pid(), Instant.now().toString()));
-            persist(l.c);
-            EngineLog.info("container " + c.shortId() + " started, pid " + process.pid());
-            CompletableFuture<Void> out = pump(l, StreamType.STDOUT, process.stdout());
-            CompletableFuture<Void> err = pump(l, StreamType.STDERR, process.stderr());
-            threads.execute(() -> monitor(l, process, out, err));
-        }
-        return true;
-    }
-
-    private Command command(Container c, Path rootfs) {
-        HostConfig hc = c.hostConfig();
-        Set<String> caps = security.capabilities(nullToEmpty(hc.capAdd()), nullToEmpty(hc.capDrop()),
-                hc.privileged());
-        SeccompProfile seccomp = seccompFor(hc);
-        // as Docker and runc: PATH, HOSTNAME, TERM, then Config.Env over them, HOME from passwd (else /) last
-        List<String> env = Environment.processEnv(c.config().env(), c.config().hostname(), c.config().tty(),
-                ContainerUser.home(rootfs, c.config().user()));
-        List<String> argv = new ArrayList<>();
-        argv.add(c.path());
-        argv.addAll(c.args());
-        long nanoCpus = hc.nanoCpus();
-        if (nanoCpus == 0 && hc.cpuQuota() > 0) {
-            long period = hc.cpuPeriod() > 0 ? hc.cpuPeriod() : 100_000;
-            nanoCpus = hc.cpuQuota() * 1_000_000_000L / period;
-        }
-        Command.Resources resources = new Command.Resources(hc.memory(), nanoCpus,
-                hc.pidsLimit() == null ? 0 : hc.pidsLimit(), hc.cpuShares());
-        String workingDir = c.config().workingDir().isEmpty() ? "/" : c.config().workingDir();
-        return new Command(c.id(), rootfs, stateDir(c.id()), List.copyOf(argv), List.copyOf(env), workingDir,
-                c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp,
-                securityOpts(hc).noNewPrivileges(), Boolean.TRUE.equals(hc.init()),
-                hc.devices() == null ? List.of() : List.copyOf(hc.devices()), nullToEmpty(hc.groupAdd()));
-    }
-
-    /** The directory the exec driver owns for a container: {@code DATA_ROOT/containers/ID/lxc} for LXC. */
-    private Path stateDir(String id) {
-        return containersDir.resolve(id).resolve(exec.stateDirName());
-    }
-
-    private CompletableFuture<Void> pump(Live l, StreamType stream, InputStream in) {
-        return CompletableFuture.runAsync(() -> {
-            byte[] buf = new byte[32 * 1024];
-            try (in) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    l.log.write(stream, buf, n);
-                }
-            } catch (IOException e) {
-                EngineLog.debug("container " + l.c.shortId() + " " + stream.logName() + " closed: " + e.getMessage());
-            }
-        }, threads);
-    }
-
-    private void monitor(Live l, ContainerProcess process, CompletableFuture<Void> out, CompletableFuture<Void> err) {
-        int code;
-        try {
-            code = process.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            code = DAEMON_DIED_EXIT_CODE;
-        } catch (RuntimeException e) {
-            EngineLog.warn("container " + l.c.shortId() + ": waiting for the exec driver failed: " + e);
-            code = DAEMON_DIED_EXIT_CODE;
-        }
-        try {
-            // all output first: the streams end when the workload's last writer exits; a stray grandchild
-            // holding a pipe open must not keep the container "running" forever
-            CompletableFuture.allOf(out, err).get(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            EngineLog.warn("container " + l.c.shortId() + ": output still open after exit, not waiting for it");
-        }
-        l.log.flushPartial();
-        exited(l, code, "", process.oomKilled());
-    }
-
-    /** Records a failed start: the status stays (Docker's {@code Created}), with the error and its exit code. */
-    private void exited(Live l, int code, String error) {
-        exited(l, code, s -> s.withStartError(code, error));
-    }
-
-    private void exited(Live l, int code, String error, boolean oomKilled) {
-        exited(l, code, s -> s.toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled));
-    }
-
-    /** Records an exit (or a failed start), releases the rootfs, ends attached streams and wakes waiters. */
-    private void exited(Live l, int code, java.util.function.UnaryOperator<ContainerState> next) {
-        boolean autoRemove;
-        synchronized (l) {
-            Container c = l.c;
-            l.process = null;
-            l.c = c.withState(next.apply(c.state()));
-            persist(l.c);
-            quietly(() -> storage.unmount(c.id()));
-            l.log.end();
-            CompletableFuture<Integer> done = l.nextExit;
-            l.nextExit = new CompletableFuture<>();
-            done.complete(code);
-            autoRemove = c.hostConfig().autoRemove();
-            EngineLog.info("container " + c.shortId() + " exited with " + code);
-        }
-        if (autoRemove) {
-            threads.execute(() -> {
-                try {
-                    removeNow(l);
-                } catch (RuntimeException e) {
-                    EngineLog.warn("auto-removing container " + l.c.shortId() + ": " + e.getMessage());
-                    l.removed.completeExceptionally(e);  // wait?condition=removed answers the error, never hangs
-                }
-            });
-        }
-    }
-
-    // ---------------------------------------------------------------- wait, kill, stop
-
-    /**
-     * Waits for a container: {@code POST /containers/{id}/wait?condition=} (Engine API 1.41). The container is
-     * looked up now; the future completes when the condition is met.
-     *
-     * @param ref       name, ID or unique ID prefix
-     * @param condition not-running (at once if not running), next-exit, removed
-     * @return the exit code (the last one for {@code removed}, 0 for a container that never ran)
-     * @throws NotFoundException no such container
-     */
-    public CompletableFuture<Integer> waitFor(String ref, WaitCondition condition) {
-        Live l = get(ref);
-        synchronized (l) {
-            return switch (condition) {
-                case NOT_RUNNING -> l.running() ? l.nextExit.copy()
-                        : CompletableFuture.completedFuture(l.c.state().exitCode());
-                case NEXT_EXIT -> l.nextExit.copy();
-                case REMOVED -> l.removed.copy();
-            };
-        }
-    }
-
-    /**
-     * Sends a signal: {@code POST /containers/{id}/kill?signal=} (default SIGKILL). With SIGKILL it returns once
-     * the container has exited (at most {@value #KILL_RETURN_WAIT_SECONDS} s), as dockerd's kill does, so that an
-     * inspect right after it sees the exit; other signals return at once.
-     *
-     * @param ref    name, ID or unique ID prefix
-     * @param signal {@code SIGTERM}, {@code TERM}, {@code 15}; null or empty for SIGKILL
-     * @throws NotFoundException         no such container
-     * @throws InvalidParameterException an unknown signal
-     * @throws ConflictException         the container is not running
-     */
-    public void kill(String ref, String signal) {
-        int number = Signals.parse(signal);
-        Live l = get(ref);
-        CompletableFuture<Integer> exit;
-        synchronized (l) {
-            if (!l.running()) {
-                throw new ConflictException("Cannot kill container: " + ref + ": Container " + l.c.id()
-                        + " is not running");
-            }
-            exit = l.nextExit;
-            l.process.signal(number);
-        }
-        if (number != Signals.SIGKILL) {
-            return;
-        }
-        try {
-            exit.get(KILL_RETURN_WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            EngineLog.warn("container " + l.c.shortId() + " has not exited " + KILL_RETURN_WAIT_SECONDS
-                    + " s after SIGKILL");
-        }
-    }
-
-    /**
-     * Stops a container: {@code POST /containers/{id}/stop?t=}: its stop signal (Config.StopSignal, from
-     * {@code --stop-signal} or the image; SIGTERM by default), then SIGKILL after the grace period.
-     *
-     * @param ref            name, ID or unique ID prefix
-     * @param timeoutSeconds grace period in seconds; null means the container's Config.StopTimeout
-     *                       ({@code --stop-timeout}), else {@value #DEFAULT_STOP_TIMEOUT}; negative waits for ever
-     * @return false if it was not running (the API's 304)
-     * @throws NotFoundException no such container
-     * @throws SystemException   it is still running 30 seconds after SIGKILL
-     */
-    public boolean stop(String ref, Integer timeoutSeconds) {
-        Live l = get(ref);
-        CompletableFuture<Integer> exit;
-        synchronized (l) {
-            if (!l.running()) {
-                return false;
-            }
-            exit = l.nextExit;
-            l.process.signal(stopSignal(l.c.config()));
-        }
-        Integer configured = l.c.config().stopTimeout();
-        int t = timeoutSeconds != null ? timeoutSeconds : configured != null ? configured : DEFAULT_STOP_TIMEOUT;
-        try {
-            if (t < 0) {
-                exit.get();
-            } else {
-                exit.get(t, TimeUnit.SECONDS);
-            }
-            return true;
-        } catch (TimeoutException graceOver) {
-            EngineLog.info("container " + l.c.shortId() + " did not stop in " + t + "s, sending SIGKILL");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SystemException("interrupted while stopping " + l.c.id());
-        } catch (ExecutionException e) {
-            throw new SystemException("stopping " + l.c.id() + ": " + e.getCause());
-        }
-        killAndWait(l);
-        return true;
-    }
-
-    /** The signal {@code docker stop} sends first: Config.StopSignal, else SIGTERM. */
-    private static int stopSignal(ContainerConfig config) {
-        return notEmpty(config.stopSignal()) ? Signals.parse(config.stopSignal()) : Signals.SIGTERM;
-    }
-
-    private void killAndWait(Live l) {
-        CompletableFuture<Integer> exit;
-        synchronized (l) {
-            if (!l.running()) {
-                return;
-            }
-            exit = l.nextExit;
-            l.process.signal(Signals.SIGKILL);
-        }
-        try {
-            exit.get(KILL_WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SystemException("interrupted while killing " + l.c.id());
-        } catch (ExecutionException | TimeoutException e) {
-            throw new SystemException("container " + l.c.id() + " did not exit after SIGKILL");
-        }
-    }
-
-    // ---------------------------------------------------------------- remove
-
-    /**
-     * Removes a container: {@code DELETE /containers/{id}?force=}. Deletes its writable layer (storage
-     * driver), its directory (config and log) and frees its name.
-     *
-     * @param ref   name, ID or unique ID prefix
-     * @param force kill it first (SIGKILL) if it is running
-     * @throws NotFoundException no such container
-     * @throws ConflictException it is running and force is false (Docker's message)
-     */
-    public void remove(String ref, boolean force) {
-        Live l = get(ref);
-        synchronized (l) {
-            if (l.running() && !force) {
-                throw new ConflictException("You cannot remove a running container " + l.c.id()
-                        + ". Stop the container before attempting removal or force remove");
-            }
-        }
-        if (force) {
-            killAndWait(l);
-        }
-        if (!removeNow(l)) {
-            try {
-                l.removed.get(KILL_WAIT_SECONDS, TimeUnit.SECONDS); // someone else (AutoRemove) is removing it
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                throw new SystemException("removal of container " + l.c.id() + " did not finish");
-            }
-        }
-    }
-
-    /** @return false if another thread is already removing it */
-    private boolean removeNow(Live l) {
-        Container c;
-        synchronized (l) {
-            if (l.removing) {
-                return false;
-            }
-            if (l.running()) {
-                throw new ConflictException("You cannot remove a running container " + l.c.id()
-                        + ". Stop the container before attempting removal or force remove");
-            }
-            l.removing = true;
-            l.c = l.c.withState(l.c.state().toRemoving());
-            c = l.c;
-        }
-        try {
-            storage.remove(c.id());
-        } catch (RuntimeException e) {
-            synchronized (l) {
-                l.removing = false;
-            }
-            throw e instanceof EngineException ee ? ee : new SystemException("removing " + c.id() + ": " + e, e);
-        }
-        l.log.end();
-        l.log.close();
-        deleteTree(containersDir.resolve(c.id()));
-        containers.remove(c.id());
-        synchronized (idsByName) {
-            idsByName.remove(c.name(), c.id());
-        }
-        l.removed.complete(c.state().exitCode());
-        EngineLog.info("container " + c.shortId() + " removed");
-        return true;
-    }
-
-    // ---------------------------------------------------------------- inspect, list, attach, logs
-
-    /**
-     * The container's current snapshot: {@code GET /containers/{id}/json}.
-     *
-     * @param ref name, ID or unique ID prefix
-     * @throws NotFoundException no such container
-     */
-    public Container inspect(String ref) {
-        return get(ref).c;
-    }
-
-    /**
-     * Containers, newest first: {@code GET /containers/json[?all=1]}.
-     *
-     * @param all include containers that are not running
-     */
-    public List<Container> list(boolean all) {
-        return containers.values().stream().map(l -> l.c)
-                .filter(c -> all || c.state().running())
-                .sorted(Comparator.comparing(Container::created).reversed())
-                .toList();
-    }
-
-    /**
-     * Attaches to a container's output: {@code POST /containers/{id}/attach}. Output from now on (with
-     * {@code logs}, the stored log first) goes to the listener, in chunks as the workload wrote them, until
-     * the container's next exit (or its removal) ends it.
-     *
-     * @param ref    name, ID or unique ID prefix
-     * @param stdout deliver stdout
-     * @param stderr deliver stderr
-     * @param logs   replay the stored log first
-     * @return the subscription; closing it detaches
-     * @throws NotFoundException no such container
-     */
+    /** {@code POST /containers/{id}/start}: false if it was running (304). See {@link ContainerLifecycle#start}. */
+    public boolean start(String ref) { return lifecycle.start(ref); }
+    /** {@code POST /containers/{id}/wait?condition=}: the exit code. See {@link ContainerLifecycle#waitFor}. */
+    public CompletableFuture<Integer> waitFor(String ref, WaitCondition condition) { return lifecycle.waitFor(ref, condition); }
+    /** {@code POST /containers/{id}/kill?signal=} (SIGKILL waits for the exit). See {@link ContainerLifecycle#kill}. */
+    public void kill(String ref, String signal) { lifecycle.kill(ref, signal); }
+    /** {@code POST /containers/{id}/stop?t=}: false if not running (304). See {@link ContainerLifecycle#stop}. */
+    public boolean stop(String ref, Integer timeoutSeconds) { return lifecycle.stop(ref, timeoutSeconds); }
+    /** {@code DELETE /containers/{id}?force=}: layer, directory, name. See {@link ContainerLifecycle#remove}. */
+    public void remove(String ref, boolean force) { lifecycle.remove(ref, force); }
+    /** {@code GET /containers/{id}/json}: the current snapshot; NotFoundException if there is no such container. */
+    public Container inspect(String ref) { return store.get(ref).c; }
+    /** {@code GET /containers/json[?all=1]}: newest first, only running ones unless {@code all}. */
+    public List<Container> list(boolean all) { return store.list(all); }
+    /** {@code POST /containers/{id}/attach}: output (with {@code logs}, the stored log first) until the next exit. */
     public Subscription attach(String ref, boolean stdout, boolean stderr, boolean logs, StreamListener listener) {
-        Live l = get(ref);
+        LiveContainer l = store.get(ref);
         synchronized (l) {
             return l.log.attach(stdout, stderr, logs, listener);
         }
     }
 
-    /**
-     * Reads a container's log: {@code GET /containers/{id}/logs}. Delivers the stored entries (line by line,
-     * as the json-file log holds them), then with follow new ones until the container exits; then
-     * {@code onEnd}.
-     *
-     * @throws NotFoundException no such container
-     */
+    /** {@code GET /containers/{id}/logs}: stored entries, then with follow new ones until the exit (404 if none). */
     public Subscription logs(String ref, LogOptions options, StreamListener listener) {
-        Live l = get(ref);
+        LiveContainer l = store.get(ref);
         synchronized (l) {
             return l.log.logs(options, l.running(), listener);
         }
     }
 
-    /**
-     * The kernel calls that started a container, as its exec driver recorded them: what
-     * {@code GET /containers/{id}/explain} (a rabbithole extension) returns.
-     *
-     * @param ref name, ID or unique ID prefix
-     * @return one line per call, in order, or the driver's note on why it has none
-     * @throws NotFoundException no such container
-     */
-    public List<String> explain(String ref) {
-        String id = get(ref).c.id();
-        return exec.explain(id, stateDir(id));
-    }
-
-    // ---------------------------------------------------------------- images
+    /** {@code GET /containers/{id}/explain} (rabbithole): the kernel calls of its start, as the runtime recorded them. */
+    public List<String> explain(String ref) { return runtime.explain(store.get(ref).c.id()); }
+    /** {@code POST /images/create?fromImage=&tag=}: only the built-in busybox. See {@link ImageService#pull}. */
+    public Image pull(String fromImage, String tag) { return images.pull(fromImage, tag); }
+    /** {@code DELETE /images/{name}?force=}: refused (409) while a container uses it. See {@link ImageService#remove}. */
+    public List<String> removeImage(String ref, boolean force) { return images.remove(ref, force, store.list(true)); }
 
     /**
-     * "Pulls" an image: {@code POST /images/create?fromImage=&tag=}. Stage 1 has no registry: only the embedded
-     * {@code busybox} (tag {@code latest}) can be pulled, which builds it from the host's static busybox.
-     *
-     * @param fromImage {@code busybox}, {@code library/busybox}, {@code docker.io/library/busybox[:latest]}
-     * @param tag       the tag, empty or null for the one in fromImage or {@code latest}
-     * @return the image
-     * @throws NotFoundException any other image
-     */
-    public Image pull(String fromImage, String tag) {
-        String name = Objects.requireNonNullElse(fromImage, "");
-        String t = tag == null ? "" : tag;
-        int colon = name.lastIndexOf(':');
-        if (colon > name.lastIndexOf('/')) {
-            if (t.isEmpty()) {
-                t = name.substring(colon + 1);
-            }
-            name = name.substring(0, colon);
-        }
-        if (t.isEmpty()) {
-            t = "latest";
-        }
-        for (String prefix : List.of("docker.io/", "index.docker.io/", "library/")) {
-            if (name.startsWith(prefix)) {
-                name = name.substring(prefix.length());
-            }
-        }
-        if (!(name + ":" + t).equals(ImageStore.DEFAULT_IMAGE)) {
-            throw new NotFoundException("pull access denied for " + fromImage
-                    + ": stage 1 has no registry; only busybox:latest is built in, load other images with `load` (rabbithole stage1 load or docker load)");
-        }
-        return images.resolve(ImageStore.DEFAULT_IMAGE);
-    }
-
-    /**
-     * Removes an image reference: {@code DELETE /images/{name}}.
-     *
-     * @param ref   name[:tag], ID or ID prefix
-     * @param force remove even if a container uses it
-     * @return the report lines of {@link ImageStore#remove}: {@code Untagged: ...}, {@code Deleted: ...}
-     * @throws NotFoundException no such image
-     * @throws ConflictException a container uses it and force is false (Docker's message)
-     */
-    public List<String> removeImage(String ref, boolean force) {
-        Image image = images.resolve(ref);
-        if (!force) {
-            for (Live l : containers.values()) {
-                if (l.c.imageId().equals(image.id())) {
-                    throw new ConflictException("conflict: unable to remove repository reference \"" + ref
-                            + "\" (must force) - container " + l.c.shortId() + " is using its referenced image "
-                            + shortImageId(image.id()));
-                }
-            }
-        }
-        return images.remove(ref);
-    }
-
-    private static String shortImageId(String id) {
-        String hex = id.startsWith("sha256:") ? id.substring(7) : id;
-        return hex.substring(0, Math.min(12, hex.length()));
-    }
-
-    // ---------------------------------------------------------------- restore and close
-
-    private void restore() {
-        List<Path> dirs = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(containersDir)) {
-            ds.forEach(dirs::add);
-        } catch (IOException e) {
-            throw new SystemException("reading " + containersDir + ": " + e.getMessage(), e);
-        }
-        for (Path dir : dirs) {
-            Path file = dir.resolve("config.v2.json");
-            if (!Files.isRegularFile(file)) {
-                continue;
-            }
-            Container c;
-            try {
-                c = json.readValue(file.toFile(), Container.class);
-            } catch (IOException e) {
-                EngineLog.warn("skipping container in " + dir + ": unreadable config.v2.json: " + e.getMessage());
-                continue;
-            }
-            Live l = new Live(c);
-            boolean died = c.state().running() || "removing".equals(c.state().status());
-            if (died) {
-                // it died with the previous daemon: release what the exec and storage drivers may have left
-                Command leftover = new Command(c.id(), null, stateDir(c.id()), List.of(c.path()), List.of(), "/",
-                        "", c.config().hostname(), Command.Resources.NONE, Set.of(), false, null);
-                quietly(() -> exec.cleanup(leftover));
-                quietly(() -> storage.unmount(c.id()));
-                // the exec driver may know when it ended (LXC's stop hook ran); else now is all we know
-                Instant ended = quietlyGet(() -> exec.endedAt(leftover)
-                        .filter(t -> !t.isBefore(Instant.parse(c.state().startedAt())))).orElse(Instant.now());
-                l.c = c.withState(c.state().toExited(DAEMON_DIED_EXIT_CODE,
-                        "container died with the previous daemon", ended.toString()));
-                persist(l.c);
-                EngineLog.info("container " + c.shortId() + " was running when the previous daemon died: exited "
-                        + DAEMON_DIED_EXIT_CODE);
-            }
-            containers.put(c.id(), l);
-            synchronized (idsByName) {
-                idsByName.put(c.name(), c.id());
-            }
-            if (died && c.hostConfig().autoRemove()) {
-                quietly(() -> removeNow(l));
-            }
-        }
-    }
-
-    /**
-     * Shuts the daemon down: kills every running container (SIGKILL; the monolith does not leave containers
-     * behind), waits for their exits (and AutoRemove removals), which unmounts their root filesystems, and
-     * closes the logs. Idempotent.
+     * Shuts the daemon down: SIGKILLs every running container (the monolith leaves none behind), waits for their
+     * exits and AutoRemove removals, closes the logs, then the runtime. Idempotent.
      */
     @Override
-    public void close() {
-        List<CompletableFuture<?>> pending = new ArrayList<>();
-        for (Live l : containers.values()) {
-            synchronized (l) {
-                if (l.running()) {
-                    pending.add(l.c.hostConfig().autoRemove() ? l.removed : l.nextExit);
-                    quietly(() -> l.process.signal(Signals.SIGKILL));
-                }
-            }
-        }
-        try {
-            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(KILL_WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            EngineLog.warn("some containers did not exit at shutdown: " + e);
-        }
-        for (Live l : containers.values()) {
-            synchronized (l) {
-                if (!l.running()) {
-                    quietly(() -> storage.unmount(l.c.id()));
-                }
-            }
-            l.log.end();
-            l.log.close();
-        }
-        threads.shutdownNow();
-        quietly(exec::close);                     // the native driver's idle init pool
-    }
-
-    // ---------------------------------------------------------------- helpers
-
-    private Live get(String ref) {
-        if (ref == null || ref.isEmpty()) {
-            throw new NotFoundException("No such container: " + ref);
-        }
-        Live l = containers.get(ref);
-        if (l != null) {
-            return l;
-        }
-        String id;
-        synchronized (idsByName) {
-            id = idsByName.get(ref.startsWith("/") ? ref : "/" + ref);
-        }
-        if (id != null && (l = containers.get(id)) != null) {
-            return l;
-        }
-        Live found = null;
-        for (Map.Entry<String, Live> e : containers.entrySet()) {
-            if (e.getKey().startsWith(ref)) {
-                if (found != null) {
-                    throw new InvalidParameterException("multiple IDs found with provided prefix: " + ref);
-                }
-                found = e.getValue();
-            }
-        }
-        if (found == null) {
-            throw new NotFoundException("No such container: " + ref);
-        }
-        return found;
-    }
-
-    /** Writes config.v2.json atomically: a temp file in the same directory, fsync, rename. */
-    private void persist(Container c) {
-        Path dir = containersDir.resolve(c.id());
-        Path tmp = dir.resolve(".config.v2.json.tmp");
-        try {
-            byte[] bytes = json.writeValueAsBytes(c);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, dir.resolve("config.v2.json"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new SystemException("writing state of container " + c.id() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new SystemException("deleting " + root + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static <T> Optional<T> quietlyGet(java.util.function.Supplier<Optional<T>> action) {
-        try {
-            return action.get();
-        } catch (RuntimeException e) {
-            EngineLog.warn(e.getMessage() == null ? e.toString() : e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    private static void quietly(Runnable action) {
-        try {
-            action.run();
-        } catch (RuntimeException e) {
-            EngineLog.warn(e.getMessage() == null ? e.toString() : e.getMessage());
-        }
-    }
-
-    private static <T> List<T> nullToEmpty(List<T> list) {
-        return list == null ? List.of() : list;
-    }
-
-    private static boolean notEmpty(String s) {
-        return s != null && !s.isEmpty();
-    }
+    public void close() { lifecycle.close(); }
 }

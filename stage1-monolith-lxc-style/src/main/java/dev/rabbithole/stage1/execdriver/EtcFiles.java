@@ -1,7 +1,6 @@
 package dev.rabbithole.stage1.execdriver;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,9 +108,6 @@ public final class EtcFiles {
     }
 
     private static void writeFile(Path target, String text) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        dev.rabbithole.stage1.AtomicFiles.writeString(target, text);
     }
 }

@@ -27,18 +27,20 @@ public interface ExecDriver {
      * Removes what a container of this driver may have left behind when the daemon that ran it died
      * (processes, cgroups). Idempotent: nothing left is success.
      *
-     * @param command the command the container was started with (only {@code id} and {@code stateDir} are read)
+     * @param containerId the container ID, 64 hex characters
+     * @param stateDir    the container's {@link Command#stateDir()}
      */
-    void cleanup(Command command);
+    void cleanup(String containerId, Path stateDir);
 
     /**
      * When a container of this driver ended, as far as the driver's state files tell, for a container whose
      * daemon died before it could record the exit (its FinishedAt).
      *
-     * @param command the command the container was started with (only {@code id} and {@code stateDir} are read)
+     * @param containerId the container ID, 64 hex characters
+     * @param stateDir    the container's {@link Command#stateDir()}
      * @return the time the container ended, or empty when the driver cannot tell
      */
-    default Optional<Instant> endedAt(Command command) {
+    default Optional<Instant> endedAt(String containerId, Path stateDir) {
         return Optional.empty();
     }
 

@@ -1,5 +1,6 @@
 package dev.rabbithole.stage1.image;
 
+import dev.rabbithole.stage1.AtomicFiles;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 
@@ -130,11 +131,7 @@ public final class BlobStore {
 
     /** fsync(2) a directory so a rename in it survives a crash; best effort. */
     static void fsyncDir(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException ignored) {
-            // some file systems refuse fsync on a directory; the rename itself is still atomic
-        }
+        AtomicFiles.fsyncDir(dir);
     }
 
     /**
@@ -143,18 +140,10 @@ public final class BlobStore {
      * @throws SystemException the write failed
      */
     static void writeAtomically(Path target, byte[] bytes) {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            fsyncDir(target.getParent());
+            AtomicFiles.write(target, bytes);
         } catch (IOException e) {
             throw new SystemException("cannot write " + target + ": " + e.getMessage(), e);
-        } finally {
-            deleteQuietly(tmp);
         }
     }
 

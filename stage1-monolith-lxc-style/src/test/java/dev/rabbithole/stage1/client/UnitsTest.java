@@ -46,21 +46,6 @@ class UnitsTest {
         assertThat(Units.humanSize(bytes)).isEqualTo(text);
     }
 
-    @ParameterizedTest
-    @CsvSource({"0,Less than a second", "1,1 second", "3,3 seconds", "59,59 seconds", "60,About a minute",
-            "119,About a minute", "120,2 minutes", "3599,59 minutes", "3600,About an hour", "5399,About an hour",
-            "5400,2 hours", "169200,47 hours", "172800,2 days", "1209600,2 weeks", "5184000,2 months",
-            "63072000,2 years"})
-    void durationsReadLikeDockers(long seconds, String text) {
-        assertThat(Units.humanDuration(Duration.ofSeconds(seconds))).isEqualTo(text);
-    }
-
-    @Test
-    void subSecondAndNegativeDurations() {
-        assertThat(Units.humanDuration(Duration.ofMillis(999))).isEqualTo("Less than a second");
-        assertThat(Units.humanDuration(Duration.ofSeconds(-5))).isEqualTo("Less than a second");
-    }
-
     @Test
     void containerStatusWording() {
         assertThat(Units.containerStatus("running", 0, Duration.ofSeconds(3))).isEqualTo("Up 3 seconds");

@@ -23,12 +23,9 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.ProcessBuilder.Redirect;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -250,19 +247,19 @@ public final class NativeExecDriver implements ExecDriver {
      * @throws SystemException processes survive SIGKILL, or the cgroup or state cannot be removed
      */
     @Override
-    public void cleanup(Command c) {
-        LinuxContainer container = live.remove(c.id());
+    public void cleanup(String containerId, Path stateDir) {
+        LinuxContainer container = live.remove(containerId);
         try {
             if (container != null) {
                 container.destroy();
                 return;
             }
-            LinuxContainer.cleanup(c.id(), stateRoot, options.cgroups(), options.syscalls());
+            LinuxContainer.cleanup(containerId, stateRoot, options.cgroups(), options.syscalls());
             // a daemon that died between the state's removal and the cgroup's: rmdir, if it is still there
-            options.cgroups().manager(DefaultTemplate.cgroup(c.id(), Command.Resources.NONE), options.syscalls())
+            options.cgroups().manager(DefaultTemplate.cgroup(containerId, Command.Resources.NONE), options.syscalls())
                     .destroy();
         } catch (ContainerException | RuntimeException e) {
-            throw new SystemException("native: cleaning up " + c.id() + ": " + e.getMessage(), e);
+            throw new SystemException("native: cleaning up " + containerId + ": " + e.getMessage(), e);
         }
     }
 
@@ -291,7 +288,7 @@ public final class NativeExecDriver implements ExecDriver {
             destroyQuietly(previous);
         }
         if (Files.exists(stateRoot.resolve(c.id()))) {
-            cleanup(c);
+            cleanup(c.id(), c.stateDir());
         }
     }
 
@@ -305,19 +302,15 @@ public final class NativeExecDriver implements ExecDriver {
 
     private static void writeKernelCalls(Path stateDir, List<String> lines) {
         Path target = stateDir.resolve(KERNEL_CALLS_FILE);
-        Path tmp = stateDir.resolve("." + KERNEL_CALLS_FILE + ".tmp");
         try {
             Files.createDirectories(stateDir);
         } catch (IOException e) {
             return;                             // explain then says nothing was recorded
         }
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try {
             StringBuilder text = new StringBuilder();
             lines.forEach(l -> text.append(l).append('\n'));
-            ch.write(java.nio.ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
-            ch.force(true);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            dev.rabbithole.stage1.AtomicFiles.writeString(target, text.toString());
         } catch (IOException e) {
             // explain then says nothing was recorded; the container runs regardless
         }

@@ -1,5 +1,6 @@
 package dev.rabbithole.stage1.execdriver.lxc;
 
+import dev.rabbithole.stage1.AtomicFiles;
 import dev.rabbithole.stage1.cgroups.CgroupVersion;
 import dev.rabbithole.stage1.errdefs.EngineException;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
@@ -16,12 +17,9 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -197,7 +195,7 @@ public class LxcExecDriver implements ExecDriver {
             Files.deleteIfExists(state.resolve(OOM_KILL_FILE));
             Optional<String> hookText = memoryCgroup(c.id()).map(dir -> stopHook(dir, state));
             if (hookText.isPresent()) {
-                writeAtomically(hook, hookText.get());
+                AtomicFiles.writeString(hook, hookText.get());
                 Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
             } else {
                 Files.deleteIfExists(hook);
@@ -205,7 +203,7 @@ public class LxcExecDriver implements ExecDriver {
             Path policy = null;
             if (c.seccomp() != null && !c.privileged()) {
                 // Docker's conditional rules (CAP_SYS_ADMIN: mount, unshare, ...) decided for this container
-                writeAtomically(seccomp, LxcSeccompPolicy.render(SeccompConditions.resolve(c.seccomp(),
+                AtomicFiles.writeString(seccomp, LxcSeccompPolicy.render(SeccompConditions.resolve(c.seccomp(),
                         SeccompConditions.Facts.host(c.capabilities()))));
                 policy = seccomp;
             } else {
@@ -216,10 +214,10 @@ public class LxcExecDriver implements ExecDriver {
             if (nodes.isEmpty()) {
                 Files.deleteIfExists(devicesHook);
             } else {
-                writeAtomically(devicesHook, LxcDevices.hook(nodes));
+                AtomicFiles.writeString(devicesHook, LxcDevices.hook(nodes));
                 Files.setPosixFilePermissions(devicesHook, PosixFilePermissions.fromString("rwx------"));
             }
-            writeAtomically(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null,
+            AtomicFiles.writeString(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null,
                     nodes.isEmpty() ? null : devicesHook));
             Files.deleteIfExists(log);
         } catch (IOException e) {
@@ -246,7 +244,7 @@ public class LxcExecDriver implements ExecDriver {
         LxcProcess process = new LxcProcess(guard, c.id(), state);
         try {
             process.awaitWorkload(log);
-            writeAtomically(state.resolve("lxc-execute.pid"), process.lxcExecutePid() + "\n");
+            AtomicFiles.writeString(state.resolve("lxc-execute.pid"), process.lxcExecutePid() + "\n");
             watched.add(process);
         } catch (IOException | RuntimeException e) {
             guard.destroy();                                        // SIGTERM: the guard runs lxc-stop -k
@@ -255,7 +253,7 @@ public class LxcExecDriver implements ExecDriver {
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
-            cleanup(c);
+            cleanup(c.id(), c.stateDir());
             if (e instanceof EngineException ee) {
                 throw ee;
             }
@@ -272,10 +270,10 @@ public class LxcExecDriver implements ExecDriver {
      * @throws SystemException a cgroup still holds processes after 10 seconds, or cannot be removed
      */
     @Override
-    public void cleanup(Command c) {
+    public void cleanup(String containerId, Path stateDir) {
         which("lxc-stop").ifPresent(stop -> {
             try {
-                Process p = new ProcessBuilder(stop.toString(), "-n", c.id(), "-P", c.stateDir().resolve("lxc").toString(),
+                Process p = new ProcessBuilder(stop.toString(), "-n", containerId, "-P", stateDir.resolve("lxc").toString(),
                         "-k").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 if (!p.waitFor(10, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
@@ -286,7 +284,7 @@ public class LxcExecDriver implements ExecDriver {
                 Thread.currentThread().interrupt();
             }
         });
-        List<Path> dirs = LxcCgroups.leftovers(c.id());
+        List<Path> dirs = LxcCgroups.leftovers(containerId);
         for (Path dir : dirs) {
             LxcCgroups.killAll(dir);
         }
@@ -303,9 +301,9 @@ public class LxcExecDriver implements ExecDriver {
      * @return that time, or empty when the hook did not run (no memory controller, LXC killed outright)
      */
     @Override
-    public Optional<java.time.Instant> endedAt(Command c) {
+    public Optional<java.time.Instant> endedAt(String containerId, Path stateDir) {
         try {
-            return Optional.of(Files.getLastModifiedTime(c.stateDir().resolve(OOM_KILL_FILE)).toInstant());
+            return Optional.of(Files.getLastModifiedTime(stateDir.resolve(OOM_KILL_FILE)).toInstant());
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -377,17 +375,6 @@ public class LxcExecDriver implements ExecDriver {
             }
         }
         return Optional.empty();
-    }
-
-    /** Write to a temporary file beside the target, fsync, rename over the target. */
-    static void writeAtomically(Path target, String text) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
-            ch.force(true);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** A container run by lxc-execute under the guard shell. */

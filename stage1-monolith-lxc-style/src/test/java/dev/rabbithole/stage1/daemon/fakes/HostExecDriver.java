@@ -51,5 +51,5 @@ public final class HostExecDriver implements ExecDriver {
     }
 
     @Override
-    public void cleanup(Command command) { }
+    public void cleanup(String containerId, java.nio.file.Path stateDir) { }
 }

@@ -60,7 +60,7 @@ public final class ScriptedExecDriver implements ExecDriver {
     public FakeProcess last() { return processes.get(processes.size() - 1); }
 
     @Override
-    public void cleanup(Command command) {
-        cleanedUp.add(command.id());
+    public void cleanup(String containerId, java.nio.file.Path stateDir) {
+        cleanedUp.add(containerId);
     }
 }

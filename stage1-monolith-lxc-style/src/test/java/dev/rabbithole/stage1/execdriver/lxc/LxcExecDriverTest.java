@@ -45,7 +45,7 @@ class LxcExecDriverTest {
     @AfterEach
     void noLeftovers() throws IOException {
         for (Command c : started) {
-            driver.cleanup(c);
+            driver.cleanup(c.id(), c.stateDir());
             assertThat(LxcExecDriver.LxcCgroups.leftovers(c.id())).as("cgroups of %s", c.id()).isEmpty();
             assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(c.id());
         }
@@ -300,10 +300,10 @@ class LxcExecDriverTest {
         ProcessHandle.of(p2.lxcExecutePid()).orElseThrow().destroyForcibly(); // SIGKILL lxc-execute
         p2.waitFor();
         assertThat(ProcessHandle.of(workload2)).isPresent();                  // LXC did not take it down
-        driver.cleanup(c2);
+        driver.cleanup(c2.id(), c2.stateDir());
         assertThat(ProcessHandle.of(workload2)).isEmpty();
         assertThat(LxcExecDriver.LxcCgroups.leftovers(c2.id())).isEmpty();
-        driver.cleanup(c2);                                                   // idempotent
+        driver.cleanup(c2.id(), c2.stateDir());                               // idempotent
     }
 
     @Test

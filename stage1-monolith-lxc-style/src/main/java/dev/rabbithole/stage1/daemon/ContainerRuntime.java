@@ -1,0 +1,83 @@
+package dev.rabbithole.stage1.daemon;
+
+import dev.rabbithole.stage1.execdriver.Command;
+import dev.rabbithole.stage1.execdriver.ContainerProcess;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What runs the daemon's containers: the one seam between the daemon's bookkeeping and the processes, as
+ * moby's libcontainerd client is for dockerd. Start a container, and through the returned
+ * {@link ContainerProcess} signal it and learn of its exit ({@link ContainerProcess#waitFor()}, the exit event);
+ * on the daemon's start, say what became of a container that was running when the previous daemon stopped.
+ *
+ * <p>Stages 1 and 2 implement it over their exec driver ({@link ExecDriverRuntime}): containers are the
+ * daemon's children and die with it. Stage 3 implements it with a containerd client: containers outlive the
+ * daemon, and {@link #restore} reattaches to them.
+ */
+public interface ContainerRuntime extends AutoCloseable {
+
+    /**
+     * What became of a container that was running when the previous daemon stopped.
+     *
+     * @param process the container's process when it is still running (reattach to it), else null
+     * @param endedAt when it ended, when it is not running: as the runtime's state files tell, else now
+     */
+    record Restored(ContainerProcess process, Instant endedAt) {
+
+        /** @return a container that is gone (it died with the previous daemon), ended at the given time */
+        public static Restored died(Instant endedAt) {
+            return new Restored(null, endedAt);
+        }
+
+        /** @return a container that still runs: the daemon reattaches to its output and exit */
+        public static Restored running(ContainerProcess process) {
+            return new Restored(process, null);
+        }
+
+        /** @return true when the container still runs */
+        public boolean alive() {
+            return process != null;
+        }
+    }
+
+    /**
+     * Starts a container and returns once its process runs.
+     *
+     * @param command what to run, with {@link Command#stateDir()} from {@link #stateDir}
+     * @return the running process: its output, signals ({@code kill(2)} numbers) and exit
+     * @throws dev.rabbithole.stage1.errdefs.EngineException the start failed; nothing of it is left running
+     */
+    ContainerProcess start(Command command);
+
+    /**
+     * Decides the fate of a container the daemon's files say was running (or being removed) when the
+     * previous daemon stopped, and releases what is left of it if it is gone. Idempotent.
+     *
+     * @param containerId 64 hex characters
+     * @param startedAt   when it last started (a time the runtime's state files must not predate)
+     * @return dead with its end time, or still running with its process
+     */
+    Restored restore(String containerId, Instant startedAt);
+
+    /**
+     * The directory the runtime keeps a container's state in ({@code DATA_ROOT/containers/ID/lxc} for LXC).
+     *
+     * @param containerId 64 hex characters
+     */
+    Path stateDir(String containerId);
+
+    /**
+     * The kernel calls that started a container, one line each, as the runtime recorded them
+     * ({@code GET /containers/{id}/explain}, a rabbithole extension).
+     *
+     * @param containerId 64 hex characters
+     */
+    List<String> explain(String containerId);
+
+    /** Releases what the runtime keeps besides containers; the daemon calls it last on shutdown. */
+    @Override
+    void close();
+}
