@@ -103,8 +103,10 @@ public final class ContainerInit {
         sys.because("the workload's working directory").chdir(p.cwd() == null || p.cwd().isEmpty() ? "/" : p.cwd());
         sys.because("JVM threads block SIGQUIT; the workload starts with no blocked signal").clearSignalMask();
         // tag::pdeathsig[]
-        sys.because("die with the parent thread (the daemon); after the uid change, which clears it")
-                .prctl(Syscalls.PR_SET_PDEATHSIG, Syscalls.SIGKILL, 0);
+        if (p.parentDeathSignal() != 0) { // off: the container outlives its creator (a runc create that exits)
+            sys.because("die with the parent thread (the daemon); after the uid change, which clears it")
+                    .prctl(Syscalls.PR_SET_PDEATHSIG, p.parentDeathSignal(), 0);
+        }
         // end::pdeathsig[]
         RecordingSyscalls preview = new RecordingSyscalls();
         lastCalls(preview, path, p, seccompLast ? filter : null);
