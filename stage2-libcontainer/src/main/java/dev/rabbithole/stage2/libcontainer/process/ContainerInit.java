@@ -37,6 +37,14 @@ public final class ContainerInit {
         void beforeExec(String program, List<RecordingSyscalls.Call> remaining);
     }
 
+    /** {@code args[0]} is in no PATH entry: what execvp(3) would fail with ENOENT for. */
+    public static final class ExecutableNotFoundException extends IllegalArgumentException {
+        /** @param message docker's text, {@code exec: "x": executable file not found in $PATH} */
+        public ExecutableNotFoundException(String message) {
+            super(message);
+        }
+    }
+
     private final Syscalls sys;
     private final int kernelLastCap;
 
@@ -194,6 +202,6 @@ public final class ContainerInit {
                 return candidate.toString();
             }
         }
-        throw new IllegalArgumentException("exec: \"" + name + "\": executable file not found in $PATH");
+        throw new ExecutableNotFoundException("exec: \"" + name + "\": executable file not found in $PATH");
     }
 }

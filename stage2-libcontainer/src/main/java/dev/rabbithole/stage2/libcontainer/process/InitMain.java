@@ -193,6 +193,8 @@ public final class InitMain {
         } catch (Throwable t) {
             try {
                 channel.send(t instanceof SyscallException se ? InitMessage.error(describe(t), se.call(), se.errno())
+                        : t instanceof ContainerInit.ExecutableNotFoundException
+                        ? InitMessage.error(describe(t), "execve", SyscallException.ENOENT)
                         : InitMessage.error(describe(t)));
             } catch (Throwable ignored) {
                 // the parent is gone; exiting is all that is left
