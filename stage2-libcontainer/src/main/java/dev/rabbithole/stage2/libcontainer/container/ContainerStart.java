@@ -57,7 +57,6 @@ final class ContainerStart {
      */
     private static void openGate(LinuxContainer c) throws ContainerException, IOException, InterruptedException {
         Path fifo = c.execFifo();
-        c.parentCalls().because("start: the init may go on to its execve").note("write", "exec.fifo", "1 byte");
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
             try (FileChannel w = FileChannel.open(fifo, StandardOpenOption.WRITE)) {
                 w.write(ByteBuffer.wrap(new byte[] {1}));

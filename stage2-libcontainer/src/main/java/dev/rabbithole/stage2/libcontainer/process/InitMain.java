@@ -177,6 +177,10 @@ public final class InitMain {
                             java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
             init.run(config.config(), config.seccomp(), etc, (program, remaining) -> {
                 List<RecordingSyscalls.Call> calls = new ArrayList<>(sys.calls());
+                if (gate != null) {
+                    calls.add(new RecordingSyscalls.Call("read", List.of("exec.fifo", "1 byte"),
+                            "the start gate: created; wait here until start writes a byte", null));
+                }
                 calls.addAll(remaining);
                 timings.put("set up, about to exec", (System.nanoTime() - t0) / 1000);
                 try {
