@@ -128,9 +128,8 @@ final class InitProcess implements AutoCloseable {
         report.mark(StartReport.CONNECTED);
         channel = new InitChannel(accepted);
         Files.deleteIfExists(socket);
-        channel.send(InitMessage.config(config, stateDir.resolve("hostname").toString(),
-                stateDir.resolve("hosts").toString(), stateDir.resolve("resolv.conf").toString(), seccomp,
-                execFifo == null ? null : execFifo.toString()));
+        channel.send(InitMessage.config(config, etcFile("hostname"), etcFile("hosts"), etcFile("resolv.conf"),
+                seccomp, execFifo == null ? null : execFifo.toString()));
         if (cgroup != null) { // before go: the init's children inherit it
             cgroup.apply(process.pid());
             int from = parent.size();
@@ -176,6 +175,12 @@ final class InitProcess implements AutoCloseable {
         report.mark("exec done (socket closed)");
     }
     // end::init-pipe[]
+
+    /** A file of the state directory to bind on /etc, when there is one. */
+    private String etcFile(String name) {
+        Path p = stateDir.resolve(name);
+        return Files.isRegularFile(p) ? p.toString() : null;
+    }
 
     private InitMessage receive() throws IOException {
         try {

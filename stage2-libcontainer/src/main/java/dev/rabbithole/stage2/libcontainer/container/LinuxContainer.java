@@ -125,8 +125,9 @@ public final class LinuxContainer {
     }
 
     /**
-     * Creates the container's state directory {@code stateRoot/ID} (state.json, /etc files, the control
-     * socket); nothing runs yet.
+     * Creates the container's state directory {@code stateRoot/ID} (state.json, config.json, the hostname
+     * file); nothing runs yet. A caller may add {@code hosts} and {@code resolv.conf} files there before
+     * {@link #createInit}: the init binds them on {@code /etc}.
      *
      * @param config    the container
      * @param stateRoot directory holding one directory per container, e.g. {@code /run/rabbithole/stage2/containers}
@@ -166,15 +167,16 @@ public final class LinuxContainer {
         }
     }
 
+    /**
+     * {@code hostname} in the state directory, from the config's hostname, when it has one. What
+     * {@code /etc/hosts} and {@code /etc/resolv.conf} hold is the caller's policy (Docker's is the exec
+     * driver's): the init binds {@code hosts} and {@code resolv.conf} from the state directory when the caller
+     * has put them there before the init starts.
+     */
     private void writeEtcFiles() throws IOException {
-        String hostname = config.hostname() == null || config.hostname().isEmpty()
-                ? config.id().substring(0, Math.min(12, config.id().length())) : config.hostname();
-        Files.writeString(stateDir.resolve("hostname"), hostname + "\n");
-        Files.writeString(stateDir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                + "127.0.1.1\t" + hostname + "\n");
-        Path hostResolv = Path.of("/etc/resolv.conf");
-        Files.writeString(stateDir.resolve("resolv.conf"), Files.isReadable(hostResolv)
-                ? Files.readString(hostResolv) : "");
+        if (config.hostname() != null && !config.hostname().isEmpty()) {
+            Files.writeString(stateDir.resolve("hostname"), config.hostname() + "\n");
+        }
     }
 
     /** @return the container's ID */

@@ -2,7 +2,6 @@ package dev.rabbithole.stage2.libcontainer.container;
 
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import dev.rabbithole.stage2.libcontainer.TestConfigs;
-import dev.rabbithole.stage2.libcontainer.capabilities.Capabilities;
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
@@ -55,7 +54,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         ContainerConfig c = TestConfigs.withRlimits(dockerLike(new ProcessConfig(List.of("sh", "-c", script),
                 List.of("PATH=/bin", "FOO=bar baz"), "/tmp", 1000, 1001, List.of(2000))),
                 List.of(new Rlimit("RLIMIT_NOFILE", 512, 512)));
-        Result r = run(c);
+        Result r = runWithEtcFiles(c);
         String out = r.stdout();
         assertThat(r.stderr()).isEmpty();
         assertThat(r.exitCode()).isZero();
@@ -82,7 +81,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         Result dflt = run(dockerLike(TestConfigs.sh(script)));
         assertThat(dflt.stdout()).contains("CapEff:00000000a80425fb\n", "chown=ok\n");
 
-        Set<String> noChown = Capabilities.DOCKER_DEFAULT.stream().map(Enum::name).filter(n -> !n.equals("CHOWN"))
+        Set<String> noChown = dev.rabbithole.stage2.execdriver.DockerCapabilities.DEFAULT.stream().map(Enum::name).filter(n -> !n.equals("CHOWN"))
                 .collect(Collectors.toSet());
         ContainerConfig dropped = TestConfigs.withSecurity(TestConfigs.config(id(), rootfs, TestConfigs.sh(script)),
                 CapabilitySet.of(noChown), DockerProfiles.toConfig(SeccompProfiles.defaultProfile()));
@@ -128,9 +127,13 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         System.out.println("[libcontainer] kernel calls of a busybox start (" + lines.size() + " lines):\n" + text);
         assertThat(lines).hasSizeLessThanOrEqualTo(60);
         // the cgroup namespace is the init's to make, after its cgroup placement (below)
-        assertThat(lines.get(0)).startsWith("unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET)")
+        assertThat(lines.get(0)).startsWith("mknod(\"$STATE/exec.fifo\"").contains("start gate");
+        assertThat(lines.get(1)).startsWith("unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET)")
                 .contains("new namespaces");
-        assertThat(lines.get(1)).startsWith("posix_spawn(\"$JAVA_HOME/bin/java\"");
+        assertThat(lines.get(2)).startsWith("posix_spawn(\"$JAVA_HOME/bin/java\"");
+        // created: the init waits at its gate after all of its setup, before its last calls
+        assertThat(indexOf(lines, "read(exec.fifo")).isGreaterThan(indexOf(lines, "pivot_root("))
+                .isLessThan(indexOf(lines, "execve("));
         assertThat(container.kernelCallsLegend()).containsEntry("$ID", c.id());
         assertThat(text).contains("write(/sys/fs/cgroup/memory/" + CGROUP_PARENT + "/$ID/memory.limit_in_bytes, 67108864)");
         assertThat(text).contains("/pids.max, 100)", "/cpu.cfs_quota_us, 50000)", "cgroup.procs, "
@@ -152,6 +155,17 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         assertThat(container.kernelCallsLegend()).containsEntry("$ROOTFS", rootfs.toString());
     }
 
+    /** /etc/hosts and /etc/resolv.conf are the caller's policy: put into the state directory, as a driver does. */
+    private Result runWithEtcFiles(ContainerConfig c) throws Exception {
+        LinuxContainer container = create(c);
+        Files.writeString(container.stateDir().resolve("hosts"), "127.0.0.1\tlocalhost\n");
+        Files.writeString(container.stateDir().resolve("resolv.conf"), "nameserver 127.0.0.53\n");
+        container.start();
+        java.util.concurrent.CompletableFuture<String> stdout = drain(container.process().getInputStream());
+        java.util.concurrent.CompletableFuture<String> stderr = drain(container.process().getErrorStream());
+        return new Result(container.waitFor(), stdout.get(), stderr.get(), container);
+    }
+
     private static int indexOf(List<String> lines, String prefix) {
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).startsWith(prefix)) {
@@ -166,7 +180,8 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         Path hostDir = Files.createDirectories(tmp.resolve("host-etc"));
         Files.walk(rootfs.resolve("etc")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         Files.createSymbolicLink(rootfs.resolve("etc"), hostDir);
-        Result r = run(TestConfigs.sh("cat /etc/hostname; grep -c localhost /etc/hosts"));
+        Result r = runWithEtcFiles(TestConfigs.config(id(), rootfs,
+                TestConfigs.sh("cat /etc/hostname; grep -c localhost /etc/hosts")));
         assertThat(r.exitCode()).isZero();
         assertThat(r.stdout()).startsWith("box-t");
         try (var s = Files.list(hostDir)) {
