@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -750,77 +749,11 @@ public final class LinuxContainer {
      */
     public static void cleanup(String id, Path stateRoot, CgroupApplier cgroups, Syscalls sys)
             throws ContainerException {
-        Path dir = stateRoot.resolve(id);
-        if (!id.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}") || !Files.isDirectory(dir)) {
-            return; // nothing left: success
-        }
-        try {
-            Path pidFile = dir.resolve(PID_FILE);
-            if (Files.exists(pidFile)) {
-                String[] f = Files.readString(pidFile).trim().split(" ");
-                long pid = Long.parseLong(f[0]);
-                if (startTime(pid) == Long.parseLong(f[1])) {
-                    killQuietly(sys, pid);
-                    awaitGone(pid);
-                }
-            }
-            Path configFile = dir.resolve(CONFIG_FILE);
-            if (Files.exists(configFile)) {
-                ContainerConfig cfg = JSON.readValue(configFile.toFile(), ContainerConfig.class);
-                if (cfg.cgroup() != null) {
-                    CgroupManager m = cgroups.manager(cfg.cgroup(), sys);
-                    for (Path cg : new java.util.LinkedHashSet<>(m.paths().values())) {
-                        Path procs = cg.resolve("cgroup.procs");
-                        if (Files.exists(procs)) {
-                            for (String line : Files.readAllLines(procs)) {
-                                if (!line.isBlank()) {
-                                    killQuietly(sys, Long.parseLong(line.trim()));
-                                    awaitGone(Long.parseLong(line.trim()));
-                                }
-                            }
-                        }
-                    }
-                    m.destroy();
-                }
-            }
-            deleteRecursively(dir);
-        } catch (IOException | RuntimeException e) {
-            throw new ContainerException("cleanup " + id + ": " + e.getMessage(), e);
-        }
+        ContainerDelete.sweep(id, stateRoot, cgroups, sys);
     }
 
-    private static void killQuietly(Syscalls sys, long pid) {
-        try {
-            sys.because("cleanup: SIGKILL to what a dead daemon left").kill((int) pid, Syscalls.SIGKILL);
-        } catch (SyscallException e) {
-            // ESRCH: a process that is already gone is success
-            if (e.errno() != SyscallException.ESRCH) {
-                throw e;
-            }
-        }
-    }
-
-    private static void awaitGone(long pid) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (Files.exists(Path.of("/proc", Long.toString(pid))) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
+    static void deleteRecursively(Path dir) throws IOException {
+        ContainerDelete.deleteRecursively(dir);
     }
 
     /** Writes {@link #STATE_FILE} atomically: a temporary file, fsync'ed, renamed over it. */
