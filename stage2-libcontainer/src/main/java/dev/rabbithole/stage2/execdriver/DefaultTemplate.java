@@ -126,8 +126,7 @@ public final class DefaultTemplate {
         }
         ProcessConfig process = new ProcessConfig(args, c.env() == null ? List.of() : List.copyOf(c.env()),
                 c.workingDir() == null || c.workingDir().isEmpty() ? "/" : c.workingDir(),
-                Math.toIntExact(user.uid()), Math.toIntExact(user.gid()), List.of(),
-                ProcessConfig.DIE_WITH_PARENT); // stage 2's daemon owns its containers: they die with it
+                Math.toIntExact(user.uid()), Math.toIntExact(user.gid()), List.of());
         Seccomp seccomp;
         try {
             seccomp = c.privileged() || c.seccomp() == null ? null : DockerProfiles.toConfig(c.seccomp());

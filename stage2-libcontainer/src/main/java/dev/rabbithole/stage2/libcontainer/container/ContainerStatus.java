@@ -61,6 +61,29 @@ public final class ContainerStatus {
         }
     }
 
+    /**
+     * The process state letter of field 3 of {@code /proc/PID/stat} ({@code R}, {@code S}, {@code Z}, ...) when
+     * the pid still has the recorded start time, else 0 (gone or another process). A thread other than the
+     * leader that calls execve(2) waits for the leader to become a zombie and then takes its place: for that
+     * moment a live init shows {@code Z}.
+     *
+     * @param pid       a pid in the host's pid namespace
+     * @param startTime the start time it had, clock ticks after boot
+     * @return the state letter, or 0
+     */
+    public static char processState(long pid, long startTime) {
+        if (pid <= 0) {
+            return 0;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[19]) == startTime ? f[0].charAt(0) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     /** v1: {@code freezer.state} is FROZEN; v2: {@code cgroup.events} says {@code frozen 1}. */
     static boolean frozen(Map<String, String> cgroupPaths) {
         if (cgroupPaths == null) {

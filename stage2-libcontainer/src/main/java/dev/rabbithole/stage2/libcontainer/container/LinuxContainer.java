@@ -381,14 +381,18 @@ public final class LinuxContainer {
         RecordingSyscalls parent = new RecordingSyscalls(options.syscalls()); // always on: it is cheap
         parentCalls = parent;
         report = new StartReport();
-        parent.because("the start gate: the init blocks reading it until start writes a byte")
-                .mknod(stateDir.resolve(EXEC_FIFO).toString(), S_IFIFO | 0600, 0, 0);
         if (config.cgroup() != null) {
             cgroup = options.cgroups().manager(config.cgroup(), parent);
         }
         InitProcess init = new InitProcess(config, stateDir, options, seccomp, parent, report, cgroup);
         initProcess = init;
         return init;
+    }
+
+    /** The start gate, made before the init is told where it is (in its config message). */
+    void makeGate() {
+        parentCalls.because("the start gate: the init blocks reading it until start writes a byte")
+                .mknod(execFifo().toString(), S_IFIFO | 0600, 0, 0);
     }
 
     /** The init exists: its pid, start time and namespaces are recorded, in memory and on disk. */
@@ -439,8 +443,12 @@ public final class LinuxContainer {
     void awaitWorkloadExec() throws ContainerException, InterruptedException {
         long deadline = System.nanoTime() + options.startTimeout().toNanos();
         Path cmdline = Path.of("/proc", Long.toString(initPid), "cmdline");
+        long zombieSince = 0;
         while (true) {
-            if (!ContainerStatus.alive(initPid, initStartTime)) {
+            char state = ContainerStatus.processState(initPid, initStartTime);
+            // a zombie for a moment is the execve of a thread that is not the leader (the JVM's main thread)
+            zombieSince = state == 'Z' || state == 'X' ? (zombieSince == 0 ? System.nanoTime() : zombieSince) : 0;
+            if (state == 0 || zombieSince != 0 && System.nanoTime() - zombieSince > 1_000_000_000L) {
                 throw ContainerException.initFailed("init exited before exec", null, 0);
             }
             try {

@@ -29,6 +29,15 @@ class LifecycleRootTest extends RootContainerTests {
         return c;
     }
 
+    private static int indexOf(List<String> lines, String prefix) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line starting with " + prefix + " in\n" + String.join("\n", lines));
+    }
+
     private static ContainerException.Kind kindOf(Throwable t) {
         return ((ContainerException) t).kind();
     }
@@ -46,6 +55,11 @@ class LifecycleRootTest extends RootContainerTests {
         c.start();
         assertThat(c.waitFor()).isZero();
         assertThat(out.get()).isEqualTo("started\n0\n");
+        // the transcript: the gate made by the parent, the init waiting at it after its setup, before execve
+        List<String> lines = c.kernelCalls();
+        int gate = indexOf(lines, "read(exec.fifo");
+        assertThat(indexOf(lines, "mknod(\"$STATE/exec.fifo\"")).isLessThan(indexOf(lines, "write(init.sock, \"go\")"));
+        assertThat(gate).isGreaterThan(indexOf(lines, "pivot_root(")).isLessThan(indexOf(lines, "execve("));
         assertThat(c.state().status()).isEqualTo(Status.STOPPED);
         c.destroy();
         assertThat(stateRoot.resolve(id)).doesNotExist();
