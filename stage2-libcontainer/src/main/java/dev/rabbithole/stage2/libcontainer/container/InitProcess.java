@@ -109,15 +109,18 @@ final class InitProcess implements AutoCloseable {
     }
 
     /**
-     * The handshake up to the start gate: config, cgroup placement, "go", and the init's {@code exec} report
-     * (sent right before it blocks on {@code execFifo}, or, without a gate, right before its last calls).
+     * The handshake up to the start gate: config, cgroup placement, "go", the init's {@code exec} report, and
+     * a second "go" once {@code beforeExec} has run (the init then blocks on {@code execFifo}, or, without a
+     * gate, goes on to its last calls).
      *
-     * @param execFifo host path of the start gate, or null for none
+     * @param execFifo   host path of the start gate, or null for none
+     * @param beforeExec what the parent does between the init's report and its execve
      * @return the kernel calls the init made and is about to make
      * @throws ContainerException the init's error ({@link ContainerException.Kind#INIT_FAILED}), or a timeout
      */
     // tag::init-pipe[]
-    List<RecordingSyscalls.Call> awaitCreated(Path execFifo) throws ContainerException, IOException {
+    List<RecordingSyscalls.Call> awaitCreated(Path execFifo, Runnable beforeExec)
+            throws ContainerException, IOException {
         SocketChannel accepted;
         try {
             accepted = taken != null ? taken.channel() : server.accept();
@@ -152,6 +155,12 @@ final class InitProcess implements AutoCloseable {
         }
         report.initSteps(m.timings());
         report.mark("exec reported");
+        beforeExec.run(); // the workload's memory limit, where the init's usage fits under it
+        try {
+            channel.send(InitMessage.go()); // the init may go on to the start gate and its execve
+        } catch (IOException gone) {
+            // the init died: the next read says so
+        }
         disarm();
         return m.calls() == null ? List.of() : m.calls();
     }

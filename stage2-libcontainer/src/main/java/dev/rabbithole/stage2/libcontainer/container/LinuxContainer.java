@@ -515,7 +515,10 @@ public final class LinuxContainer {
     /**
      * After the execve: writes the configured memory and pids limits where {@link #initResources} raised them.
      * Lowering memory below what the cgroup uses makes the kernel reclaim (the JVM's memory left with its
-     * execve; its page cache is clean) or fail with EBUSY: retried for about a second, then the start fails.
+     * execve; its page cache is clean) or fail with EBUSY. A workload that already uses more than its limit
+     * (one that allocates fast, started on a loaded machine) gets the limit at its current usage instead, so
+     * its next allocation meets the kernel's OOM killer, as it would have under a limit set before execve;
+     * the configured value is retried for about two seconds, then the start fails.
      */
     private void lowerToWorkloadLimits(RecordingSyscalls parent) throws ContainerException, InterruptedException {
         Cgroup.Resources wanted = config.cgroup().resources();
@@ -523,8 +526,8 @@ public final class LinuxContainer {
         if (forInit.equals(wanted)) {
             return;
         }
-        boolean memory = forInit.memoryBytes() != wanted.memoryBytes()
-                || forInit.memorySwapBytes() != wanted.memorySwapBytes();
+        boolean memory = !memoryLowered && (forInit.memoryBytes() != wanted.memoryBytes()
+                || forInit.memorySwapBytes() != wanted.memorySwapBytes());
         Cgroup.Resources exact = new Cgroup.Resources(memory ? wanted.memoryBytes() : 0,
                 memory ? wanted.memorySwapBytes() : 0, 0, 0, 0, null, null,
                 forInit.pidsLimit() != wanted.pidsLimit() ? wanted.pidsLimit() : 0);
@@ -536,16 +539,71 @@ public final class LinuxContainer {
                 return;
             } catch (CgroupException e) {
                 boolean busy = e.getCause() instanceof SyscallException se && se.errno() == SyscallException.EBUSY;
-                if (!busy || attempt >= 20) {
+                if (!busy || attempt >= 40) {
                     throw new ContainerException("cannot lower the limits to the configured values after the init's execve: "
                             + e.getMessage() + (busy ? " (the workload already uses more memory than "
                             + wanted.memoryBytes() + " bytes)" : ""));
+                }
+                if (memory) {
+                    clampToUsage(wanted, exact, parent);
                 }
                 Thread.sleep(50);
             }
         }
     }
     // end::init-floor[]
+
+    // the workload is over its limit already: the limit at its usage, so its next charge is the OOM killer's
+    private void clampToUsage(Cgroup.Resources wanted, Cgroup.Resources exact, RecordingSyscalls parent) {
+        try {
+            long usage = cgroup.stats().memoryUsageBytes();
+            if (usage <= wanted.memoryBytes()) {
+                return;
+            }
+            long swap = wanted.memorySwapBytes() > 0 ? Math.max(wanted.memorySwapBytes(), usage) : 0;
+            int from = parent.size();
+            cgroup.set(new Cgroup.Resources(usage, swap, 0, 0, 0, null, null, exact.pidsLimit()));
+            parent.annotateFrom(from, "the workload's usage: it is over its limit, its next allocation is OOM-killed");
+        } catch (RuntimeException e) {
+            // a CgroupException: usage moved under us (EBUSY again): the next attempt reads it anew
+        }
+    }
+
+    /** Room left for the init between its "exec" message and its execve, bytes (a few allocations at most). */
+    static final long EXEC_MEMORY_MARGIN = 16L << 20;
+    /** Whether {@link #lowerMemoryBeforeExec} already wrote the configured memory limits. */
+    private boolean memoryLowered;
+
+    /**
+     * Before the init's execve: writes the configured memory limits ({@link #initResources} raised them) when
+     * what the cgroup uses now, plus {@link #EXEC_MEMORY_MARGIN}, fits under them, so that the workload reads
+     * its own limit from its first instruction, as in Docker ({@code cat memory.limit_in_bytes} right at the
+     * start). Otherwise (a limit too small for the init, a cold page cache) {@link #lowerToWorkloadLimits} does
+     * it after the execve, as before. Never fails the start.
+     */
+    void lowerMemoryBeforeExec() {
+        if (cgroup == null) {
+            return;
+        }
+        RecordingSyscalls parent = parentCalls;
+        Cgroup.Resources wanted = config.cgroup().resources();
+        Cgroup.Resources forInit = initResources(wanted);
+        if (forInit.memoryBytes() == wanted.memoryBytes() && forInit.memorySwapBytes() == wanted.memorySwapBytes()) {
+            return;
+        }
+        int from = parent.size();
+        try {
+            long usage = cgroup.stats().memoryUsageBytes();
+            if (wanted.memoryBytes() <= 0 || usage + EXEC_MEMORY_MARGIN > wanted.memoryBytes()) {
+                return;
+            }
+            cgroup.set(new Cgroup.Resources(wanted.memoryBytes(), wanted.memorySwapBytes(), 0, 0, 0, null, null, 0));
+            parent.annotateFrom(from, "the configured value, before the init's execve: its usage fits");
+            memoryLowered = true;
+        } catch (RuntimeException e) {
+            parent.annotateFrom(from, "could not lower it yet: after the execve then");
+        }
+    }
 
     /** {@code PID STARTTIME}: what {@link #cleanup} needs to tell the init from a later process with its pid. */
     private void writePidFile(Process p) throws IOException {

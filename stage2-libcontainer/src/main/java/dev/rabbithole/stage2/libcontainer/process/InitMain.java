@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  * <li>parent puts the init's pid into the cgroup, then sends {@code go};</li>
  * <li>init sets up the container; on failure it sends {@code error} and exits 1;</li>
  * <li>init sets PR_SET_PDEATHSIG (when configured), sends {@code exec} with the kernel calls it made (and the
- *     last ones it is about to make): the container is "created";</li>
+ *     last ones it is about to make) and waits for the parent's second {@code go} (sent once the workload's
+ *     memory limit is in place, where the init's usage fits under it): the container is "created";</li>
  * <li>with a start gate (the config's {@code execFifo}), it blocks reading one byte from that FIFO, which it
  *     opened read-write before pivot_root; {@code start}, from any process, writes the byte;</li>
  * <li>init marks all fds close-on-exec, installs seccomp, execve's; the socket then reaches end of
@@ -187,6 +188,12 @@ public final class InitMain {
                     // after PR_SET_PDEATHSIG: a parent that died before it makes this send fail, one that dies
                     // after it kills the init
                     channel.send(InitMessage.exec(program, calls, timings));
+                    // the parent answers "go" once the workload's limits are in place where they fit the init
+                    // (LinuxContainer): the workload never runs under the init JVM's raised limits
+                    InitMessage limits = channel.receive();
+                    if (limits == null || !InitMessage.GO.equals(limits.type())) {
+                        System.exit(1); // the parent gave up
+                    }
                     if (gate != null) {
                         awaitStart(gate);
                     }
