@@ -1,7 +1,9 @@
 package dev.rabbithole.stage2.execdriver;
 
 import dev.rabbithole.stage1.daemon.EngineLog;
+import dev.rabbithole.stage1.errdefs.ConflictException;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
+import dev.rabbithole.stage1.errdefs.NotFoundException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
@@ -17,6 +19,7 @@ import dev.rabbithole.stage2.libcontainer.container.InitCommand;
 import dev.rabbithole.stage2.libcontainer.container.InitPool;
 import dev.rabbithole.stage2.libcontainer.container.LinuxContainer;
 import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
+import dev.rabbithole.stage2.libcontainer.system.SyscallException;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.io.File;
@@ -210,7 +213,7 @@ public final class NativeExecDriver implements ExecDriver {
         try {
             container = LinuxContainer.create(config, stateRoot, options);
         } catch (ContainerException e) {
-            throw new SystemException("native: creating container " + c.id() + ": " + e.getMessage(), e);
+            throw engineError("native: creating container " + c.id() + ": " + e.getMessage(), e);
         }
         try {
             // the daemon's /etc files, the same as the LXC driver binds (libcontainer binds what is in its state)
@@ -225,17 +228,29 @@ public final class NativeExecDriver implements ExecDriver {
         } catch (ContainerException e) {
             destroyQuietly(container);
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (message.contains("executable file not found") || message.contains("no such file or directory")
-                    || message.contains("No such file or directory")) {
-                throw new InvalidParameterException(message);
+            if (e.kind() == ContainerException.Kind.INIT_FAILED && e.errno() == SyscallException.ENOENT) {
+                throw new InvalidParameterException(message); // a program, directory or mount source not there
             }
-            throw new SystemException("native: starting container " + c.id() + ": " + message, e);
+            throw engineError("native: starting container " + c.id() + ": " + message, e);
         }
         live.put(c.id(), container);
         writeKernelCalls(c.stateDir(), container.kernelCalls());
         EngineLog.info("native: start of " + c.id().substring(0, Math.min(12, c.id().length()))
                 + ", microseconds from start(): " + container.startTimings());
         return new NativeProcess(container);
+    }
+
+    /**
+     * The Engine API error for a libcontainer error, by its kind: 400 for a config it refuses, 409 for a
+     * container that exists or is in the wrong status, 404 for one that does not exist, 500 otherwise.
+     */
+    private static RuntimeException engineError(String message, ContainerException e) {
+        return switch (e.kind()) {
+            case INVALID_CONFIG -> new InvalidParameterException(message, e);
+            case EXISTS, INCORRECT_STATUS -> new ConflictException(message);
+            case NOT_EXIST -> new NotFoundException(message);
+            default -> new SystemException(message, e);
+        };
     }
 
     /**

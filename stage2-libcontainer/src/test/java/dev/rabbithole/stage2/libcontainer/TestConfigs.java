@@ -1,6 +1,5 @@
 package dev.rabbithole.stage2.libcontainer;
 
-import dev.rabbithole.stage2.libcontainer.capabilities.Capabilities;
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
@@ -76,7 +75,7 @@ public final class TestConfigs {
 
     /** @return Docker's default 14 capabilities in bounding, effective and permitted (CapEff 00000000a80425fb) */
     public static CapabilitySet dockerDefaultCaps() {
-        return CapabilitySet.of(Capabilities.DOCKER_DEFAULT.stream().map(Enum::name)
+        return CapabilitySet.of(dev.rabbithole.stage2.execdriver.DockerCapabilities.DEFAULT.stream().map(Enum::name)
                 .collect(java.util.stream.Collectors.toSet()));
     }
 

@@ -11,21 +11,12 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Capability sets as 64-bit masks, the way /proc/PID/status prints them ({@code CapEff: 00000000a80425fb}),
- * and Docker's default set. Source: capabilities(7), proc(5) ({@code CapInh}, {@code CapPrm}, {@code CapEff},
- * {@code CapBnd}, {@code CapAmb}), moby's {@code oci/caps/defaults.go} for the default list.
+ * Capability sets as 64-bit masks, the way /proc/PID/status prints them ({@code CapEff: 00000000a80425fb}).
+ * Source: capabilities(7), proc(5) ({@code CapInh}, {@code CapPrm}, {@code CapEff}, {@code CapBnd},
+ * {@code CapAmb}). Docker's default set is the exec driver's policy, not the library's.
  */
 public final class Capabilities {
     private Capabilities() { }
-
-    /**
-     * The 14 capabilities Docker gives a non-privileged container:
-     * mask {@code 00000000a80425fb}.
-     */
-    public static final Set<Capability> DOCKER_DEFAULT = Collections.unmodifiableSet(EnumSet.of(
-            Capability.CHOWN, Capability.DAC_OVERRIDE, Capability.FSETID, Capability.FOWNER, Capability.MKNOD,
-            Capability.NET_RAW, Capability.SETGID, Capability.SETUID, Capability.SETFCAP, Capability.SETPCAP,
-            Capability.NET_BIND_SERVICE, Capability.SYS_CHROOT, Capability.KILL, Capability.AUDIT_WRITE));
 
     /** Every capability this library knows, 0..{@link Capability#LAST}: what {@code --privileged} gives. */
     public static final Set<Capability> ALL = Collections.unmodifiableSet(EnumSet.allOf(Capability.class));

@@ -35,16 +35,16 @@ public final class ConfigValidation {
      */
     public static byte[] validate(ContainerConfig config) throws ContainerException {
         if (config.id() == null || !config.id().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
-            throw new ContainerException("invalid container id " + config.id());
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "invalid container id " + config.id());
         }
         if (config.rootfs() == null || !config.rootfs().isAbsolute() || !Files.isDirectory(config.rootfs())) {
-            throw new ContainerException("rootfs " + config.rootfs() + ": no such directory");
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "rootfs " + config.rootfs() + ": no such directory");
         }
         if (config.namespaces() == null || !config.namespaces().contains(NamespaceType.MOUNT)) {
-            throw new ContainerException("a container needs a new mount namespace (its rootfs is pivoted into)");
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "a container needs a new mount namespace (its rootfs is pivoted into)");
         }
         if (config.namespaces().contains(NamespaceType.USER)) {
-            throw new ContainerException("user namespaces cannot be created from a JVM: "
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "user namespaces cannot be created from a JVM: "
                     + "unshare(CLONE_NEWUSER) fails with EINVAL in a multithreaded process");
         }
         process(config.process());
@@ -53,16 +53,16 @@ public final class ConfigValidation {
             try {
                 Rlimits.number(r.type());
             } catch (IllegalArgumentException e) {
-                throw new ContainerException(e.getMessage());
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, e.getMessage());
             }
             if (r.hard() != -1 && (r.soft() == -1 || Long.compareUnsigned(r.soft(), r.hard()) > 0)) {
-                throw new ContainerException("rlimit " + r.type() + ": soft limit " + r.soft()
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "rlimit " + r.type() + ": soft limit " + r.soft()
                         + " is above the hard limit " + r.hard());
             }
         }
         for (Mount m : config.mounts() == null ? List.<Mount>of() : config.mounts()) {
             if (m.destination() == null || !m.destination().startsWith("/")) {
-                throw new ContainerException("mount destination " + m.destination() + " is not absolute");
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "mount destination " + m.destination() + " is not absolute");
             }
         }
         for (var d : config.devices() == null ? List.<dev.rabbithole.stage2.libcontainer.configs.Device>of()
@@ -70,7 +70,7 @@ public final class ConfigValidation {
             try {
                 d.validate();
             } catch (IllegalArgumentException e) {
-                throw new ContainerException(e.getMessage(), e);
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, e.getMessage(), e);
             }
         }
         if (config.cgroup() != null) {
@@ -82,19 +82,19 @@ public final class ConfigValidation {
         try {
             return SeccompCompiler.compile(config.seccomp()).toBytes();
         } catch (IllegalArgumentException e) {
-            throw new ContainerException("seccomp: " + e.getMessage(), e);
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "seccomp: " + e.getMessage(), e);
         }
     }
 
     private static void process(ProcessConfig p) throws ContainerException {
         if (p == null || p.args() == null || p.args().isEmpty()) {
-            throw new ContainerException("process.args must not be empty");
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "process.args must not be empty");
         }
         if (p.cwd() != null && !p.cwd().isEmpty() && !p.cwd().startsWith("/")) {
-            throw new ContainerException("cwd " + p.cwd() + " is not absolute");
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "cwd " + p.cwd() + " is not absolute");
         }
         if (p.uid() < 0 || p.gid() < 0) {
-            throw new ContainerException("uid and gid must not be negative: " + p.uid() + ":" + p.gid());
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "uid and gid must not be negative: " + p.uid() + ":" + p.gid());
         }
     }
 
@@ -108,7 +108,7 @@ public final class ConfigValidation {
                 Capabilities.parseAll(set);
             }
         } catch (IllegalArgumentException e) {
-            throw new ContainerException(e.getMessage(), e);
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, e.getMessage(), e);
         }
     }
 
@@ -117,37 +117,37 @@ public final class ConfigValidation {
             return;
         }
         if (r.memoryBytes() < 0) {
-            throw new ContainerException("invalid memory limit " + r.memoryBytes()
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "invalid memory limit " + r.memoryBytes()
                     + ": a number of bytes, 0 for none");
         }
         if (r.memoryBytes() > 0 && r.memoryBytes() < MIN_MEMORY_BYTES) {
-            throw new ContainerException("memory limit " + r.memoryBytes()
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "memory limit " + r.memoryBytes()
                     + " bytes is too small: the minimum is 6 MiB (" + MIN_MEMORY_BYTES + ")");
         }
         if (r.memorySwapBytes() < -1) {
-            throw new ContainerException("invalid memory+swap limit " + r.memorySwapBytes()
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "invalid memory+swap limit " + r.memorySwapBytes()
                     + ": a number of bytes, -1 for unlimited, 0 for none");
         }
         if (r.memorySwapBytes() > 0 && (r.memoryBytes() == 0 || r.memorySwapBytes() < r.memoryBytes())) {
-            throw new ContainerException("memory+swap limit " + r.memorySwapBytes()
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "memory+swap limit " + r.memorySwapBytes()
                     + " needs a memory limit at or below it (memory " + r.memoryBytes() + ")");
         }
         if (r.cpuShares() != 0 && (r.cpuShares() < 2 || r.cpuShares() > 262144)) {
-            throw new ContainerException("invalid CPU shares " + r.cpuShares() + ": 2..262144");
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "invalid CPU shares " + r.cpuShares() + ": 2..262144");
         }
         if (r.cpuQuotaMicros() != 0 && r.cpuQuotaMicros() != -1 && r.cpuQuotaMicros() < 1000) {
-            throw new ContainerException("invalid CPU quota " + r.cpuQuotaMicros()
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "invalid CPU quota " + r.cpuQuotaMicros()
                     + " microseconds: at least 1000, -1 for none");
         }
         if (r.cpuPeriodMicros() != 0 && (r.cpuPeriodMicros() < 1000 || r.cpuPeriodMicros() > 1_000_000)) {
-            throw new ContainerException("invalid CPU period " + r.cpuPeriodMicros() + " microseconds: 1000..1000000");
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "invalid CPU period " + r.cpuPeriodMicros() + " microseconds: 1000..1000000");
         }
         if (r.hasDeviceRules()) {
             try {
                 // compiling checks every rule and that the numbers fit the cgroup v2 program
                 dev.rabbithole.stage2.libcontainer.cgroups.devices.DeviceFilter.compile(r.devices());
             } catch (IllegalArgumentException e) {
-                throw new ContainerException(e.getMessage(), e);
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, e.getMessage(), e);
             }
         }
     }

@@ -5,9 +5,6 @@ import dev.rabbithole.stage2.libcontainer.cgroups.CgroupException;
 import dev.rabbithole.stage2.libcontainer.cgroups.CgroupManager;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
-import dev.rabbithole.stage2.libcontainer.namespaces.NamespaceSpawner;
-import dev.rabbithole.stage2.libcontainer.process.InitChannel;
-import dev.rabbithole.stage2.libcontainer.process.InitMessage;
 import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.SyscallException;
@@ -16,25 +13,15 @@ import dev.rabbithole.stage2.libcontainer.system.Transcript;
 
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -47,10 +34,18 @@ import java.util.stream.Stream;
  * ignores SIGTERM that way; {@code docker stop} then falls back to SIGKILL after its timeout. When pid 1
  * exits, the kernel kills every other process of the namespace.
  *
- * <p>A container dies with the JVM that started it (in stages 1 and 2 a killed daemon takes
- * its containers with it): the init's parent is the spawner thread, which stays parked until the workload
- * exits, and the init sets PR_SET_PDEATHSIG(SIGKILL) right before execve. What such a death leaves (the
- * cgroup, the state directory) is removed by {@link #cleanup(String, Path)} when the daemon starts again.
+ * <p>Create and start are separate, as in the runtime-spec: {@link #createInit} leaves the init blocked at a
+ * start gate after all of its setup, right before execve; {@link #start()} opens the gate, from this process
+ * or from another one that {@link LinuxFactory#load loaded} the container from its {@code state.json}
+ * ({@link ContainerState}, the truth; the status is derived by {@link ContainerStatus}). Each operation is a
+ * class of its own ({@link ContainerCreate}, {@link ContainerStart}, {@link ContainerKill},
+ * {@link ContainerDelete}); the parent side of the init handshake is {@link InitProcess}.
+ *
+ * <p>The init's parent is the creating process's spawner thread, which stays parked until the init exits.
+ * With the process config's parent-death signal on (stage 2's daemon: a killed daemon takes its containers
+ * with it) the init sets PR_SET_PDEATHSIG right before execve, and what such a death leaves (the cgroup, the
+ * state directory) is removed by {@link #cleanup(String, Path)} when the daemon starts again. With it off the
+ * container outlives its creator: the kernel reparents the init to the nearest subreaper, which reaps it.
  */
 public final class LinuxContainer {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,6 +100,21 @@ public final class LinuxContainer {
     private volatile CgroupManager cgroup;
     private volatile List<RecordingSyscalls.Call> calls = List.of();
     private volatile Map<String, Long> timings = Map.of();
+    private volatile long initPid;
+    private volatile long initStartTime = -1;
+    private volatile String created;
+    private volatile Map<String, String> namespacePaths = Map.of();
+    private volatile InitProcess initProcess;
+    private volatile RecordingSyscalls parentCalls;
+    private volatile StartReport report;
+
+    /** The start gate's name in the state directory, as runc's {@code exec.fifo}. */
+    public static final String EXEC_FIFO = "exec.fifo";
+    /** The state file's name in the state directory. */
+    public static final String STATE_FILE = "state.json";
+    private static final int S_IFIFO = 0010000;
+    /** What the init's command line holds until its execve. */
+    static final String INIT_CLASS = "dev.rabbithole.stage2.libcontainer.process.InitMain";
 
     private LinuxContainer(ContainerConfig config, Path stateDir, Options options, byte[] seccomp) {
         this.config = config;
@@ -114,8 +124,9 @@ public final class LinuxContainer {
     }
 
     /**
-     * Creates the container's state directory {@code stateRoot/ID} (state.json, /etc files, the control
-     * socket); nothing runs yet.
+     * Creates the container's state directory {@code stateRoot/ID} (state.json, config.json, the hostname
+     * file); nothing runs yet. A caller may add {@code hosts} and {@code resolv.conf} files there before
+     * {@link #createInit}: the init binds them on {@code /etc}.
      *
      * @param config    the container
      * @param stateRoot directory holding one directory per container, e.g. {@code /run/rabbithole/stage2/containers}
@@ -134,12 +145,13 @@ public final class LinuxContainer {
             Files.createDirectories(stateRoot);
             Files.createDirectory(dir);
         } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new ContainerException("container " + config.id() + " already exists");
+            throw new ContainerException(ContainerException.Kind.EXISTS, "container " + config.id() + " already exists");
         } catch (IOException e) {
             throw new ContainerException("cannot create state directory " + dir + ": " + e.getMessage(), e);
         }
         try {
             LinuxContainer c = new LinuxContainer(config, dir, options, seccomp);
+            c.created = java.time.Instant.now().toString();
             c.writeEtcFiles();
             Files.write(dir.resolve(CONFIG_FILE), JSON.writeValueAsBytes(config));
             c.persist();
@@ -154,15 +166,16 @@ public final class LinuxContainer {
         }
     }
 
+    /**
+     * {@code hostname} in the state directory, from the config's hostname, when it has one. What
+     * {@code /etc/hosts} and {@code /etc/resolv.conf} hold is the caller's policy (Docker's is the exec
+     * driver's): the init binds {@code hosts} and {@code resolv.conf} from the state directory when the caller
+     * has put them there before the init starts.
+     */
     private void writeEtcFiles() throws IOException {
-        String hostname = config.hostname() == null || config.hostname().isEmpty()
-                ? config.id().substring(0, Math.min(12, config.id().length())) : config.hostname();
-        Files.writeString(stateDir.resolve("hostname"), hostname + "\n");
-        Files.writeString(stateDir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                + "127.0.1.1\t" + hostname + "\n");
-        Path hostResolv = Path.of("/etc/resolv.conf");
-        Files.writeString(stateDir.resolve("resolv.conf"), Files.isReadable(hostResolv)
-                ? Files.readString(hostResolv) : "");
+        if (config.hostname() != null && !config.hostname().isEmpty()) {
+            Files.writeString(stateDir.resolve("hostname"), config.hostname() + "\n");
+        }
     }
 
     /** @return the container's ID */
@@ -226,6 +239,11 @@ public final class LinuxContainer {
         return timings;
     }
 
+    /** @return the container's pid (the init's, then the workload's), 0 before its init was spawned */
+    public long pid() {
+        return initPid;
+    }
+
     /** @return the recorded calls behind {@link #kernelCalls()}, unabbreviated and unfolded */
     public List<RecordingSyscalls.Call> recordedCalls() {
         return calls;
@@ -240,30 +258,52 @@ public final class LinuxContainer {
         return cgroup;
     }
 
-    /** @return the current state, refreshed (a workload that exited is {@link Status#STOPPED}) */
+    /** @return the current state, refreshed: derived from the init's pid and start time ({@link ContainerStatus}) */
     public ContainerState state() {
         refresh();
-        Process p = process;
-        return new ContainerState(config.id(), status, p == null ? 0 : p.pid(), exitCode,
-                String.valueOf(config.rootfs()));
+        return snapshot();
+    }
+
+    private ContainerState snapshot() {
+        Map<String, String> cgroupPaths = new java.util.TreeMap<>();
+        CgroupManager m = cgroup;
+        if (m != null) {
+            m.paths().forEach((k, v) -> cgroupPaths.put(k, v.toString()));
+        }
+        return new ContainerState(config.id(), status, initPid, initStartTime, exitCode,
+                String.valueOf(config.rootfs()), created, config, cgroupPaths, namespacePaths);
     }
 
     private synchronized void refresh() {
+        if (status == Status.DESTROYED) {
+            return;
+        }
         Process p = process;
-        if (status == Status.RUNNING && p != null && !p.isAlive()) {
-            exitCode = p.exitValue();
-            status = Status.STOPPED;
-            persistQuietly();
+        if (p != null && !p.isAlive()) { // our own child: its exit code is known
+            if (status != Status.STOPPED) {
+                exitCode = p.exitValue();
+                status = Status.STOPPED;
+                persistQuietly();
+            }
+            return;
+        }
+        Status derived = ContainerStatus.derive(status, initPid, initStartTime, stateDir, snapshot().cgroupPaths());
+        if (derived != status) {
+            status = derived;
+            if (derived == Status.STOPPED) {
+                persistQuietly();
+            }
         }
     }
 
     /**
-     * Starts the container: spawns the init in new namespaces, sends it the config, applies the cgroup to
-     * its pid, sends "go", and waits until it has exec'd the workload (the control socket reaches end of
-     * stream) or reported an error. On failure nothing is left running and the error is the init's message.
+     * Creates and starts the container in one call (runc's {@code run}): {@link #createInit} when it is still
+     * {@link Status#CREATING}, then opens the start gate and waits until the init has exec'd the workload. On
+     * failure nothing is left running and the error is the init's message.
      *
      * @throws ContainerException with the init's error ({@code pivot_root: Invalid argument}), a timeout, or
-     *                            when the container is not in status CREATING
+     *                            {@link ContainerException.Kind#INCORRECT_STATUS} when it is not creating or
+     *                            created
      */
     public synchronized void start() throws ContainerException {
         start(null);
@@ -279,149 +319,157 @@ public final class LinuxContainer {
      * @throws ContainerException as {@link #start()}
      */
     public synchronized void start(InitPool pool) throws ContainerException {
-        if (status != Status.CREATING || process != null) {
-            throw new ContainerException("container " + id() + " cannot be started: it is " + status);
+        refresh();
+        if (status == Status.CREATING && initPid == 0) {
+            createInit(pool);
         }
-        Path socket = stateDir.resolve("init.sock");
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "start-watchdog-" + id());
-            t.setDaemon(true);
-            return t;
-        });
-        AtomicBoolean timedOut = new AtomicBoolean();
+        ContainerStart.run(this);
+    }
+
+    /**
+     * The runtime-spec's {@code create}: spawns the init in new namespaces (or takes one from {@code pool}),
+     * sends it the config, places it in its cgroup, and waits until it has done all of its setup and blocks at
+     * the start gate, a FIFO {@value #EXEC_FIFO} in the state directory, right before execve. The container is
+     * then {@link Status#CREATED}: its process is still the init JVM ({@code /proc/PID/cmdline}), and
+     * {@link #start()}, from this process or another one that {@link LinuxFactory#load loads} it, lets it go
+     * on. With the process config's parent-death signal off the init outlives this process.
+     *
+     * @param pool the init pool, or null for a new init
+     * @throws ContainerException the init's error ({@link ContainerException.Kind#INIT_FAILED}), a timeout, or
+     *                            {@link ContainerException.Kind#INCORRECT_STATUS} when the init was made already
+     */
+    public synchronized void createInit(InitPool pool) throws ContainerException {
+        ContainerCreate.run(this, pool);
+    }
+
+    // the steps the operation classes (ContainerCreate, ContainerStart, ...) call, under this object's lock
+
+    Status status() {
+        return status;
+    }
+
+    ContainerConfig config() {
+        return config;
+    }
+
+    Options options() {
+        return options;
+    }
+
+    long initPid() {
+        return initPid;
+    }
+
+    long initStartTime() {
+        return initStartTime;
+    }
+
+    InitProcess initProcess() {
+        return initProcess;
+    }
+
+    RecordingSyscalls parentCalls() {
+        return parentCalls;
+    }
+
+    StartReport report() {
+        return report;
+    }
+
+    /** Before the spawn: the start gate, the cgroup manager, the handshake. */
+    InitProcess prepareInit() throws IOException {
         RecordingSyscalls parent = new RecordingSyscalls(options.syscalls()); // always on: it is cheap
-        long t0 = System.nanoTime();
-        Map<String, Long> steps = new LinkedHashMap<>();
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            InitPool.Taken taken = pool == null || !pool.stdio().equals(options.stdio()) ? null
-                    : pool.take(config.namespaces());
-            if (taken == null) {
-                server.bind(UnixDomainSocketAddress.of(socket));
+        parentCalls = parent;
+        report = new StartReport();
+        if (config.cgroup() != null) {
+            cgroup = options.cgroups().manager(config.cgroup(), parent);
+        }
+        InitProcess init = new InitProcess(config, stateDir, options, seccomp, parent, report, cgroup);
+        initProcess = init;
+        return init;
+    }
+
+    /** The start gate, made before the init is told where it is (in its config message). */
+    void makeGate() {
+        parentCalls.because("the start gate: the init blocks reading it until start writes a byte")
+                .mknod(execFifo().toString(), S_IFIFO | 0600, 0, 0);
+    }
+
+    /** The init exists: its pid, start time and namespaces are recorded, in memory and on disk. */
+    void spawned(Process p) throws IOException {
+        process = p;
+        initPid = p.pid();
+        initStartTime = startTime(p.pid());
+        Map<String, String> ns = new java.util.TreeMap<>();
+        for (dev.rabbithole.stage2.libcontainer.configs.NamespaceType t : config.namespaces()) {
+            ns.put(t.procName, "/proc/" + p.pid() + "/ns/" + t.procName);
+        }
+        namespacePaths = ns;
+        writePidFile(p);
+        persist();
+    }
+
+    /** The init waits at the gate (or has exec'd): calls so far, new status, persisted. */
+    void reached(Status s) throws IOException {
+        calls = parentCalls == null ? List.of() : parentCalls.calls();
+        if (s == Status.RUNNING) {
+            timings = report == null ? Map.of() : report.steps();
+            InitProcess ip = initProcess;
+            if (ip != null) {
+                ip.close();
+                initProcess = null;
             }
-            ProcessBuilder pb = new ProcessBuilder(options.init().command(socket))
-                    .redirectInput(options.stdio().in())
-                    .redirectOutput(options.stdio().out())
-                    .redirectError(options.stdio().err());
-            pb.environment().clear(); // the init JVM sees no JAVA_TOOL_OPTIONS; the workload gets config's env
-            pb.directory(stateDir.toFile());
-            if (config.cgroup() != null) {
-                cgroup = options.cgroups().manager(config.cgroup(), parent);
+        }
+        status = s;
+        persist();
+    }
+
+    /** After a failed create or start: the init killed, the cgroup removed, the status STOPPED. */
+    void failed() {
+        InitProcess ip = initProcess;
+        if (ip != null) {
+            ip.close();
+            initProcess = null;
+        }
+        cleanupAfterFailedStart();
+    }
+
+    /** The gate's FIFO path. */
+    Path execFifo() {
+        return stateDir.resolve(EXEC_FIFO);
+    }
+
+    /** After the gate opened, from a process that did not create the container: the init is not its child. */
+    void awaitWorkloadExec() throws ContainerException, InterruptedException {
+        long deadline = System.nanoTime() + options.startTimeout().toNanos();
+        Path cmdline = Path.of("/proc", Long.toString(initPid), "cmdline");
+        long zombieSince = 0;
+        while (true) {
+            char state = ContainerStatus.processState(initPid, initStartTime);
+            // a zombie for a moment is the execve of a thread that is not the leader (the JVM's main thread)
+            zombieSince = state == 'Z' || state == 'X' ? (zombieSince == 0 ? System.nanoTime() : zombieSince) : 0;
+            if (state == 0 || zombieSince != 0 && System.nanoTime() - zombieSince > 1_000_000_000L) {
+                throw ContainerException.initFailed("init exited before exec", null, 0);
             }
-            Process p;
-            if (taken != null) {
-                p = taken.process();
-                parent.addAll(taken.spawnCalls());
-                parent.because("init JVM taken from the daemon's init pool, " + taken.ageMillis()
-                        + " ms after its start: connected, waiting for its config").note("pool", "take",
-                        "pid " + p.pid());
-                steps.put("taken from the init pool", (System.nanoTime() - t0) / 1000);
-            } else {
-                // the cgroup namespace is the init's to make, after its cgroup placement (InitMain)
-                java.util.Set<dev.rabbithole.stage2.libcontainer.configs.NamespaceType> spawnNs =
-                        java.util.EnumSet.noneOf(dev.rabbithole.stage2.libcontainer.configs.NamespaceType.class);
-                spawnNs.addAll(config.namespaces());
-                spawnNs.remove(dev.rabbithole.stage2.libcontainer.configs.NamespaceType.CGROUP);
-                p = new NamespaceSpawner(parent).spawn(spawnNs, pb, id());
-                if (pool != null) {
-                    parent.because("a new init JVM: the init pool had no idle init for these namespaces")
-                            .note("pool", "none");
-                }
-                steps.put("spawned", (System.nanoTime() - t0) / 1000);
-            }
-            process = p;
-            writePidFile(p);
-            p.onExit().thenRun(() -> closeQuietly(server)); // an init that dies before connecting unblocks accept
-            ScheduledFuture<?> watchdog = timer.schedule(() -> {
-                timedOut.set(true);
-                closeQuietly(server);
-                p.destroyForcibly();
-            }, options.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            // tag::init-pipe[]
-            SocketChannel accepted;
             try {
-                accepted = taken != null ? taken.channel() : server.accept();
-            } catch (ClosedChannelException e) {
-                throw failure(timedOut.get() ? "timed out waiting for the init to connect"
-                        : "init exited with code " + p.waitFor() + " before connecting");
+                if (!Files.readString(cmdline).contains(INIT_CLASS)) {
+                    report.mark("exec done (cmdline changed)");
+                    return;
+                }
+            } catch (IOException e) {
+                // gone between the two reads: the next alive() says so
             }
-            steps.put("init connected", (System.nanoTime() - t0) / 1000);
-            try (InitChannel channel = new InitChannel(accepted)) {
-                Files.deleteIfExists(socket);
-                channel.send(InitMessage.config(config, stateDir.resolve("hostname").toString(),
-                        stateDir.resolve("hosts").toString(), stateDir.resolve("resolv.conf").toString(), seccomp));
-                if (cgroup != null) { // before go: the init's children inherit it
-                    cgroup.apply(p.pid());
-                    int from = parent.size();
-                    Cgroup.Resources wanted = config.cgroup().resources();
-                    Cgroup.Resources forInit = initResources(wanted);
-                    cgroup.set(forInit);
-                    if (!forInit.equals(wanted)) {
-                        parent.annotateFrom(from, "raised to the init JVM's floor until its execve");
-                    }
-                }
-                steps.put("config sent, cgroup set", (System.nanoTime() - t0) / 1000);
-                parent.because("the init may go on: it is in its cgroup").note("write", "init.sock", "\"go\"");
-                channel.send(InitMessage.go());
-                List<RecordingSyscalls.Call> initCalls = null;
-                for (InitMessage m; (m = channel.receive()) != null; ) {
-                    if (InitMessage.ERROR.equals(m.type())) {
-                        throw failure(m.error());
-                    }
-                    if (InitMessage.EXEC.equals(m.type())) {
-                        initCalls = m.calls() == null ? List.of() : m.calls();
-                        long connected = steps.get("init connected");
-                        long initConnected = m.timings() == null ? 0 : m.timings().getOrDefault("connected", 0L);
-                        steps.put("init JVM up (until its main)", connected - initConnected);
-                        if (m.timings() != null) {
-                            m.timings().forEach((k, v) -> steps.put("init: " + k, connected - initConnected + v));
-                        }
-                        steps.put("exec reported", (System.nanoTime() - t0) / 1000);
-                        if (cgroup != null) {
-                            lowerMemoryBeforeExec(parent);
-                        }
-                        try {
-                            channel.send(InitMessage.go());     // the init may execve
-                        } catch (IOException gone) {
-                            // the init died: end of stream follows
-                        }
-                    }
-                }
-                // End of stream: the init exec'd (its socket was close-on-exec), or died.
-                if (timedOut.get()) {
-                    throw failure("timed out waiting for the init");
-                }
-                if (initCalls == null) {
-                    throw failure("init exited with code " + p.waitFor() + " before exec");
-                }
-                parent.addAll(initCalls);
-            } catch (ClosedChannelException e) {
-                throw failure("timed out waiting for the init");
+            if (System.nanoTime() > deadline) {
+                throw new ContainerException("timed out waiting for the init's execve");
             }
-            // end::init-pipe[]
-            if (cgroup != null) {
-                lowerToWorkloadLimits(parent);
-            }
-            watchdog.cancel(false);
-            steps.put("exec done (socket closed)", (System.nanoTime() - t0) / 1000);
-            Map<String, Long> ordered = new LinkedHashMap<>();
-            steps.entrySet().stream().sorted(Map.Entry.comparingByValue())
-                    .forEach(e -> ordered.put(e.getKey(), e.getValue()));
-            timings = java.util.Collections.unmodifiableMap(ordered);
-            calls = parent.calls();
-            status = Status.RUNNING;
-            persist();
-        } catch (ContainerException e) {
-            cleanupAfterFailedStart();
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            cleanupAfterFailedStart();
-            throw new ContainerException("start " + id() + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            cleanupAfterFailedStart();
-            throw new ContainerException("start " + id() + ": interrupted", e);
-        } finally {
-            timer.shutdownNow();
+            Thread.sleep(1);
+        }
+    }
+
+    /** The workload's limits, now that the init has exec'd it. */
+    void lowerLimits() throws ContainerException, InterruptedException {
+        if (cgroup != null) {
+            lowerToWorkloadLimits(parentCalls);
         }
     }
 
@@ -492,7 +540,7 @@ public final class LinuxContainer {
             } catch (CgroupException e) {
                 boolean busy = e.getCause() instanceof SyscallException se && se.errno() == SyscallException.EBUSY;
                 if (!busy || attempt >= 40) {
-                    throw failure("cannot lower the limits to the configured values after the init's execve: "
+                    throw new ContainerException("cannot lower the limits to the configured values after the init's execve: "
                             + e.getMessage() + (busy ? " (the workload already uses more memory than "
                             + wanted.memoryBytes() + " bytes)" : ""));
                 }
@@ -533,7 +581,11 @@ public final class LinuxContainer {
      * start). Otherwise (a limit too small for the init, a cold page cache) {@link #lowerToWorkloadLimits} does
      * it after the execve, as before. Never fails the start.
      */
-    private void lowerMemoryBeforeExec(RecordingSyscalls parent) {
+    void lowerMemoryBeforeExec() {
+        if (cgroup == null) {
+            return;
+        }
+        RecordingSyscalls parent = parentCalls;
         Cgroup.Resources wanted = config.cgroup().resources();
         Cgroup.Resources forInit = initResources(wanted);
         if (forInit.memoryBytes() == wanted.memoryBytes() && forInit.memorySwapBytes() == wanted.memorySwapBytes()) {
@@ -569,12 +621,15 @@ public final class LinuxContainer {
         }
     }
 
-    private ContainerException failure(String message) {
-        return new ContainerException(message);
-    }
-
     private void cleanupAfterFailedStart() {
         Process p = process;
+        if (p == null && ContainerStatus.alive(initPid, initStartTime)) { // a loaded container's init
+            try {
+                options.syscalls().because("start failed: SIGKILL to the init").kill((int) initPid, Syscalls.SIGKILL);
+            } catch (SyscallException e) {
+                // ESRCH: a process that is already gone is success
+            }
+        }
         if (p != null) {
             p.destroyForcibly();
             try {
@@ -599,41 +654,34 @@ public final class LinuxContainer {
     }
 
     /**
-     * Sends a signal to the workload (kill(2) on its host pid).
+     * Sends a signal to the container's process (kill(2) on its host pid): the workload, or the init while it
+     * waits at the start gate, as runc's {@code kill}.
      *
      * @param signal signal number, e.g. {@link Syscalls#SIGTERM}; see the class comment for pid 1
-     * @throws ContainerException when the container is not running
+     * @throws ContainerException {@link ContainerException.Kind#INCORRECT_STATUS} when the container is not
+     *                            created, running or paused
      */
-    public void signal(int signal) throws ContainerException {
-        refresh();
-        Process p = process;
-        if (status != Status.RUNNING || p == null) {
-            throw new ContainerException("container " + id() + " is not running (" + status + ")");
-        }
-        try {
-            options.syscalls().because("signal the workload, pid 1 of its namespace").kill((int) p.pid(), signal);
-        } catch (SyscallException e) {
-            if (e.errno() != SyscallException.ESRCH) {
-                throw new ContainerException("kill " + id() + ": " + e.getMessage(), e);
-            }
-        }
+    public synchronized void signal(int signal) throws ContainerException {
+        ContainerKill.run(this, signal);
     }
 
     /**
      * Waits for the workload to exit.
      *
      * @return its exit code: the status it passed to exit(2), or 128 + the signal number that killed it
-     * @throws ContainerException when the container was never started
+     * @throws ContainerException {@link ContainerException.Kind#INCORRECT_STATUS} when the container was never
+     *                            started, or its init is not a child of this process (a loaded container)
      * @throws InterruptedException when interrupted while waiting
      */
     public int waitFor() throws ContainerException, InterruptedException {
         Process p = process;
         if (p == null) {
-            throw new ContainerException("container " + id() + " was not started");
+            throw new ContainerException(ContainerException.Kind.INCORRECT_STATUS,
+                    "container " + id() + " was not started by this process");
         }
         int code = p.waitFor();
         synchronized (this) {
-            if (status == Status.RUNNING) {
+            if (status != Status.STOPPED && status != Status.DESTROYED) {
                 status = Status.STOPPED;
                 exitCode = code;
                 persistQuietly();
@@ -662,38 +710,57 @@ public final class LinuxContainer {
 
     /**
      * Kills whatever is left (SIGKILL to pid 1 ends the whole pid namespace), removes the cgroup and the
-     * state directory. Idempotent.
+     * state directory, as runc's {@code delete --force}. Idempotent; works on a {@link LinuxFactory#load loaded}
+     * container too (the init is then found by its pid and start time).
      *
      * @throws ContainerException when the cgroup cannot be removed or the workload does not die
      */
     public synchronized void destroy() throws ContainerException {
+        ContainerDelete.run(this);
+    }
+
+    /** The kill and wait for a container whose init is this process's child. */
+    void killOwnInit() throws ContainerException {
         Process p = process;
-        if (p != null && p.isAlive()) {
-            try {
-                options.syscalls().because("destroy: SIGKILL to pid 1 ends its pid namespace")
-                        .kill((int) p.pid(), Syscalls.SIGKILL);
-            } catch (SyscallException e) {
-                // ESRCH: a process that is already gone is success
-                if (e.errno() != SyscallException.ESRCH) {
-                    throw new ContainerException("kill " + id() + ": " + e.getMessage(), e);
-                }
-            }
-            try {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    throw new ContainerException("container " + id() + " did not die after SIGKILL");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ContainerException("destroy " + id() + ": interrupted", e);
-            }
-            exitCode = p.exitValue();
+        if (p == null || !p.isAlive()) {
+            return;
         }
         try {
-            destroyCgroup();
-            deleteRecursively(stateDir);
-        } catch (IOException | RuntimeException e) {
-            throw new ContainerException("destroy " + id() + ": " + e.getMessage(), e);
+            options.syscalls().because("destroy: SIGKILL to pid 1 ends its pid namespace")
+                    .kill((int) p.pid(), Syscalls.SIGKILL);
+        } catch (SyscallException e) {
+            // ESRCH: a process that is already gone is success
+            if (e.errno() != SyscallException.ESRCH) {
+                throw new ContainerException("kill " + id() + ": " + e.getMessage(), e);
+            }
         }
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                throw new ContainerException("container " + id() + " did not die after SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException("destroy " + id() + ": interrupted", e);
+        }
+        exitCode = p.exitValue();
+    }
+
+    /** Closes the handshake of a container that never got past its gate here. */
+    void closeInit() {
+        InitProcess ip = initProcess;
+        if (ip != null) {
+            ip.close();
+            initProcess = null;
+        }
+    }
+
+    /** @return whether this process holds the init as its child */
+    boolean ownsInit() {
+        return process != null;
+    }
+
+    /** Marks the container destroyed (its state directory is gone). */
+    void destroyed() {
         status = Status.DESTROYED;
     }
 
@@ -748,109 +815,80 @@ public final class LinuxContainer {
      */
     public static void cleanup(String id, Path stateRoot, CgroupApplier cgroups, Syscalls sys)
             throws ContainerException {
-        Path dir = stateRoot.resolve(id);
-        if (!id.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}") || !Files.isDirectory(dir)) {
-            return; // nothing left: success
-        }
-        try {
-            Path pidFile = dir.resolve(PID_FILE);
-            if (Files.exists(pidFile)) {
-                String[] f = Files.readString(pidFile).trim().split(" ");
-                long pid = Long.parseLong(f[0]);
-                if (startTime(pid) == Long.parseLong(f[1])) {
-                    killQuietly(sys, pid);
-                    awaitGone(pid);
-                }
-            }
-            Path configFile = dir.resolve(CONFIG_FILE);
-            if (Files.exists(configFile)) {
-                ContainerConfig cfg = JSON.readValue(configFile.toFile(), ContainerConfig.class);
-                if (cfg.cgroup() != null) {
-                    CgroupManager m = cgroups.manager(cfg.cgroup(), sys);
-                    for (Path cg : new java.util.LinkedHashSet<>(m.paths().values())) {
-                        Path procs = cg.resolve("cgroup.procs");
-                        if (Files.exists(procs)) {
-                            for (String line : Files.readAllLines(procs)) {
-                                if (!line.isBlank()) {
-                                    killQuietly(sys, Long.parseLong(line.trim()));
-                                    awaitGone(Long.parseLong(line.trim()));
-                                }
-                            }
-                        }
-                    }
-                    m.destroy();
-                }
-            }
-            deleteRecursively(dir);
-        } catch (IOException | RuntimeException e) {
-            throw new ContainerException("cleanup " + id + ": " + e.getMessage(), e);
-        }
+        ContainerDelete.sweep(id, stateRoot, cgroups, sys);
     }
 
-    private static void killQuietly(Syscalls sys, long pid) {
-        try {
-            sys.because("cleanup: SIGKILL to what a dead daemon left").kill((int) pid, Syscalls.SIGKILL);
-        } catch (SyscallException e) {
-            // ESRCH: a process that is already gone is success
-            if (e.errno() != SyscallException.ESRCH) {
-                throw e;
-            }
-        }
+    static void deleteRecursively(Path dir) throws IOException {
+        ContainerDelete.deleteRecursively(dir);
     }
 
-    private static void awaitGone(long pid) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (Files.exists(Path.of("/proc", Long.toString(pid))) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
-    private void persist() throws IOException {
+    /** Writes {@link #STATE_FILE} atomically: a temporary file, fsync'ed, renamed over it. */
+    void persist() throws IOException {
         if (!Files.isDirectory(stateDir)) {
             return;
         }
-        Process p = process;
-        ContainerState s = new ContainerState(config.id(), status, p == null ? 0 : p.pid(), exitCode,
-                String.valueOf(config.rootfs()));
-        Path tmp = stateDir.resolve("state.json.tmp");
+        Path tmp = stateDir.resolve(STATE_FILE + ".tmp");
         try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(s)));
+            ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(snapshot())));
             ch.force(true);
         }
-        Files.move(tmp, stateDir.resolve("state.json"), StandardCopyOption.ATOMIC_MOVE,
+        Files.move(tmp, stateDir.resolve(STATE_FILE), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private void persistQuietly() {
+    /**
+     * Reads a container's {@link #STATE_FILE} and makes the object another process works with: its status
+     * derived now, its init found by pid and start time. What {@link LinuxFactory#load} returns.
+     *
+     * @param stateRoot the runtime root
+     * @param id        the container ID
+     * @param options   how to act on it (kernel interface, cgroup driver, start timeout)
+     * @return the container
+     * @throws ContainerException {@link ContainerException.Kind#NOT_EXIST} when there is no such container,
+     *                            {@link ContainerException.Kind#SYSTEM} when its state cannot be read
+     */
+    static LinuxContainer load(Path stateRoot, String id, Options options) throws ContainerException {
+        if (id == null || !id.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
+            throw new ContainerException(ContainerException.Kind.NOT_EXIST, "container " + id + " does not exist");
+        }
+        Path dir = stateRoot.resolve(id);
+        Path file = dir.resolve(STATE_FILE);
+        ContainerState s;
+        try {
+            s = JSON.readValue(file.toFile(), ContainerState.class);
+        } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
+            throw new ContainerException(ContainerException.Kind.NOT_EXIST, "container " + id + " does not exist");
+        } catch (IOException e) {
+            if (!Files.exists(file)) {
+                throw new ContainerException(ContainerException.Kind.NOT_EXIST, "container " + id + " does not exist");
+            }
+            throw new ContainerException("cannot read the state of " + id + ": " + e.getMessage(), e);
+        }
+        if (s.config() == null) {
+            throw new ContainerException("the state of " + id + " has no config");
+        }
+        LinuxContainer c = new LinuxContainer(s.config(), dir, options, null);
+        c.status = s.status();
+        c.initPid = s.pid();
+        c.initStartTime = s.initStartTime();
+        c.exitCode = s.exitCode();
+        c.created = s.created();
+        c.namespacePaths = s.namespacePaths() == null ? Map.of() : s.namespacePaths();
+        c.parentCalls = new RecordingSyscalls(options.syscalls());
+        c.report = new StartReport();
+        if (s.config().cgroup() != null) {
+            c.cgroup = options.cgroups().manager(s.config().cgroup(), c.parentCalls);
+        }
+        c.refresh();
+        return c;
+    }
+
+    void persistQuietly() {
         try {
             persist();
         } catch (IOException e) {
             // state.json is informational for this JVM; the in-memory state is authoritative
-        }
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // closing to unblock a waiter
         }
     }
 }

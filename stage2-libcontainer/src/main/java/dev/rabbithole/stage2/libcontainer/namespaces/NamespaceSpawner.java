@@ -115,8 +115,9 @@ public final class NamespaceSpawner {
             } finally {
                 started.countDown();
             }
-            // The child's parent is this thread, not the JVM: PR_SET_PDEATHSIG fires when the thread ends.
-            // So it stays, parked, until the child exits; a killed JVM takes it, and so its containers, along.
+            // The child's parent is this thread, not the JVM: a PR_SET_PDEATHSIG the child asked for fires when
+            // the thread ends. So it stays, parked, until the child exits; a killed JVM takes it along (and the
+            // containers that asked to die with it; without that signal they outlive it, reparented by the kernel).
             waitUninterruptibly(p);
         }, "unshare-" + name);
         // end::unshare[]

@@ -37,6 +37,14 @@ public final class ContainerInit {
         void beforeExec(String program, List<RecordingSyscalls.Call> remaining);
     }
 
+    /** {@code args[0]} is in no PATH entry: what execvp(3) would fail with ENOENT for. */
+    public static final class ExecutableNotFoundException extends IllegalArgumentException {
+        /** @param message docker's text, {@code exec: "x": executable file not found in $PATH} */
+        public ExecutableNotFoundException(String message) {
+            super(message);
+        }
+    }
+
     private final Syscalls sys;
     private final int kernelLastCap;
 
@@ -103,8 +111,10 @@ public final class ContainerInit {
         sys.because("the workload's working directory").chdir(p.cwd() == null || p.cwd().isEmpty() ? "/" : p.cwd());
         sys.because("JVM threads block SIGQUIT; the workload starts with no blocked signal").clearSignalMask();
         // tag::pdeathsig[]
-        sys.because("die with the parent thread (the daemon); after the uid change, which clears it")
-                .prctl(Syscalls.PR_SET_PDEATHSIG, Syscalls.SIGKILL, 0);
+        if (p.parentDeathSignal() != 0) { // off: the container outlives its creator (a runc create that exits)
+            sys.because("die with the parent thread (the daemon); after the uid change, which clears it")
+                    .prctl(Syscalls.PR_SET_PDEATHSIG, p.parentDeathSignal(), 0);
+        }
         // end::pdeathsig[]
         RecordingSyscalls preview = new RecordingSyscalls();
         lastCalls(preview, path, p, seccompLast ? filter : null);
@@ -192,6 +202,6 @@ public final class ContainerInit {
                 return candidate.toString();
             }
         }
-        throw new IllegalArgumentException("exec: \"" + name + "\": executable file not found in $PATH");
+        throw new ExecutableNotFoundException("exec: \"" + name + "\": executable file not found in $PATH");
     }
 }

@@ -47,11 +47,14 @@ final class InitCodec {
                 string(out, m.hosts());
                 string(out, m.resolvConf());
                 bytes(out, m.seccomp());
+                string(out, m.execFifo());
             }
             case InitMessage.GO -> out.writeByte(GO);
             case InitMessage.ERROR -> {
                 out.writeByte(ERROR);
                 string(out, m.error());
+                string(out, m.failedCall());
+                out.writeInt(m.errno());
             }
             case InitMessage.EXEC -> {
                 out.writeByte(EXEC);
@@ -84,12 +87,12 @@ final class InitCodec {
                 return null;
             case CONFIG: {
                 ContainerConfig config = config(in);
-                return InitMessage.config(config, string(in), string(in), string(in), bytes(in));
+                return InitMessage.config(config, string(in), string(in), string(in), bytes(in), string(in));
             }
             case GO:
                 return InitMessage.go();
             case ERROR:
-                return InitMessage.error(string(in));
+                return InitMessage.error(string(in), string(in), in.readInt());
             case EXEC: {
                 String path = string(in);
                 int n = in.readInt();
@@ -150,6 +153,7 @@ final class InitCodec {
             out.writeInt(p.uid());
             out.writeInt(p.gid());
             strings(out, p.additionalGids() == null ? null : p.additionalGids().stream().map(String::valueOf).toList());
+            out.writeInt(p.parentDeathSignal());
         }
         devices(out, c.devices());
     }
@@ -221,7 +225,7 @@ final class InitCodec {
             int gid = in.readInt();
             List<String> gids = strings(in);
             process = new ProcessConfig(args, env, cwd, uid, gid,
-                    gids == null ? null : gids.stream().map(Integer::valueOf).toList());
+                    gids == null ? null : gids.stream().map(Integer::valueOf).toList(), in.readInt());
         }
         List<Device> devices = devices(in);
         return new ContainerConfig(id, rootfs == null ? null : Path.of(rootfs), readonly, hostname, namespaces,

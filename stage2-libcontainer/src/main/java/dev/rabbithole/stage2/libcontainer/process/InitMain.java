@@ -37,10 +37,13 @@ import java.util.stream.Stream;
  * <li>init connects; parent sends {@code config} (the ContainerConfig and the /etc files);</li>
  * <li>parent puts the init's pid into the cgroup, then sends {@code go};</li>
  * <li>init sets up the container; on failure it sends {@code error} and exits 1;</li>
- * <li>init sets PR_SET_PDEATHSIG, sends {@code exec} with the kernel calls it made (and the last ones it is
- *     about to make) and waits for the parent's second {@code go} (sent once the workload's memory limit is in
- *     place, where the init's usage fits under it); then it marks all fds close-on-exec, installs seccomp,
- *     execve's; the socket then reaches end of stream at the parent, which means "started".</li>
+ * <li>init sets PR_SET_PDEATHSIG (when configured), sends {@code exec} with the kernel calls it made (and the
+ *     last ones it is about to make) and waits for the parent's second {@code go} (sent once the workload's
+ *     memory limit is in place, where the init's usage fits under it): the container is "created";</li>
+ * <li>with a start gate (the config's {@code execFifo}), it blocks reading one byte from that FIFO, which it
+ *     opened read-write before pivot_root; {@code start}, from any process, writes the byte;</li>
+ * <li>init marks all fds close-on-exec, installs seccomp, execve's; the socket then reaches end of
+ *     stream at the parent, which means "started".</li>
  * </ol>
  */
 public final class InitMain {
@@ -169,8 +172,16 @@ public final class InitMain {
             }
             RootfsSetup.EtcFiles etc = new RootfsSetup.EtcFiles(path(config.hostname()), path(config.hosts()),
                     path(config.resolvConf()));
+            // opened before pivot_root hides the host's state directory; O_RDWR does not wait for a writer
+            java.nio.channels.FileChannel gate = config.execFifo() == null ? null
+                    : java.nio.channels.FileChannel.open(Path.of(config.execFifo()),
+                            java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
             init.run(config.config(), config.seccomp(), etc, (program, remaining) -> {
                 List<RecordingSyscalls.Call> calls = new ArrayList<>(sys.calls());
+                if (gate != null) {
+                    calls.add(new RecordingSyscalls.Call("read", List.of("exec.fifo", "1 byte"),
+                            "the start gate: created; wait here until start writes a byte", null));
+                }
                 calls.addAll(remaining);
                 timings.put("set up, about to exec", (System.nanoTime() - t0) / 1000);
                 try {
@@ -183,13 +194,19 @@ public final class InitMain {
                     if (limits == null || !InitMessage.GO.equals(limits.type())) {
                         System.exit(1); // the parent gave up
                     }
+                    if (gate != null) {
+                        awaitStart(gate);
+                    }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
             });
         } catch (Throwable t) {
             try {
-                channel.send(InitMessage.error(describe(t)));
+                channel.send(t instanceof SyscallException se ? InitMessage.error(describe(t), se.call(), se.errno())
+                        : t instanceof ContainerInit.ExecutableNotFoundException
+                        ? InitMessage.error(describe(t), "execve", SyscallException.ENOENT)
+                        : InitMessage.error(describe(t)));
             } catch (Throwable ignored) {
                 // the parent is gone; exiting is all that is left
             }
@@ -211,6 +228,19 @@ public final class InitMain {
                 for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
                     Files.deleteIfExists(p);
                 }
+            }
+        }
+    }
+
+    /**
+     * The start gate: blocks until {@code start} writes a byte into the FIFO. The creating process may be gone by
+     * then: this socket's peer closed, nothing more is sent to it.
+     */
+    private static void awaitStart(java.nio.channels.FileChannel gate) throws IOException {
+        java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+        while (one.hasRemaining()) {
+            if (gate.read(one) < 0) {
+                throw new IOException("the start gate closed before start");
             }
         }
     }

@@ -23,10 +23,16 @@ import java.util.Map;
  * @param error      for {@code error}: what failed, e.g. {@code chdir: No such file or directory}
  * @param timings    for {@code exec}: microseconds from the init's main() to each of its steps, in order
  *                   ({@code connected}, {@code config parsed}, ...), for start-time breakdowns
+ * @param execFifo   for {@code config}: host path of the start gate, a FIFO the init opens before pivot_root
+ *                   and blocks on right before its last calls until {@code start} writes one byte to it; null for
+ *                   no gate (the init goes straight on to execve)
+ * @param failedCall for {@code error}: the system call that failed ({@code pivot_root}), or null when the
+ *                   failure was not a system call's
+ * @param errno      for {@code error}: that call's errno, 0 when none
  */
 public record InitMessage(String type, ContainerConfig config, String hostname, String hosts, String resolvConf,
                           byte[] seccomp, String path, List<RecordingSyscalls.Call> calls, String error,
-                          Map<String, Long> timings) {
+                          Map<String, Long> timings, String execFifo, String failedCall, int errno) {
     /** the parent's "go on": the init's pid is in the cgroup */
     public static final String GO = "go";
     /** the parent's container description */
@@ -38,12 +44,23 @@ public record InitMessage(String type, ContainerConfig config, String hostname, 
 
     /** @return a {@code go} message */
     public static InitMessage go() {
-        return new InitMessage(GO, null, null, null, null, null, null, null, null, null);
+        return new InitMessage(GO, null, null, null, null, null, null, null, null, null, null, null, 0);
     }
 
     /** @param message what failed @return an {@code error} message */
     public static InitMessage error(String message) {
-        return new InitMessage(ERROR, null, null, null, null, null, null, null, message, null);
+        return error(message, null, 0);
+    }
+
+    /**
+     * @param message    what failed
+     * @param failedCall the failing system call, or null
+     * @param errno      its errno, or 0
+     * @return an {@code error} message
+     */
+    public static InitMessage error(String message, String failedCall, int errno) {
+        return new InitMessage(ERROR, null, null, null, null, null, null, null, message, null, null, failedCall,
+                errno);
     }
 
     /**
@@ -53,7 +70,7 @@ public record InitMessage(String type, ContainerConfig config, String hostname, 
      * @return an {@code exec} message
      */
     public static InitMessage exec(String path, List<RecordingSyscalls.Call> calls, Map<String, Long> timings) {
-        return new InitMessage(EXEC, null, null, null, null, null, path, calls, null, timings);
+        return new InitMessage(EXEC, null, null, null, null, null, path, calls, null, timings, null, null, 0);
     }
 
     /**
@@ -66,6 +83,21 @@ public record InitMessage(String type, ContainerConfig config, String hostname, 
      */
     public static InitMessage config(ContainerConfig config, String hostname, String hosts, String resolvConf,
                                      byte[] seccomp) {
-        return new InitMessage(CONFIG, config, hostname, hosts, resolvConf, seccomp, null, null, null, null);
+        return config(config, hostname, hosts, resolvConf, seccomp, null);
+    }
+
+    /**
+     * @param config     the container
+     * @param hostname   host path of the /etc/hostname file
+     * @param hosts      host path of the /etc/hosts file
+     * @param resolvConf host path of the /etc/resolv.conf file
+     * @param seccomp    the compiled filter, or null
+     * @param execFifo   host path of the start gate, or null for none
+     * @return a {@code config} message
+     */
+    public static InitMessage config(ContainerConfig config, String hostname, String hosts, String resolvConf,
+                                     byte[] seccomp, String execFifo) {
+        return new InitMessage(CONFIG, config, hostname, hosts, resolvConf, seccomp, null, null, null, null,
+                execFifo, null, 0);
     }
 }

@@ -46,4 +46,18 @@ class LibcontainerArchitectureTest {
                         "com.fasterxml.jackson..")
                 .check(classes);
     }
+
+    /**
+     * The library carries no Docker policy and nothing of stage 1, so that stage 3's runc jar holds it alone.
+     * One class is left for now: the Docker seccomp profile translation ({@code seccomp.DockerProfiles}), which
+     * is being moved to the exec driver on its own; when it has gone this rule holds for every class.
+     */
+    @Test
+    void libcontainerDependsOnNothingInStage1() {
+        noClasses().that().resideInAPackage("dev.rabbithole.stage2.libcontainer..")
+                .and().doNotHaveFullyQualifiedName("dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles")
+                .should().dependOnClassesThat().resideInAPackage("dev.rabbithole.stage1..")
+                .allowEmptyShould(false)
+                .check(classes);
+    }
 }

@@ -18,8 +18,8 @@ class CapabilitiesTest {
 
     @Test
     void dockerDefaultMaskIsWhatProcStatusShowsInADockerContainer() {
-        assertThat(Capabilities.DOCKER_DEFAULT).hasSize(14);
-        assertThat(Capabilities.toHex(Capabilities.mask(Capabilities.DOCKER_DEFAULT))).isEqualTo("00000000a80425fb");
+        assertThat(dev.rabbithole.stage2.execdriver.DockerCapabilities.DEFAULT).hasSize(14);
+        assertThat(Capabilities.toHex(Capabilities.mask(dev.rabbithole.stage2.execdriver.DockerCapabilities.DEFAULT))).isEqualTo("00000000a80425fb");
     }
 
     @Test
@@ -53,7 +53,7 @@ class CapabilitiesTest {
 
     @Test
     void maskRoundTrips() {
-        for (Set<Capability> set : List.of(Capabilities.DOCKER_DEFAULT, Capabilities.ALL,
+        for (Set<Capability> set : List.of(dev.rabbithole.stage2.execdriver.DockerCapabilities.DEFAULT, Capabilities.ALL,
                 EnumSet.noneOf(Capability.class), EnumSet.of(Capability.CHECKPOINT_RESTORE, Capability.CHOWN))) {
             String hex = Capabilities.toHex(Capabilities.mask(set));
             assertThat(Capabilities.fromMask(Capabilities.parseHex(hex))).isEqualTo(set);

@@ -82,7 +82,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         Result dflt = run(dockerLike(TestConfigs.sh(script)));
         assertThat(dflt.stdout()).contains("CapEff:00000000a80425fb\n", "chown=ok\n");
 
-        Set<String> noChown = Capabilities.DOCKER_DEFAULT.stream().map(Enum::name).filter(n -> !n.equals("CHOWN"))
+        Set<String> noChown = dev.rabbithole.stage2.execdriver.DockerCapabilities.DEFAULT.stream().map(Enum::name).filter(n -> !n.equals("CHOWN"))
                 .collect(Collectors.toSet());
         ContainerConfig dropped = TestConfigs.withSecurity(TestConfigs.config(id(), rootfs, TestConfigs.sh(script)),
                 CapabilitySet.of(noChown), DockerProfiles.toConfig(SeccompProfiles.defaultFor(dev.rabbithole.stage1.security.Capabilities.DOCKER_DEFAULT)));
