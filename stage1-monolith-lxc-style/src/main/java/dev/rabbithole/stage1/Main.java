@@ -194,9 +194,9 @@ public final class Main implements Callable<Integer>, ClientContext {
         cl.getCommandSpec().remove(hostOption);
         cl.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder(hostOption)
                 .description("Daemon socket (default: $RABBITHOLE_HOST, else", profile.defaultHost() + ").").build());
-        String launcher = profile.commandName().replaceFirst("^rabbithole-", "rabbithole ");  // ./rabbithole stage1
-        cl.getCommandSpec().usageMessage().footer("", "Start the daemon (as root): " + launcher + " daemon",
-                "Then, for example:           " + launcher + " run --rm busybox echo hello");
+        String launcher = profile.commandName().replaceFirst("^rabbithole-", "./rabbithole ");  // ./rabbithole stage1
+        cl.getCommandSpec().usageMessage().footer("", "Start the daemon (as root): sudo " + launcher + " daemon",
+                "Then, for example:           sudo " + launcher + " run --rm busybox echo hello");
         // the daemon first, as in the usage text of docker 0.x, then the client commands in declaration order
         Map<String, CommandLine> clients = new java.util.LinkedHashMap<>(cl.getSubcommands());
         clients.keySet().forEach(cl.getCommandSpec()::removeSubcommand);
@@ -206,6 +206,9 @@ public final class Main implements Callable<Integer>, ClientContext {
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         // `run busybox ls -l`: everything after IMAGE belongs to the container's command
         cl.getSubcommands().get("run").setStopAtPositional(true);
+        // run's example names this profile's stage (the annotation's footer is shared by every stage)
+        cl.getSubcommands().get("run").getCommandSpec().usageMessage()
+                .footer("", "Example: sudo " + launcher + " run --rm -m 64m busybox sh -c 'echo hello'");
         return cl;
     }
 

@@ -30,7 +30,14 @@ class MainTest {
         assertThat(execute("--help")).isZero();
         String help = out.toString(StandardCharsets.UTF_8);
         assertThat(help).startsWith("Usage: rabbithole-stage2").contains("daemon", "run", "ps", "logs", "rm", "inspect",
-                "images", "version", "rabbithole stage2 daemon");
+                "images", "version", "sudo ./rabbithole stage2 daemon");
+    }
+
+    @Test
+    void runsHelpExampleNamesStage2() {
+        assertThat(execute("run", "--help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("Example: sudo ./rabbithole stage2 run --rm").doesNotContain("stage1");
     }
 
     @Test

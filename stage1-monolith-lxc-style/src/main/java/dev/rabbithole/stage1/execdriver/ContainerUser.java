@@ -110,13 +110,11 @@ public record ContainerUser(long uid, long gid) {
             long gid;
             if (match.isPresent()) {
                 gid = Long.parseLong(match.get()[2]);
-            } else if (isNumeric(add)) {
-                gid = add.length() > 12 ? Long.MAX_VALUE : Long.parseLong(add);
             } else {
-                throw new InvalidParameterException("Unable to find group " + add
-                        + ": no matching entries in group file");
+                gid = parseInt64(add).orElseThrow(() -> new InvalidParameterException("Unable to find group "
+                        + add + ": no matching entries in group file"));
             }
-            if (gid > MAX_ID) {
+            if (gid < 0 || gid > MAX_ID) {
                 throw new InvalidParameterException("uids and gids must be in range 0-" + MAX_ID);
             }
             gids.add(gid);
@@ -142,6 +140,23 @@ public record ContainerUser(long uid, long gid) {
         return lookup(rootfs.resolve("etc/passwd"), u)
                 .map(e -> e.length > 5 && e[5].startsWith("/") ? e[5] : "/")
                 .orElse("/");
+    }
+
+    /**
+     * A {@code --group-add} value as Go's {@code strconv.ParseInt(s, 10, 64)} reads it, which is what Docker's
+     * lookup falls back to: an optional {@code +} or {@code -}, then decimal digits, within a signed 64-bit
+     * range ({@code +5} is gid 5; {@code -1} is a number, out of the gid range; 20 digits are no number).
+     */
+    private static Optional<Long> parseInt64(String s) {
+        String digits = s.startsWith("+") || s.startsWith("-") ? s.substring(1) : s;
+        if (!isNumeric(digits)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Long.parseLong(s));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     private static boolean isNumeric(String s) {

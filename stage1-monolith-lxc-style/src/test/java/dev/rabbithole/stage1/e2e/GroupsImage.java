@@ -40,9 +40,28 @@ final class GroupsImage {
      * @param arch the image's architecture ({@code amd64}, {@code arm64})
      */
     static void write(Path file, String arch) throws IOException {
+        write(file, arch, NAME, null);
+    }
+
+    /**
+     * Writes the archive of a variant.
+     *
+     * @param file      where to write it
+     * @param arch      the image's architecture ({@code amd64}, {@code arm64})
+     * @param name      the image's name ({@code name:tag})
+     * @param devTarget null for a {@code /dev} directory; else {@code /dev} is a symlink to this path (an image
+     *                  a runtime must not follow onto the host)
+     */
+    static void write(Path file, String arch, String name, String devTarget) throws IOException {
         ByteArrayOutputStream layerBytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream t = new TarArchiveOutputStream(layerBytes)) {
             for (String d : new String[] {"bin/", "etc/", "tmp/", "root/", "home/", "proc/", "sys/", "dev/"}) {
+                if (d.equals("dev/") && devTarget != null) {
+                    TarArchiveEntry link = new TarArchiveEntry("dev", TarConstants.LF_SYMLINK);
+                    link.setLinkName(devTarget);
+                    entry(t, link, 0777, null);
+                    continue;
+                }
                 entry(t, new TarArchiveEntry(d, TarConstants.LF_DIR), d.equals("tmp/") ? 01777 : 0755, null);
             }
             entry(t, new TarArchiveEntry("bin/busybox", TarConstants.LF_NORMAL), 0755,
@@ -61,7 +80,7 @@ final class GroupsImage {
                 + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + sha256(layer) + "\"]}}";
         byte[] configBytes = config.getBytes(StandardCharsets.UTF_8);
         String configName = sha256(configBytes) + ".json";
-        String manifest = "[{\"Config\":\"" + configName + "\",\"RepoTags\":[\"" + NAME + "\"],"
+        String manifest = "[{\"Config\":\"" + configName + "\",\"RepoTags\":[\"" + name + "\"],"
                 + "\"Layers\":[\"layer/layer.tar\"]}]";
         ByteArrayOutputStream archive = new ByteArrayOutputStream();
         try (TarArchiveOutputStream t = new TarArchiveOutputStream(archive)) {

@@ -74,8 +74,19 @@ class ContainerUserGroupsTest {
                 .hasMessage("Unable to find group nosuch: no matching entries in group file");
         assertThatThrownBy(() -> groups("", "2147483648")).isInstanceOf(InvalidParameterException.class)
                 .hasMessage("uids and gids must be in range 0-2147483647");
+        // as Docker 20.10's daemon answers (checked against Debian's dockerd): a value that Go's ParseInt reads
+        // is a gid, range-checked; one it does not read (20 digits overflow int64) is an unknown group name
         assertThatThrownBy(() -> groups("", "99999999999999999999")).isInstanceOf(InvalidParameterException.class)
+                .hasMessage("Unable to find group 99999999999999999999: no matching entries in group file");
+        assertThatThrownBy(() -> groups("", "-1")).isInstanceOf(InvalidParameterException.class)
                 .hasMessage("uids and gids must be in range 0-2147483647");
+        assertThatThrownBy(() -> groups("", "0x10")).isInstanceOf(InvalidParameterException.class)
+                .hasMessage("Unable to find group 0x10: no matching entries in group file");
+    }
+
+    @Test
+    void aSignedGidIsAGidAsInDocker() {
+        assertThat(groups("", "+77")).containsExactly(0L, 10L, 77L);
     }
 
     @Test

@@ -433,6 +433,7 @@ public class LxcExecDriver implements ExecDriver {
 
         /** Follows guard -> lxc-execute -> init -> workload until the workload exists or everything exited. */
         void awaitWorkload(Path log) throws IOException {
+            boolean setUp = false;
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
             while (System.nanoTime() < deadline) {
                 if (lxcExecute == null) {
@@ -441,7 +442,13 @@ public class LxcExecDriver implements ExecDriver {
                 if (lxcExecute != null && init == null) {
                     init = lxcExecute.children().findFirst().orElse(null);
                 }
-                if (init != null && workload == null) {
+                if (init != null && workload == null && !setUp) {
+                    // until LXC logs the end of its setup (lxc_setup's NOTICE, LXC 3 on; or the workload's start),
+                    // the init's children are its setup's helpers, not the workload: a failed setup is a failed start
+                    String text = Files.exists(log) ? Files.readString(log) : "";
+                    setUp = text.contains("\" is set up") || text.contains("started with pid");
+                }
+                if (init != null && workload == null && setUp) {
                     List<ProcessHandle> children = init.children().toList();
                     workload = children.stream().filter(LxcProcess::isPid2).findFirst().orElse(null);
                     if (workload == null && !children.isEmpty()) {
