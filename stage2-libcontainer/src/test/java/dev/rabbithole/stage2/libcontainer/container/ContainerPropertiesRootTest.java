@@ -55,7 +55,7 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         ContainerConfig c = TestConfigs.withRlimits(dockerLike(new ProcessConfig(List.of("sh", "-c", script),
                 List.of("PATH=/bin", "FOO=bar baz"), "/tmp", 1000, 1001, List.of(2000))),
                 List.of(new Rlimit("RLIMIT_NOFILE", 512, 512)));
-        Result r = run(c);
+        Result r = runWithEtcFiles(c);
         String out = r.stdout();
         assertThat(r.stderr()).isEmpty();
         assertThat(r.exitCode()).isZero();
@@ -167,6 +167,17 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         assertThat(container.kernelCallsLegend()).containsEntry("$ROOTFS", rootfs.toString());
     }
 
+    /** /etc/hosts and /etc/resolv.conf are the caller's policy: put into the state directory, as a driver does. */
+    private Result runWithEtcFiles(ContainerConfig c) throws Exception {
+        LinuxContainer container = create(c);
+        Files.writeString(container.stateDir().resolve("hosts"), "127.0.0.1\tlocalhost\n");
+        Files.writeString(container.stateDir().resolve("resolv.conf"), "nameserver 127.0.0.53\n");
+        container.start();
+        java.util.concurrent.CompletableFuture<String> stdout = drain(container.process().getInputStream());
+        java.util.concurrent.CompletableFuture<String> stderr = drain(container.process().getErrorStream());
+        return new Result(container.waitFor(), stdout.get(), stderr.get(), container);
+    }
+
     private static int indexOf(List<String> lines, String prefix) {
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).startsWith(prefix)) {
@@ -181,7 +192,8 @@ class ContainerPropertiesRootTest extends RootContainerTests {
         Path hostDir = Files.createDirectories(tmp.resolve("host-etc"));
         Files.walk(rootfs.resolve("etc")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         Files.createSymbolicLink(rootfs.resolve("etc"), hostDir);
-        Result r = run(TestConfigs.sh("cat /etc/hostname; grep -c localhost /etc/hosts"));
+        Result r = runWithEtcFiles(TestConfigs.config(id(), rootfs,
+                TestConfigs.sh("cat /etc/hostname; grep -c localhost /etc/hosts")));
         assertThat(r.exitCode()).isZero();
         assertThat(r.stdout()).startsWith("box-t");
         try (var s = Files.list(hostDir)) {
