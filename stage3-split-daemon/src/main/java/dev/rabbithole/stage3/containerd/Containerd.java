@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Stage 3's containerd: container supervision behind containerd 1.6's gRPC API on a unix socket
  * ({@code containerd.services.version.v1.Version}, {@code containers.v1.Containers}, {@code tasks.v1.Tasks},
- * {@code events.v1.Events}; the namespace in the {@code containerd-namespace} header), one shim per task over ttrpc,
+ * {@code events.v1.Events}, {@code introspection.v1.Introspection}, {@code leases.v1.Leases} (in memory); the namespace in the {@code containerd-namespace} header), one shim per task over ttrpc,
  * and a ttrpc socket at {@code ADDRESS.ttrpc} where the shims forward their task events
  * ({@code containerd.services.events.ttrpc.v1.Events/Forward}), as containerd's own.
  *
@@ -95,13 +95,16 @@ public final class Containerd implements AutoCloseable {
             Files.deleteIfExists(address);
             group = new EpollEventLoopGroup(2);
             Namespaces ns = new Namespaces();
+            Errors errors = new Errors();
             server = NettyServerBuilder.forAddress(new DomainSocketAddress(address.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(group).workerEventLoopGroup(group)
                     .addService(new VersionService())
-                    .addService(ServerInterceptors.intercept(containers, ns))
-                    .addService(ServerInterceptors.intercept(tasks, ns))
-                    .addService(ServerInterceptors.intercept(events, ns))
+                    .addService(new IntrospectionService(root))
+                    .addService(ServerInterceptors.intercept(new LeaseService(), errors, ns))
+                    .addService(ServerInterceptors.intercept(containers, errors, ns))
+                    .addService(ServerInterceptors.intercept(tasks, errors, ns))
+                    .addService(ServerInterceptors.intercept(events, errors, ns))
                     .build().start();
         } catch (IOException | RuntimeException e) {
             close();

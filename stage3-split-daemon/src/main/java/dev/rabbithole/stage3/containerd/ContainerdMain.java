@@ -20,6 +20,10 @@ public final class ContainerdMain {
     static final String DEFAULT_ROOT = "/var/lib/rabbithole/stage3/containerd";
     static final String DEFAULT_STATE = "/run/rabbithole/stage3/containerd";
 
+    /** Held so that the level set below stays: grpc-netty asks for SO_KEEPALIVE, which unix sockets lack. */
+    private static final java.util.logging.Logger BOOTSTRAP_LOG =
+            java.util.logging.Logger.getLogger("io.netty.bootstrap");
+
     private ContainerdMain() {
     }
 
@@ -71,6 +75,7 @@ public final class ContainerdMain {
                 }
             }
         }
+        BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
         Containerd containerd = new Containerd(Path.of(address), Path.of(root), Path.of(state));
         try {
             containerd.start(publish);
