@@ -78,7 +78,11 @@ public final class Containerd implements AutoCloseable {
         Files.createDirectories(root);
         Files.createDirectories(state);
         lockFile = FileChannel.open(root.resolve("containerd.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock = lockFile.tryLock();
+        try {
+            lock = lockFile.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // this JVM holds it already
+        }
         if (lock == null) {
             lockFile.close();
             throw new IOException("another containerd is running on " + root + " (" + root.resolve("containerd.lock")
