@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The shim writes its log to the FIFO {@code log} in the bundle, which containerd creates and reads (here: copied
  * to containerd's stderr, each line prefixed with the task). Which shim serves the task is recorded in the bundle
- * as {@code rabbithole-shim.json} (runtime name, binary, address), written atomically, so that a restarted
+ * as {@code rabbithole-shim.json} (runtime name, binary, address, the shim's pid), written atomically, so that a restarted
  * containerd connects to it again ({@link #load}).
  */
 final class Shim implements AutoCloseable {
@@ -142,8 +142,16 @@ final class Shim implements AutoCloseable {
                         + (stderr.isEmpty() ? out : stderr));
             }
             TtrpcClient client = TtrpcClient.connect(out, Map.of("containerd-namespace-ttrpc", ns));
+            long shimPid;
+            try {
+                shimPid = client.call(TaskGrpc.getConnectMethod(), ConnectRequest.newBuilder().setId(id).build(), CALL)
+                        .getShimPid();
+            } catch (RuntimeException e) {
+                client.close();
+                throw e;
+            }
             Shim shim = new Shim(ns, id, bundle, runtime, binary, out, client, log, reader);
-            shim.writeRecord();
+            shim.writeRecord(shimPid);
             return shim;
         } catch (IOException | InterruptedException | RuntimeException e) {
             reader.interrupt();
@@ -192,9 +200,9 @@ final class Shim implements AutoCloseable {
         }
     }
 
-    private void writeRecord() throws IOException {
+    private void writeRecord(long shimPid) throws IOException {
         ObjectNode r = JSON.createObjectNode();
-        r.put("runtime", runtime).put("binary", binary.toString()).put("address", address)
+        r.put("runtime", runtime).put("binary", binary.toString()).put("address", address).put("shimPid", shimPid)
                 .put("namespace", namespace).put("id", id);
         AtomicFiles.write(bundle.resolve(RECORD), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(r));
     }
