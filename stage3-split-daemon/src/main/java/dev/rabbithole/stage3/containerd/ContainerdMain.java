@@ -85,7 +85,7 @@ public final class ContainerdMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(containerd::close, "containerd-stop"));
         err.println("containerd: serving on " + containerd.address() + " (ttrpc events on " + containerd.ttrpcAddress()
-                + "), " + containerd.reconnected() + " running task(s) found again");
+                + "), " + containerd.reconnected() + " shim(s) found again");
         err.flush();
         try {
             containerd.awaitTermination();

@@ -29,7 +29,11 @@ final class LeaseService extends LeasesGrpc.LeasesImplBase {
     @Override
     public void create(CreateRequest request, StreamObserver<CreateResponse> reply) {
         String ns = Namespaces.required();
-        Namespaces.validate("lease id", request.getId());
+        // not containerd's identifier rule: its Go client's random lease ids (WithRandomID) are base64url, '_' at
+        // either end included, and containerd takes them
+        if (request.getId().isEmpty()) {
+            throw Status.INVALID_ARGUMENT.withDescription("lease id must not be empty: invalid argument").asRuntimeException();
+        }
         Instant now = Instant.now();
         Lease lease = Lease.newBuilder().setId(request.getId()).putAllLabels(request.getLabelsMap())
                 .setCreatedAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano())).build();

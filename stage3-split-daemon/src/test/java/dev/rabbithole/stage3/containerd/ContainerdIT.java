@@ -284,6 +284,13 @@ class ContainerdIT {
         int pid = tasks.create(CreateTaskRequest.newBuilder().setContainerId(id).addRootfs(rootfsMount()).build()).getPid();
         tasks.start(StartRequest.newBuilder().setContainerId(id).build());
         long shimPid = shimPid(base.resolve("state/io.containerd.runtime.v2.task").resolve(NS).resolve(id));
+        // a second task that exits with 3 once told to, while containerd is down
+        Path go = rootfs.resolve("go");
+        containers.create(CreateContainerRequest.newBuilder().setContainer(container("quitter", spec("quitter",
+                "/bin/sh", "-c", "while [ ! -e /go ]; do sleep 1; done; exit 3"))).build());
+        int quitter = tasks.create(CreateTaskRequest.newBuilder().setContainerId("quitter").addRootfs(rootfsMount()).build()).getPid();
+        tasks.start(StartRequest.newBuilder().setContainerId("quitter").build());
+        long quitterShim = shimPid(base.resolve("state/io.containerd.runtime.v2.task").resolve(NS).resolve("quitter"));
 
         // SIGKILL: no cleanup at all in containerd
         containerd.destroyForcibly();
@@ -291,17 +298,31 @@ class ContainerdIT {
         client.close();
         assertThat(ProcessHandle.of(pid)).as("the task lives on without containerd").isPresent();
         assertThat(ProcessHandle.of(shimPid)).as("so does its shim").isPresent();
+        Files.createFile(go);
+        await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(quitter).isEmpty());
 
         startDaemon();
         client = new GrpcClient(sock);
-        assertThat(started).contains("1 running task(s) found again");
+        assertThat(started).contains("2 shim(s) found again");
         TasksGrpc.TasksBlockingStub again = ns(TasksGrpc.newBlockingStub(client.channel), NS).withDeadlineAfter(60, TimeUnit.SECONDS);
         List<Process> listed = again.list(ListTasksRequest.getDefaultInstance()).getTasksList();
-        assertThat(listed).singleElement().satisfies(p -> {
-            assertThat(p.getId()).isEqualTo(id);
+        assertThat(listed).hasSize(2);
+        assertThat(listed).filteredOn(p -> p.getId().equals(id)).singleElement().satisfies(p -> {
             assertThat(p.getPid()).isEqualTo(pid);
             assertThat(p.getStatus()).isEqualTo(Status.RUNNING);
         });
+        // the task that exited while containerd was down reports its real exit status
+        assertThat(listed).filteredOn(p -> p.getId().equals("quitter")).singleElement().satisfies(p -> {
+            assertThat(p.getPid()).isEqualTo(quitter);
+            assertThat(p.getStatus()).isEqualTo(Status.STOPPED);
+            assertThat(p.getExitStatus()).isEqualTo(3);
+        });
+        assertThat(again.wait(WaitRequest.newBuilder().setContainerId("quitter").build()).getExitStatus()).isEqualTo(3);
+        assertThat(again.delete(DeleteTaskRequest.newBuilder().setContainerId("quitter").build()).getExitStatus()).isEqualTo(3);
+        ns(ContainersGrpc.newBlockingStub(client.channel), NS).delete(DeleteContainerRequest.newBuilder().setId("quitter").build());
+        Files.delete(go);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(quitterShim).isEmpty());
+        assertNothingLeft("quitter");
         assertThat(ctr("tasks", "ls")).containsPattern("(?m)^survivor +" + pid + " +RUNNING");
 
         // Wait on the restarted containerd answers when Kill ends the task
