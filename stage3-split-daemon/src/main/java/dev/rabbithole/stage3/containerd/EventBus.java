@@ -20,12 +20,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * containerd's event exchange: {@code containerd.services.events.v1.Events} (Publish, Forward, Subscribe) on the gRPC
  * socket, fed as well by the shims' {@code containerd.services.events.ttrpc.v1.Events/Forward} calls on the ttrpc
  * socket ({@link #ttrpcSink()}) and by containerd's own container events. Subscribe streams every envelope published
- * after it started, in publication order, until the client cancels; its filters are not evaluated yet (every
- * subscriber sees every namespace's events). Events are not stored: one published while nobody subscribes is gone.
+ * after it started that its filters select ({@link EventFilter}: namespace and topic), in publication order, until
+ * the client cancels. Events are not stored: one published while nobody subscribes is gone.
  */
 final class EventBus extends EventsGrpc.EventsImplBase {
 
-    private final List<ServerCallStreamObserver<Envelope>> subscribers = new CopyOnWriteArrayList<>();
+    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
+
+    private record Subscriber(ServerCallStreamObserver<Envelope> stream, java.util.function.Predicate<Envelope> filter) {
+    }
 
     /** Publishes an event now, in a namespace, under a topic (e.g. {@code /tasks/exit}). */
     void publish(String ns, String topic, Any event) {
@@ -36,16 +39,20 @@ final class EventBus extends EventsGrpc.EventsImplBase {
 
     /** Hands an envelope, as it came, to every subscriber. */
     void forward(Envelope envelope) {
-        for (ServerCallStreamObserver<Envelope> s : subscribers) {
+        for (Subscriber sub : subscribers) {
+            ServerCallStreamObserver<Envelope> s = sub.stream();
+            if (!sub.filter().test(envelope)) {
+                continue;
+            }
             synchronized (s) {
                 if (s.isCancelled()) {
-                    subscribers.remove(s);
+                    subscribers.remove(sub);
                     continue;
                 }
                 try {
                     s.onNext(envelope);
                 } catch (RuntimeException e) {
-                    subscribers.remove(s);
+                    subscribers.remove(sub);
                 }
             }
         }
@@ -72,14 +79,15 @@ final class EventBus extends EventsGrpc.EventsImplBase {
 
     @Override
     public void subscribe(SubscribeRequest request, StreamObserver<Envelope> reply) {
-        ServerCallStreamObserver<Envelope> s = (ServerCallStreamObserver<Envelope>) reply;
-        s.setOnCancelHandler(() -> subscribers.remove(s));
-        subscribers.add(s);
+        Subscriber sub = new Subscriber((ServerCallStreamObserver<Envelope>) reply, EventFilter.parse(request.getFiltersList()));
+        sub.stream().setOnCancelHandler(() -> subscribers.remove(sub));
+        subscribers.add(sub);
     }
 
     /** Ends every subscription (the server shuts down). */
     void closeAll() {
-        for (ServerCallStreamObserver<Envelope> s : subscribers) {
+        for (Subscriber sub : subscribers) {
+            ServerCallStreamObserver<Envelope> s = sub.stream();
             synchronized (s) {
                 try {
                     s.onCompleted();
