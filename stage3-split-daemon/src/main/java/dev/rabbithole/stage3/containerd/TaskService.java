@@ -293,8 +293,28 @@ final class TaskService extends TasksGrpc.TasksImplBase {
         String ns = Namespaces.required();
         String id = request.getContainerId();
         Shim s = shim(ns, id);
-        dev.rabbithole.stage3.api.shim.DeleteResponse d = s.client.call(TaskGrpc.getDeleteMethod(),
-                dev.rabbithole.stage3.api.shim.DeleteRequest.newBuilder().setId(id).build(), Shim.CALL);
+        dev.rabbithole.stage3.api.shim.DeleteResponse d;
+        try {
+            d = s.client.call(TaskGrpc.getDeleteMethod(),
+                    dev.rabbithole.stage3.api.shim.DeleteRequest.newBuilder().setId(id).build(), Shim.CALL);
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+                throw e;
+            }
+            // the shim is gone: its binary's delete cleans up after it, as containerd does for a dead shim
+            shims.remove(key(ns, id));
+            s.close();
+            d = Shim.deleteDead(s.binary, ns, id, bundle(ns, id), grpcSocket, publishBinary);
+            removeBundle(ns, id);
+            if (d == null) {
+                throw Status.UNAVAILABLE.withDescription("the shim of task " + id + " is gone and "
+                        + s.binary.getFileName() + " delete failed; the task is forgotten").asRuntimeException();
+            }
+            reply.onNext(DeleteResponse.newBuilder().setId(id).setPid(d.getPid()).setExitStatus(d.getExitStatus())
+                    .setExitedAt(d.getExitedAt()).build());
+            reply.onCompleted();
+            return;
+        }
         shims.remove(key(ns, id));
         s.shutdown();
         removeBundle(ns, id);
