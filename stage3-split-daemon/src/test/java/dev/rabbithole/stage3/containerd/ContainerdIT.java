@@ -338,6 +338,28 @@ class ContainerdIT {
         assertNothingLeft(id);
     }
 
+    @Test
+    @Order(4)
+    void aTaskWhoseShimWasKilledIsDeletedWithTheShimBinarysDelete() throws Exception {
+        String id = "orphan";
+        ContainersGrpc.ContainersBlockingStub containers = ns(ContainersGrpc.newBlockingStub(client.channel), NS);
+        TasksGrpc.TasksBlockingStub tasks = ns(TasksGrpc.newBlockingStub(client.channel), NS).withDeadlineAfter(60, TimeUnit.SECONDS);
+        containers.create(CreateContainerRequest.newBuilder().setContainer(container(id, spec(id, "/bin/sleep", "30"))).build());
+        int pid = tasks.create(CreateTaskRequest.newBuilder().setContainerId(id).addRootfs(rootfsMount()).build()).getPid();
+        tasks.start(StartRequest.newBuilder().setContainerId(id).build());
+        long shimPid = shimPid(base.resolve("state/io.containerd.runtime.v2.task").resolve(NS).resolve(id));
+        ProcessHandle.of(shimPid).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPid).isEmpty());
+
+        // Delete finds the shim gone: containerd-shim-runc-v2 delete kills the container (runc delete --force),
+        // unmounts its rootfs and reports SIGKILL's status
+        DeleteResponse d = tasks.delete(DeleteTaskRequest.newBuilder().setContainerId(id).build());
+        assertThat(d.getExitStatus()).isEqualTo(137);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).isEmpty());
+        containers.delete(DeleteContainerRequest.newBuilder().setId(id).build());
+        assertNothingLeft(id);
+    }
+
     /** No process, mount, cgroup, runc state, bundle or shim socket of the container left. */
     static void assertNothingLeft(String id) throws IOException {
         Path bundle = base.resolve("state/io.containerd.runtime.v2.task").resolve(NS).resolve(id);
