@@ -266,9 +266,22 @@ final class Shim implements AutoCloseable {
      * Cleans up after a shim that died, as containerd does (runtime/v2/shim.go cleanupAfterDeadShim): runs
      * {@code BINARY -namespace NS -address ADDR -publish-binary BIN -id ID -bundle BUNDLE delete} in the bundle, which
      * force-deletes the container with the runtime and unmounts its rootfs, and prints a {@code DeleteResponse}.
+     * The dead shim's socket file, which a killed shim cannot remove, is removed by the caller
+     * ({@link #removeSocket}).
      *
      * @return the shim's DeleteResponse, or null when the binary failed (its output goes to stderr)
      */
+    static void removeSocket(String address) {
+        if (address == null || address.isEmpty()) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(Path.of(address.replaceFirst("^unix://", "")));
+        } catch (IOException | RuntimeException e) {
+            System.err.println("containerd: cannot remove the dead shim's socket " + address + ": " + e.getMessage());
+        }
+    }
+
     static dev.rabbithole.stage3.api.shim.DeleteResponse deleteDead(Path binary, String ns, String id, Path bundle,
                                                                       Path grpcSocket, String publishBinary) {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "-namespace", ns, "-address", grpcSocket.toString(),

@@ -162,6 +162,7 @@ final class TaskService extends TasksGrpc.TasksImplBase {
                         .setValue(exit.build().toByteString()).build());
             }
         }
+        Shim.removeSocket(rec != null ? rec[2] : null);
         removeBundle(ns, id);
     }
 
@@ -305,6 +306,7 @@ final class TaskService extends TasksGrpc.TasksImplBase {
             shims.remove(key(ns, id));
             s.close();
             d = Shim.deleteDead(s.binary, ns, id, bundle(ns, id), grpcSocket, publishBinary);
+            Shim.removeSocket(s.address);
             removeBundle(ns, id);
             if (d == null) {
                 throw Status.UNAVAILABLE.withDescription("the shim of task " + id + " is gone and "

@@ -347,7 +347,11 @@ class ContainerdIT {
         containers.create(CreateContainerRequest.newBuilder().setContainer(container(id, spec(id, "/bin/sleep", "30"))).build());
         int pid = tasks.create(CreateTaskRequest.newBuilder().setContainerId(id).addRootfs(rootfsMount()).build()).getPid();
         tasks.start(StartRequest.newBuilder().setContainerId(id).build());
-        long shimPid = shimPid(base.resolve("state/io.containerd.runtime.v2.task").resolve(NS).resolve(id));
+        Path bundle = base.resolve("state/io.containerd.runtime.v2.task").resolve(NS).resolve(id);
+        long shimPid = shimPid(bundle);
+        Path shimSocket = Path.of(new ObjectMapper().readTree(bundle.resolve(Shim.RECORD).toFile()).path("address")
+                .asText().replaceFirst("^unix://", ""));
+        assertThat(shimSocket).exists();
         ProcessHandle.of(shimPid).orElseThrow().destroyForcibly();
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPid).isEmpty());
 
@@ -357,6 +361,7 @@ class ContainerdIT {
         assertThat(d.getExitStatus()).isEqualTo(137);
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).isEmpty());
         containers.delete(DeleteContainerRequest.newBuilder().setId(id).build());
+        assertThat(shimSocket).as("the killed shim's socket").doesNotExist();
         assertNothingLeft(id);
     }
 
