@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The stage-3 jar's entry point: stage 3 splits the engine into four programs, each its own process
- * (Docker 1.11's dockerd, containerd, containerd-shim and runc). None runs yet: this prints what is to come.
+ * (Docker 1.11's dockerd, containerd, containerd-shim and runc). containerd runs; the others are to come.
  *
  * <p>Exit status: 0 for {@code --help} (or no argument), 2 for a program that does not exist yet or an unknown
  * one, as a command-line usage error.
@@ -35,12 +35,15 @@ public final class Main {
      * @param args the command line
      * @param out where the help goes
      * @param err where errors go
-     * @return 0 for help, 2 otherwise (no program runs yet)
+     * @return 0 for help, the program's exit status, 2 for a program not written yet
      */
     static int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             usage(out);
             return 0;
+        }
+        if (args[0].equals("containerd")) {
+            return dev.rabbithole.stage3.containerd.ContainerdMain.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
         }
         for (String[] program : PROGRAMS) {
             if (program[0].equals(args[0])) {
@@ -58,7 +61,7 @@ public final class Main {
         out.println();
         out.println("Stage 3 splits the engine into four processes (in progress):");
         for (String[] program : PROGRAMS) {
-            out.printf("  %-11s not yet: %s%n", program[0], program[1]);
+            out.printf("  %-11s %s%s%n", program[0], program[0].equals("containerd") ? "" : "not yet: ", program[1]);
         }
         out.println();
         out.println("What exists: containerd's and the shim's protocol (gRPC and ttrpc messages) and ttrpc on Netty.");

@@ -7,18 +7,32 @@ import org.junit.jupiter.api.Test;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
-/** Stage 3's layering, as far as it exists: ttrpc is a protocol library, it knows no engine. */
+/**
+ * Stage 3's layering, as far as it exists: ttrpc is a protocol library, it knows no engine; containerd knows no
+ * daemon, Engine API or libcontainer.
+ */
 class ArchitectureTest {
 
     static final JavaClasses CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("dev.rabbithole.stage3.ttrpc");
+            .importPackages("dev.rabbithole.stage3.ttrpc", "dev.rabbithole.stage3.containerd");
 
     @Test
     void ttrpcImportsNoEngineCode() {
         noClasses().that().resideInAPackage("dev.rabbithole.stage3.ttrpc..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.rabbithole.stage1..", "dev.rabbithole.stage2..",
                         "dev.rabbithole.stage3.api..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void containerdImportsNoDaemonApiOrLibcontainer() {
+        // containerd supervises through shims and speaks protocols; the engine's daemon, its API and the in-house
+        // container library are below or above it (stage 3's dockerd and runc), never inside it
+        noClasses().that().resideInAPackage("dev.rabbithole.stage3.containerd..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.rabbithole.stage1.daemon..",
+                        "dev.rabbithole.stage1.api..", "dev.rabbithole.stage2.libcontainer..",
+                        "dev.rabbithole.stage3.dockerd..", "dev.rabbithole.stage3.shim..", "dev.rabbithole.stage3.runc..")
                 .check(CLASSES);
     }
 }

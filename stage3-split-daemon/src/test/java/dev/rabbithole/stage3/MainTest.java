@@ -18,7 +18,8 @@ class MainTest {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(rc).isZero();
         String help = out.toString(StandardCharsets.UTF_8);
-        for (String program : new String[] {"dockerd", "containerd", "shim", "runc"}) {
+        assertThat(help).containsPattern("(?m)^  containerd +containerd's gRPC API");
+        for (String program : new String[] {"dockerd", "shim", "runc"}) {
             assertThat(help).containsPattern("(?m)^  " + program + " +not yet: ");
         }
     }
@@ -27,8 +28,9 @@ class MainTest {
     void aProgramNotWrittenYetOrUnknownIsAUsageError() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        assertThat(Main.run(new String[] {"containerd"}, System.out, e)).isEqualTo(2);
+        assertThat(Main.run(new String[] {"shim"}, System.out, e)).isEqualTo(2);
+        assertThat(Main.run(new String[] {"containerd", "--frob"}, System.out, e)).isEqualTo(2);
         assertThat(Main.run(new String[] {"frob"}, System.out, e)).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("containerd is not written yet").contains("unknown program: frob");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("shim is not written yet").contains("containerd: unknown argument: --frob").contains("unknown program: frob");
     }
 }
