@@ -170,6 +170,12 @@ class NativeDriverIT {
         var r = run("--rm", "-m", "6m", "--pids-limit", "2", "busybox", "echo", "small");
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).isEqualTo("small\n");
+        // the pids limit is written before the execve: the workload's first instruction is under it already
+        // (the floor, 64, until the parent's write after the execve, before: a fork loop could get past it)
+        String pidsMax = Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers")) ? "/sys/fs/cgroup/pids.max"
+                : "/sys/fs/cgroup/pids/pids.max";
+        var first = run("--rm", "--pids-limit", "2", "busybox", "cat", pidsMax);
+        assertThat(first.out()).as(first.toString()).isEqualTo("2\n");
     }
 
     @Test

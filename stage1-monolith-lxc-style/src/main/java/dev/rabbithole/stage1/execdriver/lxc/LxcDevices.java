@@ -45,10 +45,16 @@ public final class LxcDevices {
     /**
      * The {@code lxc.hook.autodev} script that creates the nodes under {@code $LXC_ROOTFS_MOUNT/dev}.
      *
+     * <p>The hook runs in the container's pid namespace, so its processes take the container's pids 2, 3, ...
+     * and the workload is not pid 2 there. Its last step writes {@code /proc/sys/kernel/ns_last_pid} (the last
+     * pid allocated in the reader's pid namespace, pid_namespaces(7)) into {@code lastPidFile}, through a
+     * rename, without a fork after it: the workload, LXC's init's first child, gets that pid plus one.
+     *
      * @param nodes the nodes ({@link #nodes})
+     * @param lastPidFile the host path where the hook leaves the last pid it used, a decimal number and a newline
      * @return the script's text
      */
-    public static String hook(List<HostDevices.Node> nodes) {
+    public static String hook(List<HostDevices.Node> nodes, java.nio.file.Path lastPidFile) {
         StringBuilder sb = new StringBuilder("#!/bin/sh\n# lxc.hook.autodev: the --device nodes, in the container's /dev\nset -e\n");
         for (HostDevices.Node n : nodes) {
             String path = "\"$LXC_ROOTFS_MOUNT\"" + quote(n.pathInContainer());
@@ -59,7 +65,9 @@ public final class LxcDevices {
                     .append(n.type()).append(' ').append(n.major()).append(' ').append(n.minor()).append('\n');
             sb.append("chown ").append(n.uid()).append(':').append(n.gid()).append(' ').append(path).append('\n');
         }
-        return sb.append("exit 0\n").toString();
+        String out = quote(lastPidFile.toString());
+        return sb.append("cat /proc/sys/kernel/ns_last_pid > ").append(out).append(".tmp\n")
+                .append("exec mv -f ").append(out).append(".tmp ").append(out).append('\n').toString();
     }
     // end::lxc-device-hook[]
 

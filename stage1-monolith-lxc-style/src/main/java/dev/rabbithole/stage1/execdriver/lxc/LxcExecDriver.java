@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  * The LXC exec driver: Docker 0.x's {@code execdriver/lxc}. For each container it writes an LXC
  * configuration ({@link LxcConfig}) and a seccomp policy ({@link LxcSeccompPolicy}) into the container's
  * state directory and runs {@code lxc-execute} (lxc-execute(1), LXC 5.0), which starts LXC's own init as
- * pid 1 of the container and the workload as its child, pid 2.
+ * pid 1 of the container and the workload as its child, pid 2 (with {@code --device}, the next pid after those
+ * the autodev hook took in the container's pid namespace).
  * <pre>
  * daemon (JVM, launcher thread)
  *   └─ sh (the guard: PR_SET_PDEATHSIG=SIGTERM via setpriv, runs lxc-stop -k when the daemon dies)
@@ -47,7 +48,7 @@ import java.util.stream.Stream;
  *               └─ workload (pid 2)
  * </pre>
  * Files in the state directory: {@code config}, {@code seccomp}, {@code devices-hook} (LXC's
- * {@code lxc.hook.autodev}, for {@code --device}), {@code stop-hook} (LXC's {@code lxc.hook.stop},
+ * {@code lxc.hook.autodev}, for {@code --device}; it leaves {@code devices-hook.last-pid}), {@code stop-hook} (LXC's {@code lxc.hook.stop},
  * which saves the memory cgroup's OOM kill counter in {@code oom_kill}), {@code lxc.log}, {@code lxc-execute.pid},
  * and the LXC path {@code lxc/} (lxc-execute {@code -P}), so that daemons with different data roots never share one.
  *
@@ -211,10 +212,11 @@ public class LxcExecDriver implements ExecDriver {
             }
             Path devicesHook = state.resolve("devices-hook");
             List<HostDevices.Node> nodes = LxcDevices.nodes(c);
+            Files.deleteIfExists(state.resolve(HOOK_LAST_PID_FILE));       // a restart must not read the last run's
             if (nodes.isEmpty()) {
                 Files.deleteIfExists(devicesHook);
             } else {
-                AtomicFiles.writeString(devicesHook, LxcDevices.hook(nodes));
+                AtomicFiles.writeString(devicesHook, LxcDevices.hook(nodes, state.resolve(HOOK_LAST_PID_FILE)));
                 Files.setPosixFilePermissions(devicesHook, PosixFilePermissions.fromString("rwx------"));
             }
             AtomicFiles.writeString(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null,
@@ -241,7 +243,7 @@ public class LxcExecDriver implements ExecDriver {
             Thread.currentThread().interrupt();
             throw new SystemException("interrupted while starting " + c.id());
         }
-        LxcProcess process = new LxcProcess(guard, c.id(), state);
+        LxcProcess process = new LxcProcess(guard, c.id(), state, Files.exists(state.resolve("devices-hook")));
         try {
             process.awaitWorkload(log);
             AtomicFiles.writeString(state.resolve("lxc-execute.pid"), process.lxcExecutePid() + "\n");
@@ -323,6 +325,12 @@ public class LxcExecDriver implements ExecDriver {
                 "LXC's log of the start: " + stateDir.resolve("lxc.log"));
     }
 
+    /**
+     * The file the devices hook ({@link LxcDevices#hook}) writes last: the last pid its processes took in the
+     * container's pid namespace, a decimal number.
+     */
+    static final String HOOK_LAST_PID_FILE = "devices-hook.last-pid";
+
     /** The file the stop hook writes: the memory cgroup's {@code oom_kill} count, a decimal number. */
     static final String OOM_KILL_FILE = "oom_kill";
 
@@ -388,10 +396,14 @@ public class LxcExecDriver implements ExecDriver {
         /** The workload exited before it was seen: init's children are orphans it left. */
         private volatile boolean workloadGone;
 
-        LxcProcess(Process guard, String id, Path stateDir) {
+        /** Whether an autodev hook runs in the container's pid namespace before LXC's init execs. */
+        private final boolean hooked;
+
+        LxcProcess(Process guard, String id, Path stateDir, boolean hooked) {
             this.guard = guard;
             this.id = id;
             this.stateDir = stateDir;
+            this.hooked = hooked;
         }
 
         /**
@@ -420,14 +432,32 @@ public class LxcExecDriver implements ExecDriver {
             return false;
         }
 
-        /** @return whether the host process is pid 2 of its innermost pid namespace (NSpid in proc(5) status) */
-        private static boolean isPid2(ProcessHandle h) {
+        /** @return the host process's pid in its innermost pid namespace (NSpid in proc(5) status), -1 when gone */
+        static long nsPid(ProcessHandle h) {
             try {
                 return Files.readAllLines(Path.of("/proc/" + h.pid() + "/status")).stream()
                         .filter(l -> l.startsWith("NSpid:"))
-                        .anyMatch(l -> l.trim().endsWith("\t2") || l.trim().endsWith(" 2"));
-            } catch (IOException e) {
-                return false;
+                        .mapToLong(l -> Long.parseLong(l.trim().substring(l.trim().lastIndexOf('\t') + 1).trim()))
+                        .findFirst().orElse(-1);
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        /**
+         * The workload's pid in the container: LXC's init forks it first, so it takes the next pid after those of
+         * the autodev hook, which ran in the same pid namespace (pid 2 without a hook).
+         *
+         * @return that pid, or -1 while the hook has not finished
+         */
+        long workloadNsPid() {
+            if (!hooked) {
+                return 2;
+            }
+            try {
+                return Long.parseLong(Files.readString(stateDir.resolve(HOOK_LAST_PID_FILE)).trim()) + 1;
+            } catch (IOException | NumberFormatException e) {
+                return -1;
             }
         }
 
@@ -448,9 +478,11 @@ public class LxcExecDriver implements ExecDriver {
                     String text = Files.exists(log) ? Files.readString(log) : "";
                     setUp = text.contains("\" is set up") || text.contains("started with pid");
                 }
-                if (init != null && workload == null && setUp) {
-                    List<ProcessHandle> children = init.children().toList();
-                    workload = children.stream().filter(LxcProcess::isPid2).findFirst().orElse(null);
+                long expected = init != null && workload == null && setUp ? workloadNsPid() : -1;
+                if (expected > 0) {
+                    // the hook's processes (lower pids; its last one may still be exiting) are not the workload's
+                    List<ProcessHandle> children = init.children().filter(h -> nsPid(h) >= expected).toList();
+                    workload = children.stream().filter(h -> nsPid(h) == expected).findFirst().orElse(null);
                     if (workload == null && !children.isEmpty()) {
                         workloadGone = true;                // only orphans the exited workload left
                         return;

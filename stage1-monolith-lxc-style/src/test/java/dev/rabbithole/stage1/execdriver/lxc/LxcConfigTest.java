@@ -47,7 +47,9 @@ class LxcConfigTest {
             assertThat(lines).containsSubsequence(prefix + ".deny = a", prefix + ".allow = c *:* m",
                     prefix + ".allow = c 10:200 rwm", prefix + ".allow = c 1:3 r", "lxc.hook.autodev = " + tmp.resolve("hook"));
         }
-        String hook = LxcDevices.hook(LxcDevices.nodes(c));
+        String hook = LxcDevices.hook(LxcDevices.nodes(c), tmp.resolve("last pid"));
+        assertThat(hook.lines()).endsWith("cat /proc/sys/kernel/ns_last_pid > '" + tmp.resolve("last pid") + "'.tmp",
+                "exec mv -f '" + tmp.resolve("last pid") + "'.tmp '" + tmp.resolve("last pid") + "'");
         assertThat(hook.lines()).contains("mkdir -p \"$LXC_ROOTFS_MOUNT\"'/dev'",
                 "mknod -m 0666 \"$LXC_ROOTFS_MOUNT\"'/dev/my null' c 1 3", "chown 0:0 \"$LXC_ROOTFS_MOUNT\"'/dev/my null'");
         // without devices: no hook and no extra rule

@@ -186,6 +186,33 @@ class LxcExecDriverTest {
         kill.signal(15);                                                      // gone: still success
     }
 
+    /**
+     * Many short containers, each with its own exit status. With {@code --device} the autodev hook's processes
+     * take the container's first pids, so the workload is not pid 2; the watcher once took the hook's shell for
+     * the workload (or decided the workload had gone) and SIGKILLed the real one: 137 for a workload that was
+     * still sleeping its 100 ms (two rounds of the watcher), although it would have exited with its own status.
+     */
+    @Test
+    void everyShortContainerReportsItsWorkloadsOwnExitStatus() throws Exception {
+        List<String> wrong = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            int code = i % 4;
+            Result plain = runBounded(command("/bin/sh", "-c", "exit " + code));
+            Result t = runBounded(command("true"));
+            Command base = command("/bin/sh", "-c", "test -c /dev/n && echo node; echo pid $$; sleep 0.1; exit " + (code + 10));
+            Command dev = new Command(base.id(), base.rootfs(), base.stateDir(), base.args(), base.env(),
+                    base.workingDir(), base.user(), base.hostname(), base.resources(), base.capabilities(),
+                    base.privileged(), base.seccomp(), base.noNewPrivileges(),
+                    List.of(new dev.rabbithole.stage1.execdriver.DeviceMapping("/dev/null", "/dev/n", "rwm")));
+            Result d = runBounded(dev);
+            if (plain.exit() != code || t.exit() != 0 || d.exit() != code + 10 || !d.out().startsWith("node\npid ")) {
+                wrong.add("round " + i + ": exit " + code + " -> " + plain.exit() + ", true -> " + t.exit()
+                        + ", --device exit " + (code + 10) + " -> " + d.exit() + " " + d.out().replace('\n', ' '));
+            }
+        }
+        assertThat(wrong).isEmpty();
+    }
+
     @Test
     void theContainerEndsWithItsWorkloadAndTakesBackgroundProcessesWithIt() throws Exception {
         // LXC's init alone would wait 30 s for the sleep; Docker ends the container when the main process exits

@@ -19,7 +19,10 @@ final class ContainerCreate {
             InitProcess init = c.prepareInit();
             c.spawned(init.spawn(pool)); // persisted: from here a crash leaves what cleanup finds
             c.makeGate();
-            c.parentCalls().addAll(init.awaitCreated(c.execFifo(), c::lowerMemoryBeforeExec));
+            c.parentCalls().addAll(init.awaitCreated(c.execFifo(), () -> {
+                c.lowerMemoryBeforeExec();
+                c.lowerPidsBeforeExec();
+            }));
             c.reached(Status.CREATED);
         } catch (ContainerException e) {
             c.failed();

@@ -528,9 +528,12 @@ public final class LinuxContainer {
         }
         boolean memory = !memoryLowered && (forInit.memoryBytes() != wanted.memoryBytes()
                 || forInit.memorySwapBytes() != wanted.memorySwapBytes());
+        long pids = !pidsLowered && forInit.pidsLimit() != wanted.pidsLimit() ? wanted.pidsLimit() : 0;
+        if (!memory && pids == 0) {
+            return;                                         // both written before the execve already
+        }
         Cgroup.Resources exact = new Cgroup.Resources(memory ? wanted.memoryBytes() : 0,
-                memory ? wanted.memorySwapBytes() : 0, 0, 0, 0, null, null,
-                forInit.pidsLimit() != wanted.pidsLimit() ? wanted.pidsLimit() : 0);
+                memory ? wanted.memorySwapBytes() : 0, 0, 0, 0, null, null, pids);
         for (int attempt = 1; ; attempt++) {
             int from = parent.size();
             try {
@@ -600,6 +603,38 @@ public final class LinuxContainer {
             cgroup.set(new Cgroup.Resources(wanted.memoryBytes(), wanted.memorySwapBytes(), 0, 0, 0, null, null, 0));
             parent.annotateFrom(from, "the configured value, before the init's execve: its usage fits");
             memoryLowered = true;
+        } catch (RuntimeException e) {
+            parent.annotateFrom(from, "could not lower it yet: after the execve then");
+        }
+    }
+
+    /** Whether {@link #lowerPidsBeforeExec} already wrote the configured pids limit. */
+    private boolean pidsLowered;
+
+    /**
+     * Before the init's execve: writes the configured pids limit ({@link #initResources} raised it to
+     * {@link #INIT_PIDS_FLOOR}), so that the workload cannot fork past it in the moment between its execve and
+     * {@link #lowerToWorkloadLimits}. Safe also below the init JVM's current number of tasks: a lower
+     * {@code pids.max} refuses new forks and clones only and kills nothing (kernel doc cgroup-v1/pids.rst), and
+     * from here to its execve the init starts no thread (it reads its start gate and makes a few direct JNA
+     * calls; JNA's cleaner thread runs since libc was loaded, kept by the registered library). Only HotSpot's
+     * own GC helper threads are started on demand, and the JVM goes on without one it cannot start. Never fails
+     * the start: after the execve then.
+     */
+    void lowerPidsBeforeExec() {
+        if (cgroup == null) {
+            return;
+        }
+        long wanted = config.cgroup().resources().pidsLimit();
+        if (initResources(config.cgroup().resources()).pidsLimit() == wanted) {
+            return;
+        }
+        RecordingSyscalls parent = parentCalls;
+        int from = parent.size();
+        try {
+            cgroup.set(new Cgroup.Resources(0, 0, 0, 0, 0, null, null, wanted));
+            parent.annotateFrom(from, "the configured value, before the init's execve: the init starts no task now");
+            pidsLowered = true;
         } catch (RuntimeException e) {
             parent.annotateFrom(from, "could not lower it yet: after the execve then");
         }

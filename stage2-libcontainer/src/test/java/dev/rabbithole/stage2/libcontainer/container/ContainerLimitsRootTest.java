@@ -83,8 +83,12 @@ class ContainerLimitsRootTest extends RootContainerTests {
         int execve = indexOf(calls, "execve(");
         assertThat(raised).as(String.join("\n", calls)).isNotNegative().isLessThan(execve);
         assertThat(calls.get(raised)).contains("floor");
-        assertThat(exact).as(String.join("\n", calls)).isGreaterThan(execve);
-        assertThat(calls.get(exact)).contains("configured");
+        // pids: written before the execve (lowering pids.max kills no task; the init starts none from here)
+        assertThat(exact).as(String.join("\n", calls)).isGreaterThan(raised).isLessThan(execve);
+        assertThat(calls.get(exact)).contains("configured", "before the init's execve");
+        // memory: the init's usage does not fit under 6 MiB, so after the execve
+        assertThat(calls.subList(execve, calls.size())).as(String.join("\n", calls))
+                .anyMatch(l -> l.contains(memoryLimitFile()) && l.contains((6L << 20) + ")"));
         String peak = hostCgroupV2() ? "memory.peak" : "memory.max_usage_in_bytes";
         if (Files.exists(memcg.resolve(peak))) { // v2: since Linux 5.19
             System.out.printf("[libcontainer] init JVM peak memory: %d KiB (%s)%n",
