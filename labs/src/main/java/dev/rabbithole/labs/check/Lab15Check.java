@@ -62,7 +62,7 @@ public final class Lab15Check extends Checker {
         r.check(out.contains("scanned=yes") && leaks.isEmpty(),
                 "against your runtime the escape fails: the workload inherited no file descriptor above 2",
                 "your container inherited " + leaks.size() + " open host file(s) (descriptors " + String.join(", ", leaks) + ")"
-                        + read.map(f -> ", and read " + f + " through one").orElse("") + ": right before execve, mark every "
+                        + read.map(f -> ", and read " + f).orElse("") + ": right before execve, mark every "
                         + "descriptor above 2 close-on-exec: LIBC.close_range(3, -1, CLOSE_RANGE_CLOEXEC)");
     }
 
