@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,8 +95,21 @@ public final class Lab15Check extends Checker {
         Container[] c = new Container[1];
         try {
             Optional<Long> pid = start(ctx, r, ctx.run(s), c);
-            if (pid.isEmpty()) return "";
-            c[0].awaitOutput("scanned=", START);
+            if (pid.isEmpty()) {
+                // 128 + SIGSEGV or SIGABRT: the init JVM lost its own files under it
+                Optional<Integer> status = c[0].exit(Duration.ofSeconds(5));
+                if (status.isPresent() && (status.get() == 139 || status.get() == 134)) {
+                    r.hint("close-range-closed", "the init died (exit status " + status.get() + ", a signal) before it became the "
+                            + "workload: closing the descriptors (close_range without CLOSE_RANGE_CLOEXEC) takes the JVM's own jars "
+                            + "and modules image from under it while it still runs. Mark them close-on-exec instead: the kernel "
+                            + "closes them at execve, when the JVM is gone");
+                }
+                return "";
+            }
+            if (!c[0].awaitOutput("scanned=", START) && c[0].output().isBlank()) {
+                r.hint("close-range-stdio", "the workload started but printed nothing: its standard output is gone. close_range "
+                        + "must start at 3: descriptors 0, 1 and 2 are the workload's stdin, stdout and stderr");
+            }
             return c[0].output();
         } finally {
             if (c[0] != null) c[0].close();
