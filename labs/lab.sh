@@ -6,7 +6,7 @@
 #   labs/lab.sh check N           compile your lab N and check it, as root: one line per property, exit 0 when all hold
 #   labs/lab.sh solve N [--show]  show the reference solution as a diff against your code; without --show, apply it
 #   labs/lab.sh reset N           put the untouched skeleton back (your version is kept under labs/work/backups)
-#   labs/lab.sh reset --to N      start over from lab N's skeleton: your labs N..14 are moved aside to labs/work/backups
+#   labs/lab.sh reset --to N      start over from lab N's skeleton: your labs N..15 are moved aside to labs/work/backups
 #   labs/lab.sh status            check every lab you started, as root: which pass now
 #   labs/lab.sh run N ARGS...     run your lab N's runtime by hand, e.g. run 04 run --rootfs ROOTFS -- sh
 #   labs/lab.sh rootfs DIR        build a busybox root filesystem in DIR for `run`
@@ -38,7 +38,7 @@ run_help() {
 }
 
 lab_number() {
-  [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 14 )) || { echo "labs are numbered 01 to 14, not '${1:-}'" >&2; exit 2; }
+  [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 15 )) || { echo "labs are numbered 01 to 15, not '${1:-}'" >&2; exit 2; }
   printf '%02d' "$((10#$1))"
 }
 
@@ -128,7 +128,7 @@ case "$cmd" in
       tmp="$(mktemp)"; trap 'rm -f "$tmp"' EXIT
       generated "$n" skeleton >"$tmp"
       aside="$WORK/backups/from-lab$n-$(date +%Y%m%d-%H%M%S)"
-      for m in $(seq "$((10#$n))" 14); do
+      for m in $(seq "$((10#$n))" 15); do
         mm="$(printf '%02d' "$m")"
         if [ -d "$WORK/lab$mm" ]; then
           mkdir -p "$aside" && mv "$WORK/lab$mm" "$aside/lab$mm" && echo "lab $mm moved aside to ${aside#"$ROOT"/}/lab$mm"

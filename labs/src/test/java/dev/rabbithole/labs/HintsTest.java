@@ -38,6 +38,8 @@ class HintsTest {
         "7|init-not-in-cgroup|`            Files.writeString(g.resolve(\"cgroup.procs\"), Long.toString(pid));\n`|``",
         "9|caps-wrong-thread|`        capabilities(spec);\n`|`        Thread other = new Thread(() -> capabilities(spec));\n        other.start();\n        other.join();\n`",
         "11|lowerdir-order|`lower.add(0, layer.toAbsolutePath().toString())`|`lower.add(layer.toAbsolutePath().toString())`",
+        "15|close-range-closed|`LIBC.close_range(3, -1, CLOSE_RANGE_CLOEXEC);`|`LIBC.close_range(3, -1, 0);`",
+        "15|close-range-stdio|`LIBC.close_range(3, -1, CLOSE_RANGE_CLOEXEC);`|`LIBC.close_range(0, -1, CLOSE_RANGE_CLOEXEC);`",
         "12|seccomp-before-nnp|`        LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);\n        Memory fprog = Bpf.fprog(program);\n        LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0);\n`|`        Memory fprog = Bpf.fprog(program);\n        LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0);\n        LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);\n`",
     })
     void theCheckerNamesTheMistake(int lab, String hint, String right, String wrong, @TempDir Path tmp) throws Exception {

@@ -24,7 +24,7 @@ class LabSourcesTest {
     }
 
     @ParameterizedTest(name = "lab {0}")
-    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14})
+    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
     void skeletonIsThePreviousSolutionPlusTodos(int lab) throws Exception {
         String skeleton = LabSources.generate(master(), lab, false);
         String solution = LabSources.generate(master(), lab, true);

@@ -15,7 +15,7 @@ public abstract class Checker {
     /** How long a container gets to start. */
     protected static final Duration START = Duration.ofSeconds(30);
 
-    /** @return the lab's number, 1..12 */
+    /** @return the lab's number, 1..15 */
     public abstract int lab();
 
     /** @return the lab's title */
@@ -81,6 +81,8 @@ public abstract class Checker {
         c[0] = ctx.start(args);
         Optional<Long> pid = c[0].workload(START);
         if (pid.isEmpty()) {
+            // the init can be gone before the runtime has printed why (its finally kills the init first): let it finish
+            c[0].exit(Duration.ofSeconds(5));
             report.fail("the container did not start (runtime output: " + c[0].tail() + "). Try it by hand: " + before
                     + "./rabbithole lab run " + String.format("%02d", ctx.lab) + " " + quote(args) + after);
             Hints.fromRuntimeOutput(c[0].output(), ctx.source.resolve(String.format("Lab%02d.java", ctx.lab)), report);

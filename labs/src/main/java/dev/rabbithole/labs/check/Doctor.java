@@ -30,7 +30,7 @@ public final class Doctor {
      * @param ok     whether this machine has it
      * @param what   what was checked, said as what was seen ("kernel 6.1.0")
      * @param fix    what to do when it is missing, or "" when nothing is needed
-     * @param labs   the labs that need it (1..14)
+     * @param labs   the labs that need it (1..15)
      */
     public record Finding(boolean ok, String what, String fix, Set<Integer> labs) {}
 
@@ -71,6 +71,7 @@ public final class Doctor {
         f.add(new Finding(root, root ? "running as root" : "not running as root",
                 "the labs create namespaces, cgroups, mounts and veths: run lab check and lab doctor with sudo", ALL));
         f.add(kernel());
+        f.add(closeRange(Proc.first(Path.of("/proc/sys/kernel/osrelease"))));
         f.add(jdk());
         f.add(busybox());
         f.add(disk());
@@ -93,6 +94,15 @@ public final class Doctor {
         boolean ok = v[0] > 4 || (v[0] == 4 && v[1] >= 14);
         return new Finding(ok, "kernel " + release + (ok ? "" : " is older than 4.14"),
                 "use a kernel of 4.14 or later (seccomp's kill-process action, cgroup namespaces, OOM kill counters)", Set.of(7, 10, 12));
+    }
+
+    // lab 15 marks descriptors close-on-exec with close_range(2)'s CLOSE_RANGE_CLOEXEC: Linux 5.11 (and glibc 2.34)
+    static Finding closeRange(String release) {
+        int[] v = version(release);
+        boolean ok = v[0] > 5 || (v[0] == 5 && v[1] >= 11);
+        return new Finding(ok, "close_range(2) with CLOSE_RANGE_CLOEXEC " + (ok ? "is available (kernel " + release + ")"
+                : "needs kernel 5.11, this is " + release), "use a kernel of 5.11 or later and glibc 2.34 or later "
+                + "(Debian 12, Ubuntu 22.04)", Set.of(15));
     }
 
     static int[] version(String release) {

@@ -26,7 +26,7 @@ public final class LabSources {
     private LabSources() {}
 
     /** The number of labs. */
-    public static final int LABS = 14;
+    public static final int LABS = 15;
 
     /** The class-path name of the annotated master inside the labs jar. */
     public static final String MASTER_RESOURCE = "/dev/rabbithole/labs/master/LabRuntime.java";
@@ -45,7 +45,7 @@ public final class LabSources {
 
     /**
      * @param master   the annotated runtime's text
-     * @param lab      1..12
+     * @param lab      1..15
      * @param solution true for the reference solution, false for the skeleton
      * @return the Java source of class {@code dev.rabbithole.labs.labNN.LabNN}
      * @throws IllegalArgumentException on unbalanced markers
@@ -63,7 +63,7 @@ public final class LabSources {
      * {@code @@LAB@@} still in place), so that two labs' texts compare line by line.
      *
      * @param master   the annotated runtime's text
-     * @param lab      1..12
+     * @param lab      1..15
      * @param solution true for the reference solution, false for the skeleton
      * @return the selected lines, markers resolved
      * @throws IllegalArgumentException on unbalanced markers

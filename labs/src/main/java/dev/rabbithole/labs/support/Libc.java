@@ -30,6 +30,12 @@ public interface Libc extends Library {
     /** close(2). */
     int close(int fd) throws LastErrorException;
 
+    /**
+     * close_range(2) (Linux 5.11, glibc 2.34): close, or with {@code flags} CLOSE_RANGE_CLOEXEC mark close-on-exec,
+     * every file descriptor from {@code first} to {@code last} inclusive (both unsigned: -1 is "all the rest").
+     */
+    int close_range(int first, int last, int flags) throws LastErrorException;
+
     /** mount(2): {@code flags} are MS_* bits; {@code source}, {@code fstype}, {@code data} may be null. */
     int mount(String source, String target, String fstype, long flags, String data) throws LastErrorException;
 

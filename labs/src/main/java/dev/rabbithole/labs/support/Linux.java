@@ -31,6 +31,8 @@ public final class Linux {
     public static final int MNT_DETACH = 2;
     /** open(2) flags. */
     public static final int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+    /** close_range(2) flag: mark the descriptors close-on-exec instead of closing them (linux/close_range.h). */
+    public static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
 
     /** prctl(2) options. */
     public static final int PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_SET_SECCOMP = 22;

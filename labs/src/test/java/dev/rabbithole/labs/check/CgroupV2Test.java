@@ -27,10 +27,16 @@ class CgroupV2Test {
     static Method cgroups(Path tmp) throws Exception {
         Path src = Files.createDirectories(tmp.resolve("src"));
         Files.writeString(src.resolve("Lab08.java"), LabSources.generate(Files.readString(LABS.resolve("master/LabRuntime.java")), 8, true));
-        Context ctx = Context.compile(8, src);
-        assertThat(ctx.compileErrors()).isNull();
-        URL jar = Path.of(ctx.classpath().split(":")[0]).toUri().toURL();
-        Class<?> lab = new URLClassLoader(new URL[]{jar}, CgroupV2Test.class.getClassLoader()).loadClass(ctx.mainClass());
+        Path copy = tmp.resolve("lab08.jar");
+        String main;
+        // the jar is copied into the test's own folder: closing the context removes the checker's temporary folder
+        try (Context ctx = Context.compile(8, src)) {
+            assertThat(ctx.compileErrors()).isNull();
+            Files.copy(Path.of(ctx.classpath().split(":")[0]), copy);
+            main = ctx.mainClass();
+        }
+        URL jar = copy.toUri().toURL();
+        Class<?> lab = new URLClassLoader(new URL[]{jar}, CgroupV2Test.class.getClassLoader()).loadClass(main);
         Method m = lab.getDeclaredMethod("cgroups", Spec.class, long.class, Path.class);
         m.setAccessible(true);
         return m;

@@ -68,6 +68,14 @@ class DoctorTest {
     }
 
     @Test
+    void lab15NeedsCloseRangeFromLinux511() {
+        assertThat(Doctor.closeRange("5.10.0-28-amd64")).satisfies(f -> assertThat(f.ok()).isFalse())
+                .satisfies(f -> assertThat(f.labs()).containsExactly(15));
+        assertThat(Doctor.closeRange("5.11.0").ok()).isTrue();
+        assertThat(Doctor.closeRange("6.1.0-18-amd64").ok()).isTrue();
+    }
+
+    @Test
     void aDynamicBinaryHasAnInterpreter() {
         assertThat(Doctor.hasInterpreter(Path.of(System.getProperty("java.home"), "bin/java"))).isTrue();
     }
