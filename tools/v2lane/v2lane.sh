@@ -96,6 +96,8 @@ mkdir -p "$LANE/in/classes" "$LANE/out/reports"
 cp -a "$ROOT/stage2-libcontainer/target/test-classes" "$LANE/in/classes/1-stage2-test"
 cp -a "$ROOT/stage2-libcontainer/target/classes" "$LANE/in/classes/2-stage2"
 cp -a "$ROOT/stage1-monolith-lxc-style/target/classes" "$LANE/in/classes/3-stage1"
+# the shared end-to-end fixtures (copy-dependencies leaves out the project's own modules)
+cp -a "$ROOT/test-support/target/classes" "$LANE/in/classes/4-test-support"
 mv "$LANE/lib" "$LANE/in/lib"
 mv "$LANE/junit-platform-console-standalone.jar" "$LANE/in/"
 cp "$HERE/guest.sh" "$HERE/tests.txt" "$LANE/in/"

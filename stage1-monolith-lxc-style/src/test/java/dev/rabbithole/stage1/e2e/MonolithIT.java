@@ -1,5 +1,6 @@
 package dev.rabbithole.stage1.e2e;
 
+import dev.rabbithole.testsupport.HostLeaks;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;

@@ -17,7 +17,6 @@ import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Rlimit;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
-import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

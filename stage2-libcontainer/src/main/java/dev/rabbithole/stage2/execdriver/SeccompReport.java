@@ -5,7 +5,6 @@ import dev.rabbithole.stage1.security.SeccompConditions;
 import dev.rabbithole.stage1.security.SeccompProfile;
 import dev.rabbithole.stage1.security.SeccompProfiles;
 import dev.rabbithole.stage2.libcontainer.seccomp.BpfProgram;
-import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
 import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
 
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.rabbithole.stage2.e2e;
 
+import dev.rabbithole.testsupport.HostLeaks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package dev.rabbithole.stage2.e2e;
 
+import dev.rabbithole.testsupport.DebianDockerd;
+import dev.rabbithole.testsupport.HostFiles;
 import dev.rabbithole.stage1.image.BusyboxImage;
 import dev.rabbithole.stage1.storage.FileTrees;
 
@@ -158,7 +160,7 @@ class DockerDifferentialIT {
             try {
                 if (stage2 != null) stage2.close();
                 if (stage2Dir != null) {
-                    DebianDockerd.unmountUnder(stage2Dir);
+                    HostFiles.unmountUnder(stage2Dir);
                     FileTrees.deleteRecursively(stage2Dir);
                 }
             } catch (Exception e) { first = first == null ? e : first; }

@@ -1,5 +1,6 @@
 package dev.rabbithole.stage2.e2e;
 
+import dev.rabbithole.testsupport.HostLeaks;
 import dev.rabbithole.stage2.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,14 +88,14 @@ class NativeDriverIT {
         assertThat(started.exit()).as(started.toString()).isZero();
         String id = started.out().trim();
         try {
-            Path v1 = HostLeaks.nativeCgroupFile("memory", id, "memory.limit_in_bytes");
+            Path v1 = Stage2Daemon.nativeCgroupFile("memory", id, "memory.limit_in_bytes");
             Path limit = Files.exists(v1) ? v1 : Path.of("/sys/fs/cgroup/rabbithole", id, "memory.max");
             assertThat(Files.readString(limit).trim()).isEqualTo(String.valueOf(64L * 1024 * 1024));
-            Path quota = HostLeaks.nativeCgroupFile("cpu", id, "cpu.cfs_quota_us");
+            Path quota = Stage2Daemon.nativeCgroupFile("cpu", id, "cpu.cfs_quota_us");
             if (Files.exists(quota)) {
                 assertThat(Files.readString(quota).trim()).isEqualTo("50000");
                 assertThat(Files.readString(quota.resolveSibling("cpu.cfs_period_us")).trim()).isEqualTo("100000");
-                assertThat(Files.readString(HostLeaks.nativeCgroupFile("pids", id, "pids.max")).trim()).isEqualTo("50");
+                assertThat(Files.readString(Stage2Daemon.nativeCgroupFile("pids", id, "pids.max")).trim()).isEqualTo("50");
             }
         } finally {
             assertThat(daemon.client("rm", "-f", id).exit()).isZero();

@@ -2,7 +2,6 @@ package dev.rabbithole.stage2.execdriver;
 
 import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
-import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
 import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
 import org.junit.jupiter.api.Test;
 

@@ -9,7 +9,7 @@ import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Rlimit;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
-import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
+import dev.rabbithole.stage2.execdriver.DockerProfiles;
 import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
 import org.junit.jupiter.api.Test;
 

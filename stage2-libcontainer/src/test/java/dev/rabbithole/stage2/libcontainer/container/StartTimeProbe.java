@@ -5,7 +5,7 @@ import dev.rabbithole.stage1.security.SeccompProfiles;
 import dev.rabbithole.stage2.libcontainer.TestConfigs;
 import dev.rabbithole.stage2.libcontainer.configs.Cgroup;
 import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
-import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
+import dev.rabbithole.stage2.execdriver.DockerProfiles;
 
 import java.io.File;
 import java.lang.ProcessBuilder.Redirect;

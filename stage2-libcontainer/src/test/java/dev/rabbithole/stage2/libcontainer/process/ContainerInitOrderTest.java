@@ -8,7 +8,7 @@ import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
 import dev.rabbithole.stage2.libcontainer.rootfs.RootfsSetup;
 import dev.rabbithole.stage1.security.Capabilities;
 import dev.rabbithole.stage1.security.SeccompProfiles;
-import dev.rabbithole.stage2.libcontainer.seccomp.DockerProfiles;
+import dev.rabbithole.stage2.execdriver.DockerProfiles;
 import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
 import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Transcript;

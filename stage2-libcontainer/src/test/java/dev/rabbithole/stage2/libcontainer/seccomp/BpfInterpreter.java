@@ -8,11 +8,16 @@ import java.util.List;
  * Runs a seccomp BPF program the way the kernel does (for the opcodes the compiler emits), decoding it from
  * the {@code sock_filter} bytes so the bytes themselves are what is tested.
  */
-final class BpfInterpreter {
+public final class BpfInterpreter {
     private BpfInterpreter() { }
 
-    /** The verdict for one syscall: builds {@code struct seccomp_data} and runs the program's bytes. */
-    static int verdict(BpfProgram program, int auditArch, int nr, long... args) {
+    /**
+     * The verdict for one syscall: builds {@code struct seccomp_data} and runs the program's bytes.
+     *
+     * @param auditArch the {@code AUDIT_ARCH_*} value; {@code nr} the syscall number; {@code args} its arguments
+     * @return the filter's return value ({@code SECCOMP_RET_*} with its data bits)
+     */
+    public static int verdict(BpfProgram program, int auditArch, int nr, long... args) {
         ByteBuffer data = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
         data.putInt(0, nr).putInt(4, auditArch).putLong(8, 0x401000L);
         for (int i = 0; i < args.length; i++) {
@@ -21,7 +26,8 @@ final class BpfInterpreter {
         return run(program.toBytes(), data);
     }
 
-    static int verdict(BpfProgram program, Arch arch, String syscall, long... args) {
+    /** The verdict for a syscall by name on {@code arch}; throws if the name is not in its table. */
+    public static int verdict(BpfProgram program, Arch arch, String syscall, long... args) {
         return verdict(program, arch.auditArch, SyscallTable.of(arch).number(syscall).orElseThrow(), args);
     }
 

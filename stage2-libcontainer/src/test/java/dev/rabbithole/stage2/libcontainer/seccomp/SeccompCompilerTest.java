@@ -1,7 +1,5 @@
 package dev.rabbithole.stage2.libcontainer.seccomp;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rabbithole.stage1.security.SeccompProfile;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp.Action;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp.ArgCondition;
@@ -249,37 +247,5 @@ class SeccompCompilerTest {
         assertThat(listing).contains("ld   [4]", "AUDIT_ARCH_X86_64", "jeq  #0x53", "mkdir",
                 "ret  #0x50001", "ret  #0x80000000", "x32");
         assertThat(listing.lines()).hasSize(p.length());
-    }
-
-    @Test
-    void dockerFormatProfileConvertsAndCompiles() throws Exception {
-        String json = """
-                {
-                  "defaultAction": "SCMP_ACT_ALLOW",
-                  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-                  "syscalls": [
-                    {"names": ["mount", "umount2", "no_such_syscall"], "action": "SCMP_ACT_ERRNO"},
-                    {"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
-                    {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
-                     "args": [{"index": 0, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_NE"}]},
-                    {"names": ["reboot"], "action": "SCMP_ACT_KILL"}
-                  ]
-                }""";
-        SeccompProfile profile = new ObjectMapper().readValue(json, SeccompProfile.class);
-        Seccomp config = DockerProfiles.toConfig(profile);
-        assertThat(config.defaultAction()).isEqualTo(Action.ALLOW);
-        assertThat(config.rules().get(0).errno()).isEqualTo(EPERM);
-        assertThat(config.rules().get(3).action()).isEqualTo(Action.KILL_THREAD);
-        BpfProgram p = SeccompCompiler.compile(config);
-        assertThat(p.warnings()).contains("syscall no_such_syscall unknown on x86_64, skipped");
-        assertThat(verdict(p, Arch.X86_64, "mount")).isEqualTo(RET_ERRNO | EPERM);
-        assertThat(verdict(p, Arch.X86_64, "umount2")).isEqualTo(RET_ERRNO | EPERM);
-        assertThat(verdict(p, Arch.X86_64, "keyctl")).isEqualTo(RET_ERRNO | 38);
-        assertThat(verdict(p, Arch.X86_64, "personality", 8)).isEqualTo(RET_ALLOW);
-        assertThat(verdict(p, Arch.X86_64, "personality", 0)).isEqualTo(RET_ERRNO | EPERM);
-        assertThat(verdict(p, Arch.X86_64, "reboot")).isEqualTo(SeccompCompiler.RET_KILL_THREAD);
-
-        assertThatThrownBy(() -> DockerProfiles.action("SCMP_ACT_NOTIFY_ME")).hasMessageContaining("SCMP_ACT_NOTIFY_ME");
-        assertThatThrownBy(() -> DockerProfiles.op("SCMP_CMP_ALMOST")).hasMessageContaining("SCMP_CMP_ALMOST");
     }
 }

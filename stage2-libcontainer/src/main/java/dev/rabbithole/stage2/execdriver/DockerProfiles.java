@@ -1,4 +1,4 @@
-package dev.rabbithole.stage2.libcontainer.seccomp;
+package dev.rabbithole.stage2.execdriver;
 
 import dev.rabbithole.stage1.security.SeccompProfile;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
@@ -11,7 +11,8 @@ import java.util.Locale;
  * Converts a Docker-format profile (stage 1's {@link SeccompProfile}, what {@code --security-opt seccomp=FILE}
  * takes) to libcontainer's {@link Seccomp}, as moby's {@code profiles/seccomp} hands a profile to runc:
  * {@code SCMP_ACT_*} to actions, {@code SCMP_CMP_*} to comparisons, {@code SCMP_ARCH_*} kept by name; a
- * missing {@code errnoRet} means EPERM (1).
+ * missing {@code errnoRet} means EPERM (1). The Docker format is the exec driver's business: libcontainer takes the
+ * complete {@link Seccomp} only and knows nothing of stage 1.
  */
 public final class DockerProfiles {
     private DockerProfiles() { }

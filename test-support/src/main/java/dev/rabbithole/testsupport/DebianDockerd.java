@@ -1,6 +1,4 @@
-package dev.rabbithole.stage2.e2e;
-
-import dev.rabbithole.stage1.storage.FileTrees;
+package dev.rabbithole.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,10 +21,12 @@ import static org.awaitility.Awaitility.await;
  * what is left of its containerd and shims), unmounts what it left mounted under its roots, removes them and its
  * cgroup parent.
  */
-final class DebianDockerd implements AutoCloseable {
+public final class DebianDockerd implements AutoCloseable {
 
-    final Path dir;
-    final Path socket;
+    /** Its temporary directory, {@code rh-dockerd-XXXX}: roots, socket, pidfile, config and log below it. */
+    public final Path dir;
+    /** {@code DIR/docker.sock}. */
+    public final Path socket;
     /** The cgroup parent of its containers, {@code rh-dockerd-XXXX} (below each v1 hierarchy, or the v2 root). */
     private final String cgroupParent;
     private final Process dockerd;
@@ -38,7 +38,7 @@ final class DebianDockerd implements AutoCloseable {
      * @param dockerdBinary the dockerd executable
      * @throws IllegalStateException when it exits or does not answer within 60 s (with its log)
      */
-    DebianDockerd(Path dockerdBinary) throws IOException {
+    public DebianDockerd(Path dockerdBinary) throws IOException {
         this.dir = Files.createTempDirectory("rh-dockerd-");
         this.socket = dir.resolve("docker.sock");
         this.log = dir.resolve("dockerd.log");
@@ -61,7 +61,7 @@ final class DebianDockerd implements AutoCloseable {
                     throw new IllegalStateException("dockerd exited with " + dockerd.exitValue() + ":\n" + log());
                 }
                 return Files.exists(socket)
-                        && Stage2Daemon.exec(List.of("docker", "-H", host(), "version")).exit() == 0;
+                        && JarDaemon.exec(List.of("docker", "-H", host(), "version")).exit() == 0;
             });
         } catch (RuntimeException e) {
             closeQuietly();
@@ -70,7 +70,7 @@ final class DebianDockerd implements AutoCloseable {
     }
 
     /** @return dockerd on PATH, else {@code /usr/sbin/dockerd}, when executable */
-    static Optional<Path> find() {
+    public static Optional<Path> find() {
         for (String d : (System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/usr/bin").split(":")) {
             if (d.isEmpty()) continue;
             Path p = Path.of(d, "dockerd");
@@ -79,11 +79,13 @@ final class DebianDockerd implements AutoCloseable {
         return Optional.empty();
     }
 
-    String host() {
+    /** @return {@code unix://} and the socket's path, for {@code -H} */
+    public String host() {
         return "unix://" + socket;
     }
 
-    String log() {
+    /** @return dockerd's output so far, or a line saying why there is none */
+    public String log() {
         try {
             return Files.readString(log);
         } catch (IOException e) {
@@ -99,7 +101,7 @@ final class DebianDockerd implements AutoCloseable {
      * @param ref   e.g. {@code busybox:latest}
      * @param env   the image's environment, {@code NAME=value} each
      */
-    void importImage(Path layer, String ref, List<String> env) throws IOException, InterruptedException {
+    public void importImage(Path layer, String ref, List<String> env) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("docker", "-H", host(), "import", "-c", "CMD [\"sh\"]"));
         for (String e : env) {
             cmd.add("-c");
@@ -107,7 +109,7 @@ final class DebianDockerd implements AutoCloseable {
         }
         cmd.add(layer.toString());
         cmd.add(ref);
-        Stage2Daemon.Result r = Stage2Daemon.exec(cmd);
+        JarDaemon.Result r = JarDaemon.exec(cmd);
         if (r.exit() != 0) throw new IllegalStateException("docker import failed: " + r);
     }
 
@@ -128,8 +130,8 @@ final class DebianDockerd implements AutoCloseable {
                 child.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> null).join();
             }
         }
-        unmountUnder(dir);
-        FileTrees.deleteRecursively(dir);
+        HostFiles.unmountUnder(dir);
+        HostFiles.deleteRecursively(dir);
         removeCgroupParent();
     }
 
@@ -161,38 +163,5 @@ final class DebianDockerd implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // the start failed already; that error is the one to report
         }
-    }
-
-    /** Unmounts every mount point at or below {@code root}, deepest first (from /proc/self/mountinfo). */
-    static void unmountUnder(Path root) throws IOException, InterruptedException {
-        String prefix = root.toString();
-        List<String> points = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String[] f = line.split(" ");
-            if (f.length < 5) continue;
-            String point = unescape(f[4]);
-            if (point.equals(prefix) || point.startsWith(prefix + "/")) points.add(point);
-        }
-        points.sort(Comparator.comparing(String::length).reversed());
-        for (String p : points) {
-            if (Stage2Daemon.exec(List.of("umount", p)).exit() != 0) {
-                Stage2Daemon.exec(List.of("umount", "-l", p));
-            }
-        }
-    }
-
-    /** mountinfo escapes blank, tab, newline and backslash as {@code \ooo}. */
-    private static String unescape(String s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && i + 3 < s.length()) {
-                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
     }
 }
