@@ -119,6 +119,24 @@ class ContainerdIT {
         return Files.readString(base.resolve("containerd.log"));
     }
 
+    // runc removes a container's cgroup, not the parent named after the namespace the shim put it under
+    private static void removeEmptyNamespaceCgroups() {
+        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : hierarchies.toList()) {
+                Path parent = h.resolve(NS);
+                if (Files.isDirectory(parent)) {
+                    try {
+                        Files.delete(parent);              // rmdir: fails while a child cgroup or task remains
+                    } catch (java.io.IOException e) {
+                        // still in use: not ours to force
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            // no cgroup filesystem to clean
+        }
+    }
+
     @AfterAll
     static void stop() throws Exception {
         if (base == null) {
@@ -158,6 +176,7 @@ class ContainerdIT {
         try (Stream<Path> walk = Files.walk(base)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
+        removeEmptyNamespaceCgroups();
     }
 
     static ObjectNode spec(String id, String... args) throws Exception {

@@ -97,6 +97,24 @@ class RuncShimInteropIT {
         runcRoot = Files.createDirectories(base.resolve("runc"));
     }
 
+    // runc removes a container's cgroup, not the parent named after the namespace the shim put it under
+    static void removeEmptyNamespaceCgroups() {
+        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : hierarchies.toList()) {
+                Path parent = h.resolve(NS);
+                if (Files.isDirectory(parent)) {
+                    try {
+                        Files.delete(parent);              // rmdir: fails while a child cgroup or task remains
+                    } catch (java.io.IOException e) {
+                        // still in use: not ours to force
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            // no cgroup filesystem to clean
+        }
+    }
+
     @AfterEach
     void cleanUp() throws Exception {
         if (base == null) {
@@ -122,6 +140,7 @@ class RuncShimInteropIT {
         if (shimAddress != null) {
             Files.deleteIfExists(Path.of(shimAddress.replaceFirst("^unix://", "")));
         }
+        removeEmptyNamespaceCgroups();
         try (Stream<Path> walk = Files.walk(base)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
