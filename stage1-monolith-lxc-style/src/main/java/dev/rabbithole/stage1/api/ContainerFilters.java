@@ -1,13 +1,9 @@
 package dev.rabbithole.stage1.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rabbithole.stage1.daemon.Container;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,31 +46,7 @@ final class ContainerFilters {
      *                                   value, or a Docker filter stage 1 does not implement
      */
     static ContainerFilters parse(ObjectMapper json, String param) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        if (param == null || param.isBlank()) {
-            return new ContainerFilters(out);
-        }
-        JsonNode root;
-        try {
-            root = json.readTree(param);
-        } catch (IOException e) {
-            throw new InvalidParameterException("invalid filters: " + param);
-        }
-        if (root == null || !root.isObject()) {
-            throw new InvalidParameterException("invalid filters: " + param);
-        }
-        var names = root.fieldNames();
-        while (names.hasNext()) {
-            String name = names.next();
-            JsonNode v = root.get(name);
-            List<String> values = new ArrayList<>();
-            if (v.isObject()) {
-                v.fieldNames().forEachRemaining(values::add);
-            } else if (v.isArray()) {
-                v.forEach(x -> values.add(x.asText()));
-            } else {
-                throw new InvalidParameterException("invalid filters: " + param);
-            }
+        return new ContainerFilters(FilterArgs.decode(json, param, (name, values) -> {
             if (!IMPLEMENTED.contains(name)) {
                 if (DOCKER_ONLY.contains(name)) {
                     throw new InvalidParameterException("filter '" + name + "' is not supported by stage 1"
@@ -94,9 +66,7 @@ final class ContainerFilters {
                     }
                 }
             }
-            out.put(name, values);
-        }
-        return new ContainerFilters(out);
+        }));
     }
 
     /** @return whether the filters ask for stopped containers too ({@code status}, as in Docker) */

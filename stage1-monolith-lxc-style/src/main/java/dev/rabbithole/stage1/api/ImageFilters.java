@@ -1,17 +1,14 @@
 package dev.rabbithole.stage1.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.NotFoundException;
 import dev.rabbithole.stage1.image.Image;
 import dev.rabbithole.stage1.image.ImageStore;
 
-import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -68,37 +65,11 @@ final class ImageFilters {
      *         does not know, {@code Invalid filter 'dangling=[x]'}, {@code syntax error in pattern}
      */
     static ImageFilters parse(ObjectMapper json, String param) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        if (param == null || param.isBlank()) {
-            return new ImageFilters(out);
-        }
-        JsonNode root;
-        try {
-            root = json.readTree(param);
-        } catch (IOException e) {
-            throw new InvalidParameterException("invalid filters: " + param);
-        }
-        if (root == null || !root.isObject()) {
-            throw new InvalidParameterException("invalid filters: " + param);
-        }
-        var names = root.fieldNames();
-        while (names.hasNext()) {
-            String name = names.next();
-            JsonNode v = root.get(name);
-            List<String> values = new ArrayList<>();
-            if (v.isObject()) {
-                v.fieldNames().forEachRemaining(values::add);
-            } else if (v.isArray()) {
-                v.forEach(x -> values.add(x.asText()));
-            } else {
-                throw new InvalidParameterException("invalid filters: " + param);
-            }
+        return new ImageFilters(FilterArgs.decode(json, param, (name, values) -> {
             if (!KNOWN.contains(name)) {
                 throw new InvalidParameterException("Invalid filter '" + name + "'");
             }
-            out.put(name, values);
-        }
-        return new ImageFilters(out);
+        }));
     }
 
     /**
