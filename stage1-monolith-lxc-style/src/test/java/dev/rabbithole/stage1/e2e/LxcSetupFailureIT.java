@@ -1,5 +1,7 @@
 package dev.rabbithole.stage1.e2e;
 
+import dev.rabbithole.testsupport.GroupsImage;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.rabbithole.stage2.e2e;
+package dev.rabbithole.testsupport;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -18,16 +18,16 @@ import java.util.HexFormat;
  * busybox with a few applets, and an {@code /etc/passwd} and {@code /etc/group} in which root and alice belong to
  * groups besides their own (wheel, staff), as many distribution images have them.
  */
-final class GroupsImage {
+public final class GroupsImage {
     private GroupsImage() { }
 
     /** The image's name. */
-    static final String NAME = "groups:latest";
+    public static final String NAME = "groups:latest";
 
-    static final String PASSWD = "root:x:0:0:root:/root:/bin/sh\n"
+    public static final String PASSWD = "root:x:0:0:root:/root:/bin/sh\n"
             + "alice:x:1000:1000:alice:/home/alice:/bin/sh\n"
             + "nobody:x:65534:65534:nobody:/home:/bin/false\n";
-    static final String GROUP = "root:x:0:\n"
+    public static final String GROUP = "root:x:0:\n"
             + "wheel:x:10:root,alice\n"
             + "staff:x:50:alice\n"
             + "alice:x:1000:\n"
@@ -39,10 +39,29 @@ final class GroupsImage {
      * @param file where to write it
      * @param arch the image's architecture ({@code amd64}, {@code arm64})
      */
-    static void write(Path file, String arch) throws IOException {
+    public static void write(Path file, String arch) throws IOException {
+        write(file, arch, NAME, null);
+    }
+
+    /**
+     * Writes the archive of a variant.
+     *
+     * @param file      where to write it
+     * @param arch      the image's architecture ({@code amd64}, {@code arm64})
+     * @param name      the image's name ({@code name:tag})
+     * @param devTarget null for a {@code /dev} directory; else {@code /dev} is a symlink to this path (an image
+     *                  a runtime must not follow onto the host)
+     */
+    public static void write(Path file, String arch, String name, String devTarget) throws IOException {
         ByteArrayOutputStream layerBytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream t = new TarArchiveOutputStream(layerBytes)) {
             for (String d : new String[] {"bin/", "etc/", "tmp/", "root/", "home/", "proc/", "sys/", "dev/"}) {
+                if (d.equals("dev/") && devTarget != null) {
+                    TarArchiveEntry link = new TarArchiveEntry("dev", TarConstants.LF_SYMLINK);
+                    link.setLinkName(devTarget);
+                    entry(t, link, 0777, null);
+                    continue;
+                }
                 entry(t, new TarArchiveEntry(d, TarConstants.LF_DIR), d.equals("tmp/") ? 01777 : 0755, null);
             }
             entry(t, new TarArchiveEntry("bin/busybox", TarConstants.LF_NORMAL), 0755,
@@ -61,7 +80,7 @@ final class GroupsImage {
                 + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + sha256(layer) + "\"]}}";
         byte[] configBytes = config.getBytes(StandardCharsets.UTF_8);
         String configName = sha256(configBytes) + ".json";
-        String manifest = "[{\"Config\":\"" + configName + "\",\"RepoTags\":[\"" + NAME + "\"],"
+        String manifest = "[{\"Config\":\"" + configName + "\",\"RepoTags\":[\"" + name + "\"],"
                 + "\"Layers\":[\"layer/layer.tar\"]}]";
         ByteArrayOutputStream archive = new ByteArrayOutputStream();
         try (TarArchiveOutputStream t = new TarArchiveOutputStream(archive)) {
@@ -75,7 +94,7 @@ final class GroupsImage {
     }
 
     /** @return the JVM's architecture as image configs name it ({@code amd64}, {@code arm64}) */
-    static String hostArch() {
+    public static String hostArch() {
         String a = System.getProperty("os.arch");
         return a.equals("x86_64") ? "amd64" : a.equals("aarch64") ? "arm64" : a;
     }
