@@ -77,6 +77,22 @@ public interface ContainerRuntime extends AutoCloseable {
      */
     List<String> explain(String containerId);
 
+    /**
+     * Starts a process inside a running container (Engine API {@code POST /exec/{id}/start}): it joins the
+     * container's namespaces and cgroup and gets the container's capabilities and seccomp policy (all
+     * capabilities and no seccomp when {@link ExecSpec#privileged()}).
+     *
+     * @param containerId 64 hex characters; the container runs
+     * @param execId      64 hex characters, the exec instance's ID
+     * @param spec        what to run
+     * @return the running process: its output, stdin, signals and exit
+     * @throws UnsupportedOperationException when the runtime cannot exec (stages 1 and 2: exec came with stage 3)
+     * @throws dev.rabbithole.stage1.errdefs.EngineException the exec failed; nothing of it is left running
+     */
+    default ContainerProcess exec(String containerId, String execId, ExecSpec spec) {
+        throw new UnsupportedOperationException("exec is not served by this stage's runtime (it comes with stage 3)");
+    }
+
     /** Releases what the runtime keeps besides containers; the daemon calls it last on shutdown. */
     @Override
     void close();

@@ -30,12 +30,37 @@ import java.util.Set;
  *                     rule ({@link HostDevices#resolve}); empty for none
  * @param groupAdd     {@code --group-add} (HostConfig.GroupAdd): group names or gids the process gets as
  *                     supplementary groups besides those of {@code /etc/group}; empty for none
+ * @param stdio        {@code -i} and {@code -t} (Config.OpenStdin, Config.Tty): whether the process gets a stdin the
+ *                     daemon writes to and a terminal; {@link Stdio#NONE} for neither
  */
 public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                       String workingDir, String user, String hostname, Resources resources,
                       Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
                       boolean noNewPrivileges, boolean init, List<DeviceMapping> devices,
-                      List<String> groupAdd) {
+                      List<String> groupAdd, Stdio stdio) {
+
+    /** A command without stdin and terminal (the parameter list before {@code -i} and {@code -t} existed). */
+    public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                   String workingDir, String user, String hostname, Resources resources,
+                   Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
+                   boolean noNewPrivileges, boolean init, List<DeviceMapping> devices,
+                   List<String> groupAdd) {
+        this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
+                seccomp, noNewPrivileges, init, devices, groupAdd, Stdio.NONE);
+    }
+
+    /**
+     * The process's standard input and terminal, as {@code docker run -i -t} asks for them.
+     *
+     * @param openStdin Config.OpenStdin ({@code -i}): the process reads a stdin the daemon keeps open and writes to
+     *                  (attach with {@code stdin=1}); false: stdin is {@code /dev/null}
+     * @param tty       Config.Tty ({@code -t}): stdin, stdout and stderr are one pseudo-terminal; the output is
+     *                  one raw stream, not multiplexed frames
+     */
+    public record Stdio(boolean openStdin, boolean tty) {
+        /** Neither stdin nor terminal: {@code docker run} without {@code -i} and {@code -t}. */
+        public static final Stdio NONE = new Stdio(false, false);
+    }
 
     /** A command without {@code --init} and {@code --device} (the parameter list before those fields and {@code --group-add} existed). */
     public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,

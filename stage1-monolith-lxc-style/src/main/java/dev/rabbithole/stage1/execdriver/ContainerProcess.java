@@ -41,4 +41,27 @@ public interface ContainerProcess {
     default boolean oomKilled() {
         return false;
     }
+
+    /**
+     * The process's standard input, when it was started with {@link Command.Stdio#openStdin()}: bytes written
+     * here reach the process (through its pipe or terminal); closing it is the end of input ({@code StdinOnce},
+     * Engine API {@code POST /containers/{id}/attach?stdin=1}).
+     *
+     * @return the stream, or null when the process has no open stdin or the runtime cannot give one
+     */
+    default java.io.OutputStream stdin() {
+        return null;
+    }
+
+    /**
+     * Sets the size of the process's terminal (TIOCSWINSZ), when it has one (Engine API
+     * {@code POST /containers/{id}/resize}).
+     *
+     * @param columns width in character cells
+     * @param rows    height in character cells
+     * @throws UnsupportedOperationException when the process has no terminal or the runtime cannot resize it
+     */
+    default void resize(int columns, int rows) {
+        throw new UnsupportedOperationException("the container has no terminal");
+    }
 }
