@@ -6,9 +6,9 @@
 #   labs/lab.sh check N           compile your lab N and check it, as root: one line per property, exit 0 when all hold
 #   labs/lab.sh solve N [--show]  show the reference solution as a diff against your code; without --show, apply it
 #   labs/lab.sh reset N           put the untouched skeleton back (your version is kept under labs/work/backups)
-#   labs/lab.sh reset --to N      start over from lab N's skeleton: your labs N..15 are moved aside to labs/work/backups
+#   labs/lab.sh reset --to N      start over from lab N's skeleton: your labs N..16 are moved aside to labs/work/backups
 #   labs/lab.sh status            check every lab you started, as root: which pass now
-#   labs/lab.sh run N ARGS...     run your lab N's runtime by hand, e.g. run 04 run --rootfs ROOTFS -- sh
+#   labs/lab.sh run N ARGS...     run your lab N's program by hand, e.g. run 04 run --rootfs ROOTFS -- sh
 #   labs/lab.sh rootfs DIR        build a busybox root filesystem in DIR for `run`
 set -euo pipefail
 
@@ -22,11 +22,18 @@ usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-
 
 # `run N --help`: the commands of your lab N's runtime (the usage line of its main) and the options of `run`
 run_help() {
-  local n="$1" line
+  local n="$1" line master=LabRuntime
+  (( 10#$n >= 16 )) && master=LabShim
   local src="$WORK/lab$n/Lab$n.java"
-  # before `lab start N`, the master's usage line, which every lab's class shares
-  [ -f "$src" ] || src="$LABS/master/LabRuntime.java"
-  line="$(grep -o 'usage: [^"]*' "$src" | head -n 1 | sed "s/LabRuntime/Lab$n/g" || true)"
+  # before `lab start N`, the master's usage line, which every lab's class of that master shares
+  [ -f "$src" ] || src="$LABS/master/$master.java"
+  line="$(grep -o 'usage: [^"]*' "$src" | head -n 1 | sed "s/$master/Lab$n/g" || true)"
+  if [ "$master" = LabShim ]; then
+    echo "usage: labs/lab.sh run $n ${line#usage: } (as root), your Lab$n, the heart of a shim"
+    echo "  DIR gets stdout (the FIFO), stdout.log (what the workload printed), pid and exit (its exit status)"
+    echo "example: labs/lab.sh run $n shim shim1 -- sh -c 'echo hi; sleep 2; exit 7'; cat shim1/stdout.log shim1/exit"
+    exit 0
+  fi
   echo "usage: labs/lab.sh run $n COMMAND [ARG]... (as root), where COMMAND is one of your Lab$n's:"
   echo "  ${line#usage: }"
   echo "options of run and busybox (each takes a value; what your lab does not implement yet is ignored):"
@@ -38,7 +45,7 @@ run_help() {
 }
 
 lab_number() {
-  [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 15 )) || { echo "labs are numbered 01 to 15, not '${1:-}'" >&2; exit 2; }
+  [[ "${1:-}" =~ ^[0-9]{1,2}$ ]] && (( 10#$1 >= 1 && 10#$1 <= 16 )) || { echo "labs are numbered 01 to 16, not '${1:-}'" >&2; exit 2; }
   printf '%02d' "$((10#$1))"
 }
 
@@ -128,7 +135,7 @@ case "$cmd" in
       tmp="$(mktemp)"; trap 'rm -f "$tmp"' EXIT
       generated "$n" skeleton >"$tmp"
       aside="$WORK/backups/from-lab$n-$(date +%Y%m%d-%H%M%S)"
-      for m in $(seq "$((10#$n))" 15); do
+      for m in $(seq "$((10#$n))" 16); do
         mm="$(printf '%02d' "$m")"
         if [ -d "$WORK/lab$mm" ]; then
           mkdir -p "$aside" && mv "$WORK/lab$mm" "$aside/lab$mm" && echo "lab $mm moved aside to ${aside#"$ROOT"/}/lab$mm"

@@ -40,10 +40,15 @@ class HintsTest {
         "11|lowerdir-order|`lower.add(0, layer.toAbsolutePath().toString())`|`lower.add(layer.toAbsolutePath().toString())`",
         "15|close-range-closed|`LIBC.close_range(3, -1, CLOSE_RANGE_CLOEXEC);`|`LIBC.close_range(3, -1, 0);`",
         "15|close-range-stdio|`LIBC.close_range(3, -1, CLOSE_RANGE_CLOEXEC);`|`LIBC.close_range(0, -1, CLOSE_RANGE_CLOEXEC);`",
+        // a FIFO opened O_WRONLY before anything reads it: open(2) blocks, and the workload never starts
+        "16|fifo-open-blocks|`RandomAccessFile anchor = new RandomAccessFile(fifo.toFile(), \"rw\");`|`java.io.FileOutputStream anchor = new java.io.FileOutputStream(fifo.toFile());`",
+        // the workload started as the shim's own child: the JVM's process reaper waits for it beside waitpid(-1)
+        "16|jvm-reaper|`        Process launcher = pb.start();\n        int status = launcher.waitFor();\n`|`        Process launcher = pb.command(command).start();\n        Files.writeString(pidFile, launcher.pid() + System.lineSeparator());\n        int status = 0;\n`",
         "12|seccomp-before-nnp|`        LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);\n        Memory fprog = Bpf.fprog(program);\n        LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0);\n`|`        Memory fprog = Bpf.fprog(program);\n        LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0);\n        LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);\n`",
     })
     void theCheckerNamesTheMistake(int lab, String hint, String right, String wrong, @TempDir Path tmp) throws Exception {
-        String solution = LabSources.generate(Files.readString(LABS.resolve("master/LabRuntime.java")), lab, true);
+        String master = Files.readString(LABS.resolve("master/" + LabSources.master(lab) + ".java"));
+        String solution = LabSources.generate(master, lab, true);
         String from = right.replace("\\n", "\n"), to = wrong.replace("\\n", "\n");
         assertThat(solution).as("the reference of lab %d has the line the mistake changes", lab).contains(from);
         Path file = tmp.resolve(LabSources.relative(lab));

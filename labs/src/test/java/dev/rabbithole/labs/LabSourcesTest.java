@@ -20,17 +20,24 @@ class LabSourcesTest {
     static final Path LABS = Path.of(System.getProperty("rabbithole.labs.dir", "."));
 
     static String master() throws Exception {
-        return Files.readString(LABS.resolve("master/LabRuntime.java"));
+        return master(1);
+    }
+
+    /** @return the text of the master lab {@code lab} is generated from */
+    static String master(int lab) throws Exception {
+        return Files.readString(LABS.resolve("master/" + LabSources.master(lab) + ".java"));
     }
 
     @ParameterizedTest(name = "lab {0}")
-    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
     void skeletonIsThePreviousSolutionPlusTodos(int lab) throws Exception {
-        String skeleton = LabSources.generate(master(), lab, false);
-        String solution = LabSources.generate(master(), lab, true);
+        String skeleton = LabSources.generate(master(lab), lab, false);
+        String solution = LabSources.generate(master(lab), lab, true);
         assertThat(skeleton).contains(String.format("// TODO(lab %02d): ", lab));
         assertThat(skeleton).isNotEqualTo(solution);
-        if (lab > 1) {
+        assertThat(solution).contains(String.format("class Lab%02d ", lab)).doesNotContain("LabRuntime").doesNotContain("LabShim");
+        // the first lab of a master (1: the runtime, 16: the shim) has no previous solution to start from
+        if (!LabSources.firstOfItsMaster(lab)) {
             // compared before the class is named LabNN, so only the markers' choice of lines can differ
             String withoutTodos = LabSources.select(master(), lab, false).lines()
                     .filter(l -> !l.contains("// TODO(lab ")).collect(Collectors.joining("\n"));
@@ -39,16 +46,17 @@ class LabSourcesTest {
     }
 
     @Test
-    void theJarCarriesTheMaster() throws Exception {
+    void theJarCarriesTheMasters() throws Exception {
         assertThat(LabSources.masterFromClasspath()).isEqualTo(master());
+        for (int n = 1; n <= LabSources.LABS; n++) assertThat(LabSources.masterFromClasspath(n)).isEqualTo(master(n));
     }
 
     @Test
     void writeAllWritesEverySkeletonAndSolution(@TempDir Path out) throws Exception {
-        LabSources.writeAll(master(), out);
+        LabSources.writeAll(LABS.resolve("master"), out);
         for (int n = 1; n <= LabSources.LABS; n++) {
-            assertThat(out.resolve("skeletons").resolve(LabSources.relative(n))).hasContent(LabSources.generate(master(), n, false));
-            assertThat(out.resolve("solutions").resolve(LabSources.relative(n))).hasContent(LabSources.generate(master(), n, true));
+            assertThat(out.resolve("skeletons").resolve(LabSources.relative(n))).hasContent(LabSources.generate(master(n), n, false));
+            assertThat(out.resolve("solutions").resolve(LabSources.relative(n))).hasContent(LabSources.generate(master(n), n, true));
         }
     }
 }

@@ -15,7 +15,7 @@ public abstract class Checker {
     /** How long a container gets to start. */
     protected static final Duration START = Duration.ofSeconds(30);
 
-    /** @return the lab's number, 1..15 */
+    /** @return the lab's number, 1..16 */
     public abstract int lab();
 
     /** @return the lab's title */

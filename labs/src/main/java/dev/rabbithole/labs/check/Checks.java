@@ -12,10 +12,10 @@ public final class Checks {
     public static final List<Checker> ALL = List.of(new Lab01Check(), new Lab02Check(), new Lab03Check(), new Lab04Check(),
             new Lab05Check(), new Lab06Check(), new Lab07Check(), new Lab08Check(), new Lab09Check(), new Lab10Check(),
             new Lab11Check(), new Lab12Check(), new Lab13Check(), new Lab14Check(),
-            new Lab15Check());
+            new Lab15Check(), new Lab16Check());
 
     /**
-     * @param lab 1..15
+     * @param lab 1..16
      * @return its checker
      * @throws IllegalArgumentException for another number
      */
@@ -27,7 +27,7 @@ public final class Checks {
     /**
      * Compiles a lab's sources and checks them.
      *
-     * @param lab    1..15
+     * @param lab    1..16
      * @param source the directory with LabNN.java
      * @param log    where to say what happens (the report is printed by the caller)
      * @return the report; it fails when the code does not compile or the check breaks

@@ -26,7 +26,7 @@ import javax.tools.ToolProvider;
  * deletes the directory.
  */
 public final class Context implements AutoCloseable {
-    /** The lab, 1..15. */
+    /** The lab, 1..16. */
     public final int lab;
     /** A fresh temporary directory. */
     public final Path tmp;
@@ -50,7 +50,7 @@ public final class Context implements AutoCloseable {
     /**
      * Compiles the attendee's lab.
      *
-     * @param lab    1..15
+     * @param lab    1..16
      * @param source the directory holding LabNN.java (and any other classes of that lab)
      * @return a context; {@link #compileErrors()} says whether the compilation worked
      * @throws IOException when files cannot be written

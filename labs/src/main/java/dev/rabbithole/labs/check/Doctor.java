@@ -30,7 +30,7 @@ public final class Doctor {
      * @param ok     whether this machine has it
      * @param what   what was checked, said as what was seen ("kernel 6.1.0")
      * @param fix    what to do when it is missing, or "" when nothing is needed
-     * @param labs   the labs that need it (1..15)
+     * @param labs   the labs that need it (1..16)
      */
     public record Finding(boolean ok, String what, String fix, Set<Integer> labs) {}
 

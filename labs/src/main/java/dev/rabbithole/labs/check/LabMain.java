@@ -39,7 +39,7 @@ public final class LabMain {
                 System.err.printf("labs are numbered 1 to %d, not %d%n", LabSources.LABS, lab);
                 System.exit(2);
             }
-            System.out.print(LabSources.generate(LabSources.masterFromClasspath(), lab, args[2].equals("solution")));
+            System.out.print(LabSources.generate(LabSources.masterFromClasspath(lab), lab, args[2].equals("solution")));
             System.out.flush();
             return;
         }

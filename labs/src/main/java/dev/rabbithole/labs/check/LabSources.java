@@ -9,8 +9,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Generates every lab's skeleton and reference solution from one annotated runtime, {@code labs/master/LabRuntime.java},
- * so that lab N's skeleton is exactly lab N-1's solution plus lab N's TODOs (the rubber-docker way).
+ * Generates every lab's skeleton and reference solution from an annotated master, so that lab N's skeleton is exactly
+ * lab N-1's solution plus lab N's TODOs (the rubber-docker way). Labs 1 to 15 build one container runtime,
+ * {@code labs/master/LabRuntime.java}; lab 16 starts a second program, the heart of a shim,
+ * {@code labs/master/LabShim.java} (see {@link #master(int)}), so its skeleton is that master without lab 16's code.
  *
  * <p>Markers, each on a line of its own: {@code //@ NN} opens a block of lab NN's code: it is in the solutions of lab
  * NN and later and in the skeletons after NN; in skeleton NN its {@code //@todo TEXT} lines become
@@ -19,17 +21,40 @@ import java.util.regex.Pattern;
  *
  * <p>Nothing generated is committed: the build writes every skeleton and solution under
  * {@code labs/target/generated-labs} (the book's listings and the checker tests read them there), and {@code lab.sh}
- * asks the labs jar for one lab's skeleton or solution when an attendee starts, resets or solves a lab. The master
- * travels inside the jar as the resource {@value #MASTER_RESOURCE}.
+ * asks the labs jar for one lab's skeleton or solution when an attendee starts, resets or solves a lab. The masters
+ * travel inside the jar as resources under {@value #MASTER_DIR}.
  */
 public final class LabSources {
     private LabSources() {}
 
     /** The number of labs. */
-    public static final int LABS = 15;
+    public static final int LABS = 16;
 
-    /** The class-path name of the annotated master inside the labs jar. */
-    public static final String MASTER_RESOURCE = "/dev/rabbithole/labs/master/LabRuntime.java";
+    /** The first lab generated from the second master, {@code LabShim.java}. */
+    public static final int FIRST_SHIM_LAB = 16;
+
+    /** The class-path folder of the annotated masters inside the labs jar. */
+    public static final String MASTER_DIR = "/dev/rabbithole/labs/master/";
+
+    /** The class-path name of the container runtime's master inside the labs jar (labs 1 to 15). */
+    public static final String MASTER_RESOURCE = MASTER_DIR + "LabRuntime.java";
+
+    /**
+     * @param lab 1..{@value #LABS}
+     * @return the class name of the master lab {@code lab} is generated from: "LabRuntime" for labs 1 to 15,
+     *     "LabShim" from lab 16 on
+     */
+    public static String master(int lab) {
+        return lab >= FIRST_SHIM_LAB ? "LabShim" : "LabRuntime";
+    }
+
+    /**
+     * @param lab 1..{@value #LABS}
+     * @return true when lab {@code lab} starts its master (lab 1, lab 16): its skeleton has no previous lab's solution
+     */
+    public static boolean firstOfItsMaster(int lab) {
+        return lab == 1 || lab == FIRST_SHIM_LAB;
+    }
 
     private static final Pattern OPEN = Pattern.compile("\\s*//@ (<?)(\\d\\d)\\s*");
     private static final Pattern END = Pattern.compile("\\s*//@ end\\s*");
@@ -44,8 +69,8 @@ public final class LabSources {
     }
 
     /**
-     * @param master   the annotated runtime's text
-     * @param lab      1..15
+     * @param master   the text of the lab's annotated master ({@link #master(int)})
+     * @param lab      1..{@value #LABS}
      * @param solution true for the reference solution, false for the skeleton
      * @return the Java source of class {@code dev.rabbithole.labs.labNN.LabNN}
      * @throws IllegalArgumentException on unbalanced markers
@@ -54,16 +79,16 @@ public final class LabSources {
         String nn = String.format("%02d", lab);
         return select(master, lab, solution)
                 .replace("package dev.rabbithole.labs.master;", "package dev.rabbithole.labs.lab" + nn + ";")
-                .replace("LabRuntime", "Lab" + nn)
+                .replace(master(lab), "Lab" + nn)
                 .replace("@@LAB@@", nn);
     }
 
     /**
-     * The lines of lab {@code lab}'s skeleton or solution before the class is renamed ({@code LabRuntime},
+     * The lines of lab {@code lab}'s skeleton or solution before the class is renamed (the master's class name,
      * {@code @@LAB@@} still in place), so that two labs' texts compare line by line.
      *
-     * @param master   the annotated runtime's text
-     * @param lab      1..15
+     * @param master   the text of the lab's annotated master
+     * @param lab      1..{@value #LABS}
      * @param solution true for the reference solution, false for the skeleton
      * @return the selected lines, markers resolved
      * @throws IllegalArgumentException on unbalanced markers
@@ -128,38 +153,49 @@ public final class LabSources {
     }
 
     /**
-     * @return the annotated master's text, read from the labs jar (or the build's classes)
+     * @param lab 1..{@value #LABS}
+     * @return the text of lab {@code lab}'s annotated master, read from the labs jar (or the build's classes)
      * @throws IOException when the resource is missing, which means the labs module was built without it
      */
-    public static String masterFromClasspath() throws IOException {
-        try (var in = LabSources.class.getResourceAsStream(MASTER_RESOURCE)) {
-            if (in == null) throw new IOException("the labs jar has no " + MASTER_RESOURCE + ": rebuild it (mvn -pl labs -am package)");
+    public static String masterFromClasspath(int lab) throws IOException {
+        String resource = MASTER_DIR + master(lab) + ".java";
+        try (var in = LabSources.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException("the labs jar has no " + resource + ": rebuild it (mvn -pl labs -am package)");
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * @return the container runtime's annotated master (labs 1 to 15), read from the labs jar
+     * @throws IOException when the resource is missing
+     */
+    public static String masterFromClasspath() throws IOException {
+        return masterFromClasspath(1);
     }
 
     /**
      * Writes every lab's skeleton and solution: {@code OUT/skeletons/labNN/LabNN.java} and
      * {@code OUT/solutions/labNN/LabNN.java}. The labs module's build runs it (process-classes phase).
      *
-     * @param args the master file ({@code labs/master/LabRuntime.java}) and the output directory
+     * @param args the masters' folder ({@code labs/master}) and the output directory
      * @throws IOException when a file cannot be read or written
      */
     public static void main(String[] args) throws IOException {
-        if (args.length != 2) throw new IllegalArgumentException("usage: LabSources MASTER_FILE OUT_DIR");
-        writeAll(Files.readString(Path.of(args[0])), Path.of(args[1]));
+        if (args.length != 2) throw new IllegalArgumentException("usage: LabSources MASTER_DIR OUT_DIR");
+        writeAll(Path.of(args[0]), Path.of(args[1]));
     }
 
     /**
      * Writes every lab's skeleton and solution under {@code out} ({@code skeletons/labNN/LabNN.java},
-     * {@code solutions/labNN/LabNN.java}).
+     * {@code solutions/labNN/LabNN.java}), each from its master in {@code masters}.
      *
-     * @param master the annotated master's text
-     * @param out    the directory to write into; created when missing
-     * @throws IOException when a file cannot be written
+     * @param masters the folder of the annotated masters ({@code labs/master}: LabRuntime.java, LabShim.java)
+     * @param out     the directory to write into; created when missing
+     * @throws IOException when a file cannot be read or written
      */
-    public static void writeAll(String master, Path out) throws IOException {
+    public static void writeAll(Path masters, Path out) throws IOException {
         for (int n = 1; n <= LABS; n++) {
+            String master = Files.readString(masters.resolve(master(n) + ".java"));
             write(out.resolve("skeletons").resolve(relative(n)), generate(master, n, false));
             write(out.resolve("solutions").resolve(relative(n)), generate(master, n, true));
         }

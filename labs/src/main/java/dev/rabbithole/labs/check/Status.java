@@ -17,7 +17,7 @@ public final class Status {
     /**
      * One lab's state.
      *
-     * @param lab     1..15
+     * @param lab     1..16
      * @param started whether WORK/labNN/LabNN.java exists
      * @param passed  whether every property held (false when not started)
      * @param summary "passes (N properties)", the first property that does not hold, or "not started"
@@ -28,7 +28,7 @@ public final class Status {
      * Checks every started lab, quietly.
      *
      * @param work the attendee's work folder (labs/work)
-     * @return one row per lab, 1..15
+     * @return one row per lab, 1..16
      * @throws Exception when a checker's temporary files cannot be handled
      */
     public static List<Row> rows(Path work) throws Exception {

@@ -76,6 +76,13 @@ public interface Libc extends Library {
     /** mkfifo(3): create a named pipe with permission bits {@code mode}. */
     int mkfifo(String path, int mode) throws LastErrorException;
 
+    /**
+     * waitpid(2): wait for a child's state change; {@code pid} -1 waits for any child, {@code options} 0 or WNOHANG.
+     * {@code status[0]} receives the wait status (decode it as WIFEXITED/WEXITSTATUS, WIFSIGNALED/WTERMSIG do).
+     * Returns the child's pid (0 with WNOHANG when none changed); throws with errno ECHILD when there is no child left.
+     */
+    int waitpid(int pid, int[] status, int options) throws LastErrorException;
+
     /** getpid(2): the pid in the caller's pid namespace. */
     int getpid();
 }

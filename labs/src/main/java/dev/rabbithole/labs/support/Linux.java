@@ -36,6 +36,11 @@ public final class Linux {
 
     /** prctl(2) options. */
     public static final int PR_CAPBSET_DROP = 24, PR_SET_NO_NEW_PRIVS = 38, PR_SET_SECCOMP = 22;
+    /**
+     * prctl(2): make the caller a child subreaper (arg2 1) or not (0): orphaned descendants are reparented to it
+     * instead of to pid 1 (Linux 3.4).
+     */
+    public static final int PR_SET_CHILD_SUBREAPER = 36;
     /** Seccomp mode for PR_SET_SECCOMP: a BPF filter. */
     public static final int SECCOMP_MODE_FILTER = 2;
     /** Seccomp filter return values (the action in the high 16 bits, data in the low 16). */
@@ -44,7 +49,9 @@ public final class Linux {
     /** Offsets in struct seccomp_data: nr (int), arch (u32), instruction_pointer, args[6]. */
     public static final int SECCOMP_DATA_NR = 0, SECCOMP_DATA_ARCH = 4;
     /** errno values. */
-    public static final int EPERM = 1;
+    public static final int EPERM = 1, EINTR = 4, ECHILD = 10;
+    /** waitpid(2) option: return 0 at once when no child has changed state. */
+    public static final int WNOHANG = 1;
 
     /** Classic BPF opcodes (linux/filter.h, linux/bpf_common.h). */
     public static final int BPF_LD = 0x00, BPF_JMP = 0x05, BPF_RET = 0x06, BPF_W = 0x00, BPF_ABS = 0x20,
