@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
  *
  * optionally followed by {@code : } and a few words, where FILE is the included file's path relative to the
  * repository's root. A generated lab file ({@code labs/target/generated-labs/solutions/labNN/LabNN.java}, not
- * in the repository) is named by the master it is generated from, {@code labs/master/LabRuntime.java}, and
- * the words after the tag must name the lab ({@code lab NN}). The {@code rootlink} attribute is the
+ * in the repository) is named by the master it is generated from, {@code labs/master/LabRuntime.java} for labs 1
+ * to 15 and {@code labs/master/LabShim.java} from lab 16 on, and the words after the tag must name the lab
+ * ({@code lab NN}). The {@code rootlink} attribute is the
  * repository's root relative to where the page is read (the rendered HTML, or the .adoc file on a Git forge),
  * so the link works in both (Asciidoctor link macro: docs.asciidoctor.org, "Link Macro", relative files).
  *
@@ -38,8 +39,12 @@ import java.util.regex.Pattern;
  * {@code {rootdir}}, {@code {stage1-src}} and the like resolve; {@code {docdir}} is DOCDIR.
  */
 public final class ListingTitles {
-    /** The file every generated lab source comes from, relative to the repository's root. */
+    /** The file the generated sources of labs 1 to 15 come from, relative to the repository's root. */
     static final String LAB_MASTER = "labs/master/LabRuntime.java";
+    /** The file the generated sources of labs 16 and later come from (the shim), relative to the repository's root. */
+    static final String SHIM_MASTER = "labs/master/LabShim.java";
+    /** The first lab generated from {@link #SHIM_MASTER}. */
+    static final int FIRST_SHIM_LAB = 16;
 
     private static final Pattern ATTRIBUTE_ENTRY = Pattern.compile("^:([\\w-]+):(?:\\s+(.*))?$");
     private static final Pattern INCLUDE = Pattern.compile("^include::(\\S+?)\\[(.*)]\\s*$");
@@ -197,9 +202,9 @@ public final class ListingTitles {
         Matcher generated = GENERATED_LAB.matcher(relative);
         if (generated.matches()) {
             lab = generated.group(1);
-            relative = LAB_MASTER;
-            if (!Files.isRegularFile(root.resolve(LAB_MASTER))) {
-                errors.add(where + ": the lab master " + LAB_MASTER + " is missing");
+            relative = Integer.parseInt(lab) >= FIRST_SHIM_LAB ? SHIM_MASTER : LAB_MASTER;
+            if (!Files.isRegularFile(root.resolve(relative))) {
+                errors.add(where + ": the lab master " + relative + " is missing");
                 return;
             }
         }

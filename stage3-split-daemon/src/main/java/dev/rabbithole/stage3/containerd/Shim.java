@@ -108,6 +108,7 @@ final class Shim implements AutoCloseable {
      */
     static Shim start(Path binary, String runtime, String ns, String id, Path bundle, Path grpcSocket, Path ttrpcSocket,
                       String publishBinary, Any options) throws IOException, InterruptedException {
+        // tag::start[]
         Path fifo = bundle.resolve("log");
         mkfifo(fifo);
         RandomAccessFile log = new RandomAccessFile(fifo.toFile(), "rw"); // O_RDWR: does not wait for the writer
@@ -153,6 +154,7 @@ final class Shim implements AutoCloseable {
             Shim shim = new Shim(ns, id, bundle, runtime, binary, out, client, log, reader);
             shim.writeRecord(shimPid);
             return shim;
+            // end::start[]
         } catch (IOException | InterruptedException | RuntimeException e) {
             reader.interrupt();
             log.close();
@@ -165,6 +167,7 @@ final class Shim implements AutoCloseable {
      *
      * @throws IOException if there is no record or the shim does not answer (it died)
      */
+    // tag::load[]
     static Shim load(String ns, String id, Path bundle) throws IOException {
         Path record = bundle.resolve(RECORD);
         if (!Files.isRegularFile(record)) {
@@ -189,6 +192,7 @@ final class Shim implements AutoCloseable {
         return new Shim(ns, id, bundle, r.path("runtime").asText(), Path.of(r.path("binary").asText()), address, client,
                 log, reader);
     }
+    // end::load[]
 
     /** @return the runtime name and binary recorded in a bundle, or null when there is no readable record */
     static String[] recorded(Path bundle) {

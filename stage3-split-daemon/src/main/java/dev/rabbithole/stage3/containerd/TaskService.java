@@ -114,6 +114,7 @@ final class TaskService extends TasksGrpc.TasksImplBase {
      *
      * @return how many shims answered
      */
+    // tag::load-existing[]
     int loadExisting() throws IOException {
         Path runtimeDir = state.resolve(RUNTIME_DIR);
         if (!Files.isDirectory(runtimeDir)) {
@@ -139,6 +140,7 @@ final class TaskService extends TasksGrpc.TasksImplBase {
         }
         return loaded;
     }
+    // end::load-existing[]
 
     private void cleanupDead(String ns, String id, Path bundle) {
         String[] rec = Shim.recorded(bundle);

@@ -18,6 +18,7 @@ public final class TtrpcFrameCodec extends ByteToMessageCodec<TtrpcFrame> {
     /** Bytes of an oversized frame still to skip; 0 when not skipping. */
     private long discarding;
 
+    // tag::encode[]
     @Override
     protected void encode(ChannelHandlerContext ctx, TtrpcFrame frame, ByteBuf out) {
         int length = frame.payload().readableBytes();
@@ -32,7 +33,9 @@ public final class TtrpcFrameCodec extends ByteToMessageCodec<TtrpcFrame> {
         out.writeByte(frame.flags());
         out.writeBytes(frame.payload(), frame.payload().readerIndex(), length);
     }
+    // end::encode[]
 
+    // tag::decode[]
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (discarding > 0) {
@@ -63,4 +66,5 @@ public final class TtrpcFrameCodec extends ByteToMessageCodec<TtrpcFrame> {
         in.skipBytes(TtrpcFrame.HEADER_LENGTH);
         out.add(new TtrpcFrame(streamId, type, flags, in.readRetainedSlice((int) length), -1));
     }
+    // end::decode[]
 }
