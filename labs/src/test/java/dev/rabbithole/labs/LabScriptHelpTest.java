@@ -36,6 +36,13 @@ class LabScriptHelpTest {
     }
 
     @Test
+    void runHelpOfTheShimLabPrintsTheShimsUsage() throws Exception {
+        String[] r = run("run", "16", "--help");
+        assertThat(r[0]).as("exit of run 16 --help:\n" + r[1]).isEqualTo("0");
+        assertThat(r[1]).contains("usage: labs/lab.sh run 16 shim DIR -- CMD").contains("stdout.log").doesNotContain("--rootfs");
+    }
+
+    @Test
     void scriptHelpExitsZero() throws Exception {
         String[] r = run("--help");
         assertThat(r[0]).isEqualTo("0");
