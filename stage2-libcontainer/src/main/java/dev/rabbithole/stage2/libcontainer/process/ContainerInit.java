@@ -122,6 +122,51 @@ public final class ContainerInit {
         lastCalls(sys, path, p, seccompLast ? filter : null);
     }
 
+    /**
+     * What a process that joins a running container does once it is in all of the container's namespaces
+     * (runc's {@code setns_init_linux.go}): resource limits, identity and capabilities, no_new_privs, working
+     * directory, parent-death signal, then, after {@code hook}, close-on-exec of every descriptor from 3,
+     * seccomp and execve. No mount, hostname or network step: those belong to the container's init.
+     *
+     * @param p               args, env, cwd inside the container, uid, gid, groups, parent-death signal
+     * @param capabilities    the capability sets, or null to keep every capability
+     * @param noNewPrivileges prctl(PR_SET_NO_NEW_PRIVS) before execve
+     * @param rlimits         setrlimit(2) values; empty for none
+     * @param filter          the compiled seccomp filter ({@link BpfProgram#toBytes()}), or null
+     * @param hook            told the program and the last calls right before them
+     * @throws RuntimeException ({@link dev.rabbithole.stage2.libcontainer.system.SyscallException},
+     *                          {@link IllegalArgumentException}) on the first failing step
+     */
+    public void joinAndExec(ProcessConfig p, dev.rabbithole.stage2.libcontainer.configs.CapabilitySet capabilities,
+                            boolean noNewPrivileges, List<Rlimit> rlimits, byte[] filter, ExecHook hook) {
+        if (p == null || p.args() == null || p.args().isEmpty()) {
+            throw new IllegalArgumentException("process.args must not be empty");
+        }
+        CapabilityPlan caps = capabilities == null ? null : CapabilityPlan.of(capabilities, kernelLastCap);
+        for (Rlimit r : rlimits == null ? List.<Rlimit>of() : rlimits) {
+            sys.because("a resource limit the process inherits").setrlimit(Rlimits.number(r.type()), r.soft(), r.hard());
+        }
+        String path = resolve(p);
+        if (filter != null && !noNewPrivileges) {
+            sys.because("without no_new_privs a filter needs CAP_SYS_ADMIN: now, while the exec JVM has it")
+                    .seccompFilter(filter);
+        }
+        setIdentityAndCapabilities(p, caps);
+        if (noNewPrivileges) {
+            sys.because("no_new_privs: execve cannot gain privileges (setuid bits, file caps)")
+                    .prctl(Syscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
+        }
+        sys.because("the process's working directory").chdir(p.cwd() == null || p.cwd().isEmpty() ? "/" : p.cwd());
+        sys.because("JVM threads block SIGQUIT; the process starts with no blocked signal").clearSignalMask();
+        if (p.parentDeathSignal() != 0) {
+            sys.because("die with the parent thread").prctl(Syscalls.PR_SET_PDEATHSIG, p.parentDeathSignal(), 0);
+        }
+        RecordingSyscalls preview = new RecordingSyscalls();
+        lastCalls(preview, path, p, noNewPrivileges ? filter : null);
+        hook.beforeExec(path, preview.calls());
+        lastCalls(sys, path, p, noNewPrivileges ? filter : null);
+    }
+
     // tag::loopback[]
     /**
      * The network step: a new network namespace starts with {@code lo} down (no 127.0.0.1, no ::1); runc's
