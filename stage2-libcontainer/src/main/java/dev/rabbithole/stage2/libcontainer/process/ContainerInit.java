@@ -12,6 +12,8 @@ import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
 import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Rlimits;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
+import dev.rabbithole.stage2.libcontainer.system.Descriptors;
+import dev.rabbithole.stage2.libcontainer.system.Terminals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +88,15 @@ public final class ContainerInit {
                 : config.seccomp() == null ? null : SeccompCompiler.compile(config.seccomp()).toBytes();
         CapabilityPlan caps = config.capabilities() == null ? null
                 : CapabilityPlan.of(config.capabilities(), kernelLastCap); // parsed before the pivot
+        // a host path: reachable until the pivot; the pty is made after it, in the container's devpts
+        int console = p.terminal() ? Terminals.connectUnix(p.consoleSocket()) : -1;
+        if (console >= 0) {
+            sys.note("connect", "\"" + p.consoleSocket() + "\"", "the console socket, before pivot_root hides it");
+        }
         new RootfsSetup(sys).run(config, etc);
+        if (console >= 0) {
+            terminal(sys, console, p);
+        }
         setupNetwork(config);
         if (config.hostname() != null && !config.hostname().isEmpty()) {
             if (!config.namespaces().contains(NamespaceType.UTS)) {
@@ -165,6 +175,32 @@ public final class ContainerInit {
         lastCalls(preview, path, p, noNewPrivileges ? filter : null);
         hook.beforeExec(path, preview.calls());
         lastCalls(sys, path, p, noNewPrivileges ? filter : null);
+    }
+
+    /**
+     * The runtime-spec's {@code process.terminal}: a pty made through the {@code /dev/ptmx} of the calling
+     * thread's root (the container's own devpts instance), its slave owned by the process's user and made fds 0, 1,
+     * 2 and the controlling terminal (the caller is a session leader: setsid(1) started it), its master sent over
+     * {@code console} (runc's console socket) and closed here. Closes {@code console}.
+     */
+    static void terminal(Syscalls sys, int console, ProcessConfig p) {
+        Terminals.Pty pty = Terminals.openPty("/dev/ptmx");
+        try {
+            Descriptors.fchown(pty.slave(), p.uid(), p.gid());
+            Terminals.sendFd(console, pty.name(), pty.master());
+        } catch (RuntimeException e) {
+            Terminals.closeQuietly(pty.slave());
+            throw e;
+        } finally {
+            Terminals.closeQuietly(pty.master());
+            Terminals.closeQuietly(console);
+        }
+        Terminals.becomeStdioAndControllingTerminal(pty.slave());
+        if (pty.slave() > 2) {
+            Terminals.closeQuietly(pty.slave());
+        }
+        sys.note("sendmsg", "console socket", "\"" + pty.name() + "\", SCM_RIGHTS [pty master]");
+        sys.note("dup2", pty.name(), "0, 1, 2; ioctl(0, TIOCSCTTY): the pty is the process's stdio and terminal");
     }
 
     // tag::loopback[]

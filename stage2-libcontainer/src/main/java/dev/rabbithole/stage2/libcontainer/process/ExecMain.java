@@ -90,18 +90,7 @@ public final class ExecMain {
         }
         // end::exec-setns-mnt[]
         if (console >= 0) {
-            Terminals.Pty pty = Terminals.openPty("/dev/ptmx");
-            try {
-                Descriptors.fchown(pty.slave(), r.process().uid(), r.process().gid());
-                Terminals.sendFd(console, pty.name(), pty.master());
-            } finally {
-                Terminals.closeQuietly(pty.master());
-                Terminals.closeQuietly(console);
-            }
-            Terminals.becomeStdioAndControllingTerminal(pty.slave());
-            if (pty.slave() > 2) {
-                Terminals.closeQuietly(pty.slave());
-            }
+            ContainerInit.terminal(sys, console, r.process());
         }
         init.joinAndExec(r.process(), r.capabilities(), r.noNewPrivileges(), r.rlimits(), r.seccomp(),
                 (program, remaining) -> {

@@ -173,6 +173,36 @@ class ExecRootTest extends RootContainerTests {
         }
     }
 
+    @Test
+    void aContainerCreatedWithATerminalGetsItsPtyAndSendsTheMaster() throws Exception {
+        Path sock = tmp.resolve("create-console.sock");
+        int listening = Terminals.listenUnix(sock.toString());
+        try {
+            CompletableFuture<Terminals.Received> master = CompletableFuture.supplyAsync(() -> {
+                int conn = Terminals.accept(listening);
+                try {
+                    return Terminals.receiveFd(conn);
+                } finally {
+                    Terminals.closeQuietly(conn);
+                }
+            });
+            String id = id();
+            LinuxContainer c = LinuxFactory.create(stateRoot, id, TestConfigs.config(id, rootfs,
+                    sh("tty; test -t 0 && test -t 1 && echo tty-ok; exit 5").withTerminal(sock.toString())),
+                    new LinuxContainer.Options(new JnaSyscalls(), CgroupApplier.HOST, InitCommand.current(),
+                            INIT_TIMEOUT, new LinuxContainer.Stdio(Redirect.PIPE, Redirect.DISCARD, Redirect.DISCARD)));
+            created.add(c);
+            Terminals.Received m = master.get(30, TimeUnit.SECONDS); // sent during create, before start
+            assertThat(m.name()).isEqualTo("/dev/pts/0");
+            c.start();
+            String o = readAll(m.fd());
+            assertThat(c.waitFor()).isEqualTo(5);
+            assertThat(o).isEqualTo("/dev/pts/0\r\ntty-ok\r\n");
+        } finally {
+            Terminals.closeQuietly(listening);
+        }
+    }
+
     /** Reads a pty master until the slave is closed everywhere (read(2) then fails with EIO). */
     private static String readAll(int fd) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
