@@ -19,7 +19,7 @@ import java.util.List;
  *                       of a listening unix socket; when set, the process's fds 0, 1, 2 are the slave of a new pty
  *                       made in the container's own devpts ({@code /dev/ptmx}, pty(7)) and its controlling
  *                       terminal, and the master is sent to this socket as one SCM_RIGHTS message (unix(7)) whose
- *                       data is the slave's name; null for no terminal
+ *                       data is {@code /dev/ptmx}, as runc's; null for no terminal
  */
 public record ProcessConfig(List<String> args, List<String> env, String cwd, int uid, int gid,
                             List<Integer> additionalGids, int parentDeathSignal, String consoleSocket) {

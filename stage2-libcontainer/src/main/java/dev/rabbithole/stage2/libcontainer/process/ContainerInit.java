@@ -47,6 +47,9 @@ public final class ContainerInit {
         }
     }
 
+    /** The pty multiplexer, in the container's root; also the name sent with the master, as runc's. */
+    static final String PTMX = "/dev/ptmx";
+
     private final Syscalls sys;
     private final int kernelLastCap;
 
@@ -184,10 +187,11 @@ public final class ContainerInit {
      * {@code console} (runc's console socket) and closed here. Closes {@code console}.
      */
     static void terminal(Syscalls sys, int console, ProcessConfig p) {
-        Terminals.Pty pty = Terminals.openPty("/dev/ptmx");
+        Terminals.Pty pty = Terminals.openPty(PTMX);
         try {
             Descriptors.fchown(pty.slave(), p.uid(), p.gid());
-            Terminals.sendFd(console, pty.name(), pty.master());
+            // the data is the master's own path, as runc sends it (containerd's receiver names its file so)
+            Terminals.sendFd(console, PTMX, pty.master());
         } catch (RuntimeException e) {
             Terminals.closeQuietly(pty.slave());
             throw e;
@@ -199,7 +203,7 @@ public final class ContainerInit {
         if (pty.slave() > 2) {
             Terminals.closeQuietly(pty.slave());
         }
-        sys.note("sendmsg", "console socket", "\"" + pty.name() + "\", SCM_RIGHTS [pty master]");
+        sys.note("sendmsg", "console socket", "\"" + PTMX + "\", SCM_RIGHTS [pty master of " + pty.name() + "]");
         sys.note("dup2", pty.name(), "0, 1, 2; ioctl(0, TIOCSCTTY): the pty is the process's stdio and terminal");
     }
 
