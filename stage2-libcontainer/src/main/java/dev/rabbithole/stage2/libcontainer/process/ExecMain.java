@@ -19,6 +19,11 @@ import java.nio.file.Path;
  * JVM is born in them (a pid of the container's pid namespace), but in the host's mount namespace, where java
  * and its jar are.
  *
+ * <p>First it makes itself non-dumpable (prctl(PR_SET_DUMPABLE, 0)): until its execve it is a process of the
+ * container's pid namespace that holds the host's root, so the container must not reach it through
+ * {@code /proc/PID}. A window remains while the JVM boots, before {@code main}: a container process that has
+ * CAP_SYS_PTRACE and no seccomp filter against ptrace could look then; Docker's defaults give neither.
+ *
  * <p>On its main thread, the one that will call execve: it receives an {@link ExecChannel.Request}, loads libc
  * and its classes, connects to the console socket (a host path) when it needs a terminal, then
  * {@code unshare(CLONE_FS)} (setns into a mount namespace needs a thread whose root and cwd are its own) and
@@ -31,6 +36,9 @@ import java.nio.file.Path;
  * errors go over the socket.
  */
 public final class ExecMain {
+    /** prctl(2): set the process's "dumpable" attribute; 0 makes its /proc files root's and refuses ptrace. */
+    private static final int PR_SET_DUMPABLE = 4;
+
     private ExecMain() { }
 
     /**
@@ -40,6 +48,14 @@ public final class ExecMain {
         if (args.length != 1) {
             System.err.println("usage: ExecMain SOCKET");
             System.exit(2);
+        }
+        try {
+            // this JVM is visible in the container's pid namespace while it still holds the host's root and files:
+            // not dumpable, /proc/PID/{root,cwd,fd,mem} of it are closed to the container's processes (ptrace
+            // access mode checks), as runc's setns init; its execve makes the process dumpable again
+            new JnaSyscalls().prctl(PR_SET_DUMPABLE, 0, 0);
+        } catch (RuntimeException | LinkageError e) {
+            System.exit(1); // the parent sees the end of its socket and reports the exit
         }
         ExecChannel channel;
         try {
@@ -71,7 +87,6 @@ public final class ExecMain {
 
     private static void run(ExecChannel.Request r, ExecChannel channel) throws Exception {
         JnaSyscalls sys = new JnaSyscalls();
-        sys.getpid(); // libc, while the host's files are still this thread's
         InitMain.preloadClasses();
         ContainerInit init = new ContainerInit(sys); // reads cap_last_cap from the host's /proc
         int console = r.consoleSocket() == null ? -1 : Terminals.connectUnix(r.consoleSocket());

@@ -146,6 +146,34 @@ class ExecRootTest extends RootContainerTests {
     }
 
     @Test
+    void theContainerCannotReachTheHostThroughTheExecJvmWhileItStarts() throws Exception {
+        // a container with Docker's default capabilities watches /proc for the exec JVM (in its pid namespace, still
+        // holding the host's root until its setns and execve) and tries to list the host's root through it
+        String id = id();
+        String watch = "while true; do for d in /proc/[0-9]*; do"
+                + " if grep -q 'Exec[M]ain' $d/cmdline 2>/dev/null; then echo saw;"
+                + " ls $d/root/ $d/cwd/ 2>/dev/null | grep -qE '^(usr|home|boot|dev|proc|sys|bin|target)$' && echo LEAK $d;"
+                + " for f in $d/fd/*; do readlink $f 2>/dev/null | grep -q . && echo FD $f; cat $f </dev/null"
+                + " >/dev/null 2>&1 && echo READ $f; done; fi; done; done";
+        LinuxContainer c = LinuxFactory.create(stateRoot, id, TestConfigs.withSecurity(TestConfigs.config(id, rootfs,
+                sh(watch)), TestConfigs.dockerDefaultCaps(), null), options());
+        created.add(c);
+        c.start();
+        CompletableFuture<String> out = drain(c.process().getInputStream());
+        for (int i = 0; i < 3; i++) {
+            ExecProcess p = c.exec(ExecConfig.of(sh("true")), LinuxContainer.Stdio.PIPES);
+            closeQuietly(p.process().getOutputStream());
+            assertThat(p.waitFor()).isZero();
+        }
+        c.signal(9);
+        c.waitFor();
+        String o = out.get();
+        System.out.println("the container saw the exec JVM " + o.lines().filter(l -> l.equals("saw")).count() + " times");
+        // the fd numbers may be listed (the directory is root's; the container runs as root), not followed or read
+        assertThat(o).doesNotContain("LEAK", "FD ", "READ");
+    }
+
+    @Test
     void aTerminalIsMadeInTheContainerAndItsMasterSentOverTheConsoleSocket() throws Exception {
         LinuxContainer c = sleeper();
         Path sock = tmp.resolve("console.sock");
