@@ -47,6 +47,7 @@ final class ContainerExec {
 
     static ExecProcess run(LinuxContainer c, ExecConfig exec, LinuxContainer.Stdio stdio) throws ContainerException {
         long t0 = System.nanoTime();
+        Map<String, Long> steps = new LinkedHashMap<>();
         validate(c, exec);
         Status now = c.state().status();
         if (now != Status.RUNNING && now != Status.CREATED) {
@@ -88,7 +89,9 @@ final class ContainerExec {
             pb.environment().clear(); // the exec JVM sees no JAVA_TOOL_OPTIONS; the process gets its own env
             pb.directory(c.stateDir().toFile());
             RecordingSyscalls sys = new RecordingSyscalls(c.options().syscalls());
+            steps.put("namespaces opened", (System.nanoTime() - t0) / 1000);
             p = new NamespaceJoiner(sys).spawn(fds, pb, c.id(), exec.process().parentDeathSignal() != 0);
+            steps.put("spawned", (System.nanoTime() - t0) / 1000);
             Process child = p;
             child.onExit().thenRun(() -> closeQuietly(server)); // a JVM that dies before connecting unblocks accept
             timer.schedule(() -> {
@@ -102,6 +105,7 @@ final class ContainerExec {
                 throw timedOut.get() ? new ContainerException("exec: timed out waiting for the exec process")
                         : died(child, "before connecting");
             }
+            steps.put("connected", (System.nanoTime() - t0) / 1000);
             Files.deleteIfExists(socket);
             channel.send(new ExecChannel.Message(ExecChannel.REQUEST, request, 0, null, null, 0));
             ExecChannel.Message ready = channel.receive();
@@ -110,6 +114,7 @@ final class ContainerExec {
                 throw timedOut.get() ? new ContainerException("exec: timed out waiting for the exec process")
                         : died(child, "before it was ready");
             }
+            steps.put("ready (joined, set up)", (System.nanoTime() - t0) / 1000);
             CgroupManager cgroup = c.cgroup();
             if (cgroup == null && config.cgroup() != null) {
                 cgroup = c.options().cgroups().manager(config.cgroup(), sys);
@@ -123,7 +128,8 @@ final class ContainerExec {
             if (timedOut.get()) {
                 throw new ContainerException("exec: timed out waiting for the execve");
             }
-            ExecProcess result = new ExecProcess(child, ready.pid(), (System.nanoTime() - t0) / 1000);
+            steps.put("exec'd (socket closed)", (System.nanoTime() - t0) / 1000);
+            ExecProcess result = new ExecProcess(child, ready.pid(), (System.nanoTime() - t0) / 1000, steps);
             p = null; // success: the process is the caller's now
             return result;
         } catch (IOException | RuntimeException e) {

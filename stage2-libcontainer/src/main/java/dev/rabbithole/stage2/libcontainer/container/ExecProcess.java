@@ -12,8 +12,10 @@ import java.util.concurrent.TimeUnit;
  *                         {@link Process#pid()} is the host pid
  * @param pidInContainer   its pid in the container's pid namespace (what {@code echo $$} prints inside)
  * @param startMicros      microseconds from the call of {@code exec} to the execve (the control socket's end)
+ * @param steps            microseconds from the call of {@code exec} to each step ({@code spawned},
+ *                         {@code connected}, {@code ready (joined, set up)}, {@code exec'd (socket closed)}), in order
  */
-public record ExecProcess(Process process, int pidInContainer, long startMicros) {
+public record ExecProcess(Process process, int pidInContainer, long startMicros, java.util.Map<String, Long> steps) {
     /** @return the host pid (the pid-file's content for {@code runc exec --pid-file}) */
     public long pid() {
         return process.pid();
