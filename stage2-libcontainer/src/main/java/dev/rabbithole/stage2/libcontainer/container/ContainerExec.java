@@ -77,7 +77,17 @@ final class ContainerExec {
             for (NamespaceType t : List.of(NamespaceType.PID, NamespaceType.IPC, NamespaceType.UTS, NamespaceType.NET,
                     NamespaceType.CGROUP)) {
                 if (config.namespaces().contains(t)) {
-                    fds.put(t, Descriptors.openReadOnly("/proc/" + c.initPid() + "/ns/" + t.procName));
+                    try {
+                        fds.put(t, Descriptors.openReadOnly("/proc/" + c.initPid() + "/ns/" + t.procName));
+                    } catch (dev.rabbithole.stage2.libcontainer.system.SyscallException e) {
+                        if (e.errno() == dev.rabbithole.stage2.libcontainer.system.SyscallException.ENOENT
+                                || e.errno() == dev.rabbithole.stage2.libcontainer.system.SyscallException.ESRCH) {
+                            // the init exited since the status check
+                            throw new ContainerException(ContainerException.Kind.INCORRECT_STATUS,
+                                    "cannot exec in a stopped container " + c.id());
+                        }
+                        throw e;
+                    }
                 }
             }
             if (LinuxContainer.startTime(c.initPid()) != c.initStartTime()) {

@@ -108,6 +108,32 @@ class ExecRootTest extends RootContainerTests {
     }
 
     @Test
+    void aContainerWithLimitsTooSmallForAJvmTakesAnExecAndItsLimitsApply() throws Exception {
+        // the exec JVM joins the cgroup right before its execve: 8 MiB and 6 tasks do not hold a JVM, they hold sh
+        String id = id();
+        LinuxContainer c = LinuxFactory.create(stateRoot, id, TestConfigs.withResources(TestConfigs.config(id, rootfs,
+                        TestConfigs.sh("exec sleep 1000").withParentDeathSignal(0)),
+                new dev.rabbithole.stage2.libcontainer.configs.Cgroup.Resources(8L << 20, 0, 0, 0, 0, null, null, 6)),
+                options());
+        created.add(c);
+        c.start();
+        ExecProcess p = c.exec(ExecConfig.of(sh("cat /proc/self/cgroup | grep -E 'memory|pids'; echo ok")),
+                LinuxContainer.Stdio.PIPES);
+        CompletableFuture<String> out = drain(p.process().getInputStream());
+        assertThat(p.waitFor()).isZero();
+        assertThat(out.get()).endsWith("ok\n");
+        Path pids = cgroupDir(c, "pids");
+        assertThat(Files.readString(pids.resolve("pids.max")).trim()).isEqualTo("6");
+        // the limit holds for the exec'd process: it cannot fork past 6 tasks
+        ExecProcess fork = c.exec(ExecConfig.of(sh("for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait; echo done")),
+                LinuxContainer.Stdio.PIPES);
+        CompletableFuture<String> err = drain(fork.process().getErrorStream());
+        drain(fork.process().getInputStream());
+        fork.waitFor();
+        assertThat(err.get()).containsIgnoringCase("resource temporarily unavailable");
+    }
+
+    @Test
     void withoutSecuritySettingsTheProcessGetsTheContainers() throws Exception {
         LinuxContainer c = sleeper();
         ExecProcess p = c.exec(ExecConfig.of(sh("grep -E '^(CapEff|Seccomp):' /proc/self/status | tr -d '\\t'; id -u")),
