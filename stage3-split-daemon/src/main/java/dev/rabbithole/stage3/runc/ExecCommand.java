@@ -37,7 +37,10 @@ import java.util.concurrent.Callable;
  *
  * <p>Exit status: without {@code --detach}, the process's (its exit(2) value, or 128 + the signal that killed
  * it); with {@code --detach}, 0 once the pid file is written, the process living on (reparented to the nearest
- * subreaper when this JVM exits). 1 with runc's message on stderr when the exec cannot start.
+ * subreaper when this JVM exits). When the exec cannot start, a {@link ContainerException} with runc's message
+ * ({@code exec failed: unable to start container process: exec: "x": executable file not found in $PATH},
+ * {@code exec failed: container does not exist}, {@code exec failed: cannot exec in a stopped container}), which
+ * the runtime's main prints and logs (runc itself exits 255 then).
  */
 @Command(name = "exec", description = "execute new process inside the container")
 public final class ExecCommand implements Callable<Integer> {
@@ -86,6 +89,16 @@ public final class ExecCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try {
+            return exec();
+        } catch (ContainerException e) { // runc's words: "exec failed: container does not exist"
+            throw new ContainerException(e.kind(), "exec failed: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ContainerException(ContainerException.Kind.SYSTEM, "exec failed: " + e.getMessage(), e);
+        }
+    }
+
+    private int exec() throws ContainerException, IOException, InterruptedException {
         LinuxContainer c = load(root(), id);
         ExecConfig exec = processFile != null ? fromFile(processFile) : fromOptions(c);
         if (exec.terminal() && consoleSocket == null) {

@@ -176,9 +176,10 @@ class ExecCommandRootTest {
         assertThat(runc("--root", root.toString(), "exec", "--process", bad.toString(), container.id())).isNotZero();
         assertThat(lastErr).contains("process.args: must not be empty");
         assertThat(runc("--root", root.toString(), "exec", "nosuch", "true")).isNotZero();
-        assertThat(lastErr).contains("container does not exist");
+        assertThat(lastErr).contains("exec failed: container does not exist");
         assertThat(runc("--root", root.toString(), "exec", container.id(), "nosuchprogram")).isNotZero();
-        assertThat(lastErr).contains("executable file not found in $PATH");
+        assertThat(lastErr).contains("exec failed: unable to start container process: exec: \"nosuchprogram\": "
+                + "executable file not found in $PATH");
         try (var s = Files.list(root.resolve(container.id()))) {
             assertThat(s.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("exec-")).toList()).isEmpty();
         }

@@ -38,7 +38,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The child side is {@link dev.rabbithole.stage2.libcontainer.process.ExecMain}.
  *
  * <p>Guard: the container must be created or running (its init alive, same start time), else
- * {@link ContainerException.Kind#INCORRECT_STATUS}; a missing config part is
+ * {@link ContainerException.Kind#INCORRECT_STATUS} ({@code cannot exec in a stopped container}, runc's words); a
+ * failure of the process's setup is {@link ContainerException.Kind#INIT_FAILED} with runc's
+ * {@code unable to start container process: exec: "x": executable file not found in $PATH}; a missing config part is
  * {@link ContainerException.Kind#INVALID_CONFIG}. On any failure the exec JVM is killed and reaped and its
  * socket removed: nothing is left.
  */
@@ -52,7 +54,7 @@ final class ContainerExec {
         Status now = c.state().status();
         if (now != Status.RUNNING && now != Status.CREATED) {
             throw new ContainerException(ContainerException.Kind.INCORRECT_STATUS,
-                    "cannot exec in a " + now.name().toLowerCase(java.util.Locale.ROOT) + " container " + c.id());
+                    "cannot exec in a " + now.name().toLowerCase(java.util.Locale.ROOT) + " container");
         }
         ContainerConfig config = c.config();
         byte[] filter = filter(exec.seccomp() != null ? exec.seccomp() : config.seccomp());
@@ -84,7 +86,7 @@ final class ContainerExec {
                                 || e.errno() == dev.rabbithole.stage2.libcontainer.system.SyscallException.ESRCH) {
                             // the init exited since the status check
                             throw new ContainerException(ContainerException.Kind.INCORRECT_STATUS,
-                                    "cannot exec in a stopped container " + c.id());
+                                    "cannot exec in a stopped container");
                         }
                         throw e;
                     }
@@ -92,7 +94,7 @@ final class ContainerExec {
             }
             if (LinuxContainer.startTime(c.initPid()) != c.initStartTime()) {
                 throw new ContainerException(ContainerException.Kind.INCORRECT_STATUS,
-                        "cannot exec in a stopped container " + c.id());
+                        "cannot exec in a stopped container");
             }
             ProcessBuilder pb = new ProcessBuilder(command(c.options().init(), socket))
                     .redirectInput(stdio.in()).redirectOutput(stdio.out()).redirectError(stdio.err());
@@ -204,7 +206,8 @@ final class ContainerExec {
 
     private static void failIfError(ExecChannel.Message m) throws ContainerException {
         if (m != null && m.type() == ExecChannel.ERROR) {
-            throw ContainerException.initFailed("exec failed: " + m.error(), m.failedCall(), m.errno());
+            throw ContainerException.initFailed("unable to start container process: " + m.error(), m.failedCall(),
+                    m.errno());
         }
     }
 
