@@ -75,7 +75,7 @@ class ExecRootTest extends RootContainerTests {
         Seccomp noMkdir = new Seccomp(Seccomp.Action.ALLOW, 0, List.of(), List.of(new Seccomp.Rule(
                 List.of("mkdir", "mkdirat"), Seccomp.Action.ERRNO, 1, List.of())));
         ExecConfig exec = ExecConfig.of(sh("echo pid=$$; hostname; cat /proc/self/cgroup | sort;"
-                        + " grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status | tr -d '\\t';"
+                        + " grep -E '^(CapEff|Seccomp|NoNewPrivs|SigBlk|SigIgn):' /proc/self/status | tr -d '\\t';"
                         + " mkdir /tmp/x || echo mkdir=refused; read line; exit 3"))
                 .withSecurity(CapabilitySet.of(Set.of("CHOWN", "KILL")), noMkdir);
         ExecProcess p = loaded.exec(exec, LinuxContainer.Stdio.PIPES);
@@ -98,7 +98,7 @@ class ExecRootTest extends RootContainerTests {
         assertThat(p.waitFor()).isEqualTo(3);
         String o = out.get();
         assertThat(o).contains("pid=" + p.pidInContainer() + "\n", "box-" + c.id() + "\n", "CapEff:0000000000000021\n",
-                "Seccomp:2\n", "NoNewPrivs:1\n", "mkdir=refused\n");
+                "Seccomp:2\n", "NoNewPrivs:1\n", "mkdir=refused\n", "SigBlk:0000000000000000\n");
         assertThat(p.pidInContainer()).isGreaterThan(1);
         // in the cgroup namespace of the container, whose root is the container's cgroup
         assertThat(o.lines().filter(l -> l.matches("\\d+:.*")).toList()).isNotEmpty()
