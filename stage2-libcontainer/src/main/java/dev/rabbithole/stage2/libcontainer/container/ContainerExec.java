@@ -63,7 +63,12 @@ final class ContainerExec {
                 exec.noNewPrivileges() != null ? exec.noNewPrivileges() : config.noNewPrivileges(),
                 exec.rlimits() != null ? exec.rlimits() : config.rlimits(), filter,
                 exec.terminal() ? exec.consoleSocket() : null);
-        Path socket = c.stateDir().resolve("exec-" + UUID.randomUUID().toString().substring(0, 8) + ".sock");
+        Path socket;
+        try {
+            socket = socketPath(c.stateDir());
+        } catch (IOException e) {
+            throw new ContainerException("exec in " + c.id() + ": cannot make its control socket: " + e.getMessage(), e);
+        }
         Map<NamespaceType, Integer> fds = new LinkedHashMap<>();
         Process p = null;
         ExecChannel channel = null;
@@ -156,8 +161,11 @@ final class ContainerExec {
             }
             try {
                 Files.deleteIfExists(socket);
+                if (!socket.getParent().equals(c.stateDir())) {
+                    Files.deleteIfExists(socket.getParent());
+                }
             } catch (IOException ignored) {
-                // the state directory goes with the container
+                // the state directory goes with the container; a private temporary one is empty and harmless
             }
             if (p != null) { // failed: nothing may be left
                 p.destroyForcibly();
@@ -168,6 +176,23 @@ final class ContainerExec {
                 }
             }
         }
+    }
+
+    /** The longest unix socket path bind(2) takes: {@code sun_path} has 108 bytes with the terminating NUL. */
+    static final int MAX_SOCKET_PATH = 107;
+
+    /**
+     * Where the control socket goes: {@code exec-XXXXXXXX.sock} in the state directory, or, when that path
+     * would be longer than {@link #MAX_SOCKET_PATH} bytes (a 64-character ID under a deep runtime root), in a new
+     * private directory (mode 0700) under {@code java.io.tmpdir}, removed after the exec.
+     */
+    static Path socketPath(Path stateDir) throws IOException {
+        String name = "exec-" + UUID.randomUUID().toString().substring(0, 8) + ".sock";
+        Path inState = stateDir.resolve(name).toAbsolutePath();
+        if (inState.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH) {
+            return inState;
+        }
+        return Files.createTempDirectory("rh-exec").resolve(name);
     }
 
     private static void validate(LinuxContainer c, ExecConfig exec) throws ContainerException {

@@ -2,6 +2,7 @@ package dev.rabbithole.stage2.libcontainer.container;
 
 import dev.rabbithole.stage2.libcontainer.TestConfigs;
 import dev.rabbithole.stage2.libcontainer.configs.CapabilitySet;
+import dev.rabbithole.stage2.libcontainer.configs.ContainerConfig;
 import dev.rabbithole.stage2.libcontainer.configs.ExecConfig;
 import dev.rabbithole.stage2.libcontainer.configs.ProcessConfig;
 import dev.rabbithole.stage2.libcontainer.configs.Seccomp;
@@ -131,6 +132,40 @@ class ExecRootTest extends RootContainerTests {
         drain(fork.process().getInputStream());
         fork.waitFor();
         assertThat(err.get()).containsIgnoringCase("resource temporarily unavailable");
+    }
+
+    @Test
+    void aDockerLengthIdUnderADeepRootStillExecs() throws Exception {
+        // a root of 30 bytes and 64 hex characters: ROOT/ID/init.sock fits the 107 bytes of a unix socket path,
+        // ROOT/ID/exec-XXXXXXXX.sock does not
+        String id = (id() + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").substring(0, 64);
+        Path base = Files.createTempDirectory(Path.of("/tmp"), "rh");
+        Path deepRoot = base.resolve("s".repeat(30 - base.toString().length() - 1));
+        assertThat(deepRoot.toString()).hasSize(30);
+        try {
+            ContainerConfig t = TestConfigs.config(id, rootfs, TestConfigs.sh("exec sleep 1000").withParentDeathSignal(0));
+            ContainerConfig config = new ContainerConfig(id, t.rootfs(), false, "box", t.namespaces(), t.mounts(),
+                    t.maskedPaths(), t.readonlyPaths(), t.cgroup(), t.capabilities(), t.seccomp(), t.noNewPrivileges(),
+                    t.rlimits(), t.process()); // a hostname has at most 64 bytes
+            LinuxContainer c = LinuxFactory.create(deepRoot, id, config, options());
+            created.add(c);
+            c.start();
+            assertThat(c.stateDir().resolve("exec-12345678.sock").toString().length()).isGreaterThan(107);
+            long before = tmpExecDirs();
+            ExecProcess p = c.exec(ExecConfig.of(sh("exit 6")), LinuxContainer.Stdio.PIPES);
+            assertThat(p.waitFor()).isEqualTo(6);
+            assertThat(tmpExecDirs()).isEqualTo(before);
+            c.destroy();
+        } finally {
+            Files.deleteIfExists(deepRoot);
+            Files.deleteIfExists(base);
+        }
+    }
+
+    private static long tmpExecDirs() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return s.filter(f -> f.getFileName().toString().startsWith("rh-exec")).count();
+        }
     }
 
     @Test
