@@ -701,6 +701,25 @@ public final class LinuxContainer {
     }
 
     /**
+     * Starts another process inside this created or running container, as runc's {@code exec}: it joins the
+     * container's namespaces (setns(2)) and cgroup and runs with the config's identity and security settings
+     * (the container's where it gives none); see {@link ContainerExec}. Usable on a {@link LinuxFactory#load
+     * loaded} container too.
+     *
+     * @param exec  the process (runtime-spec config.md "process"), its terminal and console socket
+     * @param stdio its stdio when it has no terminal (with one, the pty's slave replaces them)
+     * @return the running process, this JVM's child
+     * @throws ContainerException {@link ContainerException.Kind#INCORRECT_STATUS} when the container is not
+     *                            created or running, {@link ContainerException.Kind#INVALID_CONFIG} for a bad
+     *                            config, {@link ContainerException.Kind#INIT_FAILED} with the failing call and
+     *                            errno when the process could not be set up or exec'd
+     */
+    public ExecProcess exec(dev.rabbithole.stage2.libcontainer.configs.ExecConfig exec, Stdio stdio)
+            throws ContainerException {
+        return ContainerExec.run(this, exec, stdio);
+    }
+
+    /**
      * Waits for the workload to exit.
      *
      * @return its exit code: the status it passed to exit(2), or 128 + the signal number that killed it

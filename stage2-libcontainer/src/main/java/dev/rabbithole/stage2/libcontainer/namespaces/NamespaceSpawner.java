@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class NamespaceSpawner {
     /** One spawn at a time: each needs an idle process reaper, which {@link #warmProcessReaper()} provides. */
-    private static final Object SPAWN_LOCK = new Object();
+    static final Object SPAWN_LOCK = new Object();
     /** Idle reapers made before each spawn; more than one, since other threads of the daemon start processes too. */
     private static final int IDLE_REAPERS = 3;
 
@@ -72,7 +72,7 @@ public final class NamespaceSpawner {
      * reports "unable to create native thread"). So before each spawn this (host) thread starts a few short
      * processes and waits until their reapers are idle again.
      */
-    private static void warmProcessReaper() throws IOException {
+    static void warmProcessReaper() throws IOException {
         List<Process> warm = new ArrayList<>();
         for (int i = 0; i < IDLE_REAPERS; i++) {
             warm.add(new ProcessBuilder("true").redirectErrorStream(true).start());

@@ -12,6 +12,8 @@ import dev.rabbithole.stage2.libcontainer.seccomp.SeccompCompiler;
 import dev.rabbithole.stage2.libcontainer.system.RecordingSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Rlimits;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
+import dev.rabbithole.stage2.libcontainer.system.Descriptors;
+import dev.rabbithole.stage2.libcontainer.system.Terminals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,9 @@ public final class ContainerInit {
             super(message);
         }
     }
+
+    /** The pty multiplexer, in the container's root; also the name sent with the master, as runc's. */
+    static final String PTMX = "/dev/ptmx";
 
     private final Syscalls sys;
     private final int kernelLastCap;
@@ -86,7 +91,15 @@ public final class ContainerInit {
                 : config.seccomp() == null ? null : SeccompCompiler.compile(config.seccomp()).toBytes();
         CapabilityPlan caps = config.capabilities() == null ? null
                 : CapabilityPlan.of(config.capabilities(), kernelLastCap); // parsed before the pivot
+        // a host path: reachable until the pivot; the pty is made after it, in the container's devpts
+        int console = p.terminal() ? Terminals.connectUnix(p.consoleSocket()) : -1;
+        if (console >= 0) {
+            sys.note("connect", "\"" + p.consoleSocket() + "\"", "the console socket, before pivot_root hides it");
+        }
         new RootfsSetup(sys).run(config, etc);
+        if (console >= 0) {
+            terminal(sys, console, p);
+        }
         setupNetwork(config);
         if (config.hostname() != null && !config.hostname().isEmpty()) {
             if (!config.namespaces().contains(NamespaceType.UTS)) {
@@ -120,6 +133,78 @@ public final class ContainerInit {
         lastCalls(preview, path, p, seccompLast ? filter : null);
         hook.beforeExec(path, preview.calls());
         lastCalls(sys, path, p, seccompLast ? filter : null);
+    }
+
+    /**
+     * What a process that joins a running container does once it is in all of the container's namespaces
+     * (runc's {@code setns_init_linux.go}): resource limits, identity and capabilities, no_new_privs, working
+     * directory, parent-death signal, then, after {@code hook}, close-on-exec of every descriptor from 3,
+     * seccomp and execve. No mount, hostname or network step: those belong to the container's init.
+     *
+     * @param p               args, env, cwd inside the container, uid, gid, groups, parent-death signal
+     * @param capabilities    the capability sets, or null to keep every capability
+     * @param noNewPrivileges prctl(PR_SET_NO_NEW_PRIVS) before execve
+     * @param rlimits         setrlimit(2) values; empty for none
+     * @param filter          the compiled seccomp filter ({@link BpfProgram#toBytes()}), or null
+     * @param hook            told the program and the last calls right before them
+     * @throws RuntimeException ({@link dev.rabbithole.stage2.libcontainer.system.SyscallException},
+     *                          {@link IllegalArgumentException}) on the first failing step
+     */
+    public void joinAndExec(ProcessConfig p, dev.rabbithole.stage2.libcontainer.configs.CapabilitySet capabilities,
+                            boolean noNewPrivileges, List<Rlimit> rlimits, byte[] filter, ExecHook hook) {
+        if (p == null || p.args() == null || p.args().isEmpty()) {
+            throw new IllegalArgumentException("process.args must not be empty");
+        }
+        CapabilityPlan caps = capabilities == null ? null : CapabilityPlan.of(capabilities, kernelLastCap);
+        for (Rlimit r : rlimits == null ? List.<Rlimit>of() : rlimits) {
+            sys.because("a resource limit the process inherits").setrlimit(Rlimits.number(r.type()), r.soft(), r.hard());
+        }
+        String path = resolve(p);
+        if (filter != null && !noNewPrivileges) {
+            sys.because("without no_new_privs a filter needs CAP_SYS_ADMIN: now, while the exec JVM has it")
+                    .seccompFilter(filter);
+        }
+        setIdentityAndCapabilities(p, caps);
+        if (noNewPrivileges) {
+            sys.because("no_new_privs: execve cannot gain privileges (setuid bits, file caps)")
+                    .prctl(Syscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
+        }
+        sys.because("the process's working directory").chdir(p.cwd() == null || p.cwd().isEmpty() ? "/" : p.cwd());
+        sys.because("JVM threads block SIGQUIT; the process starts with no blocked signal").clearSignalMask();
+        if (p.parentDeathSignal() != 0) {
+            sys.because("die with the parent thread").prctl(Syscalls.PR_SET_PDEATHSIG, p.parentDeathSignal(), 0);
+        }
+        RecordingSyscalls preview = new RecordingSyscalls();
+        lastCalls(preview, path, p, noNewPrivileges ? filter : null);
+        hook.beforeExec(path, preview.calls());
+        lastCalls(sys, path, p, noNewPrivileges ? filter : null);
+    }
+
+    /**
+     * The runtime-spec's {@code process.terminal}: a pty made through the {@code /dev/ptmx} of the calling
+     * thread's root (the container's own devpts instance), its slave owned by the process's user and made fds 0, 1,
+     * 2 and the controlling terminal (the caller is a session leader: setsid(1) started it), its master sent over
+     * {@code console} (runc's console socket) and closed here. Closes {@code console}.
+     */
+    static void terminal(Syscalls sys, int console, ProcessConfig p) {
+        Terminals.Pty pty = Terminals.openPty(PTMX);
+        try {
+            Descriptors.fchown(pty.slave(), p.uid(), p.gid());
+            // the data is the master's own path, as runc sends it (containerd's receiver names its file so)
+            Terminals.sendFd(console, PTMX, pty.master());
+        } catch (RuntimeException e) {
+            Terminals.closeQuietly(pty.slave());
+            throw e;
+        } finally {
+            Terminals.closeQuietly(pty.master());
+            Terminals.closeQuietly(console);
+        }
+        Terminals.becomeStdioAndControllingTerminal(pty.slave());
+        if (pty.slave() > 2) {
+            Terminals.closeQuietly(pty.slave());
+        }
+        sys.note("sendmsg", "console socket", "\"" + PTMX + "\", SCM_RIGHTS [pty master of " + pty.name() + "]");
+        sys.note("dup2", pty.name(), "0, 1, 2; ioctl(0, TIOCSCTTY): the pty is the process's stdio and terminal");
     }
 
     // tag::loopback[]

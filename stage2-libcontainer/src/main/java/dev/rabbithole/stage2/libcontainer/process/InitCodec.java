@@ -154,6 +154,7 @@ final class InitCodec {
             out.writeInt(p.gid());
             strings(out, p.additionalGids() == null ? null : p.additionalGids().stream().map(String::valueOf).toList());
             out.writeInt(p.parentDeathSignal());
+            string(out, p.consoleSocket());
         }
         devices(out, c.devices());
     }
@@ -225,7 +226,7 @@ final class InitCodec {
             int gid = in.readInt();
             List<String> gids = strings(in);
             process = new ProcessConfig(args, env, cwd, uid, gid,
-                    gids == null ? null : gids.stream().map(Integer::valueOf).toList(), in.readInt());
+                    gids == null ? null : gids.stream().map(Integer::valueOf).toList(), in.readInt(), string(in));
         }
         List<Device> devices = devices(in);
         return new ContainerConfig(id, rootfs == null ? null : Path.of(rootfs), readonly, hostname, namespaces,

@@ -260,7 +260,7 @@ public final class InitMain {
      * After pivot_root the host's files are gone: classes in a jar still load (the JVM holds the jar open),
      * classes in a directory (a build's {@code target/classes}) do not. Load every libcontainer class now.
      */
-    private static void preloadClasses() throws IOException, URISyntaxException, ClassNotFoundException {
+    static void preloadClasses() throws IOException, URISyntaxException, ClassNotFoundException {
         Path location = Path.of(InitMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         if (!Files.isDirectory(location)) {
             return;
