@@ -1,0 +1,115 @@
+package dev.rabbithole.stage1.daemon;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+
+/**
+ * The daemon's end of a container's stdin (Config.OpenStdin), as moby's stream config holds it: attached clients
+ * write here whether or not the container runs yet ({@code docker run -i} attaches before it starts); bytes
+ * written before the start are kept (up to {@value #MAX_PENDING} bytes, then the writer waits) and go to the
+ * process's stdin ({@link dev.rabbithole.stage1.execdriver.ContainerProcess#stdin()}) when it starts. With
+ * StdinOnce the end of the first client's input closes the process's stdin, also when that came before the start.
+ * Each run of the container gets a fresh stdin: the exit disconnects it.
+ */
+final class ContainerStdin {
+
+    /** Bytes kept for a container that has not started, before writers wait. */
+    static final int MAX_PENDING = 1024 * 1024;
+
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private OutputStream target;
+    private boolean ended;
+    /** The process exited: writes until the next start are dropped. */
+    private boolean gone;
+
+    /**
+     * The process started: what was written before goes to its stdin now; an input that already ended
+     * (StdinOnce) closes it.
+     *
+     * @param processStdin the process's stdin, or null when the runtime gives none (then input is dropped)
+     */
+    synchronized void connect(OutputStream processStdin) {
+        gone = false;
+        target = processStdin;
+        if (target != null) {
+            try {
+                if (pending.size() > 0) {
+                    target.write(pending.toByteArray());
+                    target.flush();
+                }
+                if (ended) {
+                    target.close();
+                }
+            } catch (IOException e) {
+                EngineLog.debug("stdin of a container that is gone: " + e.getMessage());
+            }
+        }
+        pending.reset();
+        notifyAll();
+    }
+
+    /** The process exited: later input is dropped until the next start, which gets a fresh stdin. */
+    synchronized void disconnect() {
+        target = null;
+        gone = true;
+        ended = false;
+        pending.reset();
+        notifyAll();
+    }
+
+    /**
+     * @param stdinOnce close the process's stdin when this client's input ends (Config.StdinOnce)
+     * @return the stdin of one attached client
+     */
+    ContainerInput input(boolean stdinOnce) {
+        return new ContainerInput() {
+            @Override
+            public void write(byte[] data) throws IOException {
+                OutputStream out = awaitTarget(data);
+                if (out != null) {
+                    out.write(data);
+                    out.flush();
+                }
+            }
+
+            @Override
+            public void end() {
+                if (stdinOnce) {
+                    endInput();
+                }
+            }
+        };
+    }
+
+    /** @return where to write now, or null when the bytes were kept (not started) or dropped (exited, ended) */
+    private synchronized OutputStream awaitTarget(byte[] data) throws IOException {
+        while (target == null && !gone && !ended && pending.size() + data.length > MAX_PENDING) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while the container's stdin is full");
+            }
+        }
+        if (target != null) {
+            return target;
+        }
+        if (!gone && !ended) {
+            pending.write(data, 0, data.length);
+        }
+        return null;
+    }
+
+    private synchronized void endInput() {
+        ended = true;
+        if (target != null) {
+            try {
+                target.close();
+            } catch (IOException e) {
+                EngineLog.debug("closing the stdin of a container: " + e.getMessage());
+            }
+        }
+        notifyAll();
+    }
+}
