@@ -14,7 +14,7 @@ import java.util.concurrent.Executor;
  * {@code stdin=1}) to a {@link ContainerInput}, in order, on worker threads (a write may block on a full pipe;
  * the event loop must not). While a chunk is being written the channel stops reading, so a container that does not
  * read holds its client back instead of filling the daemon's memory. The client's half-close ({@code CloseWrite})
- * or its closed connection is the end of input. The detach keys (Docker's default {@code ctrl-p,ctrl-q}) end the
+ * or its closed connection is the end of input ({@link ContainerInput#end()}). The detach keys (Docker's default {@code ctrl-p,ctrl-q}) end the
  * attachment without ending the input: they are not passed on, and {@code detach} runs.
  * Event-loop confined except for the worker tasks it queues.
  */
@@ -105,7 +105,11 @@ final class StdinPump {
         byte[] rest = held.toByteArray();
         held.reset();
         send(rest);
-        tail = tail.thenRunAsync(input::end, workers);
+        tail = tail.thenRunAsync(() -> {
+            if (!input.end()) {
+                detach.run();                 // stdin stays open for the next client: this attachment ends (dockerd)
+            }
+        }, workers);
     }
 
     /**

@@ -18,8 +18,12 @@ public interface ContainerInput {
     void write(byte[] data) throws IOException;
 
     /**
-     * The client's input ended (its half-close, {@code CloseWrite}, or its connection closed): with StdinOnce the
-     * process's stdin is closed (the process reads end of file), else it stays open for the next client.
+     * The client's input ended (its half-close, {@code CloseWrite}, or its connection closed). As dockerd: with
+     * StdinOnce and no terminal the process's stdin is closed (the process reads end of file) and the output goes
+     * on until it exits; otherwise the stdin stays open for the next client and this attachment ends (its output
+     * stops, the connection closes).
+     *
+     * @return true when the process's stdin was closed (keep streaming), false when the attachment ends
      */
-    void end();
+    boolean end();
 }

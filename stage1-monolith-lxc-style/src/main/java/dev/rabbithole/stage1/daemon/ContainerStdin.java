@@ -63,6 +63,15 @@ final class ContainerStdin {
      * @return the stdin of one attached client
      */
     ContainerInput input(boolean stdinOnce) {
+        return input(stdinOnce, false);
+    }
+
+    /**
+     * @param stdinOnce close the process's stdin when this client's input ends (Config.StdinOnce)
+     * @param tty       the container has a terminal: the end of input ends the attachment instead (dockerd)
+     * @return the stdin of one attached client
+     */
+    ContainerInput input(boolean stdinOnce, boolean tty) {
         return new ContainerInput() {
             @Override
             public void write(byte[] data) throws IOException {
@@ -74,10 +83,12 @@ final class ContainerStdin {
             }
 
             @Override
-            public void end() {
-                if (stdinOnce) {
+            public boolean end() {
+                if (stdinOnce && !tty) {
                     endInput();
+                    return true;
                 }
+                return false;
             }
         };
     }

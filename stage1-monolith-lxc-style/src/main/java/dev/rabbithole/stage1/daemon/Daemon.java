@@ -168,7 +168,7 @@ public class Daemon implements AutoCloseable {
      */
     public ContainerInput stdin(String ref) {
         LiveContainer l = store.get(ref);
-        return l.c.config().openStdin() ? l.stdin.input(l.c.config().stdinOnce()) : null;
+        return l.c.config().openStdin() ? l.stdin.input(l.c.config().stdinOnce(), l.c.config().tty()) : null;
     }
 
     /** {@code POST /containers/{id}/resize?h=&w=}. See {@link Interactive#resize}. */

@@ -181,12 +181,16 @@ final class Execs {
             }
 
             @Override
-            public void end() {
+            public boolean end() {
+                if (e.spec().tty()) {
+                    return false;                   // dockerd: with a terminal the attachment ends instead
+                }
                 try {
                     stdin.close();                  // docker exec -i: the client's end of input is the process's
                 } catch (IOException x) {
                     EngineLog.debug("closing the stdin of exec " + e.id() + ": " + x.getMessage());
                 }
+                return true;
             }
         };
     }
