@@ -535,6 +535,7 @@ final class EngineApi {
         try (InputStream in = ex.bodyFile().open()) {
             loaded = daemon.images().load(in);
         }
+        dev.rabbithole.stage1.daemon.ImageEvents.loaded(daemon.events(), daemon.images(), loaded);
         Exchange.Chunked out = ex.chunked(200, "application/json");
         for (String ref : loaded) {
             String line = ref.startsWith("sha256:") ? "Loaded image ID: " + ref : "Loaded image: " + ref;

@@ -237,10 +237,12 @@ final class InteractiveApi {
     /** One event as dockerd writes it: for containers the older status/id/from first. */
     ObjectNode eventView(Event e) {
         ObjectNode n = json.createObjectNode();
-        if (e.type().equals("container")) {
+        if (e.type().equals("container") || e.type().equals("image")) {   // the older fields, as dockerd 20.10
             n.put("status", e.action());
             n.put("id", e.actorId());
-            n.put("from", e.attributes().getOrDefault("image", ""));
+            if (e.type().equals("container")) {
+                n.put("from", e.attributes().getOrDefault("image", ""));
+            }
         }
         n.put("Type", e.type());
         n.put("Action", e.action());

@@ -195,9 +195,12 @@ public class Daemon implements AutoCloseable {
     /** {@code GET /containers/{id}/explain} (rabbithole): the kernel calls of its start, as the runtime recorded them. */
     public List<String> explain(String ref) { return runtime.explain(store.get(ref).c.id()); }
     /** {@code POST /images/create?fromImage=&tag=}: only the built-in busybox. See {@link ImageService#pull}. */
-    public Image pull(String fromImage, String tag) { return images.pull(fromImage, tag); }
+    public Image pull(String fromImage, String tag) { return ImageEvents.pulled(events, images.pull(fromImage, tag), fromImage, tag); }
     /** {@code DELETE /images/{name}?force=}: refused (409) while a container uses it. See {@link ImageService#remove}. */
-    public List<String> removeImage(String ref, boolean force) { return images.remove(ref, force, store.list(true)); }
+    public List<String> removeImage(String ref, boolean force) {
+        String imageId = ImageEvents.idOf(images.store(), ref);
+        return ImageEvents.removed(events, imageId, images.remove(ref, force, store.list(true)));
+    }
 
     /**
      * Shuts the daemon down: SIGKILLs every running container (the monolith leaves none behind), waits for their

@@ -66,15 +66,15 @@ final class Execs {
             throw new InvalidParameterException("No exec command specified");    // dockerd's router checks it first
         }
         LiveContainer l = store.get(ref);
-        if (!runtime.canExec()) {
-            throw new NotImplementedException(NOT_SUPPORTED);
-        }
         Container c;
         synchronized (l) {
             c = l.c;
             if (!l.running()) {
                 throw new ConflictException("Container " + c.id() + " is not running");
             }
+        }
+        if (!runtime.canExec()) {                           // after 404 and 409, which a user can act on first
+            throw new NotImplementedException(NOT_SUPPORTED);
         }
         List<String> env = Environment.execEnv(c.config().env(), c.config().hostname(), config.tty(), config.env());
         String user = notEmpty(config.user()) ? config.user() : nullToEmpty(c.config().user());

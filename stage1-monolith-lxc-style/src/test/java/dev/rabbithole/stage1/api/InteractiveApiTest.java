@@ -277,6 +277,34 @@ class InteractiveApiTest {
     }
 
     @Test
+    void imageEventsAsDockerd_pullLoadUntagDelete() throws Exception {
+        long since = Instant.now().getEpochSecond() - 1;
+        assertThat(http.call("POST", "/images/create?fromImage=busybox&tag=latest", null).status()).isEqualTo(200);
+        assertThat(http.call("POST", "/images/load", "image loaded:v1").status()).isEqualTo(200);
+        call("DELETE", "/images/loaded:v1", null, 200);
+        long until = Instant.now().getEpochSecond() + 1;
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : http.call("GET", "/events?since=" + since + "&until=" + until, null).body().split("\n")) {
+            events.add(json.readTree(line));
+        }
+        assertThat(events).extracting(e -> e.get("Action").asText()).containsExactly("pull", "load", "untag", "delete");
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e.get("Type").asText()).isEqualTo("image");
+            assertThat(e.get("status").asText()).isEqualTo(e.get("Action").asText());
+            assertThat(e.has("from")).isFalse();
+        });
+        assertThat(events.get(0).get("Actor").get("ID").asText()).isEqualTo("busybox:latest");
+        assertThat(events.get(0).get("Actor").get("Attributes").get("name").asText()).isEqualTo("busybox");
+        String loadedId = events.get(1).get("Actor").get("ID").asText();
+        assertThat(loadedId).startsWith("sha256:");
+        assertThat(events.get(2).get("Actor").get("ID").asText()).isEqualTo(loadedId);
+        assertThat(events.get(3).get("Actor").get("Attributes").get("name").asText()).startsWith("sha256:");
+        assertThat(http.call("GET", "/events?since=" + since + "&until=" + until + "&filters="
+                + java.net.URLEncoder.encode("{\"type\":[\"container\"]}", StandardCharsets.UTF_8), null).body())
+                .isEmpty();
+    }
+
+    @Test
     void eventsFollowLiveUntilTheClientLeaves() throws Exception {
         try (UnixHttp.Conn events = http.open("GET", "/events", null, Map.of())) {
             assertThat(events.status).isEqualTo(200);
