@@ -20,8 +20,8 @@ final class ContainerStdin {
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
     private OutputStream target;
     private boolean ended;
-    /** The process exited: writes until the next start are dropped. */
-    private boolean gone;
+    /** Counts the runs: a client attached during an earlier run writes nothing to a later one. */
+    private long generation;
 
     /**
      * The process started: what was written before goes to its stdin now; an input that already ended
@@ -30,7 +30,6 @@ final class ContainerStdin {
      * @param processStdin the process's stdin, or null when the runtime gives none (then input is dropped)
      */
     synchronized void connect(OutputStream processStdin) {
-        gone = false;
         target = processStdin;
         if (target != null) {
             try {
@@ -49,10 +48,13 @@ final class ContainerStdin {
         notifyAll();
     }
 
-    /** The process exited: later input is dropped until the next start, which gets a fresh stdin. */
+    /**
+     * The process exited: the clients attached to this run are done; a client attached from now on writes for the
+     * next start, which gets a fresh stdin.
+     */
     synchronized void disconnect() {
         target = null;
-        gone = true;
+        generation++;
         ended = false;
         pending.reset();
         notifyAll();
@@ -71,11 +73,12 @@ final class ContainerStdin {
      * @param tty       the container has a terminal: the end of input ends the attachment instead (dockerd)
      * @return the stdin of one attached client
      */
-    ContainerInput input(boolean stdinOnce, boolean tty) {
+    synchronized ContainerInput input(boolean stdinOnce, boolean tty) {
+        long run = generation;
         return new ContainerInput() {
             @Override
             public void write(byte[] data) throws IOException {
-                OutputStream out = awaitTarget(data);
+                OutputStream out = awaitTarget(run, data);
                 if (out != null) {
                     out.write(data);
                     out.flush();
@@ -85,7 +88,7 @@ final class ContainerStdin {
             @Override
             public boolean end() {
                 if (stdinOnce && !tty) {
-                    endInput();
+                    endInput(run);
                     return true;
                 }
                 return false;
@@ -93,9 +96,9 @@ final class ContainerStdin {
         };
     }
 
-    /** @return where to write now, or null when the bytes were kept (not started) or dropped (exited, ended) */
-    private synchronized OutputStream awaitTarget(byte[] data) throws IOException {
-        while (target == null && !gone && !ended && pending.size() + data.length > MAX_PENDING) {
+    /** @return where to write now, or null when the bytes were kept (not started) or dropped (an earlier run, ended) */
+    private synchronized OutputStream awaitTarget(long run, byte[] data) throws IOException {
+        while (run == generation && target == null && !ended && pending.size() + data.length > MAX_PENDING) {
             try {
                 wait();
             } catch (InterruptedException e) {
@@ -103,16 +106,22 @@ final class ContainerStdin {
                 throw new IOException("interrupted while the container's stdin is full");
             }
         }
+        if (run != generation) {
+            return null;                           // attached to a run that has exited
+        }
         if (target != null) {
             return target;
         }
-        if (!gone && !ended) {
+        if (!ended) {
             pending.write(data, 0, data.length);
         }
         return null;
     }
 
-    private synchronized void endInput() {
+    private synchronized void endInput(long run) {
+        if (run != generation) {
+            return;
+        }
         ended = true;
         if (target != null) {
             try {

@@ -216,6 +216,7 @@ final class DifferentialCatalogue {
             entry("events", "stage 3 item 4: docker events of a container's life, with dockerd's fields")
                     .docker("run --name dt-ev --label team=a busybox sh -c 'exit 2'")
                     .docker("rm dt-ev")
+                    .host("sleep 1.2")       // the CLI sends --until in whole seconds: let the last event's second pass
                     .docker("events --since 2m --until 0s --filter type=container --filter container=dt-ev --format "
                             + "'{{.Type}} {{.Action}} {{.Scope}} {{.Actor.ID}} "
                             + "{{range $k, $v := .Actor.Attributes}}{{$k}}={{$v}} {{end}}'").build(),
