@@ -305,6 +305,31 @@ class InteractiveApiTest {
     }
 
     @Test
+    void stopAndOomEventsComeInDockersOrder() throws Exception {
+        long since = Instant.now().getEpochSecond() - 1;
+        create("st", "{\"Image\":\"busybox\",\"Cmd\":[\"cat\"]}");
+        call("POST", "/containers/st/start", null, 204);
+        call("POST", "/containers/st/stop?t=5", null, 204);
+        create("oomed", "{\"Image\":\"busybox\",\"Cmd\":[\"cat\"],\"OpenStdin\":true}");
+        call("POST", "/containers/oomed/start", null, 204);
+        CatProcess p = runtime.last();
+        p.oom = true;
+        p.exit(137);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                !call("GET", "/containers/oomed/json", null, 200).get("State").get("Running").asBoolean());
+        long until = Instant.now().getEpochSecond() + 1;
+        List<String> seen = new ArrayList<>();
+        for (String line : http.call("GET", "/events?since=" + since + "&until=" + until, null).body().split("\n")) {
+            JsonNode e = json.readTree(line);
+            seen.add(e.get("Actor").get("Attributes").get("name").asText() + " " + e.get("Action").asText()
+                    + (e.get("Actor").get("Attributes").has("signal")
+                    ? " " + e.get("Actor").get("Attributes").get("signal").asText() : ""));
+        }
+        assertThat(seen).containsExactly("st create", "st start", "st kill 15", "st die", "st stop",
+                "oomed create", "oomed start", "oomed oom", "oomed die");
+    }
+
+    @Test
     void eventsFollowLiveUntilTheClientLeaves() throws Exception {
         try (UnixHttp.Conn events = http.open("GET", "/events", null, Map.of())) {
             assertThat(events.status).isEqualTo(200);
@@ -390,6 +415,9 @@ class InteractiveApiTest {
         final CompletableFuture<Integer> exit = new CompletableFuture<>();
         final boolean openStdin;
         final boolean tty;
+        volatile boolean oom;
+
+        @Override public boolean oomKilled() { return oom; }
 
         CatProcess(boolean openStdin, boolean tty) {
             this.openStdin = openStdin;
