@@ -151,6 +151,28 @@ class ExecThroughNsenterIT {
     }
 
     @Test
+    void ourClientsExecDoesTheSame() throws Exception {
+        List<String> client = List.of("java", "-jar", Stage2Daemon.JAR.toString(), "-H", host);
+        List<String> cmd = new ArrayList<>(client);
+        cmd.addAll(List.of("exec", "-e", "B=exec", "-u", "1000", "-w", "/", "box", "sh", "-c",
+                "echo $A $B; id -u; pwd; exit 7"));
+        Result r = JarDaemon.exec(cmd);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(7);
+        assertThat(r.out()).as(r.toString()).isEqualTo("container exec\n1000\n/\n");
+        Path in = Files.createTempFile(dir, "in", ".txt");
+        Files.writeString(in, "from our client\n");
+        List<String> cat = new ArrayList<>(client);
+        cat.addAll(List.of("exec", "-i", "box", "cat"));
+        Result piped = JarDaemon.exec(cat, in);
+        assertThat(piped.out()).as(piped.toString()).isEqualTo("from our client\n");
+        List<String> missing = new ArrayList<>(client);
+        missing.addAll(List.of("exec", "nosuch", "true"));
+        Result none = JarDaemon.exec(missing);
+        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.err()).as(none.toString()).contains("Error response from daemon: No such container: nosuch");
+    }
+
+    @Test
     void errorsAreDockers() throws Exception {
         for (String docker : clis()) {
             Result missing = cli(docker, Path.of("/dev/null"), "exec", "nosuch", "true");
