@@ -114,6 +114,9 @@ final class ContainerLifecycle {
     }
 
     private CompletableFuture<Void> pump(LiveContainer l, StreamType stream, InputStream in) {
+        if (in == null) {
+            return CompletableFuture.completedFuture(null);   // no such stream (stderr of a TTY container)
+        }
         return CompletableFuture.runAsync(() -> {
             byte[] buf = new byte[32 * 1024];
             try (in) {

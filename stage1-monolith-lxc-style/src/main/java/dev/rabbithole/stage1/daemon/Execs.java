@@ -215,6 +215,9 @@ final class Execs {
     }
 
     private CompletableFuture<Void> pump(InputStream in, StreamType stream, StreamListener target) {
+        if (in == null) {
+            return CompletableFuture.completedFuture(null);   // no such stream (stderr of a process with a TTY)
+        }
         return CompletableFuture.runAsync(() -> {
             byte[] buf = new byte[32 * 1024];
             try (in) {
