@@ -42,6 +42,9 @@ import java.util.function.Supplier;
             ContainerCommands.Kill.class,
             ContainerCommands.Rm.class,
             ContainerCommands.Inspect.class,
+            dev.rabbithole.stage1.client.InteractiveCommands.Attach.class,
+            dev.rabbithole.stage1.client.InteractiveCommands.Exec.class,
+            dev.rabbithole.stage1.client.InteractiveCommands.Events.class,
             ImageCommands.Images.class,
             ImageCommands.Rmi.class,
             ImageCommands.Load.class,
@@ -206,6 +209,7 @@ public final class Main implements Callable<Integer>, ClientContext {
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         // `run busybox ls -l`: everything after IMAGE belongs to the container's command
         cl.getSubcommands().get("run").setStopAtPositional(true);
+        cl.getSubcommands().get("exec").setStopAtPositional(true);     // options end at the container
         // run's example names this profile's stage (the annotation's footer is shared by every stage)
         cl.getSubcommands().get("run").getCommandSpec().usageMessage()
                 .footer("", "Example: sudo " + launcher + " run --rm -m 64m busybox sh -c 'echo hello'");

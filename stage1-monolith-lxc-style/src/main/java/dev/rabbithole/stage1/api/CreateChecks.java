@@ -18,9 +18,6 @@ import java.util.Set;
  */
 final class CreateChecks {
 
-    /** The prefix of the stdin/TTY refusal. */
-    static final String NO_STDIN = "stage 1 does not support stdin (-i) or a TTY (-t): ";
-
     private static final Set<String> NETWORK_MODES = Set.of("", "default", "none");
     private static final Set<String> IPC_MODES = Set.of("", "private", "shareable");
     private static final Set<String> CGROUPNS_MODES = Set.of("", "private");
@@ -79,19 +76,11 @@ final class CreateChecks {
      *
      * @param body the JSON object of {@code POST /containers/create}: ContainerConfig fields with a
      *             {@code HostConfig} object
-     * @throws InvalidParameterException {@value #NO_STDIN}... for {@code OpenStdin}, {@code AttachStdin},
-     *                                   {@code StdinOnce} or {@code Tty}; {@code FLAG (FIELD) is not supported by
-     *                                   stage 1} for any other field stage 1 would ignore
+     * @throws InvalidParameterException {@code FLAG (FIELD) is not supported by stage 1} for a field stage 1
+     *                                   would ignore (stdin and TTY are checked by the daemon against its runtime)
      */
     static void check(JsonNode body) {
-        if (isSet(body.get("OpenStdin")) || isSet(body.get("AttachStdin")) || isSet(body.get("StdinOnce"))) {
-            throw new InvalidParameterException(NO_STDIN + "the container's standard input is /dev/null "
-                    + "(Config.OpenStdin/AttachStdin); feed data through the command line or a loaded image instead");
-        }
-        if (isSet(body.get("Tty"))) {
-            throw new InvalidParameterException(NO_STDIN + "containers have no terminal (Config.Tty); "
-                    + "their output is always multiplexed stdout and stderr");
-        }
+        // OpenStdin, AttachStdin, StdinOnce, Tty: the daemon checks them against its runtime (StdioSupport)
         if (isSet(body.get("Volumes"))) {
             throw unsupported("-v/--volume", "Config.Volumes");
         }

@@ -44,6 +44,8 @@ import java.util.regex.Pattern;
  * POST /containers/{id}/start|wait|attach|kill|stop              GET /containers/{id}/logs
  * DELETE /containers/{id}
  * GET  /containers/{id}/explain        (a rabbithole extension: the kernel calls that started the container)
+ * POST /containers/{id}/resize|exec    POST /exec/{id}/start|resize   GET /exec/{id}/json   GET /events
+ *                                      (see InteractiveApi)
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
  * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
  * POST /images/create (pull)           DELETE /images/{name}
@@ -64,11 +66,13 @@ final class EngineApi {
     private final Daemon daemon;
     private final ObjectMapper json;
     private final Views views;
+    private final InteractiveApi interactive;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
         this.json = json;
         this.views = new Views(json, daemon);
+        this.interactive = new InteractiveApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -174,7 +178,8 @@ final class EngineApi {
                 }
             }
             default -> {
-                if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)) {
+                if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
+                        || interactive.route(ex, path, get, post)) {
                     return;
                 }
             }
@@ -228,6 +233,18 @@ final class EngineApi {
                     return false;
                 }
                 logs(ex, id);
+            }
+            case "resize" -> {
+                if (!post) {
+                    return false;
+                }
+                interactive.resize(ex, id);
+            }
+            case "exec" -> {
+                if (!post) {
+                    return false;
+                }
+                interactive.execCreate(ex, id);
             }
             case "explain" -> {
                 if (!get) {
@@ -385,7 +402,10 @@ final class EngineApi {
             sub = null;
             listener.onEnd();
         }
-        listener.open(ex.hijack(RAW_STREAM));
+        // stdin=1: the client's bytes go to the container's stdin (dropped when it has none, as dockerd)
+        var stdin = ex.flag("stdin") ? daemon.stdin(c.id()) : null;
+        listener.open(ex.hijack(RAW_STREAM, stdin, interactive.workers(),
+                StdinPump.parseDetachKeys(ex.param("detachKeys"))));
         if (sub != null) {
             ex.onClose(sub::close);
         }
@@ -515,6 +535,7 @@ final class EngineApi {
         try (InputStream in = ex.bodyFile().open()) {
             loaded = daemon.images().load(in);
         }
+        dev.rabbithole.stage1.daemon.ImageEvents.loaded(daemon.events(), daemon.images(), loaded);
         Exchange.Chunked out = ex.chunked(200, "application/json");
         for (String ref : loaded) {
             String line = ref.startsWith("sha256:") ? "Loaded image ID: " + ref : "Loaded image: " + ref;

@@ -273,6 +273,20 @@ final class Exchange {
      * pipeline and the stream is raw bytes until the daemon closes the connection.
      */
     Raw hijack(String contentType) throws InterruptedException {
+        return hijack(contentType, null, null, new byte[0]);
+    }
+
+    /**
+     * As {@link #hijack(String)}, and the client's bytes after the answer go to {@code stdin} through a
+     * {@link StdinPump}: the codec leaves the pipeline on the event loop before the answer is written, so no byte
+     * the client sends after it can be read as HTTP.
+     *
+     * @param stdin      the process's input, or null to drop what the client sends
+     * @param workers    threads for the blocking writes
+     * @param detachKeys the detach sequence (ends the connection, not the input); empty for none
+     */
+    Raw hijack(String contentType, dev.rabbithole.stage1.daemon.ContainerInput stdin,
+               java.util.concurrent.Executor workers, byte[] detachKeys) throws InterruptedException {
         answered.set(true);
         boolean upgrade = request.headers().contains(HttpHeaderNames.UPGRADE);
         HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
@@ -284,14 +298,21 @@ final class Exchange {
             res.headers().set(HttpHeaderNames.UPGRADE, "tcp");
         }
         logged(upgrade ? 101 : 200);
-        channel.writeAndFlush(res).sync();
-        HttpHandler handler = channel.pipeline().get(HttpHandler.class);
-        if (handler != null) {
-            handler.hijacked();
-        }
-        if (channel.pipeline().get(ApiServer.CODEC) != null) {
-            channel.pipeline().remove(ApiServer.CODEC);
-        }
-        return new Raw();
+        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(res.status().code()).append(' ')
+                .append(res.status().reasonPhrase()).append("\r\n");
+        res.headers().forEach(h -> head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n"));
+        head.append("\r\n");
+        Raw raw = new Raw();
+        channel.eventLoop().submit(() -> {
+            HttpHandler handler = channel.pipeline().get(HttpHandler.class);
+            if (handler != null) {
+                handler.hijacked(stdin == null ? null : new StdinPump(stdin, channel, workers, detachKeys, raw::end));
+            }
+            if (channel.pipeline().get(ApiServer.CODEC) != null) {
+                channel.pipeline().remove(ApiServer.CODEC);
+            }
+            return channel.writeAndFlush(Unpooled.wrappedBuffer(head.toString().getBytes(StandardCharsets.US_ASCII)));
+        }).sync().getNow().sync();
+        return raw;
     }
 }

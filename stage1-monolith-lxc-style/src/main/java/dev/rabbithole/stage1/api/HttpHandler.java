@@ -23,8 +23,9 @@ import java.util.concurrent.ExecutorService;
  * Collects one request (headers and body) and hands it to {@link EngineApi} on a worker thread: handlers
  * may block (image load, stop's grace period) and the event loop must not. The body of
  * {@code POST /images/load} goes to a temporary file, every other body stays in memory (16 MiB at most).
- * Once a request has hijacked the connection (attach), inbound bytes (the client's stdin) are dropped:
- * stage 1 does not attach stdin.
+ * Once a request has hijacked the connection (attach, exec start), inbound bytes are the client's stdin: they go
+ * to the {@link StdinPump} the request set, or are dropped when it attached no stdin; the client's half-close
+ * ends that input.
  *
  * <p>Connection lifecycle (each connection is one file descriptor of the daemon): a keep-alive connection stays
  * open between requests; when the client closes its side (end of input: the server runs with half-closure
@@ -49,6 +50,8 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
     /** Why the body could not be spooled (e.g. EMFILE: no descriptor for the temporary file), or null. */
     private String spoolError;
     private volatile boolean hijacked;
+    /** Where the client's stdin goes once hijacked, or null (event loop once hijacked). */
+    private StdinPump stdin;
     /** A request was handed to a worker and its answer is not written yet (event loop only). */
     private boolean inFlight;
     /** The client closed its side of the connection (event loop only). */
@@ -60,16 +63,25 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         this.json = json;
     }
 
-    /** The connection now carries a raw stream. */
-    void hijacked() {
+    /** The connection now carries a raw stream (call on the event loop, before the codec leaves). */
+    void hijacked(StdinPump pump) {
+        stdin = pump;
         hijacked = true;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws IOException {
         try {
-            if (hijacked || msg instanceof ByteBuf) {
-                return; // stdin of an attached client: not supported in stage 1, dropped
+            if (hijacked) {
+                if (stdin != null && msg instanceof ByteBuf b && b.isReadable()) {
+                    byte[] data = new byte[b.readableBytes()];
+                    b.readBytes(data);
+                    stdin.offer(data);
+                }
+                return;                     // without a pump: stdin not attached, dropped
+            }
+            if (msg instanceof ByteBuf) {
+                return;
             }
             if (msg instanceof HttpRequest r) {
                 startRequest(r);
@@ -181,6 +193,9 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof ChannelInputShutdownEvent) {
             inputShut = true;
+            if (hijacked && stdin != null) {
+                stdin.end();                // CloseWrite: the end of the client's stdin
+            }
             if (!inFlight && !hijacked) {
                 ctx.close();                // the client is gone and nothing is owed to it: free the descriptor
             }
@@ -191,6 +206,9 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         cleanupSpool();
+        if (stdin != null) {
+            stdin.end();
+        }
         super.channelInactive(ctx);
     }
 

@@ -20,6 +20,11 @@ public interface ClientContext {
     /** @return the client's environment variables */
     Map<String, String> env();
 
+    /** @return standard input ({@code run -i}, {@code exec -i}, {@code attach}): the process's own by default */
+    default java.io.InputStream in() {
+        return System.in;
+    }
+
     /** @return the program name for messages, e.g. {@code rabbithole-stage1} */
     default String commandName() {
         return "rabbithole-stage1";

@@ -255,6 +255,93 @@ public final class EngineClient implements AutoCloseable {
     }
 
     /**
+     * A hijacked exchange with stdin, as the docker CLI makes {@code POST /containers/{id}/attach?stdin=1...} and
+     * {@code POST /exec/{id}/start}: the request carries {@code Connection: Upgrade}, {@code Upgrade: tcp}; after
+     * {@code 101 UPGRADED} the output is copied out (one raw stream with a TTY, else demultiplexed frames) and,
+     * when {@code stdin} is given, a thread copies it to the connection and half-closes the connection
+     * ({@code shutdown(SHUT_WR)}, the CLI's CloseWrite) at its end of file.
+     *
+     * @param path   unversioned path with query
+     * @param body   JSON body (exec start's {@code {"Detach":false,"Tty":...}}), or null
+     * @param tty    the output is one raw stream (Config.Tty / ExecConfig.Tty)
+     * @param stdin  what to send, or null for nothing
+     * @param stdout receives stdout (everything with a TTY)
+     * @param stderr receives stderr
+     * @return the session; {@code finished} completes when the daemon closed the connection
+     */
+    public StreamSession hijack(String path, Object body, boolean tty, InputStream stdin, OutputStream stdout,
+                                OutputStream stderr) {
+        byte[] bytes;
+        try {
+            bytes = body == null ? new byte[0] : JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot serialise the request body", e);
+        }
+        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+                versioned(path), Unpooled.wrappedBuffer(bytes));
+        headers(request);
+        if (body != null) {
+            request.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        }
+        request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        request.headers().set(HttpHeaderNames.UPGRADE, "tcp");
+        HttpUtil.setContentLength(request, bytes.length);
+        StreamHandler.Sink sink;
+        if (tty) {
+            sink = (buf, off, len) -> {
+                try {
+                    stdout.write(buf, off, len);
+                    stdout.flush();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+        } else {
+            sink = new FrameDemultiplexer(stdout, stderr)::feed;
+        }
+        StreamSession session = new StreamSession(new CompletableFuture<>(), new CompletableFuture<>());
+        ChannelInitializer<Channel> init = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast("http", new HttpClientCodec()).addLast(new StreamHandler(sink, session));
+            }
+        };
+        CompletableFuture<Channel> channel = new CompletableFuture<>();
+        connect(init, session.established(), ch -> {
+            channel.complete(ch);
+            ch.writeAndFlush(request);
+        });
+        session.established().whenComplete((ok, err) -> {
+            if (err != null) {
+                session.finished().completeExceptionally(err);
+            } else if (stdin != null) {
+                Thread copier = new Thread(() -> copyStdin(stdin, channel.join()), "stdin-copier");
+                copier.setDaemon(true);
+                copier.start();
+            }
+        });
+        return session;
+    }
+
+    /** Copies the client's stdin to a hijacked connection, then half-closes it. */
+    private static void copyStdin(InputStream stdin, Channel ch) {
+        byte[] buf = new byte[32 * 1024];
+        try {
+            int n;
+            while (ch.isActive() && (n = stdin.read(buf)) >= 0) {
+                if (n > 0) {
+                    ch.writeAndFlush(Unpooled.copiedBuffer(buf, 0, n)).sync();
+                }
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            // the connection or the input ended: nothing more to send
+        }
+        if (ch.isActive() && ch instanceof io.netty.channel.socket.DuplexChannel duplex) {
+            duplex.shutdownOutput();
+        }
+    }
+
+    /**
      * {@code GET /containers/{id}/logs?stdout=1&stderr=1&tail=all[&follow=1]}: the container's output so far
      * (and, with {@code follow}, until it exits), copied to {@code stdout} and {@code stderr}.
      *

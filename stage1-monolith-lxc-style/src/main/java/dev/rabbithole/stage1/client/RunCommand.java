@@ -167,6 +167,10 @@ public final class RunCommand extends ClientCommand {
             }
         }
         dockerFlags.apply(body);
+        if (detach && dockerFlags.interactive) {     // -d -i: stdin kept open for a later attach, as docker run
+            body.put("AttachStdin", false);
+            body.put("StdinOnce", false);
+        }
         return body;
     }
 
@@ -228,7 +232,10 @@ public final class RunCommand extends ClientCommand {
         }
         boolean removeAfter = rm && explain;     // AutoRemove is off: this client removes the container
 
-        StreamSession attach = client.attach(id, context.out(), context.err());
+        // -i / -t: stdin to the container, raw terminal (InteractiveCommands); else output only
+        InteractiveCommands.Attached stdio = dockerFlags.interactive || dockerFlags.tty ? InteractiveCommands
+                .attachForRun(client, id, dockerFlags.interactive, dockerFlags.tty, context) : null;
+        StreamSession attach = stdio != null ? stdio.session() : client.attach(id, context.out(), context.err());
         EngineClient.await(attach.established());
 
         CompletableFuture<Void> waitRegistered = new CompletableFuture<>();
@@ -246,6 +253,9 @@ public final class RunCommand extends ClientCommand {
         }
 
         Integer startFailure = startOrExitCode(client, id);
+        if (startFailure != null && stdio != null) {
+            stdio.close();
+        }
         if (startFailure != null) {
             if (removeAfter) {
                 removeQuietly(client, id);
@@ -255,10 +265,16 @@ public final class RunCommand extends ClientCommand {
         JsonNode result;
         SignalProxy signals = new SignalProxy(client, id);
         try {
+            if (stdio != null) {
+                stdio.resize(client, "/containers/" + id + "/resize");
+            }
             EngineClient.await(attach.finished());
             result = EngineClient.checked(EngineClient.await(waited)).json();
         } finally {
             signals.close();
+            if (stdio != null) {
+                stdio.close();
+            }
         }
         String error = result.path("Error").path("Message").asText("");
         if (!error.isEmpty()) {

@@ -29,6 +29,8 @@ import java.util.Map;
  *                     StopSignal when the user gave none), a name or number as {@code kill -s} takes it
  * @param stopTimeout  {@code --stop-timeout}: seconds {@code docker stop} waits before SIGKILL when the request gives
  *                     none; null means 10, negative waits for ever
+ * @param stdinOnce    {@code docker run -i} without {@code -d}: the container's stdin is closed when the first attached
+ *                     client's stdin ends (its half-close), so {@code echo hi | docker run -i IMAGE cat} ends
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -47,7 +49,17 @@ public record ContainerConfig(
         @JsonProperty("AttachStderr") boolean attachStderr,
         @JsonProperty("Labels") Map<String, String> labels,
         @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("StopSignal") String stopSignal,
-        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("StopTimeout") Integer stopTimeout) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("StopTimeout") Integer stopTimeout,
+        @JsonProperty("StdinOnce") boolean stdinOnce) {
+
+    /** A config without StdinOnce (the parameter list before stdin existed). */
+    public ContainerConfig(String hostname, String user, List<String> env, List<String> cmd, List<String> entrypoint,
+                           String image, String workingDir, boolean tty, boolean openStdin, boolean attachStdin,
+                           boolean attachStdout, boolean attachStderr, Map<String, String> labels,
+                           String stopSignal, Integer stopTimeout) {
+        this(hostname, user, env, cmd, entrypoint, image, workingDir, tty, openStdin, attachStdin, attachStdout,
+                attachStderr, labels, stopSignal, stopTimeout, false);
+    }
 
     /** A config without a stop signal or timeout (the parameter list before those fields existed). */
     public ContainerConfig(String hostname, String user, List<String> env, List<String> cmd, List<String> entrypoint,

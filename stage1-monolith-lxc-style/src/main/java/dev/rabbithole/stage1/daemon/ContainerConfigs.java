@@ -143,7 +143,8 @@ public final class ContainerConfigs {
         return new Command(c.id(), rootfs, stateDir, List.copyOf(argv), List.copyOf(env), workingDir,
                 c.config().user(), c.config().hostname(), resources, caps, hc.privileged(), seccomp,
                 securityOpts(hc).noNewPrivileges(), Boolean.TRUE.equals(hc.init()),
-                hc.devices() == null ? List.of() : List.copyOf(hc.devices()), nullToEmpty(hc.groupAdd()));
+                hc.devices() == null ? List.of() : List.copyOf(hc.devices()), nullToEmpty(hc.groupAdd()),
+                new Command.Stdio(c.config().openStdin(), c.config().tty()));
     }
 
 
@@ -294,7 +295,7 @@ public final class ContainerConfigs {
                 : d != null && notEmpty(d.stopSignal()) ? d.stopSignal() : null;   // the image's StopSignal
         return new ContainerConfig(hostname, userName, env, cmd, entrypoint, user.image(),
                 workingDir, user.tty(), user.openStdin(), user.attachStdin(), user.attachStdout(),
-                user.attachStderr(), labels, stopSignal, user.stopTimeout());
+                user.attachStderr(), labels, stopSignal, user.stopTimeout(), user.stdinOnce());
     }
 
     private static String envKey(String kv) {

@@ -38,6 +38,7 @@ final class ContainerLifecycle {
     private final ContainerConfigs configs;
     private final ImageStore images;
     private final StorageDriver storage;
+    private final Events events;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "daemon-worker");
         t.setDaemon(true);
@@ -45,7 +46,8 @@ final class ContainerLifecycle {
     });
 
     ContainerLifecycle(ContainerStore store, ContainerRuntime runtime, ContainerConfigs configs, ImageStore images,
-                       StorageDriver storage) {
+                       StorageDriver storage, Events events) {
+        this.events = events;
         this.store = store;
         this.runtime = runtime;
         this.configs = configs;
@@ -95,6 +97,7 @@ final class ContainerLifecycle {
             store.persist(l.c);
             EngineLog.info("container " + c.shortId() + " started, pid " + process.pid());
             watch(l, process);
+            events.container(l.c, "start", java.util.Map.of());
         }
         return true;
     }
@@ -102,12 +105,18 @@ final class ContainerLifecycle {
     /** Follows a running process (caller holds l): pumps its output into the log, and a monitor its exit. */
     private void watch(LiveContainer l, ContainerProcess process) {
         l.process = process;
+        if (l.c.config().openStdin()) {
+            l.stdin.connect(process.stdin());
+        }
         CompletableFuture<Void> out = pump(l, StreamType.STDOUT, process.stdout());
         CompletableFuture<Void> err = pump(l, StreamType.STDERR, process.stderr());
         threads.execute(() -> monitor(l, process, out, err));
     }
 
     private CompletableFuture<Void> pump(LiveContainer l, StreamType stream, InputStream in) {
+        if (in == null) {
+            return CompletableFuture.completedFuture(null);   // no such stream (stderr of a TTY container)
+        }
         return CompletableFuture.runAsync(() -> {
             byte[] buf = new byte[32 * 1024];
             try (in) {
@@ -147,21 +156,29 @@ final class ContainerLifecycle {
 
     /** Records a failed start: the status stays (Docker's {@code Created}), with the error and its exit code. */
     private void exited(LiveContainer l, int code, String error) {
-        exited(l, code, s -> s.withStartError(code, error));
+        exited(l, code, s -> s.withStartError(code, error), false);
     }
 
     private void exited(LiveContainer l, int code, String error, boolean oomKilled) {
-        exited(l, code, s -> s.toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled));
+        if (oomKilled) {
+            events.container(l.c, "oom", java.util.Map.of());
+        }
+        exited(l, code, s -> s.toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled), true);
     }
 
     /** Records an exit (or a failed start), releases the rootfs, ends attached streams and wakes waiters. */
-    private void exited(LiveContainer l, int code, java.util.function.UnaryOperator<ContainerState> next) {
+    private void exited(LiveContainer l, int code, java.util.function.UnaryOperator<ContainerState> next,
+                        boolean died) {
         boolean autoRemove;
         synchronized (l) {
             Container c = l.c;
             l.process = null;
+            l.stdin.disconnect();
             l.c = c.withState(next.apply(c.state()));
             store.persist(l.c);
+            if (died) {
+                events.container(l.c, "die", java.util.Map.of("exitCode", Integer.toString(code)));
+            }
             quietly(() -> storage.unmount(c.id()));
             l.log.end();
             CompletableFuture<Integer> done = l.nextExit;
@@ -226,6 +243,7 @@ final class ContainerLifecycle {
                         + " is not running");
             }
             exit = l.nextExit;
+            events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(number)));
             l.process.signal(number);
         }
         if (number != Signals.SIGKILL) {
@@ -260,7 +278,9 @@ final class ContainerLifecycle {
                 return false;
             }
             exit = l.nextExit;
-            l.process.signal(stopSignal(l.c.config()));
+            int first = stopSignal(l.c.config());
+            events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(first)));
+            l.process.signal(first);
         }
         Integer configured = l.c.config().stopTimeout();
         int t = timeoutSeconds != null ? timeoutSeconds : configured != null ? configured : Daemon.DEFAULT_STOP_TIMEOUT;
@@ -270,6 +290,7 @@ final class ContainerLifecycle {
             } else {
                 exit.get(t, TimeUnit.SECONDS);
             }
+            events.container(l.c, "stop", java.util.Map.of());
             return true;
         } catch (TimeoutException graceOver) {
             EngineLog.info("container " + l.c.shortId() + " did not stop in " + t + "s, sending SIGKILL");
@@ -280,6 +301,7 @@ final class ContainerLifecycle {
             throw new SystemException("stopping " + l.c.id() + ": " + e.getCause());
         }
         killAndWait(l);
+        events.container(l.c, "stop", java.util.Map.of());
         return true;
     }
 
@@ -295,6 +317,7 @@ final class ContainerLifecycle {
                 return;
             }
             exit = l.nextExit;
+            events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(Signals.SIGKILL)));
             l.process.signal(Signals.SIGKILL);
         }
         try {
@@ -366,6 +389,7 @@ final class ContainerLifecycle {
         l.log.end();
         l.log.close();
         store.delete(c);
+        events.container(c, "destroy", java.util.Map.of());
         l.removed.complete(c.state().exitCode());
         EngineLog.info("container " + c.shortId() + " removed");
         return true;

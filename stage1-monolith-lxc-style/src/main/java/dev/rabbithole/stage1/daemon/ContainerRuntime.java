@@ -93,6 +93,29 @@ public interface ContainerRuntime extends AutoCloseable {
         throw new UnsupportedOperationException("exec is not served by this stage's runtime (it comes with stage 3)");
     }
 
+    /**
+     * Whether {@link #exec} is served, asked by {@code POST /containers/{id}/exec} so that a runtime without exec
+     * is refused before the client hijacks the connection for the start (the docker CLI does not show the message
+     * of a refused upgrade).
+     *
+     * @return true by default; false for {@link ExecDriverRuntime} (stages 1 and 2)
+     */
+    default boolean canExec() {
+        return true;
+    }
+
+    /**
+     * Whether this runtime can start a container with a stdin the daemon writes to (Config.OpenStdin,
+     * {@code docker run -i}) and with a terminal (Config.Tty, {@code -t}); {@code POST /containers/create} refuses
+     * what it cannot, with a message naming the stage.
+     *
+     * @param stdio what the container asks for
+     * @return true by default (stage 3's runtime gives both); {@link ExecDriverRuntime} asks its exec driver
+     */
+    default boolean supports(Command.Stdio stdio) {
+        return true;
+    }
+
     /** Releases what the runtime keeps besides containers; the daemon calls it last on shutdown. */
     @Override
     void close();

@@ -51,6 +51,8 @@ public class Daemon implements AutoCloseable {
     private final ContainerStore store;
     private final ContainerRuntime runtime;
     private final ContainerLifecycle lifecycle;
+    private final Events events = new Events();
+    private final Execs execs;
     private final Instant startedAt = Instant.now();
 
     /** As {@link #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)} with {@link SecurityResolver#DEFAULT}. */
@@ -86,7 +88,12 @@ public class Daemon implements AutoCloseable {
         this.configs = new ContainerConfigs(images, security);
         this.store = new ContainerStore(dataRoot.resolve("containers"));
         this.runtime = runtime;
-        this.lifecycle = new ContainerLifecycle(store, runtime, configs, images, storage);
+        this.lifecycle = new ContainerLifecycle(store, runtime, configs, images, storage, events);
+        this.execs = new Execs(store, runtime, events, java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "exec-worker");
+            t.setDaemon(true);
+            return t;
+        }));
         lifecycle.restore();
     }
 
@@ -117,10 +124,14 @@ public class Daemon implements AutoCloseable {
      * @throws InvalidParameterException a bad name, HostConfig, Env entry, signal, platform, or no command
      */
     public CreateResult create(String name, ContainerConfig config, HostConfig hostConfig, String platform) {
+        if (config != null) {
+            StdioSupport.check(config, runtime);
+        }
         ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
         LiveContainer l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
                 store.dir(p.id()).resolve(p.id() + "-json.log").toString()));
         EngineLog.info("container " + l.c.shortId() + " created as " + l.c.name() + " from " + config.image());
+        events.container(l.c, "create", java.util.Map.of());
         return new CreateResult(p.id(), List.of());
     }
 
@@ -142,9 +153,36 @@ public class Daemon implements AutoCloseable {
     public Subscription attach(String ref, boolean stdout, boolean stderr, boolean logs, StreamListener listener) {
         LiveContainer l = store.get(ref);
         synchronized (l) {
+            events.container(l.c, "attach", java.util.Map.of());
             return l.log.attach(stdout, stderr, logs, listener);
         }
     }
+
+    /**
+     * The stdin half of {@code POST /containers/{id}/attach?stdin=1}: what the client writes reaches the container's
+     * stdin, also when it starts later ({@code docker run -i}); see {@link ContainerStdin}.
+     *
+     * @return the client's input, or null when the container has no open stdin (Config.OpenStdin false: dockerd
+     *         then ignores the client's stdin)
+     * @throws NotFoundException no such container
+     */
+    public ContainerInput stdin(String ref) {
+        LiveContainer l = store.get(ref);
+        return l.c.config().openStdin() ? l.stdin.input(l.c.config().stdinOnce(), l.c.config().tty()) : null;
+    }
+
+    /** {@code POST /containers/{id}/resize?h=&w=}. See {@link Interactive#resize}. */
+    public void resize(String ref, int height, int width) { Interactive.resize(store.get(ref), height, width, events); }
+    /** {@code POST /containers/{id}/exec}: 404, 409 when not running. See {@link Execs#create}. */
+    public ExecInstance execCreate(String ref, ExecConfig config) { return execs.create(ref, config); }
+    /** {@code POST /exec/{id}/start}: the exec's stdin or null. See {@link Execs#start}. */
+    public ContainerInput execStart(String execId, StreamListener listener) { return execs.start(execId, listener); }
+    /** {@code GET /exec/{id}/json}: 404 {@code No such exec instance}. */
+    public ExecInstance execInspect(String execId) { return execs.get(execId); }
+    /** {@code POST /exec/{id}/resize?h=&w=}. See {@link Execs#resize}. */
+    public void execResize(String execId, int height, int width) { execs.resize(execId, height, width); }
+    /** {@code GET /events}: the daemon's event log. See {@link Events}. */
+    public Events events() { return events; }
 
     /** {@code GET /containers/{id}/logs}: stored entries, then with follow new ones until the exit (404 if none). */
     public Subscription logs(String ref, LogOptions options, StreamListener listener) {
@@ -157,9 +195,12 @@ public class Daemon implements AutoCloseable {
     /** {@code GET /containers/{id}/explain} (rabbithole): the kernel calls of its start, as the runtime recorded them. */
     public List<String> explain(String ref) { return runtime.explain(store.get(ref).c.id()); }
     /** {@code POST /images/create?fromImage=&tag=}: only the built-in busybox. See {@link ImageService#pull}. */
-    public Image pull(String fromImage, String tag) { return images.pull(fromImage, tag); }
+    public Image pull(String fromImage, String tag) { return ImageEvents.pulled(events, images.pull(fromImage, tag), fromImage, tag); }
     /** {@code DELETE /images/{name}?force=}: refused (409) while a container uses it. See {@link ImageService#remove}. */
-    public List<String> removeImage(String ref, boolean force) { return images.remove(ref, force, store.list(true)); }
+    public List<String> removeImage(String ref, boolean force) {
+        String imageId = ImageEvents.idOf(images.store(), ref);
+        return ImageEvents.removed(events, imageId, images.remove(ref, force, store.list(true)));
+    }
 
     /**
      * Shuts the daemon down: SIGKILLs every running container (the monolith leaves none behind), waits for their

@@ -79,6 +79,29 @@ public final class Environment {
     }
 
     /**
+     * The environment of an exec process, as dockerd makes it ({@code POST /containers/{id}/exec}): PATH, HOSTNAME,
+     * TERM with a terminal, then the container's Config.Env over them, then the exec's Env over that. HOME is
+     * left to the runtime (runc sets it from the user's passwd entry when unset).
+     *
+     * @param containerEnv the container's Config.Env
+     * @param hostname     the container's hostname
+     * @param tty          whether the exec has a terminal ({@code TERM=xterm})
+     * @param execEnv      the exec's {@code -e} values, or null
+     * @return {@code KEY=VALUE} strings
+     */
+    public static List<String> execEnv(List<String> containerEnv, String hostname, boolean tty, List<String> execEnv) {
+        List<String> env = new ArrayList<>();
+        env.add("PATH=" + DEFAULT_PATH);
+        env.add("HOSTNAME=" + hostname);
+        if (tty) {
+            env.add("TERM=xterm");
+        }
+        replaceOrAppend(env, containerEnv == null ? List.of() : containerEnv);
+        replaceOrAppend(env, execEnv == null ? List.of() : execEnv);
+        return List.copyOf(env);
+    }
+
+    /**
      * moby's {@code ReplaceOrAppendEnvValues}: an override whose name is among the defaults replaces it in place
      * (the last one wins), a new one is appended (each time, duplicates included), a name without {@code =}
      * removes that default.

@@ -60,6 +60,18 @@ public final class ExecDriverRuntime implements ContainerRuntime {
         return exec.explain(containerId, stateDir(containerId));
     }
 
+    /** @return false: an exec driver of stages 1 and 2 starts containers, not processes inside them */
+    @Override
+    public boolean canExec() {
+        return false;
+    }
+
+    /** @return what the exec driver can do ({@link ExecDriver#supports}) */
+    @Override
+    public boolean supports(Command.Stdio stdio) {
+        return exec.supports(stdio);
+    }
+
     @Override
     public void close() {
         quietly(exec::close);                     // the native driver's idle init pool

@@ -18,6 +18,8 @@ final class LiveContainer {
     CompletableFuture<Integer> nextExit = new CompletableFuture<>();
     final CompletableFuture<Integer> removed = new CompletableFuture<>();
     boolean removing;
+    /** The daemon's end of its stdin (Config.OpenStdin): attached clients write here. */
+    final ContainerStdin stdin = new ContainerStdin();
 
     LiveContainer(Container c, ObjectMapper json) {
         this.c = c;

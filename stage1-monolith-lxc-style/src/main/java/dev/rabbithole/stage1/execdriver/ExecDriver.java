@@ -76,6 +76,17 @@ public interface ExecDriver {
         return java.util.Map.of();
     }
 
+    /**
+     * Whether this driver can give a container a stdin the daemon writes to ({@code docker run -i},
+     * Config.OpenStdin) and a terminal ({@code -t}, Config.Tty); the daemon refuses at create what it cannot.
+     *
+     * @param stdio what the container asks for
+     * @return true when the driver can start it so; by default only {@link Command.Stdio#NONE}
+     */
+    default boolean supports(Command.Stdio stdio) {
+        return !stdio.openStdin() && !stdio.tty();
+    }
+
     /** Releases what the driver keeps besides containers (the native driver's init pool); by default nothing. */
     default void close() {
     }

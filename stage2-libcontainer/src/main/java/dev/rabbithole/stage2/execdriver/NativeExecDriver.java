@@ -176,9 +176,18 @@ public final class NativeExecDriver implements ExecDriver {
         this.options = options;
     }
 
-    /** The workload's stdio: no stdin (the daemon refuses -i), stdout and stderr to the daemon's log copier. */
+    /** The workload's stdio: stdin /dev/null (a pipe with -i, see start), stdout and stderr to the daemon's log copier. */
     private static final LinuxContainer.Stdio STDIO = new LinuxContainer.Stdio(
             Redirect.from(new File("/dev/null")), Redirect.PIPE, Redirect.PIPE);
+
+    /**
+     * {@code -i}: the init's stdin is a pipe the daemon writes to, and the workload inherits it across execve(2);
+     * {@code -t}: no terminal in stage 2.
+     */
+    @Override
+    public boolean supports(Command.Stdio stdio) {
+        return !stdio.tty();
+    }
 
     /** @return {@value #NAME} */
     @Override
@@ -211,7 +220,9 @@ public final class NativeExecDriver implements ExecDriver {
         destroyLeftover(c);                     // a container started again: the previous run's state
         LinuxContainer container;
         try {
-            container = LinuxContainer.create(config, stateRoot, options);
+            container = LinuxContainer.create(config, stateRoot, c.stdio().openStdin() ? new LinuxContainer.Options(
+                    options.syscalls(), options.cgroups(), options.init(), options.startTimeout(),
+                    new LinuxContainer.Stdio(Redirect.PIPE, options.stdio().out(), options.stdio().err())) : options);
         } catch (ContainerException e) {
             throw engineError("native: creating container " + c.id() + ": " + e.getMessage(), e);
         }
@@ -237,7 +248,7 @@ public final class NativeExecDriver implements ExecDriver {
         writeKernelCalls(c.stateDir(), container.kernelCalls());
         EngineLog.info("native: start of " + c.id().substring(0, Math.min(12, c.id().length()))
                 + ", microseconds from start(): " + container.startTimings());
-        return new NativeProcess(container);
+        return new NativeProcess(container, c.stdio().openStdin());
     }
 
     /**
@@ -336,10 +347,18 @@ public final class NativeExecDriver implements ExecDriver {
         private final LinuxContainer container;
         private final Process process;
         private volatile boolean oomKilled;
+        private final boolean openStdin;
 
-        NativeProcess(LinuxContainer container) {
+        NativeProcess(LinuxContainer container, boolean openStdin) {
             this.container = container;
             this.process = container.process();
+            this.openStdin = openStdin;
+        }
+
+        /** @return the write end of the workload's stdin pipe ({@code -i}), else null */
+        @Override
+        public java.io.OutputStream stdin() {
+            return openStdin ? process.getOutputStream() : null;
         }
 
         /** @return the workload's host pid (pid 1 in its namespace) */

@@ -24,7 +24,7 @@ final class DifferentialCatalogue {
     private static final String LXC_INIT = "stage 1 runs each container under lxc-execute, whose init (lxc-init) is "
             + "pid 1 and the workload pid 2";
 
-    static final List<DiffEntry> ENTRIES = List.of(
+    static final List<DiffEntry> ENTRIES = only(List.of(
             // ---- the basics -------------------------------------------------------------------------------
             entry("echo", "run prints the command's output")
                     .docker("run --rm busybox echo hello").build(),
@@ -209,5 +209,38 @@ final class DifferentialCatalogue {
                     .build(),
             entry("version-name", "#15: version and info name the engine itself")
                     .docker("version --format '{{.Server.Version}}'")
-                    .docker("info --format '{{.ServerVersion}}'").build());
+                    .docker("info --format '{{.ServerVersion}}'").build(),
+            entry("run-i", "stage 3 item 3: run -i: the workload's stdin is a pipe from the client (here /dev/null)")
+                    .docker("run -i --rm busybox sh -c 'cat; echo end; readlink /proc/self/fd/0 | cut -c1-5'")
+                    .stage1Differs("stage 1's LXC driver gives the workload no stdin: -i is refused").build(),
+            entry("events", "stage 3 item 4: docker events of a container's life, with dockerd's fields")
+                    .docker("run --name dt-ev --label team=a busybox sh -c 'exit 2'")
+                    .docker("rm dt-ev")
+                    .host("sleep 1.2")       // the CLI sends --until in whole seconds: let the last event's second pass
+                    .docker("events --since 2m --until 0s --filter type=container --filter container=dt-ev --format "
+                            + "'{{.Type}} {{.Action}} {{.Scope}} {{.Actor.ID}} "
+                            + "{{range $k, $v := .Actor.Attributes}}{{$k}}={{$v}} {{end}}'").build(),
+            entry("exec-errors", "stage 3 item 2: docker exec's errors: no such container, a container not running")
+                    .docker("exec dt-nosuch true")
+                    .docker("create --name dt-exs busybox true")
+                    .docker("exec dt-exs true")
+                    .docker("rm dt-exs").compareStderr().build(),
+            entry("exec", "stage 3 item 2: docker exec in a running container")
+                    .docker("run -d --name dt-exec busybox sleep 60")
+                    .docker("exec dt-exec sh -c 'echo in; exit 3'")
+                    .docker("rm -f dt-exec")
+                    .bothDiffer("exec comes with stage 3: stages 1 and 2 answer 501, naming the stage").build()));
+
+    /**
+     * The entries to run: all, or those named in the system property {@code rabbithole.diff.only}
+     * (comma-separated), to check a few entries without the whole catalogue.
+     */
+    private static List<DiffEntry> only(List<DiffEntry> all) {
+        String only = System.getProperty("rabbithole.diff.only", "");
+        if (only.isBlank()) {
+            return all;
+        }
+        List<String> names = List.of(only.split(","));
+        return all.stream().filter(e -> names.contains(e.name())).toList();
+    }
 }
