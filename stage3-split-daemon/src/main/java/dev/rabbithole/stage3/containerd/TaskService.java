@@ -70,6 +70,8 @@ final class TaskService extends TasksGrpc.TasksImplBase {
     private final ContainerStore containers;
     private final EventBus events;
     private final Map<String, Shim> shims = new ConcurrentHashMap<>();
+    /** Added to every shim binary's environment: {@code RABBITHOLE_SHIM_GROUPING} for {@code --shim-grouping}. */
+    final Map<String, String> shimEnv = new ConcurrentHashMap<>();
     /** Tasks whose shim is being started: a second Create of the same id fails meanwhile. */
     private final java.util.Set<String> creating = ConcurrentHashMap.newKeySet();
 
@@ -201,7 +203,7 @@ final class TaskService extends TasksGrpc.TasksImplBase {
             Any options = request.hasOptions() ? request.getOptions()
                     : c.getRuntime().hasOptions() ? c.getRuntime().getOptions() : null;
             options = withDefaultRoot(runtime, options);
-            shim = Shim.start(binary, runtime, ns, id, bundle, grpcSocket, ttrpcSocket, publishBinary, options);
+            shim = Shim.start(binary, runtime, ns, id, bundle, grpcSocket, ttrpcSocket, publishBinary, options, shimEnv);
             synchronized (shims) {
                 shims.put(key(ns, id), shim);
                 creating.remove(key(ns, id));
@@ -240,7 +242,7 @@ final class TaskService extends TasksGrpc.TasksImplBase {
     }
 
     private Any withDefaultRoot(String runtime, Any options) throws InvalidProtocolBufferException {
-        if (!runtime.startsWith("io.containerd.runc.")) {
+        if (!runtime.startsWith("io.containerd.runc.") && !runtime.startsWith("io.containerd.rabbithole.")) {
             return options;
         }
         String runcRoot = state.resolve("runc").toString();
