@@ -94,6 +94,7 @@ public final class ShimMain {
                 case "start" -> start(a, out, err);
                 case "delete" -> delete(a, out, err);
                 case "serve" -> serve(a, err);
+                case "train" -> train(a, err);
                 default -> {
                     err.println("containerd-shim-rabbithole-v2: unknown action " + a.action + " (start, delete)");
                     yield 2;
@@ -159,6 +160,9 @@ public final class ShimMain {
         }
         if (action == null) {
             throw new IllegalArgumentException("no action (start or delete)");
+        }
+        if (action.equals("train")) {
+            return new Args("train", DEFAULT_ADDRESS, "", "train", Path.of("").toAbsolutePath(), debug, action);
         }
         if (ns.isEmpty()) {
             throw new IllegalArgumentException("shim namespace cannot be empty (-namespace)");
@@ -262,7 +266,7 @@ public final class ShimMain {
         Path log = a.bundle.resolve("log");
         ProcessBuilder pb = new ProcessBuilder(argv).directory(cwd.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectError(Files.exists(log) ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.DISCARD);
+                .redirectError(hasReader(log) ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
         CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -285,6 +289,24 @@ public final class ShimMain {
                     + (Files.exists(log) ? " (its stderr went to " + log + ")" : ""));
         }
     }
+
+    /**
+     * @return whether {@code log} is a FIFO that someone reads (containerd holds it open): opening a FIFO without
+     *         a reader for writing would block (fifo(7)); O_NONBLOCK makes it fail with ENXIO instead
+     */
+    private static boolean hasReader(Path log) {
+        if (!Files.exists(log)) {
+            return false;
+        }
+        try {
+            Libc.closeQuietly(Libc.openFile(log.toString(), Libc.O_WRONLY | O_NONBLOCK, 0));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static final int O_NONBLOCK = 04000;
 
     /** The long-lived shim: a session of its own, a subreaper with one reaping loop, ttrpc on the socket. */
     private static int serve(Args a, PrintStream err) throws IOException, InterruptedException {
@@ -346,6 +368,49 @@ public final class ShimMain {
             err.println("shim " + Libc.getpid() + ": no task left, exiting");
         }
         System.exit(0);
+        return 0;
+    }
+
+    /**
+     * {@code train}: loads the classes a shim uses (ttrpc server and client, the Task service, protobuf messages,
+     * the reaper and posix_spawn) and exits, so that a JVM started with {@code -XX:ArchiveClassesAtExit} writes an
+     * application class-data archive that every shim JVM then maps shared (the wrapper script does this once).
+     */
+    private static int train(Args a, PrintStream err) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("rh-shim-train");
+        Path socket = dir.resolve("s");
+        Reaper reaper = new Reaper().start();
+        Publisher publisher = new Publisher(null);
+        ShimService service = new ShimService("train", reaper, publisher, false, () -> { });
+        try (TtrpcServer server = new TtrpcServer().addService(service).start(socket);
+             TtrpcClient c = TtrpcClient.connect(socket.toString(), Map.of("containerd-namespace-ttrpc", "train"))) {
+            c.call(TaskGrpc.getConnectMethod(), ConnectRequest.newBuilder().setId("x").build(), Duration.ofSeconds(10));
+            try {
+                c.call(TaskGrpc.getStateMethod(), dev.rabbithole.stage3.api.shim.StateRequest.newBuilder().setId("x").build(),
+                        Duration.ofSeconds(10));
+            } catch (RuntimeException expected) {
+                // NOT_FOUND: the error path is loaded too
+            }
+            try {
+                c.call(TaskGrpc.getCreateMethod(), dev.rabbithole.stage3.api.shim.CreateTaskRequest.newBuilder().setId("x")
+                        .setBundle(dir.toString()).setOptions(com.google.protobuf.Any.newBuilder()
+                                .setTypeUrl("containerd.runc.v1.Options").setValue(dev.rabbithole.stage3.api.runc.Options
+                                        .newBuilder().setBinaryName("/bin/false").setRoot(dir.toString()).build()
+                                        .toByteString())).build(), Duration.ofSeconds(10));
+            } catch (RuntimeException expected) {
+                // the runtime /bin/false fails: spawn, reaper and the runtime's error path are loaded
+            }
+            for (com.google.protobuf.Message m : List.of(dev.rabbithole.stage3.api.eventtypes.TaskExit.getDefaultInstance(),
+                    dev.rabbithole.stage3.api.eventtypes.TaskStart.getDefaultInstance(),
+                    dev.rabbithole.stage3.api.eventtypes.TaskDelete.getDefaultInstance(),
+                    dev.rabbithole.stage3.api.events.ttrpc.ForwardRequest.getDefaultInstance())) {
+                m.toByteArray();
+            }
+        } finally {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
         return 0;
     }
 
