@@ -12,6 +12,7 @@ import dev.rabbithole.stage3.api.eventtypes.TaskExecAdded;
 import dev.rabbithole.stage3.api.eventtypes.TaskExecStarted;
 import dev.rabbithole.stage3.api.eventtypes.TaskExit;
 import dev.rabbithole.stage3.api.eventtypes.TaskIO;
+import dev.rabbithole.stage3.api.eventtypes.TaskOOM;
 import dev.rabbithole.stage3.api.eventtypes.TaskStart;
 import dev.rabbithole.stage3.api.runc.Options;
 import dev.rabbithole.stage3.api.runc.ProcessDetails;
@@ -71,7 +72,8 @@ import java.util.concurrent.TimeoutException;
  * ({@code /tasks/exec-added}); Kill runs {@code runtime kill [--all] ID SIG} for the init and kill(2) for an exec;
  * Wait blocks until the process's exit is recorded; Delete runs {@code runtime delete ID}, unmounts the rootfs and
  * publishes {@code /tasks/delete}; Pids runs {@code runtime ps --format json ID}. A process's exit publishes
- * {@code /tasks/exit} once its output has been copied (at most 2 s after the exit). Runtime failures reach the
+ * {@code /tasks/exit} once its output has been copied (at most 2 s after the exit), after {@code /tasks/oom} when
+ * the container's memory cgroup counted a new OOM kill ({@link Oom}). Runtime failures reach the
  * caller as UNKNOWN with the runtime's own message. Pause, Resume, Checkpoint, Update and Stats answer
  * UNIMPLEMENTED; a terminal ({@code terminal=true}) is refused with UNIMPLEMENTED until the console socket exists.
  */
@@ -131,6 +133,9 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         final Proc init;
         final Map<String, Proc> execs = new ConcurrentHashMap<>();
         final boolean mounted;
+        /** The memory cgroup's OOM kill counter (set at create) and the count last published. */
+        volatile Path oomCounter;
+        long oomKills;
 
         Task(String ns, String id, Path bundle, RuntimeBinary runtime, Proc init, boolean mounted) {
             this.ns = ns;
@@ -260,6 +265,8 @@ final class ShimService extends TaskGrpc.TaskImplBase {
             stdio.closeRuntimeSide();
             stdio.startCopying(id);
             init.pid = readPid(pidFile);
+            task.oomCounter = Oom.counterFile(init.pid);
+            task.oomKills = Oom.kills(task.oomCounter);
             watch(task, init);
         } catch (IOException | RuntimeException e) {
             if (stdio != null) {
@@ -347,6 +354,13 @@ final class ShimService extends TaskGrpc.TaskImplBase {
             Stdio s = p.stdio;
             if (s != null) {
                 s.awaitDrained(DRAIN_MILLIS);
+            }
+            synchronized (task) {
+                long kills = Oom.kills(task.oomCounter);
+                if (kills > task.oomKills) {
+                    task.oomKills = kills;
+                    publisher.publish(task.ns, "/tasks/oom", TaskOOM.newBuilder().setContainerId(task.id).build());
+                }
             }
             synchronized (p) {
                 p.exitStatus = code;

@@ -488,6 +488,37 @@ class ShimIT {
         assertNothingLeft("two", b);
     }
 
+    @Test
+    void aContainerKilledByTheOomKillerPublishesTasksOomBeforeItsExit() throws Exception {
+        String id = "hog";
+        Path bundle = bundle(id, "/bin/sh", "-c", "a=aaaaaaaaaaaaaaaa; while true; do a=$a$a; done");
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(bundle.resolve("config.json").toFile());
+        ObjectNode memory = ((ObjectNode) config.get("linux")).putObject("resources").putObject("memory");
+        memory.put("limit", 16L << 20);
+        if (Files.exists(Path.of("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"))) {
+            memory.put("swap", 16L << 20);
+        }
+        json.writeValue(bundle.resolve("config.json").toFile(), config);
+        String address = start(id, bundle, Map.of());
+        try (TtrpcClient shim = connect(address, id)) {
+            shim.call(TaskGrpc.getCreateMethod(), CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
+                    .addRootfs(rootfs()).setOptions(options()).build(), T);
+            shim.call(TaskGrpc.getStartMethod(), StartRequest.newBuilder().setId(id).build(), T);
+            assertThat(shim.call(TaskGrpc.getWaitMethod(), WaitRequest.newBuilder().setId(id).build(), T).getExitStatus())
+                    .isEqualTo(137);
+            shim.call(TaskGrpc.getDeleteMethod(), DeleteRequest.newBuilder().setId(id).build(), T);
+            shutdown(shim, id);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> topics().contains("/tasks/exit"));
+        assertThat(topics()).containsSubsequence("/tasks/start", "/tasks/oom", "/tasks/exit");
+        assertThat(event("/tasks/oom").getTypeUrl()).isEqualTo("containerd.events.TaskOOM");
+        assertThat(dev.rabbithole.stage3.api.eventtypes.TaskOOM.parseFrom(event("/tasks/oom").getValue()).getContainerId())
+                .isEqualTo(id);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPids.get(0)).isEmpty());
+        assertNothingLeft(id, bundle);
+    }
+
     static void shutdown(TtrpcClient shim, String id) {
         try {
             shim.call(TaskGrpc.getShutdownMethod(), ShutdownRequest.newBuilder().setId(id).build(), T);
