@@ -57,6 +57,7 @@ final class Libc {
     static native int open(String path, int flags, int mode) throws LastErrorException;
     static native int close(int fd) throws LastErrorException;
     static native int dup2(int oldfd, int newfd) throws LastErrorException;
+    static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
     static native long read(int fd, byte[] buf, long count) throws LastErrorException;
     static native long write(int fd, byte[] buf, long count) throws LastErrorException;
     static native int mount(String source, String target, String fstype, long flags, String data) throws LastErrorException;
@@ -145,6 +146,15 @@ final class Libc {
             throw error("pipe2", "O_CLOEXEC", e);
         }
         return fds;
+    }
+
+    /** @return a duplicate of {@code fd}, close-on-exec (fcntl F_DUPFD_CLOEXEC) */
+    static int dupCloexec(int fd) throws IOException {
+        try {
+            return fcntl(fd, 1030, 3);
+        } catch (LastErrorException e) {
+            throw error("fcntl F_DUPFD_CLOEXEC", fd, e);
+        }
     }
 
     /** Closes a descriptor, ignoring -1 and errors (the descriptor is gone either way). */

@@ -75,7 +75,8 @@ import java.util.concurrent.TimeoutException;
  * {@code /tasks/exit} once its output has been copied (at most 2 s after the exit), after {@code /tasks/oom} when
  * the container's memory cgroup counted a new OOM kill ({@link Oom}). Runtime failures reach the
  * caller as UNKNOWN with the runtime's own message. Pause, Resume, Checkpoint, Update and Stats answer
- * UNIMPLEMENTED; a terminal ({@code terminal=true}) is refused with UNIMPLEMENTED until the console socket exists.
+ * UNIMPLEMENTED. A process with a terminal ({@code terminal=true}) gets the runtime's {@code --console-socket}: the
+ * shim receives the pty master ({@link Console}), copies it to stdout and stdin into it, and ResizePty sets its size.
  */
 final class ShimService extends TaskGrpc.TaskImplBase {
 
@@ -214,10 +215,6 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         if (id.isEmpty() || request.getBundle().isEmpty()) {
             throw io.grpc.Status.INVALID_ARGUMENT.withDescription("create needs an id and a bundle").asRuntimeException();
         }
-        if (request.getTerminal()) {
-            throw io.grpc.Status.UNIMPLEMENTED.withDescription("terminal=true: this shim has no console socket support"
-                    + " yet; run the task without a terminal").asRuntimeException();
-        }
         if (!request.getCheckpoint().isEmpty()) {
             throw io.grpc.Status.UNIMPLEMENTED.withDescription("restoring a checkpoint is not supported").asRuntimeException();
         }
@@ -225,7 +222,7 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         Path bundle = Path.of(request.getBundle());
         RuntimeBinary runtime = new RuntimeBinary(reaper, o.getBinaryName().isEmpty() ? "runc" : o.getBinaryName(),
                 (o.getRoot().isEmpty() ? DEFAULT_RUNTIME_ROOT : o.getRoot()) + "/" + ns, o.getSystemdCgroup());
-        Proc init = new Proc("", false, request.getStdin(), request.getStdout(), request.getStderr());
+        Proc init = new Proc("", request.getTerminal(), request.getStdin(), request.getStdout(), request.getStderr());
         synchronized (this) {
             if (tasks.containsKey(id)) {
                 throw io.grpc.Status.ALREADY_EXISTS.withDescription("task " + id + ": already exists").asRuntimeException();
@@ -236,6 +233,7 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         Task task = tasks.get(id);
         boolean mounted = false;
         Stdio stdio = null;
+        Console console = null;
         try {
             writeOptions(bundle, runtime);
             Path rootfs = bundle.resolve("rootfs");
@@ -244,12 +242,17 @@ final class ShimService extends TaskGrpc.TaskImplBase {
                 Mounts.mountAll(request.getRootfsList(), rootfs.toString());
                 mounted = true;
             }
-            stdio = Stdio.open(id, request.getStdin(), request.getStdout(), request.getStderr());
+            stdio = request.getTerminal() ? Stdio.openTerminal(request.getStdin(), request.getStdout())
+                    : Stdio.open(id, request.getStdin(), request.getStdout(), request.getStderr());
             init.stdio = stdio;
             Path pidFile = bundle.resolve("init.pid");
             Files.deleteIfExists(pidFile);
             List<String> args = new java.util.ArrayList<>(List.of("create", "--bundle", bundle.toString(),
                     "--pid-file", pidFile.toString()));
+            if (request.getTerminal()) {
+                console = Console.listen();
+                args.addAll(List.of("--console-socket", console.socket.toString()));
+            }
             if (o.getNoPivotRoot()) {
                 args.add("--no-pivot");
             }
@@ -263,6 +266,9 @@ final class ShimService extends TaskGrpc.TaskImplBase {
                 throw runtimeFailed("create", e);
             }
             stdio.closeRuntimeSide();
+            if (console != null) {
+                stdio.attachMaster(id, console.receiveMaster());
+            }
             stdio.startCopying(id);
             init.pid = readPid(pidFile);
             task.oomCounter = Oom.counterFile(init.pid);
@@ -284,10 +290,14 @@ final class ShimService extends TaskGrpc.TaskImplBase {
             tasks.remove(id);
             throw e instanceof StatusRuntimeException s ? s
                     : io.grpc.Status.UNKNOWN.withDescription(e.getMessage()).asRuntimeException();
+        } finally {
+            if (console != null) {
+                console.close();
+            }
         }
         publisher.publish(ns, "/tasks/create", TaskCreate.newBuilder().setContainerId(id).setBundle(bundle.toString())
                 .addAllRootfs(request.getRootfsList()).setIo(TaskIO.newBuilder().setStdin(request.getStdin())
-                        .setStdout(request.getStdout()).setStderr(request.getStderr()).setTerminal(false))
+                        .setStdout(request.getStdout()).setStderr(request.getStderr()).setTerminal(request.getTerminal()))
                 .setCheckpoint(request.getCheckpoint()).setPid(init.pid).build());
         reply.onNext(CreateTaskResponse.newBuilder().setPid(init.pid).build());
         reply.onCompleted();
@@ -408,17 +418,27 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         Path spec = t.bundle.resolve(".exec-" + safe + ".json");
         Path pidFile = t.bundle.resolve(".exec-" + safe + ".pid");
         Stdio stdio = null;
+        Console console = null;
         try {
             Files.write(spec, p.spec.getValue().toByteArray());
-            stdio = Stdio.open(t.id + "-" + safe, p.stdin, p.stdout, p.stderr);
+            stdio = p.terminal ? Stdio.openTerminal(p.stdin, p.stdout) : Stdio.open(t.id + "-" + safe, p.stdin, p.stdout, p.stderr);
             p.stdio = stdio;
+            List<String> args = new java.util.ArrayList<>(List.of("exec", "--process", spec.toString(), "--detach",
+                    "--pid-file", pidFile.toString()));
+            if (p.terminal) {
+                console = Console.listen();
+                args.addAll(List.of("--console-socket", console.socket.toString()));
+            }
+            args.add(t.id);
             try {
-                t.runtime.runWithStdio(t.log(), List.of("exec", "--process", spec.toString(), "--detach",
-                        "--pid-file", pidFile.toString(), t.id), stdio.runtimeFds(), null);
+                t.runtime.runWithStdio(t.log(), args, stdio.runtimeFds(), null);
             } catch (IOException e) {
                 throw runtimeFailed("exec", e);
             }
             stdio.closeRuntimeSide();
+            if (console != null) {
+                stdio.attachMaster(t.id + "-" + safe, console.receiveMaster());
+            }
             stdio.startCopying(t.id + "-" + safe);
             int pid = readPid(pidFile);
             synchronized (p) {
@@ -437,6 +457,9 @@ final class ShimService extends TaskGrpc.TaskImplBase {
             }
             throw e;
         } finally {
+            if (console != null) {
+                console.close();
+            }
             try {
                 Files.deleteIfExists(spec);
                 Files.deleteIfExists(pidFile);
@@ -452,14 +475,10 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         if (request.getExecId().isEmpty()) {
             throw io.grpc.Status.INVALID_ARGUMENT.withDescription("exec needs an exec id").asRuntimeException();
         }
-        if (request.getTerminal()) {
-            throw io.grpc.Status.UNIMPLEMENTED.withDescription("terminal=true: this shim has no console socket support"
-                    + " yet; exec without a terminal").asRuntimeException();
-        }
         if (t.init.status == Status.STOPPED) {
             throw io.grpc.Status.FAILED_PRECONDITION.withDescription("container " + t.id + " is stopped").asRuntimeException();
         }
-        Proc p = new Proc(request.getExecId(), false, request.getStdin(), request.getStdout(), request.getStderr());
+        Proc p = new Proc(request.getExecId(), request.getTerminal(), request.getStdin(), request.getStdout(), request.getStderr());
         p.spec = request.getSpec();
         if (t.execs.putIfAbsent(request.getExecId(), p) != null) {
             throw io.grpc.Status.ALREADY_EXISTS.withDescription("id " + request.getExecId() + ": already exists")
@@ -550,7 +569,7 @@ final class ShimService extends TaskGrpc.TaskImplBase {
             }
             t.execs.remove(p.execId);
             if (p.stdio != null) {
-                p.stdio.closeStdin();
+                p.stdio.release();
             }
             reply.onNext(response(p));
             reply.onCompleted();
@@ -577,8 +596,13 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         } catch (ExecutionException | TimeoutException e) {
             // reported as it stands
         }
+        for (Proc q : t.execs.values()) {
+            if (q.stdio != null) {
+                q.stdio.release();
+            }
+        }
         if (p.stdio != null) {
-            p.stdio.closeStdin();
+            p.stdio.release();
         }
         if (t.mounted) {
             Mounts.unmountAll(t.bundle.resolve("rootfs").toString());
@@ -643,8 +667,16 @@ final class ShimService extends TaskGrpc.TaskImplBase {
     @Override
     public void resizePty(ResizePtyRequest request, StreamObserver<Empty> reply) {
         Task t = task(request.getId());
-        proc(t, request.getExecId());
-        // no terminal is ever held (Create refuses one): nothing to resize, as containerd's shim answers then
+        Proc p = proc(t, request.getExecId());
+        Stdio s = p.stdio;
+        // without a terminal there is nothing to resize, and containerd's shim answers OK then too
+        if (s != null && s.master() >= 0) {
+            try {
+                Console.resize(s.master(), request.getWidth(), request.getHeight());
+            } catch (IOException e) {
+                throw io.grpc.Status.INTERNAL.withDescription("resize: " + e.getMessage()).asRuntimeException();
+            }
+        }
         reply.onNext(Empty.getDefaultInstance());
         reply.onCompleted();
     }

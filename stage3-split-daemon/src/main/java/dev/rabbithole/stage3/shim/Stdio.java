@@ -31,6 +31,9 @@ final class Stdio {
     /** runc's ends: {stdin read, stdout write, stderr write}; -1 for /dev/null. Closed by {@link #closeRuntimeSide}. */
     private final int[] runtimeSide = {-1, -1, -1};
     private final AtomicInteger stdinWrite = new AtomicInteger(-1);
+    /** The pty master when the process has a terminal ({@link Console}), else -1. */
+    private volatile int master = -1;
+    private int terminalOut = -1;
     private Thread outCopy;
     private Thread errCopy;
 
@@ -62,12 +65,12 @@ final class Stdio {
             if (outFd >= 0) {
                 int[] p = Libc.pipe();
                 s.runtimeSide[1] = p[1];
-                s.outCopy = copier("shim-stdout-" + id, p[0], outFd);
+                s.outCopy = copier("shim-stdout-" + id, p[0], outFd, true);
             }
             if (errFd >= 0) {
                 int[] p = Libc.pipe();
                 s.runtimeSide[2] = p[1];
-                s.errCopy = copier("shim-stderr-" + id, p[0], errFd);
+                s.errCopy = copier("shim-stderr-" + id, p[0], errFd, true);
             }
             return s;
         } catch (IOException | RuntimeException e) {
@@ -81,6 +84,51 @@ final class Stdio {
             s.closeStdin();
             throw e;
         }
+    }
+
+    /**
+     * The stdio of a process with a terminal: runc's own stdio are /dev/null, the process gets the pty's slave;
+     * the master comes later ({@link #attachMaster}).
+     *
+     * @throws io.grpc.StatusRuntimeException as {@link #open}
+     */
+    static Stdio openTerminal(String stdin, String stdout) throws IOException {
+        Stdio s = new Stdio(stdin, stdout, "");
+        if (!stdin.isEmpty()) {
+            checkFifo(stdin);
+        }
+        s.terminalOut = destination(stdout);
+        return s;
+    }
+
+    /**
+     * Holds the pty master: its output is copied to stdout, stdin into it (through a duplicate, so that CloseIO
+     * does not close the terminal). The master is closed by {@link #release}.
+     */
+    void attachMaster(String id, int fd) throws IOException {
+        master = fd;
+        if (terminalOut >= 0) {
+            outCopy = copier("shim-pty-" + id, fd, terminalOut, false);
+            terminalOut = -1;
+        }
+        if (!stdin.isEmpty()) {
+            stdinWrite.set(Libc.dupCloexec(fd));
+        }
+    }
+
+    /** @return the pty master, -1 when the process has no terminal */
+    int master() {
+        return master;
+    }
+
+    /** Closes the pty master (the task is deleted). */
+    void release() {
+        closeStdin();
+        Libc.closeQuietly(terminalOut);
+        terminalOut = -1;
+        int m = master;
+        master = -1;
+        Libc.closeQuietly(m);
     }
 
     private static void checkFifo(String path) {
@@ -115,7 +163,7 @@ final class Stdio {
         }
     }
 
-    private static Thread copier(String name, int from, int to) {
+    private static Thread copier(String name, int from, int to, boolean closeFrom) {
         Thread t = new Thread(null, () -> {
             byte[] buf = new byte[32 * 1024];
             try {
@@ -123,9 +171,11 @@ final class Stdio {
                     Libc.writeAll(to, buf, n);
                 }
             } catch (IOException e) {
-                // the destination failed (a file system full): the process's writes fail from now on
+                // the destination failed (a file system full), or a pty master read EIO: its process is gone
             } finally {
-                Libc.closeQuietly(from);
+                if (closeFrom) {
+                    Libc.closeQuietly(from);
+                }
                 Libc.closeQuietly(to);
             }
         }, name, STACK);
@@ -187,7 +237,7 @@ final class Stdio {
     /** Closes everything of a process that never ran (its copies get end of file). */
     void abandon() {
         closeRuntimeSide();
-        closeStdin();
+        release();
         for (Thread t : new Thread[] {outCopy, errCopy}) {
             if (t != null && !t.isAlive() && t.getState() == Thread.State.NEW) {
                 t.start(); // reads end of file at once, closes both ends

@@ -100,7 +100,7 @@ class ShimIT {
         runcRoot = base.resolve("runc");
         Path bin = Files.createDirectories(base.resolve("busybox/bin"));
         Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
-        for (String tool : List.of("sh", "sleep", "echo", "hostname", "id", "cat")) {
+        for (String tool : List.of("sh", "sleep", "echo", "hostname", "id", "cat", "stty", "tty")) {
             Files.createSymbolicLink(bin.resolve(tool), Path.of("busybox"));
         }
         for (String dir : List.of("proc", "dev", "sys")) {
@@ -392,11 +392,6 @@ class ShimIT {
                                     .setValue(Options.newBuilder().setBinaryName("no-such-runc").build().toByteString()))
                             .build(), T));
             assertThat(noBinary.getStatus().getDescription()).contains("no-such-runc");
-            // a terminal is refused clearly
-            StatusRuntimeException terminal = catchThrowableOfType(StatusRuntimeException.class, () ->
-                    shim.call(TaskGrpc.getCreateMethod(), CreateTaskRequest.newBuilder().setId(badId)
-                            .setBundle(badBundle.toString()).setTerminal(true).build(), T));
-            assertThat(terminal.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNIMPLEMENTED);
             shutdown(shim, id);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPids.get(0)).isEmpty());
@@ -486,6 +481,46 @@ class ShimIT {
         assertThat(Path.of(addressA.substring("unix://".length()))).doesNotExist();
         assertNothingLeft("one", a);
         assertNothingLeft("two", b);
+    }
+
+    @Test
+    void aTerminalComesThroughTheConsoleSocketAndIsResized() throws Exception {
+        String id = "tty";
+        Path bundle = bundle(id, "/bin/sh", "-c", "stty size; tty; read line; echo got $line; exit 4");
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(bundle.resolve("config.json").toFile());
+        ((ObjectNode) config.get("process")).put("terminal", true);
+        json.writeValue(bundle.resolve("config.json").toFile(), config);
+        String address = start(id, bundle, Map.of());
+        String out = fifo("tty.out");
+        Path in = base.resolve("tty.in");
+        assertThat(run(List.of("mkfifo", in.toString()))).isZero();
+        try (TtrpcClient shim = connect(address, id)) {
+            shim.call(TaskGrpc.getCreateMethod(), CreateTaskRequest.newBuilder().setId(id).setBundle(bundle.toString())
+                    .addRootfs(rootfs()).setOptions(options()).setTerminal(true).setStdin(in.toString()).setStdout(out)
+                    .build(), T);
+            assertThat(shim.call(TaskGrpc.getStateMethod(), StateRequest.newBuilder().setId(id).build(), T).getTerminal())
+                    .isTrue();
+            shim.call(TaskGrpc.getResizePtyMethod(), dev.rabbithole.stage3.api.shim.ResizePtyRequest.newBuilder().setId(id)
+                    .setWidth(123).setHeight(45).build(), T);
+            shim.call(TaskGrpc.getStartMethod(), StartRequest.newBuilder().setId(id).build(), T);
+            await().atMost(Duration.ofSeconds(10)).until(() -> fifoText.get("tty.out").toString().contains("/dev/pts/"));
+            try (RandomAccessFile stdin = new RandomAccessFile(in.toFile(), "rw")) {
+                stdin.write("typed\n".getBytes(StandardCharsets.UTF_8));
+                assertThat(shim.call(TaskGrpc.getWaitMethod(), WaitRequest.newBuilder().setId(id).build(), T)
+                        .getExitStatus()).isEqualTo(4);
+            }
+            // the terminal's size as set before start, its name, the input echoed by the line discipline (CR LF)
+            assertThat(fifoText.get("tty.out").toString()).startsWith("45 123\r\n/dev/pts/").contains("typed\r\n")
+                    .endsWith("got typed\r\n");
+            shim.call(TaskGrpc.getDeleteMethod(), DeleteRequest.newBuilder().setId(id).build(), T);
+            shutdown(shim, id);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPids.get(0)).isEmpty());
+        try (Stream<Path> tmp = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(tmp.filter(p -> p.getFileName().toString().startsWith("rh-pty"))).as("console socket dirs").isEmpty();
+        }
+        assertNothingLeft(id, bundle);
     }
 
     @Test
