@@ -280,12 +280,20 @@ class RabbitholeShimIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(quitterShim).isEmpty());
         assertNothingLeft("quitter");
 
-        // a shim killed with SIGKILL: Delete runs the shim binary's delete, which kills the container
+        // a shim killed with SIGKILL: containerd sees its connection close and cleans up at once with the shim
+        // binary's delete, which kills the container; the task is reported stopped with SIGKILL's status
         ProcessHandle.of(survivorShim).orElseThrow().destroyForcibly();
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(survivorShim).isEmpty());
+        await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.of(pid).isEmpty());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ns(TasksGrpc.newBlockingStub(client.channel), NS)
+                .list(ListTasksRequest.getDefaultInstance()).getTasksList()).filteredOn(p -> p.getId().equals("survivor"))
+                .singleElement().satisfies(p -> {
+                    assertThat(p.getStatus()).isEqualTo(Status.STOPPED);
+                    assertThat(p.getExitStatus()).isEqualTo(137);
+                }));
+        assertThat(again.wait(WaitRequest.newBuilder().setContainerId("survivor").build()).getExitStatus()).isEqualTo(137);
         DeleteResponse d = again.delete(DeleteTaskRequest.newBuilder().setContainerId("survivor").build());
         assertThat(d.getExitStatus()).isEqualTo(137);
-        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).isEmpty());
         ns(ContainersGrpc.newBlockingStub(client.channel), NS).delete(DeleteContainerRequest.newBuilder().setId("survivor").build());
         assertNothingLeft("survivor");
         assertThat(base.resolve("s")).isEmptyDirectory();
