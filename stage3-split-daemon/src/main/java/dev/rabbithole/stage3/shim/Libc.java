@@ -58,6 +58,7 @@ final class Libc {
     static native int close(int fd) throws LastErrorException;
     static native int dup2(int oldfd, int newfd) throws LastErrorException;
     static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
+    static native int flock(int fd, int operation) throws LastErrorException;
     static native long read(int fd, byte[] buf, long count) throws LastErrorException;
     static native long write(int fd, byte[] buf, long count) throws LastErrorException;
     static native int mount(String source, String target, String fstype, long flags, String data) throws LastErrorException;
@@ -146,6 +147,26 @@ final class Libc {
             throw error("pipe2", "O_CLOEXEC", e);
         }
         return fds;
+    }
+
+    /**
+     * Takes an exclusive flock(2) on a directory, waiting for it.
+     *
+     * @return the descriptor holding the lock: closing it releases the lock
+     */
+    static int lockDirectory(java.nio.file.Path dir) throws IOException {
+        int fd = openFile(dir.toString(), O_RDONLY | 0200000 /* O_DIRECTORY */, 0);
+        while (true) {
+            try {
+                flock(fd, 2 /* LOCK_EX */);
+                return fd;
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != EINTR) {
+                    closeQuietly(fd);
+                    throw error("flock", dir, e);
+                }
+            }
+        }
     }
 
     /** @return a duplicate of {@code fd}, close-on-exec (fcntl F_DUPFD_CLOEXEC) */

@@ -11,12 +11,9 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -43,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  * {@code ADDR}, the hash is of ADDR, NS and ID, short enough for the 108-byte sun_path) and exits 0. With
  * {@code RABBITHOLE_SHIM_GROUPING=shared} in its environment (what our containerd's {@code --shim-grouping shared}
  * sets), {@code start} prints the address of the namespace's shared shim ({@code RUN/s/g-HASH}), starting it only
- * when none runs: one JVM then serves every task of the namespace, keyed by task id. A lock file beside the socket
+ * when none runs: one JVM then serves every task of the namespace, keyed by task id. An flock(2) on the socket directory
  * keeps a shared shim from exiting while a {@code start} hands out its address (the start's Connect reserves the
  * task id for 60 s).
  *
@@ -214,14 +211,16 @@ public final class ShimMain {
         if (!shared) {
             spawnDaemon(a, socket, a.bundle);
         } else {
-            try (FileChannel lockFile = FileChannel.open(Path.of(socket + ".lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+            int lock = Libc.lockDirectory(socket.getParent());
+            try {
                 if (!reserve(socket, a)) {
                     spawnDaemon(a, socket, Path.of("/"));
                     if (!reserve(socket, a)) {
                         throw new IOException("the shared shim at " + socket + " does not answer");
                     }
                 }
+            } finally {
+                Libc.closeQuietly(lock);
             }
         }
         String address = "unix://" + socket;
@@ -325,14 +324,19 @@ public final class ShimMain {
         Runnable exit = () -> {
             if (shared) {
                 // under the start's lock: no start hands out this address while it goes away
-                try (FileChannel lockFile = FileChannel.open(Path.of(socket + ".lock"), StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+                int lock = -1;
+                try {
+                    lock = Libc.lockDirectory(socket.getParent());
+                } catch (IOException e) {
+                    err.println("shim: " + e.getMessage() + "; exiting without the lock");
+                }
+                try {
                     if (!service[0].idle()) {
                         return;
                     }
                     server[0].close();
-                } catch (IOException e) {
-                    server[0].close();
+                } finally {
+                    Libc.closeQuietly(lock);
                 }
             } else {
                 try {
