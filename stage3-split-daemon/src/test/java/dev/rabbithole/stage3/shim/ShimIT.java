@@ -505,6 +505,21 @@ class ShimIT {
                     .setWidth(123).setHeight(45).build(), T);
             shim.call(TaskGrpc.getStartMethod(), StartRequest.newBuilder().setId(id).build(), T);
             await().atMost(Duration.ofSeconds(10)).until(() -> fifoText.get("tty.out").toString().contains("/dev/pts/"));
+            // an exec'd process with a terminal of its own
+            String execOut = fifo("exec-tty.out");
+            ObjectNode process = new ObjectMapper().createObjectNode().put("terminal", true).put("cwd", "/");
+            process.putArray("args").add("/bin/sh").add("-c").add("stty size; exit 2");
+            process.putArray("env").add("PATH=/bin");
+            process.putObject("user").put("uid", 0).put("gid", 0);
+            process.putObject("consoleSize").put("height", 12).put("width", 34);
+            shim.call(TaskGrpc.getExecMethod(), ExecProcessRequest.newBuilder().setId(id).setExecId("t1").setTerminal(true)
+                    .setStdout(execOut).setSpec(Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
+                            .setValue(ByteString.copyFromUtf8(process.toString()))).build(), T);
+            shim.call(TaskGrpc.getStartMethod(), StartRequest.newBuilder().setId(id).setExecId("t1").build(), T);
+            assertThat(shim.call(TaskGrpc.getWaitMethod(), WaitRequest.newBuilder().setId(id).setExecId("t1").build(), T)
+                    .getExitStatus()).isEqualTo(2);
+            assertThat(fifoText.get("exec-tty.out").toString()).isEqualTo("12 34\r\n");
+            shim.call(TaskGrpc.getDeleteMethod(), DeleteRequest.newBuilder().setId(id).setExecId("t1").build(), T);
             try (RandomAccessFile stdin = new RandomAccessFile(in.toFile(), "rw")) {
                 stdin.write("typed\n".getBytes(StandardCharsets.UTF_8));
                 assertThat(shim.call(TaskGrpc.getWaitMethod(), WaitRequest.newBuilder().setId(id).build(), T)
