@@ -29,6 +29,8 @@ final class Publisher {
     private final String address;
     private final BlockingQueue<Envelope> queue = new LinkedBlockingQueue<>();
     private TtrpcClient client;
+    /** Events queued or being forwarded. */
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     /** @param address containerd's ttrpc address, null or empty to publish nothing */
     Publisher(String address) {
@@ -56,6 +58,7 @@ final class Publisher {
         if (address == null) {
             return;
         }
+        pending.incrementAndGet();
         queue.add(Envelope.newBuilder().setTimestamp(timestamp(Instant.now())).setNamespace(namespace).setTopic(topic)
                 .setEvent(Any.newBuilder().setTypeUrl("containerd.events." + event.getDescriptorForType().getName())
                         .setValue(event.toByteString())).build());
@@ -63,7 +66,7 @@ final class Publisher {
 
     /** @return whether every queued event has been forwarded or dropped */
     boolean idle() {
-        return queue.isEmpty();
+        return pending.get() == 0;
     }
 
     private void loop() {
@@ -98,6 +101,7 @@ final class Publisher {
                     }
                 }
             }
+            pending.decrementAndGet();
         }
     }
 }
