@@ -15,7 +15,7 @@ class ArchitectureTest {
 
     static final JavaClasses CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("dev.rabbithole.stage3.ttrpc", "dev.rabbithole.stage3.containerd");
+            .importPackages("dev.rabbithole.stage3.ttrpc", "dev.rabbithole.stage3.containerd", "dev.rabbithole.stage3.shim");
 
     @Test
     void ttrpcImportsNoEngineCode() {
@@ -33,6 +33,16 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage("dev.rabbithole.stage1.daemon..",
                         "dev.rabbithole.stage1.api..", "dev.rabbithole.stage2.libcontainer..",
                         "dev.rabbithole.stage3.dockerd..", "dev.rabbithole.stage3.shim..", "dev.rabbithole.stage3.runc..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void shimImportsNoDaemonLibcontainerOrContainerd() {
+        // the shim runs a runtime binary (runc's CLI) and speaks ttrpc to containerd: it links no engine code
+        noClasses().that().resideInAPackage("dev.rabbithole.stage3.shim..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.rabbithole.stage1.daemon..",
+                        "dev.rabbithole.stage1.api..", "dev.rabbithole.stage2.libcontainer..",
+                        "dev.rabbithole.stage3.dockerd..", "dev.rabbithole.stage3.containerd..", "dev.rabbithole.stage3.runc..")
                 .check(CLASSES);
     }
 }

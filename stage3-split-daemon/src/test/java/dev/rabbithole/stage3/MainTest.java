@@ -19,7 +19,8 @@ class MainTest {
         assertThat(rc).isZero();
         String help = out.toString(StandardCharsets.UTF_8);
         assertThat(help).containsPattern("(?m)^  containerd +containerd's gRPC API");
-        for (String program : new String[] {"dockerd", "shim", "runc"}) {
+        assertThat(help).containsPattern("(?m)^  shim +containerd's shim v2 API");
+        for (String program : new String[] {"dockerd", "runc"}) {
             assertThat(help).containsPattern("(?m)^  " + program + " +not yet: ");
         }
     }
@@ -31,6 +32,6 @@ class MainTest {
         assertThat(Main.run(new String[] {"shim"}, System.out, e)).isEqualTo(2);
         assertThat(Main.run(new String[] {"containerd", "--frob"}, System.out, e)).isEqualTo(2);
         assertThat(Main.run(new String[] {"frob"}, System.out, e)).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("shim is not written yet").contains("containerd: unknown argument: --frob").contains("unknown program: frob");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("shim-rabbithole-v2: no action (start or delete)").contains("containerd: unknown argument: --frob").contains("unknown program: frob");
     }
 }

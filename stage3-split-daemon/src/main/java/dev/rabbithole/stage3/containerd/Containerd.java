@@ -53,6 +53,7 @@ public final class Containerd implements AutoCloseable {
     private FileChannel lockFile;
     private FileLock lock;
     private int loaded;
+    private String shimGrouping = "per-container";
 
     /**
      * @param address the gRPC socket path (the ttrpc event socket is this path plus {@code .ttrpc})
@@ -92,6 +93,7 @@ public final class Containerd implements AutoCloseable {
             events = new EventBus();
             ContainerStore containers = new ContainerStore(root, events);
             tasks = new TaskService(root, state, address, ttrpcAddress, publishBinary, containers, events);
+            tasks.shimEnv.put("RABBITHOLE_SHIM_GROUPING", shimGrouping);
             // the event sink first, so that shims that forward while we load find it
             ttrpc = new TtrpcServer().addService(events.ttrpcSink()).start(ttrpcAddress);
             loaded = tasks.loadExisting();
@@ -114,6 +116,23 @@ public final class Containerd implements AutoCloseable {
             close();
             throw e;
         }
+        return this;
+    }
+
+    /**
+     * How our shim ({@code containerd-shim-rabbithole-v2}) groups tasks, passed to its {@code start} in the
+     * environment variable {@code RABBITHOLE_SHIM_GROUPING} (other shims ignore it): {@code per-container} (one
+     * shim process per task, Docker 1.11's model) or {@code shared} (one shim per namespace serving every task).
+     *
+     * @param grouping {@code per-container} or {@code shared}
+     * @return this
+     * @throws IllegalArgumentException for another value
+     */
+    public Containerd shimGrouping(String grouping) {
+        if (!grouping.equals("per-container") && !grouping.equals("shared")) {
+            throw new IllegalArgumentException("--shim-grouping " + grouping + ": want per-container or shared");
+        }
+        shimGrouping = grouping;
         return this;
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
  *
  * <pre>
  * rabbithole stage3 containerd [--address SOCK] [--root DIR] [--state DIR] [--publish-binary PATH]
+ *                               [--shim-grouping per-container|shared]
  * </pre>
  * Defaults: {@code /run/rabbithole/stage3/containerd.sock}, {@code /var/lib/rabbithole/stage3/containerd},
  * {@code /run/rabbithole/stage3/containerd}. Exit status: 0 after a signal or for {@code --help}, 1 when it cannot
@@ -40,6 +41,7 @@ public final class ContainerdMain {
         String root = DEFAULT_ROOT;
         String state = DEFAULT_STATE;
         String publish = ProcessHandle.current().info().command().orElse("/proc/self/exe");
+        String grouping = "per-container";
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = null;
@@ -53,7 +55,7 @@ public final class ContainerdMain {
                     usage(out);
                     return 0;
                 }
-                case "--address", "-a", "--root", "--state", "--publish-binary" -> {
+                case "--address", "-a", "--root", "--state", "--publish-binary", "--shim-grouping" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             err.println("containerd: " + name + " needs a value");
@@ -65,6 +67,7 @@ public final class ContainerdMain {
                         case "--root" -> root = value;
                         case "--state" -> state = value;
                         case "--publish-binary" -> publish = value;
+                        case "--shim-grouping" -> grouping = value;
                         default -> address = value;
                     }
                 }
@@ -77,6 +80,12 @@ public final class ContainerdMain {
         }
         BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
         Containerd containerd = new Containerd(Path.of(address), Path.of(root), Path.of(state));
+        try {
+            containerd.shimGrouping(grouping);
+        } catch (IllegalArgumentException e) {
+            err.println("containerd: " + e.getMessage());
+            return 2;
+        }
         try {
             containerd.start(publish);
         } catch (IOException | RuntimeException e) {
@@ -106,6 +115,8 @@ public final class ContainerdMain {
         out.println("      --root DIR            persistent state: container records (default " + DEFAULT_ROOT + ")");
         out.println("      --state DIR           runtime state: bundles, shim records, runc's state (default " + DEFAULT_STATE + ")");
         out.println("      --publish-binary PATH given to shims as -publish-binary (default: this process's executable)");
+        out.println("      --shim-grouping MODE  per-container (default: one shim process per task) or shared (one");
+        out.println("                            containerd-shim-rabbithole-v2 per namespace serves every task)");
         out.println("  -h, --help                this help");
     }
 }

@@ -108,6 +108,18 @@ final class Shim implements AutoCloseable {
      */
     static Shim start(Path binary, String runtime, String ns, String id, Path bundle, Path grpcSocket, Path ttrpcSocket,
                       String publishBinary, Any options) throws IOException, InterruptedException {
+        return start(binary, runtime, ns, id, bundle, grpcSocket, ttrpcSocket, publishBinary, options, Map.of());
+    }
+
+    /**
+     * Starts a task's shim in its bundle and connects to it, with extra environment for the shim binary (our
+     * shim's grouping, {@code RABBITHOLE_SHIM_GROUPING}).
+     *
+     * @param env added to the shim binary's environment
+     * @throws IOException as {@link #start(Path, String, String, String, Path, Path, Path, String, Any)}
+     */
+    static Shim start(Path binary, String runtime, String ns, String id, Path bundle, Path grpcSocket, Path ttrpcSocket,
+                      String publishBinary, Any options, Map<String, String> env) throws IOException, InterruptedException {
         // tag::start[]
         Path fifo = bundle.resolve("log");
         mkfifo(fifo);
@@ -119,6 +131,7 @@ final class Shim implements AutoCloseable {
             pb.environment().put("TTRPC_ADDRESS", ttrpcSocket.toString());
             pb.environment().put("GOMAXPROCS", "2");
             pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/local/sbin:/usr/sbin:/sbin");
+            pb.environment().putAll(env);
             Process p = pb.start();
             try (var in = p.getOutputStream()) {
                 if (options != null) {

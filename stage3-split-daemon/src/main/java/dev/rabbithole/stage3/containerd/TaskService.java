@@ -70,6 +70,13 @@ final class TaskService extends TasksGrpc.TasksImplBase {
     private final ContainerStore containers;
     private final EventBus events;
     private final Map<String, Shim> shims = new ConcurrentHashMap<>();
+    /** Added to every shim binary's environment: {@code RABBITHOLE_SHIM_GROUPING} for {@code --shim-grouping}. */
+    final Map<String, String> shimEnv = new ConcurrentHashMap<>();
+    /**
+     * Tasks whose shim died (its connection closed) and that were cleaned up at once: the DeleteResponse the shim
+     * binary's {@code delete} gave, for the client's later Get, Wait and Delete.
+     */
+    private final Map<String, dev.rabbithole.stage3.api.shim.DeleteResponse> dead = new ConcurrentHashMap<>();
     /** Tasks whose shim is being started: a second Create of the same id fails meanwhile. */
     private final java.util.Set<String> creating = ConcurrentHashMap.newKeySet();
 
@@ -94,6 +101,59 @@ final class TaskService extends TasksGrpc.TasksImplBase {
 
     private Path work(String ns, String id) {
         return root.resolve(RUNTIME_DIR).resolve(ns).resolve(id);
+    }
+
+    /**
+     * When a shim's connection closes while its task is still ours (the shim was killed), cleans up at once as
+     * containerd 1.6 does (runtime/v2 cleanupAfterDeadShim): the shim binary's {@code delete} kills the container
+     * and unmounts its rootfs; {@code /tasks/exit} and {@code /tasks/delete} are published; the task is
+     * remembered as stopped so that the client's Get, Wait and Delete answer with its status.
+     */
+    private void watchShim(Shim s) {
+        s.client.onLost(() -> daemon(() -> {
+            String key = key(s.namespace, s.id);
+            synchronized (shims) {
+                if (shims.get(key) != s) {
+                    return; // deleted or closed by us
+                }
+                shims.remove(key);
+                creating.add(key);
+            }
+            try {
+                System.err.println("containerd: the shim of " + key + " is gone; cleaning up after it");
+                s.close();
+                dev.rabbithole.stage3.api.shim.DeleteResponse d = Shim.deleteDead(s.binary, s.namespace, s.id,
+                        s.bundle, grpcSocket, publishBinary);
+                Shim.removeSocket(s.address);
+                removeBundle(s.namespace, s.id);
+                if (d == null) {
+                    d = dev.rabbithole.stage3.api.shim.DeleteResponse.newBuilder().setExitStatus(137)
+                            .setExitedAt(now()).build();
+                }
+                dead.put(key, d);
+                events.publish(s.namespace, "/tasks/exit", Any.newBuilder().setTypeUrl("containerd.events.TaskExit")
+                        .setValue(TaskExit.newBuilder().setContainerId(s.id).setId(s.id).setPid(d.getPid())
+                                .setExitStatus(d.getExitStatus()).setExitedAt(d.getExitedAt()).build().toByteString())
+                        .build());
+                events.publish(s.namespace, "/tasks/delete", Any.newBuilder().setTypeUrl("containerd.events.TaskDelete")
+                        .setValue(dev.rabbithole.stage3.api.eventtypes.TaskDelete.newBuilder().setContainerId(s.id)
+                                .setPid(d.getPid()).setExitStatus(d.getExitStatus()).setExitedAt(d.getExitedAt())
+                                .build().toByteString()).build());
+            } finally {
+                creating.remove(key);
+            }
+        }));
+    }
+
+    private static void daemon(Runnable r) {
+        Thread t = new Thread(r, "containerd-dead-shim");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static com.google.protobuf.Timestamp now() {
+        java.time.Instant t = java.time.Instant.now();
+        return com.google.protobuf.Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
     }
 
     private Shim shim(String ns, String id) {
@@ -128,7 +188,9 @@ final class TaskService extends TasksGrpc.TasksImplBase {
                         String ns = nsDir.getFileName().toString();
                         String id = bundle.getFileName().toString();
                         try {
-                            shims.put(key(ns, id), Shim.load(ns, id, bundle));
+                            Shim loadedShim = Shim.load(ns, id, bundle);
+                            shims.put(key(ns, id), loadedShim);
+                            watchShim(loadedShim);
                             loaded++;
                         } catch (IOException e) {
                             System.err.println("containerd: " + e.getMessage() + "; cleaning up after it");
@@ -181,6 +243,10 @@ final class TaskService extends TasksGrpc.TasksImplBase {
         Path binary = request.getRuntimePath().isEmpty() ? Shim.binaryOf(runtime) : Path.of(request.getRuntimePath());
         Path bundle = bundle(ns, id);
         synchronized (shims) {
+            if (dead.containsKey(key(ns, id))) {
+                throw Status.ALREADY_EXISTS.withDescription("task " + id + ": already exists (stopped: its shim died;"
+                        + " delete it first)").asRuntimeException();
+            }
             if (shims.containsKey(key(ns, id)) || creating.contains(key(ns, id))) {
                 throw Status.ALREADY_EXISTS.withDescription("task " + id + ": already exists").asRuntimeException();
             }
@@ -203,11 +269,12 @@ final class TaskService extends TasksGrpc.TasksImplBase {
             Any options = request.hasOptions() ? request.getOptions()
                     : c.getRuntime().hasOptions() ? c.getRuntime().getOptions() : null;
             options = withDefaultRoot(runtime, options);
-            shim = Shim.start(binary, runtime, ns, id, bundle, grpcSocket, ttrpcSocket, publishBinary, options);
+            shim = Shim.start(binary, runtime, ns, id, bundle, grpcSocket, ttrpcSocket, publishBinary, options, shimEnv);
             synchronized (shims) {
                 shims.put(key(ns, id), shim);
                 creating.remove(key(ns, id));
             }
+            watchShim(shim);
             dev.rabbithole.stage3.api.shim.CreateTaskRequest.Builder create = dev.rabbithole.stage3.api.shim.CreateTaskRequest
                     .newBuilder().setId(id).setBundle(bundle.toString()).addAllRootfs(request.getRootfsList())
                     .setTerminal(request.getTerminal()).setStdin(request.getStdin()).setStdout(request.getStdout())
@@ -242,7 +309,7 @@ final class TaskService extends TasksGrpc.TasksImplBase {
     }
 
     private Any withDefaultRoot(String runtime, Any options) throws InvalidProtocolBufferException {
-        if (!runtime.startsWith("io.containerd.runc.")) {
+        if (!runtime.startsWith("io.containerd.runc.") && !runtime.startsWith("io.containerd.rabbithole.")) {
             return options;
         }
         String runcRoot = state.resolve("runc").toString();
@@ -295,6 +362,13 @@ final class TaskService extends TasksGrpc.TasksImplBase {
     public void delete(DeleteTaskRequest request, StreamObserver<DeleteResponse> reply) {
         String ns = Namespaces.required();
         String id = request.getContainerId();
+        dev.rabbithole.stage3.api.shim.DeleteResponse gone = dead.remove(key(ns, id));
+        if (gone != null) {
+            reply.onNext(DeleteResponse.newBuilder().setId(id).setPid(gone.getPid()).setExitStatus(gone.getExitStatus())
+                    .setExitedAt(gone.getExitedAt()).build());
+            reply.onCompleted();
+            return;
+        }
         Shim s = shim(ns, id);
         dev.rabbithole.stage3.api.shim.DeleteResponse d;
         try {
@@ -346,6 +420,13 @@ final class TaskService extends TasksGrpc.TasksImplBase {
         reply.onCompleted();
     }
 
+    /** A task whose shim died, as Get and List show it: stopped, with the status its cleanup reported. */
+    private static Process stopped(String id, dev.rabbithole.stage3.api.shim.DeleteResponse d) {
+        return Process.newBuilder().setContainerId(id).setId(id).setPid(d.getPid())
+                .setStatus(dev.rabbithole.stage3.api.types.task.Status.STOPPED).setExitStatus(d.getExitStatus())
+                .setExitedAt(d.getExitedAt()).build();
+    }
+
     private Process process(Shim s, String id, String execId) {
         dev.rabbithole.stage3.api.shim.StateResponse st = s.client.call(TaskGrpc.getStateMethod(),
                 dev.rabbithole.stage3.api.shim.StateRequest.newBuilder().setId(id).setExecId(execId).build(), Shim.CALL);
@@ -361,6 +442,12 @@ final class TaskService extends TasksGrpc.TasksImplBase {
     @Override
     public void get(GetRequest request, StreamObserver<GetResponse> reply) {
         String ns = Namespaces.required();
+        dev.rabbithole.stage3.api.shim.DeleteResponse gone = dead.get(key(ns, request.getContainerId()));
+        if (gone != null && request.getExecId().isEmpty()) {
+            reply.onNext(GetResponse.newBuilder().setProcess(stopped(request.getContainerId(), gone)).build());
+            reply.onCompleted();
+            return;
+        }
         Shim s = shim(ns, request.getContainerId());
         reply.onNext(GetResponse.newBuilder().setProcess(process(s, request.getContainerId(), request.getExecId())).build());
         reply.onCompleted();
@@ -384,6 +471,11 @@ final class TaskService extends TasksGrpc.TasksImplBase {
                 }
             }
         }
+        dead.forEach((k, d) -> {
+            if (k.startsWith(ns + "/")) {
+                all.add(stopped(k.substring(ns.length() + 1), d));
+            }
+        });
         reply.onNext(ListTasksResponse.newBuilder().addAllTasks(all).build());
         reply.onCompleted();
     }
@@ -402,6 +494,12 @@ final class TaskService extends TasksGrpc.TasksImplBase {
     @Override
     public void wait(WaitRequest request, StreamObserver<WaitResponse> reply) {
         String ns = Namespaces.required();
+        dev.rabbithole.stage3.api.shim.DeleteResponse gone = dead.get(key(ns, request.getContainerId()));
+        if (gone != null && request.getExecId().isEmpty()) {
+            reply.onNext(WaitResponse.newBuilder().setExitStatus(gone.getExitStatus()).setExitedAt(gone.getExitedAt()).build());
+            reply.onCompleted();
+            return;
+        }
         Shim s = shim(ns, request.getContainerId());
         // no deadline: the shim answers when the process exits; nothing blocks here meanwhile
         s.client.callAsync(TaskGrpc.getWaitMethod(), dev.rabbithole.stage3.api.shim.WaitRequest.newBuilder()

@@ -53,6 +53,8 @@ public final class TtrpcClient implements AutoCloseable {
     private final Map<String, String> metadata;
     private final AtomicInteger nextStreamId = new AtomicInteger(1);
     private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
+    private volatile Runnable onLost;
+    private volatile boolean closing;
 
     private record Pending(CompletableFuture<Response> future) {
     }
@@ -102,6 +104,7 @@ public final class TtrpcClient implements AutoCloseable {
                                 @Override
                                 public void channelInactive(ChannelHandlerContext ctx) {
                                     self[0].failAll(Status.UNAVAILABLE.withDescription("ttrpc: closed"));
+                                    self[0].lost();
                                 }
 
                                 @Override
@@ -253,9 +256,33 @@ public final class TtrpcClient implements AutoCloseable {
         return channel.isActive();
     }
 
+    /**
+     * Calls {@code action} once when the server closes the connection (the shim died), not after {@link #close};
+     * at once when it is closed already. containerd 1.6 does this with ttrpc's {@code WithOnClose}.
+     *
+     * @param action run on the connection's event loop thread: it must hand long work to another thread
+     * @return this client
+     */
+    public TtrpcClient onLost(Runnable action) {
+        onLost = action;
+        if (!channel.isActive()) {
+            lost();
+        }
+        return this;
+    }
+
+    private void lost() {
+        Runnable r = onLost;
+        onLost = null;
+        if (r != null && !closing) {
+            r.run();
+        }
+    }
+
     /** Closes the connection; calls still waiting fail with {@code UNAVAILABLE}. */
     @Override
     public void close() {
+        closing = true;
         channel.close().syncUninterruptibly();
         failAll(Status.UNAVAILABLE.withDescription("ttrpc: closed"));
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
