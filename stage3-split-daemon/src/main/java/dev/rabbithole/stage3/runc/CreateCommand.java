@@ -1,0 +1,177 @@
+package dev.rabbithole.stage3.runc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import dev.rabbithole.stage2.libcontainer.container.ContainerException;
+import dev.rabbithole.stage2.libcontainer.container.LinuxContainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code runc create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot] [--no-new-keyring] ID}
+ * (runc-create(8)): reads {@code BUNDLE/config.json}, converts it ({@link SpecConverter}), creates the container
+ * so that its init waits at the start gate ({@code exec.fifo}), writes the init's host pid to the pid file and
+ * exits, leaving the init running. On any failure nothing is left: no state directory, cgroup or process.
+ */
+@Command(name = "create", description = "create a container")
+final class CreateCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @ParentCommand
+    RuncMain runc;
+
+    @Option(names = {"--bundle", "-b"}, description = "the bundle directory (default: the current directory)")
+    String bundle;
+
+    @Option(names = "--pid-file", description = "write the init's host pid to this file")
+    Path pidFile;
+
+    @Option(names = "--console-socket", description = "unix socket that receives the pty master (process.terminal)")
+    Path consoleSocket;
+
+    @Option(names = "--no-pivot", description = "accepted; the rootfs is always entered with pivot_root(2)")
+    boolean noPivot;
+
+    @Option(names = "--no-new-keyring", description = "accepted; no session keyring is ever made")
+    boolean noNewKeyring;
+
+    @Option(names = "--preserve-fds", description = "not supported unless 0")
+    int preserveFds;
+
+    @Parameters(index = "0", paramLabel = "ID", description = "the container ID")
+    String id;
+
+    @Override
+    public Integer call() throws Exception {
+        LinuxContainer c = create(runc, id, bundle, pidFile, consoleSocket, noPivot, preserveFds);
+        runc.log().debug("created " + c.id() + ", init pid " + c.pid());
+        return 0;
+    }
+
+    /**
+     * The create every command that makes a container shares ({@code create}, {@code run}).
+     *
+     * @return the created container, its init a child of this process
+     * @throws RuncException or {@link SpecException}: runc's message; nothing is left behind
+     */
+    static LinuxContainer create(RuncMain runc, String id, String bundle, Path pidFile, Path consoleSocket,
+                                 boolean noPivot, int preserveFds) throws Exception {
+        runc.checkGlobals();
+        if (id == null || !id.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
+            throw new RuncException("invalid container ID format: " + id);
+        }
+        if (preserveFds != 0) {
+            throw new RuncException("--preserve-fds: passing extra file descriptors is not supported");
+        }
+        if (noPivot) {
+            runc.log().warn("--no-pivot: the rootfs is entered with pivot_root all the same");
+        }
+        Path dir = bundle == null ? Path.of("").toAbsolutePath() : Path.of(bundle).toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir)) {
+            throw new RuncException("chdir " + bundle + ": no such file or directory");
+        }
+        JsonNode spec;
+        try {
+            spec = JSON.readTree(dir.resolve("config.json").toFile());
+        } catch (JsonProcessingException e) {
+            throw new RuncException("config.json: invalid JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr()));
+        } catch (IOException e) {
+            if (!Files.exists(dir.resolve("config.json"))) {
+                throw new RuncException("JSON specification file config.json not found");
+            }
+            throw new RuncException("config.json: " + e.getMessage());
+        }
+        if (spec == null || spec.isMissingNode()) {
+            throw new RuncException("config.json: empty");
+        }
+        SpecConverter.Converted converted = SpecConverter.convert(id, dir, spec, Hosts.ownCgroup(),
+                Hosts.apparmorEnabled());
+        terminal(converted.terminal(), consoleSocket);
+        if (converted.umask() != null) {
+            LibC.INSTANCE.umask(converted.umask()); // the init (spawned below) inherits it
+        }
+        Path root = runc.root();
+        if (Files.exists(root.resolve(id))) {
+            throw new RuncException("container with given ID already exists");
+        }
+        LinuxContainer c;
+        try {
+            c = LinuxContainer.create(converted.config(), root, RuncMain.options());
+        } catch (ContainerException e) {
+            if (e.kind() == ContainerException.Kind.EXISTS) {
+                throw new RuncException("container with given ID already exists");
+            }
+            throw new RuncException(e.getMessage());
+        }
+        try {
+            // libcontainer binds a hostname file of the state directory on /etc/hostname (Docker's policy);
+            // runc only sets the UTS name and leaves the rootfs alone
+            Files.deleteIfExists(c.stateDir().resolve("hostname"));
+            new RuncState(converted.ociVersion(), dir.toString(), converted.annotations()).write(c.stateDir());
+            c.createInit(null);
+            if (converted.oomScoreAdj() != null) {
+                Files.writeString(Path.of("/proc", Long.toString(c.pid()), "oom_score_adj"),
+                        converted.oomScoreAdj().toString());
+            }
+            if (pidFile != null) {
+                writePidFile(pidFile, c.pid());
+            }
+            return c;
+        } catch (Exception e) {
+            try {
+                c.destroy();
+            } catch (ContainerException ignored) {
+                // the create error is what the caller needs
+            }
+            throw e instanceof ContainerException ce ? new RuncException(ce.getMessage()) : e;
+        }
+    }
+
+    /**
+     * {@code process.terminal}: the pty made by the init and its master sent over {@code --console-socket}
+     * (runc's console socket). Not wired yet: a terminal is refused; the exec helper's console support plugs in
+     * here.
+     */
+    static void terminal(boolean terminal, Path consoleSocket) throws RuncException {
+        if (terminal) {
+            throw new RuncException("process.terminal: a terminal (--console-socket "
+                    + (consoleSocket == null ? "not given" : consoleSocket) + ") is not supported yet");
+        }
+        if (consoleSocket != null) {
+            throw new RuncException("cannot use console socket if runc will not provide a terminal");
+        }
+    }
+
+    /** As runc: a temporary file next to it, renamed over it; the pid in decimal, no newline. */
+    static void writePidFile(Path pidFile, long pid) throws IOException {
+        Path abs = pidFile.toAbsolutePath();
+        Path tmp = abs.resolveSibling("." + abs.getFileName());
+        try {
+            Files.writeString(tmp, Long.toString(pid));
+        } catch (NoSuchFileException e) {
+            throw new IOException("open " + tmp + ": no such file or directory");
+        }
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** umask(2) from the C library. */
+    interface LibC extends Library {
+        LibC INSTANCE = Native.load("c", LibC.class);
+
+        int umask(int mask);
+    }
+}
