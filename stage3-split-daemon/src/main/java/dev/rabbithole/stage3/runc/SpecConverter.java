@@ -117,6 +117,13 @@ public final class SpecConverter {
         if (!Files.isDirectory(rootfs)) {
             throw new SpecException("root.path: " + rootfs + ": no such directory");
         }
+        try {
+            if (!rootfs.toRealPath().equals(rootfs)) { // as runc's config validation
+                throw new SpecException("root.path: invalid rootfs " + rootfs + ": not an absolute path, or a symlink");
+            }
+        } catch (java.io.IOException e) {
+            throw new SpecException("root.path: " + rootfs + ": " + e.getMessage());
+        }
         boolean readonly = bool(root, "readonly", "root.readonly");
 
         // process

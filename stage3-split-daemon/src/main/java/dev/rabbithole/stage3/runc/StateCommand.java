@@ -20,7 +20,8 @@ final class StateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        System.out.println(GoJson.indent(RuncState.json(runc.load(id)), "  "));
+        System.out.print(GoJson.indent(RuncState.json(runc.load(id)), "  ")); // no newline, as runc
+        System.out.flush();
         return 0;
     }
 }

@@ -277,6 +277,12 @@ class SpecConverterTest {
     }
 
     @Test
+    void rootfsThroughASymlinkIsRefusedAsRuncDoes() throws Exception {
+        Files.createSymbolicLink(bundle.resolve("link"), bundle.resolve("rootfs"));
+        refused(s -> ((ObjectNode) s.get("root")).put("path", "link"), "not an absolute path, or a symlink");
+    }
+
+    @Test
     void missingProcessIsRefused() {
         refused(s -> s.remove("process"), "process: missing");
     }
