@@ -19,7 +19,8 @@ class MainTest {
         assertThat(rc).isZero();
         String help = out.toString(StandardCharsets.UTF_8);
         assertThat(help).containsPattern("(?m)^  containerd +containerd's gRPC API");
-        for (String program : new String[] {"dockerd", "shim", "runc"}) {
+        assertThat(help).containsPattern("(?m)^  runc +an OCI runtime with runc's command line");
+        for (String program : new String[] {"dockerd", "shim"}) {
             assertThat(help).containsPattern("(?m)^  " + program + " +not yet: ");
         }
     }
@@ -32,5 +33,18 @@ class MainTest {
         assertThat(Main.run(new String[] {"containerd", "--frob"}, System.out, e)).isEqualTo(2);
         assertThat(Main.run(new String[] {"frob"}, System.out, e)).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("shim is not written yet").contains("containerd: unknown argument: --frob").contains("unknown program: frob");
+    }
+
+    @Test
+    void runcHasRuncsCommands() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertThat(Main.run(new String[] {"runc", "--help"}, o, e)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("create", "start", "state", "kill", "delete", "list",
+                "ps", "spec", "run", "exec");
+        assertThat(Main.run(new String[] {"runc", "frob"}, o, e)).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unmatched argument at index 0: 'frob'");
     }
 }

@@ -110,7 +110,7 @@ final class CreateCommand implements Callable<Integer> {
         }
         LinuxContainer c;
         try {
-            c = LinuxContainer.create(converted.config(), root, RuncMain.options());
+            c = LinuxContainer.create(converted.config(), root, RuncMain.options(root));
         } catch (ContainerException e) {
             if (e.kind() == ContainerException.Kind.EXISTS) {
                 throw new RuncException("container with given ID already exists");
@@ -130,6 +130,7 @@ final class CreateCommand implements Callable<Integer> {
             if (pidFile != null) {
                 writePidFile(pidFile, c.pid());
             }
+            RuncMain.awaitInitCacheTraining(root, java.time.Duration.ofSeconds(20));
             return c;
         } catch (Exception e) {
             try {

@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
@@ -73,6 +74,7 @@ public final class RuncMain implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        jnaWithoutSearching(args);
         RuncMain main = new RuncMain();
         CommandLine cmd = new CommandLine(main);
         cmd.setOut(new PrintWriter(out, true));
@@ -92,6 +94,49 @@ public final class RuncMain implements Callable<Integer> {
             return 1;
         });
         return cmd.execute(args);
+    }
+
+    /**
+     * Spares this short-lived JVM JNA's slow first steps: without {@code jna.platform.library.path} its first
+     * library lookup runs {@code ldconfig -p}; without {@code jna.boot.library.path} it unpacks its native
+     * dispatch library into a temporary file. The C library's directory comes from {@code /proc/self/maps}; the
+     * dispatch library from the init cache under the root ({@code --root} as given, else the default), when an
+     * earlier create unpacked it there.
+     */
+    private static void jnaWithoutSearching(String[] args) {
+        try {
+            if (System.getProperty("jna.platform.library.path") == null) {
+                for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/maps"))) {
+                    int slash = line.indexOf('/');
+                    if (slash > 0 && line.matches(".*/libc(\\.so\\.6|-[0-9.]+\\.so)$")) {
+                        System.setProperty("jna.platform.library.path",
+                                Path.of(line.substring(slash).trim()).getParent().toString());
+                        break;
+                    }
+                }
+            }
+            String root = DEFAULT_ROOT;
+            for (int i = 0; i < args.length; i++) {
+                if (args[i].equals("--root") && i + 1 < args.length) {
+                    root = args[i + 1];
+                } else if (args[i].startsWith("--root=")) {
+                    root = args[i].substring("--root=".length());
+                } else if (List.of("--log", "--log-format", "--criu", "--rootless").contains(args[i])) {
+                    i++; // its value
+                } else if (!args[i].startsWith("-")) {
+                    break; // the command: its options are not global
+                }
+            }
+            Path dispatch = Path.of(root).toAbsolutePath().resolve(INIT_CACHE)
+                    .resolve("jna-" + com.sun.jna.Platform.RESOURCE_PREFIX + "-" + com.sun.jna.Native.VERSION_NATIVE)
+                    .resolve("libjnidispatch.so");
+            if (System.getProperty("jna.boot.library.path") == null && java.nio.file.Files.isRegularFile(dispatch)) {
+                System.setProperty("jna.boot.library.path", dispatch.getParent().toString());
+                System.setProperty("jna.nounpack", "true");
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // only speed is lost
+        }
     }
 
     /** Without a command: the usage, exit 0 (runc prints its help). */
@@ -132,16 +177,47 @@ public final class RuncMain implements Callable<Integer> {
         }
     }
 
+    /** The init JVM's start-time cache under the root (JNA unpacked once, a class-data archive of the init). */
+    static final String INIT_CACHE = ".init-cache";
+
     /**
      * How this process acts on containers: the real kernel, the host's cgroups, the init JVM from this JVM's
-     * classpath, a 30 s start timeout, the workload's stdio inherited from this process (the shim's pipes or
-     * FIFOs).
+     * classpath with its start-time cache in {@code ROOT/.init-cache} (not a container: IDs cannot start with
+     * a dot), a 30 s start timeout, the workload's stdio inherited from this process (the shim's pipes or FIFOs).
      *
+     * @param root the runtime root
      * @return the options
      */
-    static LinuxContainer.Options options() {
-        return new LinuxContainer.Options(new JnaSyscalls(), CgroupApplier.HOST, InitCommand.current(),
-                Duration.ofSeconds(30), new LinuxContainer.Stdio(Redirect.INHERIT, Redirect.INHERIT, Redirect.INHERIT));
+    static LinuxContainer.Options options(Path root) {
+        return new LinuxContainer.Options(new JnaSyscalls(), CgroupApplier.HOST,
+                InitCommand.current().withCache(root.resolve(INIT_CACHE)), Duration.ofSeconds(30),
+                new LinuxContainer.Stdio(Redirect.INHERIT, Redirect.INHERIT, Redirect.INHERIT));
+    }
+
+    /**
+     * The init cache trains its archive in a thread of this JVM; before this short-lived process exits, that
+     * training (a {@code train*} directory in the cache) gets up to {@code max} to finish, so that it is not
+     * left half done. Happens once per build of the jar.
+     *
+     * @param root the runtime root
+     * @param max  how long to wait at most
+     */
+    static void awaitInitCacheTraining(Path root, Duration max) {
+        Path cache = root.resolve(INIT_CACHE);
+        long deadline = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(cache)) {
+                if (s.noneMatch(p -> p.getFileName().toString().startsWith("train"))) {
+                    return;
+                }
+                Thread.sleep(50);
+            } catch (java.io.IOException e) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /**
@@ -154,7 +230,7 @@ public final class RuncMain implements Callable<Integer> {
     LinuxContainer load(String id) throws RuncException {
         checkGlobals();
         try {
-            return LinuxFactory.load(root(), id, options());
+            return LinuxFactory.load(root(), id, options(root()));
         } catch (ContainerException e) {
             if (e.kind() == ContainerException.Kind.NOT_EXIST) {
                 throw new RuncException("container does not exist");
