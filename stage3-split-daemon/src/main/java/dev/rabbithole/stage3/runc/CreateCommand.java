@@ -123,6 +123,7 @@ final class CreateCommand implements Callable<Integer> {
             Files.deleteIfExists(c.stateDir().resolve("hostname"));
             new RuncState(converted.ociVersion(), dir.toString(), converted.annotations()).write(c.stateDir());
             c.createInit(null);
+            Sysctls.apply(c.pid(), converted.sysctl());
             if (converted.oomScoreAdj() != null) {
                 Files.writeString(Path.of("/proc", Long.toString(c.pid()), "oom_score_adj"),
                         converted.oomScoreAdj().toString());

@@ -27,7 +27,7 @@ import java.util.Set;
  * Turns a bundle's runtime-spec {@code config.json} (runtime-spec 1.0.2: config.md, config-linux.md, as
  * containerd 1.6, Docker 20.10 and {@code runc spec} write it) into stage 2's libcontainer {@link ContainerConfig},
  * as runc's {@code libcontainer/specconv} does. A field libcontainer cannot do (user namespaces and id mappings,
- * joining a namespace by path, hooks, sysctls, blkio weights, hugepage limits, SELinux labels, ...) is refused
+ * joining a namespace by path, hooks, blkio weights, hugepage limits, SELinux labels, ...) is refused
  * with a {@link SpecException} naming the field, never dropped silently. Fields this runtime cannot know
  * (extensions) are ignored, as runc's JSON decoding ignores them.
  *
@@ -52,9 +52,11 @@ public final class SpecConverter {
      *                    the init inherits)
      * @param annotations {@code annotations}, in order; empty when absent
      * @param ociVersion  {@code ociVersion}
+     * @param sysctl      {@code linux.sysctl}, checked ({@link Sysctls#validate}): written by the runc command in
+     *                    the container's namespaces after create
      */
     public record Converted(ContainerConfig config, boolean terminal, Integer oomScoreAdj, Integer umask,
-                            Map<String, String> annotations, String ociVersion) {
+                            Map<String, String> annotations, String ociVersion, Map<String, String> sysctl) {
     }
 
     /** Where libcontainer mounts on its own, and the filesystem type it mounts there. */
@@ -299,9 +301,17 @@ public final class SpecConverter {
         }
         Cgroup cgroup = cgroup(id, linux, ownCgroup, deviceAllows);
         Seccomp seccomp = SeccompSpec.convert(object(linux, "seccomp", "linux.seccomp"));
-        JsonNode sysctl = object(linux, "sysctl", "linux.sysctl");
-        if (sysctl != null && !sysctl.isEmpty()) {
-            throw new SpecException("linux.sysctl: " + sysctl.fieldNames().next() + ": sysctls are not supported");
+        Map<String, String> sysctl = new LinkedHashMap<>();
+        JsonNode sysctlNode = object(linux, "sysctl", "linux.sysctl");
+        if (sysctlNode != null) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = sysctlNode.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!e.getValue().isTextual()) {
+                    throw new SpecException("linux.sysctl." + e.getKey() + ": not a string");
+                }
+                sysctl.put(e.getKey(), e.getValue().asText());
+            }
+            Sysctls.validate(sysctl, namespaces);
         }
         String propagation = text(linux, "rootfsPropagation", "linux.rootfsPropagation");
         if (propagation != null && !propagation.isEmpty() && !propagation.equals("private")
@@ -332,7 +342,7 @@ public final class SpecConverter {
                 annotations.put(e.getKey(), e.getValue().asText());
             }
         }
-        return new Converted(config, terminal, oomScoreAdj, umask, annotations, ociVersion);
+        return new Converted(config, terminal, oomScoreAdj, umask, annotations, ociVersion, sysctl);
     }
 
     private static NamespaceType namespace(String type, String field) throws SpecException {

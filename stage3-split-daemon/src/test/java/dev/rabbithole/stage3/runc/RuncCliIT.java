@@ -76,13 +76,17 @@ class RuncCliIT {
         ObjectNode process = (ObjectNode) config.get("process");
         process.put("terminal", false);
         process.putArray("args").add("/bin/sh").add("-c").add("echo $$; hostname; cat /proc/self/status; "
-                + "mkdir /tmp/x || echo mkdir refused; echo ready; exec sleep 1000");
+                + "mkdir /tmp/x || echo mkdir refused; hostname evil || echo sethostname refused; "
+                + "echo port start $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start); "
+                + "echo shmmax $(cat /proc/sys/kernel/shmmax); echo ready; exec sleep 1000");
         config.put("hostname", "rh-runc-it");
         ObjectNode tmp = ((ArrayNode) config.get("mounts")).addObject();
         tmp.put("destination", "/tmp").put("type", "tmpfs").put("source", "tmpfs");
         tmp.putArray("options").add("nosuid").add("nodev");
         ObjectNode linux = (ObjectNode) config.get("linux");
         ((ObjectNode) linux.get("resources")).putObject("memory").put("limit", MEMORY);
+        // as Docker 20.10 writes for a container with its own network; and an IPC one
+        linux.putObject("sysctl").put("net.ipv4.ip_unprivileged_port_start", "0").put("kernel.shmmax", "65536");
         ObjectNode seccomp = linux.putObject("seccomp");
         seccomp.put("defaultAction", "SCMP_ACT_ALLOW");
         seccomp.putArray("architectures").add("SCMP_ARCH_X86_64").add("SCMP_ARCH_AARCH64");
@@ -156,6 +160,11 @@ class RuncCliIT {
         // the seccomp rule answers, not a permission check: the way around it (mkdir on a writable tmpfs) fails
         assertThat(lines).contains("mkdir refused");
         assertThat(Files.readString(out)).contains("Function not implemented");
+        // without CAP_SYS_ADMIN the workload cannot rename its UTS namespace
+        assertThat(lines).contains("sethostname refused");
+        // the sysctls were written in the container's namespaces, not the host's
+        assertThat(lines).contains("port start 0", "shmmax 65536");
+        assertThat(Files.readString(Path.of("/proc/sys/kernel/shmmax")).trim()).isNotEqualTo("65536");
         Path memcg = Path.of("/sys/fs/cgroup/memory", id);
         assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(MEMORY));
         assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup"))).contains(":/" + id);

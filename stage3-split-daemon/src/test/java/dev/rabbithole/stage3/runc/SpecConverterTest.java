@@ -217,9 +217,25 @@ class SpecConverterTest {
     }
 
     @Test
-    void sysctlsAreRefused() {
-        refused(s -> linux().putObject("sysctl").put("net.ipv4.ip_forward", "1"),
-                "linux.sysctl: net.ipv4.ip_forward: sysctls are not supported");
+    void namespacedSysctlsAreKeptAsDocker2010WritesThem() throws Exception {
+        linux().putObject("sysctl").put("net.ipv4.ip_unprivileged_port_start", "0")
+                .put("net.ipv4.ping_group_range", "0 2147483647").put("kernel.shmmax", "65536");
+        assertThat(convert().sysctl()).containsEntry("net.ipv4.ip_unprivileged_port_start", "0")
+                .containsEntry("net.ipv4.ping_group_range", "0 2147483647").containsEntry("kernel.shmmax", "65536");
+    }
+
+    @Test
+    void aSysctlOfNoNamespaceIsRefused() {
+        refused(s -> linux().putObject("sysctl").put("vm.swappiness", "1"),
+                "linux.sysctl: vm.swappiness: sysctl is not in a separate kernel namespace");
+    }
+
+    @Test
+    void aNetSysctlWithTheHostsNetworkIsRefused() {
+        refused(s -> {
+            ((ArrayNode) linux().get("namespaces")).remove(1);
+            linux().putObject("sysctl").put("net.ipv4.ip_forward", "1");
+        }, "linux.sysctl: net.ipv4.ip_forward: the container shares the host's net namespace");
     }
 
     @Test
