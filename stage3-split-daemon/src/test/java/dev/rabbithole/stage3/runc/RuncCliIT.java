@@ -274,6 +274,16 @@ class RuncCliIT {
         }
     }
 
+    @Test
+    void featuresHasDebianRuncsShape() throws Exception {
+        JsonNode ours = JSON.readTree(ours("features").out);
+        JsonNode theirs = JSON.readTree(exec(List.of(DEBIAN_RUNC.toString(), "features")).out);
+        assertThat(keys(ours)).isEqualTo(keys(theirs));
+        assertThat(keys(ours.get("linux"))).isEqualTo(keys(theirs.get("linux")));
+        assertThat(ours.get("hooks")).as("hooks are refused at create").isEmpty();
+        assertThat(ours.get("linux").get("namespaces").toString()).doesNotContain("user");
+    }
+
     static List<String> keys(JsonNode n) {
         List<String> k = new ArrayList<>();
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
