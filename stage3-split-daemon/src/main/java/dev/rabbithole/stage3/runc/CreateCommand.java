@@ -101,6 +101,7 @@ final class CreateCommand implements Callable<Integer> {
         SpecConverter.Converted converted = SpecConverter.convert(id, dir, spec, Hosts.ownCgroup(),
                 Hosts.apparmorEnabled());
         terminal(converted.terminal(), consoleSocket);
+        checkExecutable(converted.config());
         if (converted.umask() != null) {
             LibC.INSTANCE.umask(converted.umask()); // the init (spawned below) inherits it
         }
@@ -140,6 +141,34 @@ final class CreateCommand implements Callable<Integer> {
                 // the create error is what the caller needs
             }
             throw e instanceof ContainerException ce ? new RuncException(ce.getMessage()) : e;
+        }
+    }
+
+    /**
+     * As runc's create: a program given by path must exist in the rootfs, else {@code exec: "/x": stat /x: no
+     * such file or directory}, before anything is made (the init finds a program given by name in PATH itself,
+     * before its start gate). A path under a mount destination is left to the init.
+     */
+    static void checkExecutable(dev.rabbithole.stage2.libcontainer.configs.ContainerConfig config) throws RuncException {
+        String name = config.process().args().get(0);
+        if (!name.contains("/")) {
+            return;
+        }
+        String cwd = config.process().cwd() == null ? "/" : config.process().cwd();
+        String inContainer = Path.of(cwd).resolve(name).normalize().toString();
+        for (String own : SpecConverter.OWN_MOUNTS.keySet()) {
+            if ((inContainer + "/").startsWith(own + "/")) {
+                return;
+            }
+        }
+        for (var m : config.mounts()) {
+            if ((inContainer + "/").startsWith(m.destination().equals("/") ? "/" : m.destination() + "/")) {
+                return;
+            }
+        }
+        Path host = dev.rabbithole.stage2.libcontainer.rootfs.SecureJoin.resolve(config.rootfs(), inContainer);
+        if (!Files.exists(host)) {
+            throw new RuncException("exec: \"" + name + "\": stat " + name + ": no such file or directory");
         }
     }
 

@@ -199,6 +199,28 @@ class RuncCliIT {
         assertNothingLeft(id, -1);
     }
 
+    /**
+     * Under a subreaper that reaps at once (as a shim; here tini -s), a workload that exits right after its
+     * execve may be gone before {@code start} sees the execve: start still succeeds, as runc's.
+     */
+    @Test
+    void aWorkloadThatExitsAtOnceStartsUnderAReapingSubreaper() throws Exception {
+        Path tini = Path.of("/usr/bin/tini");
+        Assumptions.assumeTrue(Files.isExecutable(tini), "skipped: /usr/bin/tini is missing (Debian package tini)");
+        Path b = bundleFor(id);
+        ObjectNode config = (ObjectNode) JSON.readTree(b.resolve("config.json").toFile());
+        ((ObjectNode) config.get("process")).putArray("args").add("/bin/busybox").add("true");
+        JSON.writeValue(b.resolve("config.json").toFile(), config);
+        made.add(id);
+        String w = WRAPPER + " --root " + root;
+        Result r = exec(List.of(tini.toString(), "-s", "--", "sh", "-c", w + " create --bundle " + b + " " + id
+                + " && " + w + " start " + id + "; echo start=$?"));
+        assertThat(r.out).as(r.err).contains("start=0");
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(id).get("status").asText().equals("stopped"));
+        assertThat(ours("delete", id).code).isZero();
+        assertNothingLeft(id, -1);
+    }
+
     @Test
     void refusedBundlesLeaveNothing() throws Exception {
         Path b = bundleFor(id);
@@ -210,6 +232,17 @@ class RuncCliIT {
         ((ArrayNode) config.get("linux").get("namespaces")).addObject().put("type", "user");
         JSON.writeValue(b.resolve("config.json").toFile(), config);
         assertRefused(List.of("create", "--bundle", b.toString(), id), "user namespaces are not supported");
+        // a program that is not in the rootfs: by path (checked by runc create) and by name (by the init)
+        ((ArrayNode) config.get("linux").get("namespaces")).remove(config.get("linux").get("namespaces").size() - 1);
+        ((ObjectNode) config.get("process")).putArray("args").add("/bin/nonexistent");
+        JSON.writeValue(b.resolve("config.json").toFile(), config);
+        assertRefused(List.of("create", "--bundle", b.toString(), id),
+                "exec: \"/bin/nonexistent\": stat /bin/nonexistent: no such file or directory");
+        ((ObjectNode) config.get("process")).putArray("args").add("nonexistent");
+        JSON.writeValue(b.resolve("config.json").toFile(), config);
+        assertRefused(List.of("create", "--bundle", b.toString(), id),
+                "exec: \"nonexistent\": executable file not found in $PATH");
+        assertNothingLeft(id, -1);
         // no config.json, no bundle, a bad ID
         Files.delete(b.resolve("config.json"));
         assertRefused(List.of("create", "--bundle", b.toString(), id), "JSON specification file config.json not found");
