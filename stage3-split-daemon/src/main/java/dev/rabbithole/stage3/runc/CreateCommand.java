@@ -122,9 +122,14 @@ final class CreateCommand implements Callable<Integer> {
             // libcontainer binds a hostname file of the state directory on /etc/hostname (Docker's policy);
             // runc only sets the UTS name and leaves the rootfs alone
             Files.deleteIfExists(c.stateDir().resolve("hostname"));
-            new RuncState(converted.ociVersion(), dir.toString(), converted.annotations()).write(c.stateDir());
+            RuncState runcState = new RuncState(converted.ociVersion(), dir.toString(), converted.annotations(),
+                    converted.hooks());
+            runcState.write(c.stateDir());
             c.createInit(null);
             Sysctls.apply(c.pid(), converted.sysctl());
+            String creating = Hooks.state(runcState, id, "creating", c.pid());
+            Hooks.run(converted.hooks().prestart(), "prestart", creating);
+            Hooks.run(converted.hooks().createRuntime(), "createRuntime", creating);
             if (converted.oomScoreAdj() != null) {
                 Files.writeString(Path.of("/proc", Long.toString(c.pid()), "oom_score_adj"),
                         converted.oomScoreAdj().toString());

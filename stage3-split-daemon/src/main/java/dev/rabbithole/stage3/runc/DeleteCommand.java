@@ -54,12 +54,23 @@ final class DeleteCommand implements Callable<Integer> {
             throw new RuncException("cannot delete container " + id + " that is not stopped: "
                     + RuncState.statusName(s));
         }
+        RuncState r = RuncState.read(c.stateDir());
         try {
             c.destroy();
         } catch (ContainerException e) {
             throw new RuncException(e.getMessage());
         }
+        poststop(r, id, runc.log());
         return 0;
+    }
+
+    /** The poststop hooks, once the container is gone; a failing one is logged as a warning. */
+    static void poststop(RuncState r, String id, RuncLog log) {
+        try {
+            Hooks.run(r.hooksOrNone().poststop(), "poststop", Hooks.state(r, id, "stopped", 0));
+        } catch (RuncException e) {
+            log.warn(e.getMessage());
+        }
     }
 
     private static void removeTree(Path dir) throws IOException {

@@ -49,7 +49,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LinuxContainer c = CreateCommand.create(runc, id, bundle, pidFile, consoleSocket, noPivot, preserveFds);
         try {
-            StartCommand.start(c);
+            StartCommand.start(c, runc.log());
         } catch (RuncException e) {
             destroyQuietly(c);
             throw e;
@@ -61,7 +61,9 @@ final class RunCommand implements Callable<Integer> {
         try {
             code = c.waitFor();
         } finally {
+            RuncState r = RuncState.read(c.stateDir());
             destroyQuietly(c);
+            DeleteCommand.poststop(r, c.id(), runc.log());
         }
         return code;
     }

@@ -22,11 +22,17 @@ import java.util.Map;
  * @param ociVersion  the config's {@code ociVersion}
  * @param bundle      the bundle directory, absolute
  * @param annotations the config's annotations
+ * @param hooks       the config's hooks ({@code poststart} and {@code poststop} run by start and delete)
  */
-record RuncState(String ociVersion, String bundle, Map<String, String> annotations) {
+record RuncState(String ociVersion, String bundle, Map<String, String> annotations, Hooks hooks) {
     /** The file's name in the state directory. */
     static final String FILE = "runc.json";
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** @return the hooks, never null */
+    Hooks hooksOrNone() {
+        return hooks == null ? Hooks.NONE : hooks;
+    }
 
     void write(Path stateDir) throws IOException {
         Files.write(stateDir.resolve(FILE), JSON.writeValueAsBytes(this));
@@ -36,7 +42,7 @@ record RuncState(String ociVersion, String bundle, Map<String, String> annotatio
         try {
             return JSON.readValue(stateDir.resolve(FILE).toFile(), RuncState.class);
         } catch (IOException e) {
-            return new RuncState("1.0.2", "", Map.of());
+            return new RuncState("1.0.2", "", Map.of(), Hooks.NONE);
         }
     }
 

@@ -27,7 +27,7 @@ import java.util.Set;
  * Turns a bundle's runtime-spec {@code config.json} (runtime-spec 1.0.2: config.md, config-linux.md, as
  * containerd 1.6, Docker 20.10 and {@code runc spec} write it) into stage 2's libcontainer {@link ContainerConfig},
  * as runc's {@code libcontainer/specconv} does. A field libcontainer cannot do (user namespaces and id mappings,
- * joining a namespace by path, hooks, blkio weights, hugepage limits, SELinux labels, ...) is refused
+ * joining a namespace by path, hooks run inside the container, blkio weights, hugepage limits, SELinux labels, ...) is refused
  * with a {@link SpecException} naming the field, never dropped silently. Fields this runtime cannot know
  * (extensions) are ignored, as runc's JSON decoding ignores them.
  *
@@ -54,9 +54,11 @@ public final class SpecConverter {
      * @param ociVersion  {@code ociVersion}
      * @param sysctl      {@code linux.sysctl}, checked ({@link Sysctls#validate}): written by the runc command in
      *                    the container's namespaces after create
+     * @param hooks       {@code hooks}: run by the runc commands ({@link Hooks})
      */
     public record Converted(ContainerConfig config, boolean terminal, Integer oomScoreAdj, Integer umask,
-                            Map<String, String> annotations, String ociVersion, Map<String, String> sysctl) {
+                            Map<String, String> annotations, String ociVersion, Map<String, String> sysctl,
+                            Hooks hooks) {
     }
 
     /** Where libcontainer mounts on its own, and the filesystem type it mounts there. */
@@ -200,15 +202,7 @@ public final class SpecConverter {
         // hostname, hooks
         String hostname = text(spec, "hostname", "hostname");
         refuseText(spec, "domainname", "domainname", "setting the NIS domain name is not supported");
-        JsonNode hooks = object(spec, "hooks", "hooks");
-        if (hooks != null) {
-            for (Iterator<String> it = hooks.fieldNames(); it.hasNext(); ) {
-                String name = it.next();
-                if (hooks.get(name).isArray() && !hooks.get(name).isEmpty()) {
-                    throw new SpecException("hooks." + name + ": hooks are not supported");
-                }
-            }
-        }
+        Hooks hooks = Hooks.parse(object(spec, "hooks", "hooks"));
 
         // mounts
         List<Mount> mounts = new ArrayList<>();
@@ -342,7 +336,7 @@ public final class SpecConverter {
                 annotations.put(e.getKey(), e.getValue().asText());
             }
         }
-        return new Converted(config, terminal, oomScoreAdj, umask, annotations, ociVersion, sysctl);
+        return new Converted(config, terminal, oomScoreAdj, umask, annotations, ociVersion, sysctl, hooks);
     }
 
     private static NamespaceType namespace(String type, String field) throws SpecException {

@@ -24,12 +24,15 @@ final class StartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LinuxContainer c = runc.load(id);
-        start(c);
+        start(c, runc.log());
         return 0;
     }
 
-    /** Starts a created container, with runc's messages for the other statuses. */
-    static void start(LinuxContainer c) throws RuncException {
+    /**
+     * Starts a created container, with runc's messages for the other statuses, then runs its poststart hooks
+     * (a failing one is logged as a warning).
+     */
+    static void start(LinuxContainer c, RuncLog log) throws RuncException {
         Status s = c.state().status();
         switch (s) {
             case CREATED -> {
@@ -42,6 +45,12 @@ final class StartCommand implements Callable<Integer> {
             case STOPPED, DESTROYED -> throw new RuncException("cannot start a container that has stopped");
             case RUNNING -> throw new RuncException("cannot start an already running container");
             default -> throw new RuncException("cannot start a container in the " + RuncState.statusName(s) + " state");
+        }
+        RuncState r = RuncState.read(c.stateDir());
+        try {
+            Hooks.run(r.hooksOrNone().poststart(), "poststart", Hooks.state(r, c.id(), "running", c.pid()));
+        } catch (RuncException e) {
+            log.warn(e.getMessage());
         }
     }
 }

@@ -221,6 +221,51 @@ class RuncCliIT {
         assertNothingLeft(id, -1);
     }
 
+    /**
+     * prestart (Docker's libnetwork-setkey's place) runs at create with the state on stdin and its argv[0],
+     * while the init waits at the gate; poststart at start; poststop at delete; a failing prestart fails the
+     * create and leaves nothing.
+     */
+    @Test
+    void hooksRunWithTheStateOnStdin() throws Exception {
+        Path b = bundleFor(id);
+        ObjectNode config = (ObjectNode) JSON.readTree(b.resolve("config.json").toFile());
+        ObjectNode hooks = config.putObject("hooks");
+        for (String kind : List.of("prestart", "poststart", "poststop")) {
+            Path file = base.resolve(id + "." + kind);
+            ObjectNode h = hooks.putArray(kind).addObject().put("path", "/bin/sh");
+            h.putArray("args").add("hook-" + kind).add("-c").add("{ echo \"argv0=$0\"; cat; echo; } > " + file);
+            h.putArray("env").add("PATH=/usr/bin:/bin");
+        }
+        JSON.writeValue(b.resolve("config.json").toFile(), config);
+        made.add(id);
+        Result create = ours("create", "--bundle", b.toString(), id);
+        assertThat(create.code).as(create.err).isZero();
+        long pid = state(id).get("pid").asLong();
+        String prestart = Files.readString(base.resolve(id + ".prestart"));
+        assertThat(prestart).startsWith("argv0=hook-prestart\n");
+        JsonNode seen = JSON.readTree(prestart.lines().skip(1).findFirst().orElseThrow());
+        assertThat(seen.get("id").asText()).isEqualTo(id);
+        assertThat(seen.get("pid").asLong()).isEqualTo(pid);
+        assertThat(seen.get("status").asText()).isEqualTo("creating");
+        assertThat(seen.get("bundle").asText()).isEqualTo(b.toString());
+        assertThat(base.resolve(id + ".poststart")).doesNotExist();
+        assertThat(ours("start", id).code).isZero();
+        assertThat(JSON.readTree(Files.readString(base.resolve(id + ".poststart")).lines().skip(1).findFirst()
+                .orElseThrow()).get("status").asText()).isEqualTo("running");
+        assertThat(ours("kill", id, "KILL").code).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(id).get("status").asText().equals("stopped"));
+        assertThat(ours("delete", id).code).isZero();
+        assertThat(JSON.readTree(Files.readString(base.resolve(id + ".poststop")).lines().skip(1).findFirst()
+                .orElseThrow()).get("status").asText()).isEqualTo("stopped");
+        assertNothingLeft(id, pid);
+
+        ((ObjectNode) config.get("hooks")).putArray("prestart").addObject().put("path", "/bin/false");
+        JSON.writeValue(b.resolve("config.json").toFile(), config);
+        assertRefused(List.of("create", "--bundle", b.toString(), id), "error running prestart hook #0: exit status 1");
+        assertNothingLeft(id, -1);
+    }
+
     @Test
     void refusedBundlesLeaveNothing() throws Exception {
         Path b = bundleFor(id);

@@ -211,9 +211,28 @@ class SpecConverterTest {
     }
 
     @Test
-    void hooksAreRefused() {
-        refused(s -> s.putObject("hooks").putArray("prestart").addObject().put("path", "/bin/true"),
-                "hooks.prestart: hooks are not supported");
+    void hooksTheRuntimeRunsAreKept() throws Exception {
+        ObjectNode hooks = spec.putObject("hooks");
+        ObjectNode setkey = hooks.putArray("prestart").addObject().put("path", "/proc/1/exe").put("timeout", 5);
+        setkey.putArray("args").add("libnetwork-setkey").add("-exec-root=/var/run/docker").add("c1").add("abc");
+        hooks.putArray("poststop").addObject().put("path", "/bin/true");
+        Hooks h = convert().hooks();
+        assertThat(h.prestart()).containsExactly(new Hooks.Hook("/proc/1/exe",
+                List.of("libnetwork-setkey", "-exec-root=/var/run/docker", "c1", "abc"), null, 5));
+        assertThat(h.poststop()).containsExactly(new Hooks.Hook("/bin/true", List.of(), null, 0));
+        assertThat(h.createRuntime()).isEmpty();
+    }
+
+    @Test
+    void hooksRunInsideTheContainerAreRefused() {
+        refused(s -> s.putObject("hooks").putArray("createContainer").addObject().put("path", "/bin/true"),
+                "hooks.createContainer: hooks run inside the container are not supported");
+    }
+
+    @Test
+    void aHookWithARelativePathIsRefused() {
+        refused(s -> s.putObject("hooks").putArray("poststart").addObject().put("path", "true"),
+                "hooks.poststart[0].path: true is not an absolute path");
     }
 
     @Test
