@@ -294,6 +294,10 @@ public final class SpecConverter {
             deviceAllows.add(new DeviceRule(t, major, minor, "rwm", true));
         }
         Cgroup cgroup = cgroup(id, linux, ownCgroup, deviceAllows);
+        // the init gets no cgroup config: a cgroup mount names the container's cgroup in its source, so that
+        // the workload sees its own cgroups at /sys/fs/cgroup (libcontainer's CgroupMount)
+        mounts.replaceAll(m -> "cgroup".equals(m.type())
+                ? new Mount(cgroup.path(), m.destination(), m.type(), m.options()) : m);
         Seccomp seccomp = SeccompSpec.convert(object(linux, "seccomp", "linux.seccomp"));
         Map<String, String> sysctl = new LinkedHashMap<>();
         JsonNode sysctlNode = object(linux, "sysctl", "linux.sysctl");

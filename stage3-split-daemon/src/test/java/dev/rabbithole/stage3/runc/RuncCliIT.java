@@ -78,7 +78,8 @@ class RuncCliIT {
         process.putArray("args").add("/bin/sh").add("-c").add("echo $$; hostname; cat /proc/self/status; "
                 + "mkdir /tmp/x || echo mkdir refused; hostname evil || echo sethostname refused; "
                 + "echo port start $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start); "
-                + "echo shmmax $(cat /proc/sys/kernel/shmmax); echo ready; exec sleep 1000");
+                + "echo shmmax $(cat /proc/sys/kernel/shmmax); "
+                + "echo memory limit $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); echo ready; exec sleep 1000");
         config.put("hostname", "rh-runc-it");
         ObjectNode tmp = ((ArrayNode) config.get("mounts")).addObject();
         tmp.put("destination", "/tmp").put("type", "tmpfs").put("source", "tmpfs");
@@ -164,6 +165,8 @@ class RuncCliIT {
         assertThat(lines).contains("sethostname refused");
         // the sysctls were written in the container's namespaces, not the host's
         assertThat(lines).contains("port start 0", "shmmax 65536");
+        // its own memory cgroup at /sys/fs/cgroup, as runc shows it
+        assertThat(lines).contains("memory limit " + MEMORY);
         assertThat(Files.readString(Path.of("/proc/sys/kernel/shmmax")).trim()).isNotEqualTo("65536");
         Path memcg = Path.of("/sys/fs/cgroup/memory", id);
         assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(MEMORY));

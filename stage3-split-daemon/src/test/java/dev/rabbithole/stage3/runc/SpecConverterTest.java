@@ -79,8 +79,9 @@ class SpecConverterTest {
         assertThat(c.noNewPrivileges()).isTrue();
         assertThat(c.namespaces()).containsExactlyInAnyOrder(NamespaceType.PID, NamespaceType.NET, NamespaceType.IPC,
                 NamespaceType.UTS, NamespaceType.MOUNT);
-        // /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys: libcontainer's own; the cgroup mount is passed on
-        assertThat(c.mounts()).containsExactly(new Mount("cgroup", "/sys/fs/cgroup", "cgroup",
+        // /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys: libcontainer's own; the cgroup mount is passed on,
+        // its source naming the container's cgroup (what libcontainer's cgroup mount shows)
+        assertThat(c.mounts()).containsExactly(new Mount("c1", "/sys/fs/cgroup", "cgroup",
                 List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
         assertThat(c.maskedPaths()).contains("/proc/kcore", "/sys/firmware").hasSize(10);
         assertThat(c.readonlyPaths()).containsExactly("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
