@@ -365,6 +365,24 @@ class RuncCliIT {
         assertThat(ours.get("linux").get("namespaces").toString()).doesNotContain("user");
     }
 
+    @Test
+    void specWritesWhatDebiansRuncSpecWrites() throws Exception {
+        Path mine = Files.createDirectories(base.resolve("spec-ours"));
+        Path theirs = Files.createDirectories(base.resolve("spec-debian"));
+        assertThat(ours("spec", "--bundle", mine.toString()).code).isZero();
+        assertThat(exec(List.of(DEBIAN_RUNC.toString(), "spec", "--bundle", theirs.toString())).code).isZero();
+        assertThat(Files.readString(mine.resolve("config.json"))).isEqualTo(Files.readString(theirs.resolve("config.json")));
+        assertThat(ours("spec", "--bundle", mine.toString()).err).contains("File config.json exists. Remove it first");
+    }
+
+    @Test
+    void listQuietPrintsTheIds() throws Exception {
+        made.add(id);
+        assertThat(ours("create", "--bundle", bundleFor(id).toString(), id).code).isZero();
+        assertThat(ours("list", "-q").out.lines().toList()).contains(id);
+        assertThat(ours("ps", id).out).contains("PID").contains(Long.toString(state(id).get("pid").asLong()));
+    }
+
     static List<String> keys(JsonNode n) {
         List<String> k = new ArrayList<>();
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
