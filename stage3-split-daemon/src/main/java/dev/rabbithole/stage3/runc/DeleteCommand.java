@@ -55,6 +55,9 @@ final class DeleteCommand implements Callable<Integer> {
                     + RuncState.statusName(s));
         }
         RuncState r = RuncState.read(c.stateDir());
+        if (s == Status.PAUSED) {
+            PauseCommand.freeze(c, false); // a frozen task gets its SIGKILL only once thawed
+        }
         try {
             c.destroy();
         } catch (ContainerException e) {

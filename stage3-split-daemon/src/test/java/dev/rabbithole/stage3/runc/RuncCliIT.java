@@ -172,6 +172,14 @@ class RuncCliIT {
         assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(MEMORY));
         assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup"))).contains(":/" + id);
 
+        // pause and resume: the freezer, and the status derived from it
+        assertThat(ours("resume", id).err).contains("container not paused");
+        assertThat(ours("pause", id).code).isZero();
+        assertThat(state(id).get("status").asText()).isEqualTo("paused");
+        assertThat(Files.readString(Path.of("/sys/fs/cgroup/freezer", id, "freezer.state")).trim()).isEqualTo("FROZEN");
+        assertThat(ours("resume", id).code).isZero();
+        assertThat(state(id).get("status").asText()).isEqualTo("running");
+
         Result ps = ours("ps", "--format", "json", id);
         assertThat(JSON.readTree(ps.out).get(0).asLong()).isEqualTo(pid);
         assertThat(ours("start", id).err).contains("cannot start an already running container");
@@ -186,6 +194,19 @@ class RuncCliIT {
         assertThat(ours("delete", id).code).isZero();
 
         assertThat(ours("state", id).err).contains("container does not exist");
+        assertNothingLeft(id, pid);
+    }
+
+    @Test
+    void aPausedContainerIsDeletedWithForce() throws Exception {
+        made.add(id);
+        Result run = ours("run", "--detach", "--bundle", bundleFor(id).toString(), id);
+        assertThat(run.code).as(run.err).isZero();
+        long pid = state(id).get("pid").asLong();
+        assertThat(ours("pause", id).code).isZero();
+        Result del = ours("delete", id);
+        assertThat(del.err).contains("cannot delete container " + id + " that is not stopped: paused");
+        assertThat(ours("delete", "--force", id).code).isZero();
         assertNothingLeft(id, pid);
     }
 
