@@ -187,7 +187,7 @@ class RuncCliIT {
         assertThat(del.code).isEqualTo(1);
         assertThat(del.err).contains("cannot delete container " + id + " that is not stopped: running");
 
-        assertThat(ours("kill", id, "KILL").code).isZero();
+        assertThat(ours("kill", "--all", id, "KILL").code).as("kill --all: every process of its cgroup").isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> state(id).get("status").asText().equals("stopped"));
         assertThat(state(id).get("pid").asLong()).isZero();
         assertThat(ours("kill", id, "9").err).contains("container not running");
