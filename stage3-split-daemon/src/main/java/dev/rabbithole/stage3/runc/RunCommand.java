@@ -8,13 +8,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
  * {@code runc run [--bundle DIR] [--detach] [--pid-file FILE] ID} (runc-run(8)): create and start. With
  * {@code --detach} it exits once the workload runs; without, it waits for the workload, deletes the container
  * and exits with the workload's status (128 + the signal when a signal ended it). The workload's stdio is this
- * process's. Signals sent to this process are not forwarded to the container.
+ * process's. While it waits, the signals a terminal or a supervisor sends (HUP, INT, QUIT, TERM, USR1, USR2) are
+ * forwarded to the container's process, as runc does.
  */
 @Command(name = "run", description = "create and start a container")
 final class RunCommand implements Callable<Integer> {
@@ -56,6 +58,19 @@ final class RunCommand implements Callable<Integer> {
         }
         if (detach) {
             return 0;
+        }
+        for (String name : List.of("HUP", "INT", "QUIT", "TERM", "USR1", "USR2")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                    try {
+                        c.signal(s.getNumber());
+                    } catch (ContainerException e) {
+                        // gone meanwhile: waitFor returns
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                // the JVM keeps this one (QUIT with its thread dumps): not forwarded
+            }
         }
         int code;
         try {

@@ -211,6 +211,28 @@ class RuncCliIT {
     }
 
     @Test
+    void runForwardsSignalsToTheWorkload() throws Exception {
+        Path b = bundleFor(id);
+        ObjectNode config = (ObjectNode) JSON.readTree(b.resolve("config.json").toFile());
+        ((ObjectNode) config.get("process")).putArray("args").add("/bin/sh").add("-c")
+                .add("trap 'echo got TERM; exit 4' TERM; echo ready; while :; do sleep 1; done");
+        JSON.writeValue(b.resolve("config.json").toFile(), config);
+        made.add(id);
+        Path out = base.resolve(id + ".run");
+        Process run = new ProcessBuilder(WRAPPER.toString(), "--root", root.toString(), "run", "--bundle", b.toString(), id)
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(out).contains("ready"));
+        // the wrapper execs java, or (its first run after a build) waits for it: signal the JVM
+        ProcessHandle jvm = Stream.concat(Stream.of(run.toHandle()), run.descendants())
+                .filter(p -> p.info().command().orElse("").endsWith("/java")).findFirst().orElseThrow();
+        assertThat(exec(List.of("kill", "-TERM", Long.toString(jvm.pid()))).code).isZero();
+        assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(out)).contains("got TERM");
+        assertThat(run.exitValue()).isEqualTo(4);
+        assertNothingLeft(id, -1);
+    }
+
+    @Test
     void runWaitsAndExitsWithTheWorkloadsStatus() throws Exception {
         Path b = bundleFor(id);
         ObjectNode config = (ObjectNode) JSON.readTree(b.resolve("config.json").toFile());
