@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
         description = "An OCI runtime with runc's command line, on stage 2's libcontainer.",
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class,
                 DeleteCommand.class, ListCommand.class, PsCommand.class, SpecCommand.class, RunCommand.class,
-                FeaturesCommand.class, PauseCommand.Pause.class, PauseCommand.Resume.class,
+                FeaturesCommand.class, PauseCommand.Pause.class, PauseCommand.Resume.class, UpdateCommand.class,
                 RuncMain.ExecStub.class}) // exec: ExecCommand.class (the exec helper's) takes ExecStub's place
 public final class RuncMain implements Callable<Integer> {
     /** The default runtime root: one directory per container under it. */

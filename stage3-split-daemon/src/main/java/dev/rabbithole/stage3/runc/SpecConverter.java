@@ -364,7 +364,7 @@ public final class SpecConverter {
      * {@code linux.cgroupsPath} and {@code linux.resources}: absolute paths are taken from each hierarchy's
      * root, relative ones from the creating process's cgroup; none means {@code ID} there (runc's default).
      */
-    private static Cgroup cgroup(String id, JsonNode linux, String ownCgroup, List<DeviceRule> deviceAllows)
+    static Cgroup cgroup(String id, JsonNode linux, String ownCgroup, List<DeviceRule> deviceAllows)
             throws SpecException {
         String path = text(linux, "cgroupsPath", "linux.cgroupsPath");
         if (path == null || path.isEmpty()) {

@@ -180,6 +180,20 @@ class RuncCliIT {
         assertThat(ours("resume", id).code).isZero();
         assertThat(state(id).get("status").asText()).isEqualTo("running");
 
+        // update: what docker update does through containerd's shim (linux.resources on stdin), and options
+        Process update = new ProcessBuilder(WRAPPER.toString(), "--root", root.toString(), "update", "--resources", "-", id)
+                .redirectErrorStream(true).start();
+        try (var stdin = update.getOutputStream()) {
+            stdin.write(("{\"memory\": {\"limit\": " + (2 * MEMORY) + "}, \"pids\": {\"limit\": 100}}")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(update.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(update.exitValue()).as(new String(update.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(2 * MEMORY));
+        assertThat(Files.readString(Path.of("/sys/fs/cgroup/pids", id, "pids.max")).trim()).isEqualTo("100");
+        assertThat(ours("update", "--memory", "96m", id).code).isZero();
+        assertThat(Files.readString(memcg.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(96L << 20));
+
         Result ps = ours("ps", "--format", "json", id);
         assertThat(JSON.readTree(ps.out).get(0).asLong()).isEqualTo(pid);
         assertThat(ours("start", id).err).contains("cannot start an already running container");
