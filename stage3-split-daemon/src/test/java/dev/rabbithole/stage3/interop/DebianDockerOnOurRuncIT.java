@@ -21,7 +21,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Docker's whole stack on our runtime: Debian's dockerd 20.10, the containerd 1.6 it starts and
  * {@code containerd-shim-runc-v2}, with {@code rabbithole-runc} registered as a runtime ({@code runtimes} in
- * daemon.json, {@code docker run --runtime rh}): the shim runs our create, start, state, kill and delete on the
+ * daemon.json, {@code docker run --runtime rh}): the shim runs our create, start, state, kill, pause, resume,
+ * update and delete on the
  * config.json Docker writes (its seccomp profile, capabilities, device rules, sysctls, memory limit). Needs
  * root, dockerd, containerd, the docker CLI and a static busybox. dockerd runs on roots of its own under a
  * temporary directory, with a cgroup parent of its own, no bridge, no iptables.
@@ -131,6 +132,15 @@ class DebianDockerOnOurRuncIT {
                     .contains(Long.toString(64L << 20));
             assertThat(docker("inspect", "-f", "{{.State.Status}} {{.HostConfig.Runtime}}", id).out.trim())
                     .isEqualTo("running rh");
+            // docker pause / unpause / update: the shim's runc pause, resume, update --resources -
+            assertThat(docker("pause", id).code).isZero();
+            assertThat(docker("inspect", "-f", "{{.State.Status}}", id).out.trim()).isEqualTo("paused");
+            assertThat(docker("unpause", id).code).isZero();
+            assertThat(docker("inspect", "-f", "{{.State.Status}}", id).out.trim()).isEqualTo("running");
+            Result update = docker("update", "-m", "128m", "--memory-swap", "256m", id);
+            assertThat(update.code).as(update.out).isZero();
+            assertThat(Files.readString(Path.of("/sys/fs/cgroup/memory", cgroupParent, id, "memory.limit_in_bytes")).trim())
+                    .isEqualTo(Long.toString(128L << 20));
             assertThat(docker("stop", "-t", "1", id).code).isZero();
             assertThat(docker("inspect", "-f", "{{.State.ExitCode}}", id).out.trim()).isEqualTo("137");
         } finally {
