@@ -8,6 +8,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -50,6 +51,26 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LinuxContainer c = CreateCommand.create(runc, id, bundle, pidFile, consoleSocket, noPivot, preserveFds);
+        // as runc: the handlers are in place before the start, and what arrives before it is sent after it
+        List<Integer> early = new ArrayList<>();
+        boolean[] started = {false};
+        if (!detach) {
+            for (String name : List.of("HUP", "INT", "QUIT", "TERM", "USR1", "USR2")) {
+                try {
+                    sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                        synchronized (early) {
+                            if (!started[0]) {
+                                early.add(s.getNumber());
+                                return;
+                            }
+                        }
+                        forward(c, s.getNumber());
+                    });
+                } catch (IllegalArgumentException e) {
+                    // the JVM keeps this one (QUIT with its thread dumps): not forwarded
+                }
+            }
+        }
         try {
             StartCommand.start(c, runc.log());
         } catch (RuncException e) {
@@ -59,18 +80,9 @@ final class RunCommand implements Callable<Integer> {
         if (detach) {
             return 0;
         }
-        for (String name : List.of("HUP", "INT", "QUIT", "TERM", "USR1", "USR2")) {
-            try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
-                    try {
-                        c.signal(s.getNumber());
-                    } catch (ContainerException e) {
-                        // gone meanwhile: waitFor returns
-                    }
-                });
-            } catch (IllegalArgumentException e) {
-                // the JVM keeps this one (QUIT with its thread dumps): not forwarded
-            }
+        synchronized (early) {
+            started[0] = true;
+            early.forEach(n -> forward(c, n));
         }
         int code;
         try {
@@ -81,6 +93,14 @@ final class RunCommand implements Callable<Integer> {
             DeleteCommand.poststop(r, c.id(), runc.log());
         }
         return code;
+    }
+
+    private static void forward(LinuxContainer c, int signal) {
+        try {
+            c.signal(signal);
+        } catch (ContainerException e) {
+            // gone meanwhile: waitFor returns
+        }
     }
 
     private static void destroyQuietly(LinuxContainer c) {
