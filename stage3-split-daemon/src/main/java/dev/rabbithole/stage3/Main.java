@@ -48,6 +48,9 @@ public final class Main {
         if (args[0].equals("shim")) {
             return dev.rabbithole.stage3.shim.ShimMain.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
         }
+        if (args[0].equals("runc")) {
+            return dev.rabbithole.stage3.runc.RuncMain.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         for (String[] program : PROGRAMS) {
             if (program[0].equals(args[0])) {
                 err.println("rabbithole stage3: " + args[0] + " is not written yet (stage 3 is in progress)");
@@ -64,7 +67,7 @@ public final class Main {
         out.println();
         out.println("Stage 3 splits the engine into four processes (in progress):");
         for (String[] program : PROGRAMS) {
-            out.printf("  %-11s %s%s%n", program[0], program[0].equals("containerd") || program[0].equals("shim") ? "" : "not yet: ", program[1]);
+            out.printf("  %-11s %s%s%n", program[0], program[0].equals("dockerd") ? "not yet: " : "", program[1]);
         }
         out.println();
         out.println("What exists: containerd's and the shim's protocol (gRPC and ttrpc messages) and ttrpc on Netty.");

@@ -15,7 +15,8 @@ class ArchitectureTest {
 
     static final JavaClasses CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("dev.rabbithole.stage3.ttrpc", "dev.rabbithole.stage3.containerd", "dev.rabbithole.stage3.shim");
+            .importPackages("dev.rabbithole.stage3.ttrpc", "dev.rabbithole.stage3.containerd", "dev.rabbithole.stage3.shim",
+                    "dev.rabbithole.stage3.runc");
 
     @Test
     void ttrpcImportsNoEngineCode() {
@@ -43,6 +44,18 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage("dev.rabbithole.stage1.daemon..",
                         "dev.rabbithole.stage1.api..", "dev.rabbithole.stage2.libcontainer..",
                         "dev.rabbithole.stage3.dockerd..", "dev.rabbithole.stage3.containerd..", "dev.rabbithole.stage3.runc..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void runcImportsNoContainerdDockerdShimOrDaemon() {
+        // runc is the bottom of the split: it reads config.json and drives libcontainer; Docker's policy
+        // (stage 2's exec driver) and everything above it stay out
+        noClasses().that().resideInAPackage("dev.rabbithole.stage3.runc..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.rabbithole.stage3.containerd..",
+                        "dev.rabbithole.stage3.dockerd..", "dev.rabbithole.stage3.shim..",
+                        "dev.rabbithole.stage1.daemon..", "dev.rabbithole.stage1.api..",
+                        "dev.rabbithole.stage2.execdriver..")
                 .check(CLASSES);
     }
 }

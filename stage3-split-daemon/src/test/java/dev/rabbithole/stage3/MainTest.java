@@ -20,7 +20,8 @@ class MainTest {
         String help = out.toString(StandardCharsets.UTF_8);
         assertThat(help).containsPattern("(?m)^  containerd +containerd's gRPC API");
         assertThat(help).containsPattern("(?m)^  shim +containerd's shim v2 API");
-        for (String program : new String[] {"dockerd", "runc"}) {
+        assertThat(help).containsPattern("(?m)^  runc +an OCI runtime with runc's command line");
+        for (String program : new String[] {"dockerd"}) {
             assertThat(help).containsPattern("(?m)^  " + program + " +not yet: ");
         }
     }
@@ -33,5 +34,18 @@ class MainTest {
         assertThat(Main.run(new String[] {"containerd", "--frob"}, System.out, e)).isEqualTo(2);
         assertThat(Main.run(new String[] {"frob"}, System.out, e)).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("shim-rabbithole-v2: no action (start or delete)").contains("containerd: unknown argument: --frob").contains("unknown program: frob");
+    }
+
+    @Test
+    void runcHasRuncsCommands() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertThat(Main.run(new String[] {"runc", "--help"}, o, e)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("create", "start", "state", "kill", "delete", "list",
+                "ps", "spec", "run", "exec");
+        assertThat(Main.run(new String[] {"runc", "frob"}, o, e)).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unmatched argument at index 0: 'frob'");
     }
 }

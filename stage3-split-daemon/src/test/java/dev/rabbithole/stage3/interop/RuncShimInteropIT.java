@@ -127,7 +127,7 @@ class RuncShimInteropIT {
             ProcessHandle.of(shimPid).ifPresent(ProcessHandle::destroyForcibly);
         }
         // whatever runc still knows of (a failed run): force it away
-        run(List.of("runc", "--root", runcRoot.resolve(NS).toString(), "delete", "--force", id));
+        run(List.of(runtime, "--root", runcRoot.resolve(NS).toString(), "delete", "--force", id));
         if (events != null) {
             events.close();
         }
@@ -148,6 +148,27 @@ class RuncShimInteropIT {
 
     @Test
     void theRealShimRunsABusyboxContainerDrivenByOurTtrpcClient() throws Exception {
+        drive("runc");
+    }
+
+    /**
+     * The same task life with our runtime under Debian's shim: the runc option {@code BinaryName} names
+     * {@code rabbithole-runc} (stage 3's runc on libcontainer), so the shim runs our create, start, state, kill and
+     * delete, reads our pid file, and reaps our container's process.
+     */
+    @Test
+    void theRealShimRunsOurRuncAsItsRuntime() throws Exception {
+        Path ours = Path.of("bin/rabbithole-runc").toAbsolutePath();
+        Assumptions.assumeTrue(Files.isExecutable(ours) && Files.isRegularFile(Path.of("target/rabbithole-stage3.jar")),
+                "skipped: bin/rabbithole-runc and target/rabbithole-stage3.jar are needed (mvn package)");
+        runtime = ours.toString();
+        drive(runtime);
+    }
+
+    /** The runtime binary the shim runs: Debian's runc, or our wrapper. */
+    String runtime = "runc";
+
+    private void drive(String binaryName) throws Exception {
         // our ttrpc server as containerd's event sink (TTRPC_ADDRESS): the shim forwards task events there
         Path eventsSocket = base.resolve("containerd.sock.ttrpc");
         events = new TtrpcServer().addService(new EventsGrpc.EventsImplBase() {
@@ -219,7 +240,7 @@ class RuncShimInteropIT {
 
             Path stdout = base.resolve("stdout.log");
             Any options = Any.newBuilder().setTypeUrl("containerd.runc.v1.Options")
-                    .setValue(Options.newBuilder().setBinaryName("runc").setRoot(runcRoot.toString()).build().toByteString())
+                    .setValue(Options.newBuilder().setBinaryName(binaryName).setRoot(runcRoot.toString()).build().toByteString())
                     .build();
             CreateTaskResponse created = shim.call(TaskGrpc.getCreateMethod(), CreateTaskRequest.newBuilder()
                     .setId(id).setBundle(bundle.toString())
@@ -338,7 +359,7 @@ class RuncShimInteropIT {
 
     private static int run(List<String> command) throws IOException, InterruptedException {
         List<String> c = new ArrayList<>(command);
-        Path exe = which(c.get(0));
+        Path exe = c.get(0).startsWith("/") ? Path.of(c.get(0)) : which(c.get(0));
         if (exe == null) {
             return 127;
         }

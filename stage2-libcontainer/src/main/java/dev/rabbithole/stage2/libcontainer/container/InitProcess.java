@@ -42,6 +42,8 @@ final class InitProcess implements AutoCloseable {
     private final StartReport report;
     private final CgroupManager cgroup;
     private final Path socket;
+    /** A short symlink to the state directory when the socket's own path is too long for sun_path, else null. */
+    private final Path shortLink;
     private final ServerSocketChannel server;
     private final ScheduledExecutorService timer;
     private final AtomicBoolean timedOut = new AtomicBoolean();
@@ -59,7 +61,19 @@ final class InitProcess implements AutoCloseable {
         this.parent = parent;
         this.report = report;
         this.cgroup = cgroup;
-        this.socket = stateDir.resolve("init.sock");
+        // sun_path holds 108 bytes (unix(7)): a state directory deep under a shim's root (Docker's exec root,
+        // a 64-character ID) is reached through a short symlink in the temporary directory instead
+        Path full = stateDir.resolve("init.sock");
+        if (full.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+            Path link = Path.of(System.getProperty("java.io.tmpdir"), "rh-init-"
+                    + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1));
+            Files.createSymbolicLink(link, stateDir.toAbsolutePath());
+            this.shortLink = link;
+            this.socket = link.resolve("init.sock");
+        } else {
+            this.shortLink = null;
+            this.socket = full;
+        }
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "start-watchdog-" + config.id());
@@ -131,6 +145,7 @@ final class InitProcess implements AutoCloseable {
         report.mark(StartReport.CONNECTED);
         channel = new InitChannel(accepted);
         Files.deleteIfExists(socket);
+        deleteShortLink();
         channel.send(InitMessage.config(config, etcFile("hostname"), etcFile("hosts"), etcFile("resolv.conf"),
                 seccomp, execFifo == null ? null : execFifo.toString()));
         if (cgroup != null) { // before go: the init's children inherit it
@@ -243,6 +258,20 @@ final class InitProcess implements AutoCloseable {
             Files.deleteIfExists(socket);
         } catch (IOException ignored) {
             // the state directory goes with destroy
+        }
+        deleteShortLink();
+    }
+
+    /** The longest socket path bound as it is, bytes: sun_path's 108 less its NUL, with room to spare. */
+    static final int MAX_SOCKET_PATH = 100;
+
+    private void deleteShortLink() {
+        if (shortLink != null) {
+            try {
+                Files.deleteIfExists(shortLink);
+            } catch (IOException ignored) {
+                // a dangling symlink in the temporary directory
+            }
         }
     }
 
