@@ -17,7 +17,8 @@ public final class Main {
             new String[] {"dockerd", "the Engine API; creates, starts and waits for containers through containerd"},
             new String[] {"containerd", "containerd's gRPC API (containers, tasks, events, version); one shim per task"},
             new String[] {"shim", "containerd's shim v2 API over ttrpc; holds a container's stdio and exit status"},
-            new String[] {"runc", "an OCI runtime with runc's command line, on stage 2's libcontainer"});
+            new String[] {"runc", "an OCI runtime with runc's command line, on stage 2's libcontainer"},
+            new String[] {"tree", "the process tree of a running container: dockerd, containerd, shim, workload"});
 
     private Main() {
     }
@@ -42,6 +43,12 @@ public final class Main {
             usage(out);
             return 0;
         }
+        if (args[0].equals("dockerd")) {
+            return dev.rabbithole.stage3.dockerd.DockerdMain.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
+        if (args[0].equals("tree")) {
+            return dev.rabbithole.stage3.dockerd.TreeMain.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         if (args[0].equals("containerd")) {
             return dev.rabbithole.stage3.containerd.ContainerdMain.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
         }
@@ -61,7 +68,7 @@ public final class Main {
         out.println();
         out.println("Stage 3 splits the engine into four processes (in progress):");
         for (String[] program : PROGRAMS) {
-            out.printf("  %-11s %s%s%n", program[0], program[0].equals("containerd") ? "" : "not yet: ", program[1]);
+            out.printf("  %-11s %s%s%n", program[0], program[0].matches("containerd|dockerd") ? "" : "not yet: ", program[1]);
         }
         out.println();
         out.println("What exists: containerd's and the shim's protocol (gRPC and ttrpc messages) and ttrpc on Netty.");

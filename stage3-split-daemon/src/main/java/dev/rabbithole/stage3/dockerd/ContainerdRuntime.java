@@ -1,0 +1,461 @@
+package dev.rabbithole.stage3.dockerd;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import dev.rabbithole.stage1.daemon.ContainerRuntime;
+import dev.rabbithole.stage1.daemon.EngineLog;
+import dev.rabbithole.stage1.errdefs.EngineException;
+import dev.rabbithole.stage1.errdefs.SystemException;
+import dev.rabbithole.stage1.execdriver.Command;
+import dev.rabbithole.stage1.execdriver.ContainerProcess;
+import dev.rabbithole.stage1.execdriver.EtcFiles;
+import dev.rabbithole.stage3.api.containers.Container;
+import dev.rabbithole.stage3.api.containers.ContainersGrpc;
+import dev.rabbithole.stage3.api.containers.CreateContainerRequest;
+import dev.rabbithole.stage3.api.containers.DeleteContainerRequest;
+import dev.rabbithole.stage3.api.tasks.CloseIORequest;
+import dev.rabbithole.stage3.api.tasks.CreateTaskRequest;
+import dev.rabbithole.stage3.api.tasks.DeleteTaskRequest;
+import dev.rabbithole.stage3.api.tasks.GetRequest;
+import dev.rabbithole.stage3.api.tasks.KillRequest;
+import dev.rabbithole.stage3.api.tasks.ResizePtyRequest;
+import dev.rabbithole.stage3.api.tasks.StartRequest;
+import dev.rabbithole.stage3.api.tasks.TasksGrpc;
+import dev.rabbithole.stage3.api.tasks.WaitRequest;
+import dev.rabbithole.stage3.api.tasks.WaitResponse;
+import dev.rabbithole.stage3.api.types.task.Process;
+import dev.rabbithole.stage3.api.types.task.Status;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Stage 3's {@link ContainerRuntime}: a client of containerd's gRPC API, as moby's {@code libcontainerd/remote}
+ * is for Docker 20.10. The daemon has no container runtime code of its own: a start writes the container's
+ * OCI spec ({@link OciSpec}), then calls {@code containerd.services.containers.v1.Containers/Create} (the spec
+ * and the runtime: the shim's name and runc's {@code Options} with its {@code BinaryName}),
+ * {@code containerd.services.tasks.v1.Tasks/Create} with stdio FIFOs ({@link Fifos}) and {@code Tasks/Start};
+ * the exit comes from {@code Tasks/Wait}, signals go through {@code Tasks/Kill}; after the exit, {@code Tasks/Delete}
+ * and {@code Containers/Delete} release the task and its shim. Every call carries the namespace in the
+ * {@code containerd-namespace} gRPC header (Docker's is {@code moby}). Protocol: containerd 1.6's
+ * {@code api/services/{containers,tasks}/v1}.
+ *
+ * <p>Containers run under their shims, not under the daemon: with {@link #liveRestore()} they outlive it, and
+ * {@link #restore} asks containerd what became of each ({@code Tasks/Get}): still running (reattach to its FIFOs and
+ * wait again), exited meanwhile (its real exit status), or gone. A containerd that restarts is waited for: the
+ * gRPC channel reconnects and calls wait until it is ready again.
+ */
+public final class ContainerdRuntime implements ContainerRuntime {
+
+    /** The type URL containerd gives an OCI runtime spec in an {@link Any}. */
+    public static final String SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
+    /** The type URL of runc's shim options (containerd's typeurl: the message's full name). */
+    public static final String RUNC_OPTIONS_TYPE_URL = "containerd.runc.v1.Options";
+    /** The namespace Docker's dockerd uses in containerd. */
+    public static final String DOCKER_NAMESPACE = "moby";
+    /** The gRPC header that carries the namespace (containerd's {@code namespaces.GRPCHeader}). */
+    public static final Metadata.Key<String> NAMESPACE_HEADER =
+            Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long CALL_SECONDS = 60;
+
+    /**
+     * How the runtime talks to containerd and what it asks of it.
+     *
+     * @param containerdSocket containerd's gRPC unix socket
+     * @param namespace        the containerd namespace of this daemon's containers, e.g. {@value #DOCKER_NAMESPACE}
+     * @param runtimeName      the shim's runtime name, e.g. {@code io.containerd.runc.v2}
+     * @param binaryName       runc's {@code Options.binary_name}: the runtime binary the shim runs; empty for the
+     *                         shim's default ({@code runc})
+     * @param execRoot         dockerd's exec root: the FIFOs are under {@code EXEC_ROOT/containerd/ID}
+     * @param cgroupParent     the cgroup parent of every container ({@code /PARENT/ID})
+     * @param liveRestore      whether containers outlive the daemon ({@code --live-restore})
+     */
+    public record Options(Path containerdSocket, String namespace, String runtimeName, String binaryName,
+                          Path execRoot, String cgroupParent, boolean liveRestore) { }
+
+    private final Options options;
+    private final Function<String, Path> containerDir;
+    private final EventLoopGroup group = new EpollEventLoopGroup(1);
+    private final ManagedChannel channel;
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "containerd-wait-retry");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean closed;
+
+    /**
+     * Connects (lazily: the first call waits for containerd).
+     *
+     * @param options      the connection and policy
+     * @param containerDir a container's directory by ID ({@code DATA_ROOT/containers/ID}); the runtime's state
+     *                     (the /etc files, a copy of config.json) goes to its {@code containerd} subdirectory
+     */
+    public ContainerdRuntime(Options options, Function<String, Path> containerDir) {
+        this.options = options;
+        this.containerDir = containerDir;
+        this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(options.containerdSocket().toString()))
+                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
+    }
+
+    /** @return the options */
+    public Options options() {
+        return options;
+    }
+
+    private <S extends AbstractStub<S>> S ns(S stub) {
+        Metadata md = new Metadata();
+        md.put(NAMESPACE_HEADER, options.namespace());
+        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).withWaitForReady();
+    }
+
+    private TasksGrpc.TasksBlockingStub tasks() {
+        return ns(TasksGrpc.newBlockingStub(channel)).withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private ContainersGrpc.ContainersBlockingStub containers() {
+        return ns(ContainersGrpc.newBlockingStub(channel)).withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** The FIFO directory of a container: {@code EXEC_ROOT/containerd/ID}. */
+    Path fifoDir(String id) {
+        return options.execRoot().resolve("containerd").resolve(id);
+    }
+
+    @Override
+    public Path stateDir(String containerId) {
+        return containerDir.apply(containerId).resolve("containerd");
+    }
+
+    @Override
+    public boolean liveRestore() {
+        return options.liveRestore();
+    }
+
+    // tag::dockerd-start[]
+    @Override
+    public ContainerProcess start(Command c) {
+        Path state = c.stateDir() != null ? c.stateDir() : stateDir(c.id());
+        ObjectNode spec;
+        try {
+            EtcFiles.write(state, c.hostname() == null || c.hostname().isEmpty() ? c.id().substring(0, 12)
+                    : c.hostname(), EtcFiles.HOST_RESOLV_CONF);
+            spec = OciSpec.of(c, state, options.cgroupParent());
+            dev.rabbithole.stage1.AtomicFiles.writeString(state.resolve("config.json"), spec.toPrettyString());
+        } catch (IOException e) {
+            throw new SystemException("writing the state of " + c.id() + ": " + e.getMessage(), e);
+        }
+        removeStale(c.id());
+        Any runcOptions = Any.newBuilder().setTypeUrl(RUNC_OPTIONS_TYPE_URL)
+                .setValue(dev.rabbithole.stage3.api.runc.Options.newBuilder()
+                        .setBinaryName(options.binaryName() == null ? "" : options.binaryName())
+                        .build().toByteString()).build();
+        call("create container " + c.id(), () -> containers().create(CreateContainerRequest.newBuilder()
+                .setContainer(Container.newBuilder().setId(c.id())
+                        .setRuntime(Container.Runtime.newBuilder().setName(options.runtimeName()).setOptions(runcOptions))
+                        .setSpec(Any.newBuilder().setTypeUrl(SPEC_TYPE_URL)
+                                .setValue(ByteString.copyFrom(spec.toString(), StandardCharsets.UTF_8))))
+                .build()));
+        boolean tty = c.stdio() != null && c.stdio().tty();
+        boolean stdin = c.stdio() != null && c.stdio().openStdin();
+        Path fifos = fifoDir(c.id());
+        Fifos.Reader out;
+        Fifos.Reader err = null;
+        try {
+            Files.createDirectories(fifos);
+            Fifos.make(fifos.resolve("init-stdout"));
+            if (!tty) {
+                Fifos.make(fifos.resolve("init-stderr"));
+            }
+            if (stdin) {
+                Fifos.make(fifos.resolve("init-stdin"));
+            }
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(c.id());
+            throw new SystemException("making the stdio FIFOs of " + c.id() + ": " + e.getMessage(), e);
+        }
+        out = new Fifos.Reader(fifos.resolve("init-stdout"));
+        if (!tty) {
+            err = new Fifos.Reader(fifos.resolve("init-stderr"));
+        }
+        Task task = new Task(c.id(), out.stream(), err == null ? InputStream.nullInputStream() : err.stream());
+        if (stdin) {
+            task.stdin = new Fifos.Writer(fifos.resolve("init-stdin"), () -> quietly(() -> tasks().closeIO(
+                    CloseIORequest.newBuilder().setContainerId(c.id()).setStdin(true).build())));
+        }
+        try {
+            CreateTaskRequest.Builder create = CreateTaskRequest.newBuilder().setContainerId(c.id())
+                    .setStdout(fifos.resolve("init-stdout").toString()).setTerminal(tty).setOptions(runcOptions);
+            if (!tty) {
+                create.setStderr(fifos.resolve("init-stderr").toString());
+            }
+            if (stdin) {
+                create.setStdin(fifos.resolve("init-stdin").toString());
+            }
+            task.pid = call("create task " + c.id(), () -> tasks().create(create.build())).getPid();
+            task.waitForExit();                       // before Start: an exit is never missed
+            call("start task " + c.id(), () -> tasks().start(StartRequest.newBuilder().setContainerId(c.id()).build()));
+        } catch (RuntimeException e) {
+            out.unblock();
+            if (err != null) {
+                err.unblock();
+            }
+            task.forget();
+            deleteQuietly(c.id());
+            throw e;
+        }
+        return task;
+    }
+    // end::dockerd-start[]
+
+    /** A container of the same ID left in containerd (a crash between start and delete): delete it first. */
+    private void removeStale(String id) {
+        try {
+            containers().delete(DeleteContainerRequest.newBuilder().setId(id).build());
+            EngineLog.info("container " + id.substring(0, 12) + ": removed a stale containerd container");
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
+                quietly(() -> tasks().kill(KillRequest.newBuilder().setContainerId(id).setSignal(9).setAll(true).build()));
+                quietly(() -> tasks().delete(DeleteTaskRequest.newBuilder().setContainerId(id).build()));
+                quietly(() -> containers().delete(DeleteContainerRequest.newBuilder().setId(id).build()));
+            } else if (e.getStatus().getCode() != io.grpc.Status.Code.NOT_FOUND) {
+                throw engineError("containerd", e);
+            }
+        }
+    }
+
+    /** Deletes the task (if any), the container and the FIFOs; what is already gone is success. */
+    private void deleteQuietly(String id) {
+        quietly(() -> tasks().delete(DeleteTaskRequest.newBuilder().setContainerId(id).build()));
+        quietly(() -> containers().delete(DeleteContainerRequest.newBuilder().setId(id).build()));
+        quietly(() -> Fifos.removeDir(fifoDir(id)));
+    }
+
+    @Override
+    public Restored restore(String containerId, Instant startedAt) {
+        Process p;
+        try {
+            p = tasks().get(GetRequest.newBuilder().setContainerId(containerId).build()).getProcess();
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != io.grpc.Status.Code.NOT_FOUND) {
+                EngineLog.warn("container " + containerId.substring(0, 12) + ": containerd: " + e.getStatus());
+            }
+            deleteQuietly(containerId);
+            return Restored.died(Instant.now());
+        }
+        Path fifos = fifoDir(containerId);
+        if (p.getStatus() == Status.STOPPED) {
+            // it exited while no daemon watched: its real status, then the task and container are released
+            Task task = new Task(containerId, InputStream.nullInputStream(), InputStream.nullInputStream());
+            task.pid = p.getPid();
+            task.waitForExit();
+            return Restored.running(task);
+        }
+        InputStream out = Files.exists(fifos.resolve("init-stdout"))
+                ? new Fifos.Reader(fifos.resolve("init-stdout")).unblock().stream() : InputStream.nullInputStream();
+        InputStream err = Files.exists(fifos.resolve("init-stderr"))
+                ? new Fifos.Reader(fifos.resolve("init-stderr")).unblock().stream() : InputStream.nullInputStream();
+        Task task = new Task(containerId, out, err);
+        task.pid = p.getPid();
+        task.waitForExit();
+        return Restored.running(task);
+    }
+
+    @Override
+    public List<String> explain(String containerId) {
+        return List.of("dockerd made no kernel call: the container was created through containerd, its shim and the "
+                + "runtime binary " + (options.binaryName() == null || options.binaryName().isEmpty() ? "runc"
+                : options.binaryName()) + "; its OCI spec is " + stateDir(containerId).resolve("config.json"));
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        retries.shutdownNow();
+        channel.shutdownNow();
+        try {
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** One container's task: its FIFOs, Kill and the exit from Wait. */
+    private final class Task implements ContainerProcess {
+        final String id;
+        final InputStream stdout;
+        final InputStream stderr;
+        volatile OutputStream stdin;
+        volatile long pid;
+        final CompletableFuture<Integer> exit = new CompletableFuture<>();
+        private volatile boolean forgotten;
+
+        Task(String id, InputStream stdout, InputStream stderr) {
+            this.id = id;
+            this.stdout = stdout;
+            this.stderr = stderr;
+        }
+
+        /** Stops waiting: a start that failed. */
+        void forget() {
+            forgotten = true;
+        }
+
+        /** Tasks/Wait, asynchronously; again when containerd went away in between. */
+        void waitForExit() {
+            if (closed || forgotten) {
+                return;
+            }
+            ns(TasksGrpc.newStub(channel)).wait(WaitRequest.newBuilder().setContainerId(id).build(),
+                    new StreamObserver<>() {
+                        @Override
+                        public void onNext(WaitResponse r) {
+                            exited(r.getExitStatus());
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            if (closed || forgotten) {
+                                return;
+                            }
+                            io.grpc.Status s = io.grpc.Status.fromThrowable(t);
+                            if (s.getCode() == io.grpc.Status.Code.NOT_FOUND) {
+                                exited(137);             // the task is gone without a status we could read
+                                return;
+                            }
+                            EngineLog.warn("container " + id.substring(0, 12) + ": waiting through containerd: "
+                                    + s + "; waiting again");
+                            retries.schedule(Task.this::waitForExit, 1, TimeUnit.SECONDS);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+        }
+
+        /** The exit: Tasks/Delete (the status it reports is the one kept), Containers/Delete, the FIFOs. */
+        private void exited(int waited) {
+            if (closed) {
+                return;
+            }
+            Thread t = new Thread(() -> {
+                int code = waited;
+                try {
+                    code = tasks().delete(DeleteTaskRequest.newBuilder().setContainerId(id).build()).getExitStatus();
+                } catch (StatusRuntimeException e) {
+                    if (e.getStatus().getCode() != io.grpc.Status.Code.NOT_FOUND) {
+                        EngineLog.warn("container " + id.substring(0, 12) + ": deleting its task: " + e.getStatus());
+                    }
+                }
+                quietly(() -> containers().delete(DeleteContainerRequest.newBuilder().setId(id).build()));
+                quietly(() -> Fifos.removeDir(fifoDir(id)));
+                exit.complete(code);
+            }, "containerd-exit");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public long pid() {
+            return pid;
+        }
+
+        @Override
+        public InputStream stdout() {
+            return stdout;
+        }
+
+        @Override
+        public InputStream stderr() {
+            return stderr;
+        }
+
+        @Override
+        public void signal(int signal) {
+            try {
+                tasks().kill(KillRequest.newBuilder().setContainerId(id).setSignal(signal).build());
+            } catch (StatusRuntimeException e) {
+                io.grpc.Status.Code code = e.getStatus().getCode();
+                if (code != io.grpc.Status.Code.NOT_FOUND && code != io.grpc.Status.Code.FAILED_PRECONDITION) {
+                    throw engineError("containerd", e);
+                }
+                // the task is gone or stopped already: a signal to it is success
+            }
+        }
+
+        @Override
+        public int waitFor() throws InterruptedException {
+            try {
+                return exit.get();
+            } catch (ExecutionException e) {
+                throw new SystemException("waiting for " + id + ": " + e.getCause(), e.getCause());
+            }
+        }
+
+        @Override
+        public OutputStream stdin() {
+            return stdin;
+        }
+
+        @Override
+        public void resize(int columns, int rows) {
+            call("resize " + id, () -> tasks().resizePty(ResizePtyRequest.newBuilder().setContainerId(id)
+                    .setWidth(columns).setHeight(rows).build()));
+        }
+    }
+
+    private static <T> T call(String what, java.util.function.Supplier<T> rpc) {
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            throw engineError(what, e);
+        }
+    }
+
+    /** containerd's own message, as dockerd passes it on (its gRPC status description), as a 500 error. */
+    static EngineException engineError(String what, StatusRuntimeException e) {
+        String d = e.getStatus().getDescription();
+        return new SystemException(d != null && !d.isEmpty() ? d : what + ": " + e.getStatus().getCode(), e);
+    }
+
+    private static void quietly(Runnable action) {
+        try {
+            action.run();
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != io.grpc.Status.Code.NOT_FOUND) {
+                EngineLog.debug(e.getStatus().toString());
+            }
+        } catch (RuntimeException e) {
+            EngineLog.debug(e.toString());
+        }
+    }
+}
