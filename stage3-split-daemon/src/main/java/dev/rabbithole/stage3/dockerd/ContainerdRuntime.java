@@ -1,6 +1,5 @@
 package dev.rabbithole.stage3.dockerd;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
@@ -82,7 +81,9 @@ public final class ContainerdRuntime implements ContainerRuntime {
     public static final Metadata.Key<String> NAMESPACE_HEADER =
             Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Held so that the level set in the constructor stays: grpc-netty asks for SO_KEEPALIVE, which unix sockets lack. */
+    private static final java.util.logging.Logger BOOTSTRAP_LOG =
+            java.util.logging.Logger.getLogger("io.netty.bootstrap");
     private static final long CALL_SECONDS = 60;
 
     /**
@@ -121,6 +122,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
     public ContainerdRuntime(Options options, Function<String, Path> containerDir) {
         this.options = options;
         this.containerDir = containerDir;
+        BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
         this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(options.containerdSocket().toString()))
                 .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
     }
@@ -186,29 +188,24 @@ public final class ContainerdRuntime implements ContainerRuntime {
         boolean tty = c.stdio() != null && c.stdio().tty();
         boolean stdin = c.stdio() != null && c.stdio().openStdin();
         Path fifos = fifoDir(c.id());
-        Fifos.Reader out;
-        Fifos.Reader err = null;
+        Task task = new Task(c.id());
         try {
             Files.createDirectories(fifos);
             Fifos.make(fifos.resolve("init-stdout"));
+            task.stdout = new Fifos.Reader(fifos.resolve("init-stdout"), task.exit::isDone);
             if (!tty) {
                 Fifos.make(fifos.resolve("init-stderr"));
+                task.stderr = new Fifos.Reader(fifos.resolve("init-stderr"), task.exit::isDone);
             }
             if (stdin) {
                 Fifos.make(fifos.resolve("init-stdin"));
+                task.stdin = new Fifos.Writer(fifos.resolve("init-stdin"), () -> quietly(() -> tasks().closeIO(
+                        CloseIORequest.newBuilder().setContainerId(c.id()).setStdin(true).build())));
             }
         } catch (IOException | RuntimeException e) {
+            task.closeStreams();
             deleteQuietly(c.id());
             throw new SystemException("making the stdio FIFOs of " + c.id() + ": " + e.getMessage(), e);
-        }
-        out = new Fifos.Reader(fifos.resolve("init-stdout"));
-        if (!tty) {
-            err = new Fifos.Reader(fifos.resolve("init-stderr"));
-        }
-        Task task = new Task(c.id(), out.stream(), err == null ? InputStream.nullInputStream() : err.stream());
-        if (stdin) {
-            task.stdin = new Fifos.Writer(fifos.resolve("init-stdin"), () -> quietly(() -> tasks().closeIO(
-                    CloseIORequest.newBuilder().setContainerId(c.id()).setStdin(true).build())));
         }
         try {
             CreateTaskRequest.Builder create = CreateTaskRequest.newBuilder().setContainerId(c.id())
@@ -223,10 +220,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
             task.waitForExit();                       // before Start: an exit is never missed
             call("start task " + c.id(), () -> tasks().start(StartRequest.newBuilder().setContainerId(c.id()).build()));
         } catch (RuntimeException e) {
-            out.unblock();
-            if (err != null) {
-                err.unblock();
-            }
+            task.closeStreams();
             task.forget();
             deleteQuietly(c.id());
             throw e;
@@ -273,20 +267,42 @@ public final class ContainerdRuntime implements ContainerRuntime {
         Path fifos = fifoDir(containerId);
         if (p.getStatus() == Status.STOPPED) {
             // it exited while no daemon watched: its real status, then the task and container are released
-            Task task = new Task(containerId, InputStream.nullInputStream(), InputStream.nullInputStream());
+            Task task = new Task(containerId);
             task.pid = p.getPid();
             task.waitForExit();
             return Restored.running(task);
         }
-        InputStream out = Files.exists(fifos.resolve("init-stdout"))
-                ? new Fifos.Reader(fifos.resolve("init-stdout")).unblock().stream() : InputStream.nullInputStream();
-        InputStream err = Files.exists(fifos.resolve("init-stderr"))
-                ? new Fifos.Reader(fifos.resolve("init-stderr")).unblock().stream() : InputStream.nullInputStream();
-        Task task = new Task(containerId, out, err);
+        // still running: read its FIFOs again (the shim kept them open, with what was printed meanwhile)
+        Task task = new Task(containerId);
+        try {
+            if (Files.exists(fifos.resolve("init-stdout"))) {
+                task.stdout = new Fifos.Reader(fifos.resolve("init-stdout"), task.exit::isDone);
+            }
+            if (Files.exists(fifos.resolve("init-stderr"))) {
+                task.stderr = new Fifos.Reader(fifos.resolve("init-stderr"), task.exit::isDone);
+            }
+        } catch (RuntimeException e) {
+            EngineLog.warn("container " + containerId.substring(0, 12) + ": its output is lost: " + e.getMessage());
+        }
         task.pid = p.getPid();
         task.waitForExit();
+        if (!options.liveRestore()) {
+            // Docker's restore without live restore: a container found alive is shut down (SIGTERM, then
+            // SIGKILL after the default 10 s grace period), its exit recorded as usual
+            EngineLog.info("container " + containerId.substring(0, 12) + " still runs and live restore is off: "
+                    + "stopping it");
+            task.signal(15);
+            retries.schedule(() -> {
+                if (!task.exit.isDone()) {
+                    quietly(() -> task.signal(9));
+                }
+            }, SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+        }
         return Restored.running(task);
     }
+
+    /** The grace period before SIGKILL when a restore without live restore stops a container, seconds. */
+    static final long SHUTDOWN_GRACE_SECONDS = 10;
 
     @Override
     public List<String> explain(String containerId) {
@@ -297,6 +313,9 @@ public final class ContainerdRuntime implements ContainerRuntime {
 
     @Override
     public void close() {
+        if (options.liveRestore()) {
+            Fifos.detach(2000);                   // what was read is stored; the rest waits in the FIFOs
+        }
         closed = true;
         retries.shutdownNow();
         channel.shutdownNow();
@@ -311,17 +330,27 @@ public final class ContainerdRuntime implements ContainerRuntime {
     /** One container's task: its FIFOs, Kill and the exit from Wait. */
     private final class Task implements ContainerProcess {
         final String id;
-        final InputStream stdout;
-        final InputStream stderr;
+        volatile InputStream stdout = InputStream.nullInputStream();
+        volatile InputStream stderr = InputStream.nullInputStream();
         volatile OutputStream stdin;
         volatile long pid;
         final CompletableFuture<Integer> exit = new CompletableFuture<>();
         private volatile boolean forgotten;
 
-        Task(String id, InputStream stdout, InputStream stderr) {
+        Task(String id) {
             this.id = id;
-            this.stdout = stdout;
-            this.stderr = stderr;
+        }
+
+        void closeStreams() {
+            for (java.io.Closeable c : new java.io.Closeable[] {stdout, stderr, stdin}) {
+                try {
+                    if (c != null) {
+                        c.close();
+                    }
+                } catch (IOException e) {
+                    // the FIFO goes with its directory
+                }
+            }
         }
 
         /** Stops waiting: a start that failed. */

@@ -3,7 +3,6 @@ package dev.rabbithole.stage3.dockerd;
 import com.sun.jna.Native;
 import dev.rabbithole.stage1.errdefs.SystemException;
 
-import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +33,21 @@ public final class Fifos {
         }
 
         static native int mkfifo(String path, int mode);
+
+        static native int open(String path, int flags);
+
+        static native int read(int fd, byte[] buf, int count);
+
+        static native int poll(com.sun.jna.Pointer fds, int nfds, int timeoutMillis);
+
+        static native int close(int fd);
     }
+
+    private static final int O_RDONLY = 0;
+    private static final int O_NONBLOCK = 04000;
+    private static final int O_CLOEXEC = 02000000;
+    private static final int EAGAIN = 11;
+    private static final int EINTR = 4;
 
     /**
      * Makes a FIFO (mode 0700, as containerd's cio does); an existing one is kept.
@@ -51,78 +64,152 @@ public final class Fifos {
         }
     }
 
-    /**
-     * A FIFO opened for reading in the background: open(2) with O_RDONLY blocks until a writer opens it (the
-     * shim, at Tasks.Create), so it runs on its own thread; {@link #stream()} is a stream that waits for it.
-     * The stream ends (EOF) when every writer has closed: the shim does once the workload's output is copied.
-     */
-    public static final class Reader {
-        private final Path path;
-        private final CompletableFuture<InputStream> opened = new CompletableFuture<>();
+    /** The daemon is stopping with live restore: readers stop taking bytes from their FIFOs. */
+    private static volatile boolean detaching;
+    /** Chunks a reader returned whose caller has not asked for more yet (so they may not be stored yet). */
+    private static final java.util.concurrent.atomic.AtomicInteger IN_FLIGHT = new java.util.concurrent.atomic.AtomicInteger();
 
-        /** Starts opening the FIFO at once, on a daemon thread. */
-        public Reader(Path path) {
-            this.path = path;
-            Thread t = new Thread(() -> {
-                try {
-                    opened.complete(new FileInputStream(path.toFile()));
-                } catch (IOException e) {
-                    opened.completeExceptionally(e);
-                }
-            }, "fifo-open " + path.getFileName());
-            t.setDaemon(true);
-            t.start();
+    /**
+     * Makes every reader stop taking bytes from its FIFO and waits (at most {@code timeoutMillis}) until every
+     * chunk already taken has been handed on, i.e. its reader was asked for more. What the shim writes from now on
+     * stays in the FIFO for the next daemon: nothing is lost when a daemon stops with live restore.
+     *
+     * @param timeoutMillis how long to wait, milliseconds
+     */
+    public static void detach(long timeoutMillis) {
+        detaching = true;
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (IN_FLIGHT.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
+    }
+
+    /**
+     * A FIFO read without blocking in open(2): opened with {@code O_RDONLY|O_NONBLOCK} (which returns at once,
+     * writer or not: the shim's blocking open for writing then finds a reader), then read when poll(2) says it
+     * is readable. The stream ends when the last writer closed after having opened (POLLHUP: the shim, once the
+     * workload's output is copied), when the task is known to have exited and nothing is left to read, or when
+     * the daemon {@link #detach detaches}; until then a read waits for data.
+     */
+    public static final class Reader extends InputStream {
+        private static final short POLLIN = 0x1;
+        private static final short POLLHUP = 0x10;
+        private final Path path;
+        private final int fd;
+        private final java.util.function.BooleanSupplier exited;
+        private volatile boolean eof;
+        private volatile boolean reading;
+        private boolean handedOut;
+        private final java.util.concurrent.atomic.AtomicBoolean fdClosed = new java.util.concurrent.atomic.AtomicBoolean();
 
         /**
-         * Opens the FIFO now without waiting for the shim: briefly opens a writer of our own so that the reader's
-         * open returns. With a shim that still holds its writer, the stream goes on with the shim's output; with
-         * none, it ends at once. Used on restore, and to release a reader whose task was never created.
+         * Opens the FIFO.
+         *
+         * @param path   the FIFO
+         * @param exited whether the task's exit is known: then a read that finds nothing ends the stream
+         * @throws SystemException open(2) failed
          */
-        public Reader unblock() {
-            if (!opened.isDone()) {
-                try (OutputStream w = new FileOutputStream(path.toFile())) {
-                    opened.get(5, TimeUnit.SECONDS);         // ours is a writer too: the reader's open returned
-                } catch (IOException | ExecutionException | TimeoutException e) {
-                    opened.completeExceptionally(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+        public Reader(Path path, java.util.function.BooleanSupplier exited) {
+            this.path = path;
+            this.exited = exited;
+            this.fd = Libc.open(path.toString(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            if (fd < 0) {
+                throw new SystemException("open " + path + ": errno " + Native.getLastError());
             }
-            return this;
         }
 
-        /** @return the stream; reading waits for the open, and an open that failed reads as an empty stream */
-        public InputStream stream() {
-            return new InputStream() {
-                private InputStream in() throws IOException {
-                    try {
-                        return opened.get();
-                    } catch (ExecutionException e) {
-                        return InputStream.nullInputStream();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted opening " + path);
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n <= 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public synchronized int read(byte[] b, int off, int len) throws IOException {
+            if (handedOut) {
+                handedOut = false;
+                IN_FLIGHT.decrementAndGet();            // the caller is back: the last chunk was handed on
+            }
+            if (len == 0) {
+                return 0;
+            }
+            reading = true;
+            try {
+                return readSome(b, off, len);
+            } finally {
+                reading = false;
+                if (eof) {
+                    closeFd();
+                }
+            }
+        }
+
+        private int readSome(byte[] b, int off, int len) throws IOException {
+            boolean lastLook = false;
+            while (!eof && !detaching) {
+                int ready = Libc.poll(pollfd(), 1, lastLook ? 0 : 200);
+                short r = readEvents();
+                if (ready > 0 && (r & POLLIN) != 0) {
+                    byte[] buf = new byte[len];
+                    int n = Libc.read(fd, buf, len);
+                    if (n > 0) {
+                        System.arraycopy(buf, 0, b, off, n);
+                        handedOut = true;
+                        IN_FLIGHT.incrementAndGet();
+                        return n;
                     }
-                }
-
-                @Override
-                public int read() throws IOException {
-                    return in().read();
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    return in().read(b, off, len);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    if (opened.isDone() && !opened.isCompletedExceptionally()) {
-                        opened.join().close();
+                    if (n == 0) {
+                        eof = true;
+                    } else if (Native.getLastError() != EAGAIN && Native.getLastError() != EINTR) {
+                        throw new IOException("read " + path + ": errno " + Native.getLastError());
                     }
+                } else if (ready > 0 && (r & POLLHUP) != 0) {
+                    eof = true;
+                } else if (lastLook) {
+                    eof = true;
+                } else if (exited.getAsBoolean()) {
+                    lastLook = true;                        // the task ended: what is there, then the end
                 }
-            };
+            }
+            return -1;
+        }
+
+        private final com.sun.jna.Memory pfd = new com.sun.jna.Memory(8);
+
+        private com.sun.jna.Pointer pollfd() {
+            pfd.setInt(0, fd);
+            pfd.setShort(4, (short) (POLLIN | POLLHUP));
+            pfd.setShort(6, (short) 0);
+            return pfd;
+        }
+
+        private short readEvents() {
+            return pfd.getShort(6);
+        }
+
+        /** Ends the stream; a read under way ends within 200 ms and closes the file descriptor. */
+        @Override
+        public void close() {
+            eof = true;
+            if (!reading) {
+                closeFd();
+            }
+        }
+
+        private void closeFd() {
+            if (fdClosed.compareAndSet(false, true)) {
+                if (handedOut) {
+                    handedOut = false;
+                    IN_FLIGHT.decrementAndGet();
+                }
+                Libc.close(fd);
+            }
         }
     }
 
