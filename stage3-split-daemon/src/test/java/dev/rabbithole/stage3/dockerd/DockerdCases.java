@@ -1,0 +1,116 @@
+package dev.rabbithole.stage3.dockerd;
+
+import dev.rabbithole.stage1.security.Capabilities;
+import dev.rabbithole.testsupport.HostLeaks;
+import dev.rabbithole.testsupport.JarDaemon;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The docker CLI against our dockerd over a containerd (the subclass starts which): the cases every containerd
+ * under our dockerd must pass. One dockerd for the class ({@link #fx}).
+ */
+abstract class DockerdCases {
+
+    static DockerdFixture fx;
+
+    static JarDaemon.Result docker(String... args) throws Exception {
+        return fx.docker(args);
+    }
+
+    @Test
+    void runRmEchoPrintsHi() throws Exception {
+        JarDaemon.Result r = docker("run", "--rm", "busybox", "echo", "hi");
+        assertThat(r.exit()).as("%s\n%s", r, fx.log()).isZero();
+        assertThat(r.out()).isEqualTo("hi\n");
+    }
+
+    @Test
+    void exitCodesAreTheWorkloads() throws Exception {
+        assertThat(docker("run", "--rm", "busybox", "sh", "-c", "exit 7").exit()).isEqualTo(7);
+        String id = docker("run", "-d", "busybox", "sleep", "30").out().trim();
+        assertThat(docker("kill", id).exit()).isZero();
+        assertThat(docker("wait", id).out()).isEqualTo("137\n");
+        assertThat(docker("inspect", "-f", "{{.State.ExitCode}}", id).out()).isEqualTo("137\n");
+        docker("rm", id);
+        JarDaemon.Result missing = docker("run", "--rm", "busybox", "nosuchcmd");
+        assertThat(missing.exit()).isEqualTo(127);
+        // runc's own message, passed on by the shim, containerd and dockerd (Docker's is the same)
+        assertThat(missing.err()).contains("OCI runtime create failed").contains("executable file not found");
+    }
+
+    @Test
+    void hostnameAndEtcFiles() throws Exception {
+        JarDaemon.Result r = docker("run", "--rm", "--hostname", "rabbit", "busybox", "sh", "-c",
+                "hostname; grep rabbit /etc/hosts; cat /etc/hostname");
+        assertThat(r.out()).isEqualTo("rabbit\n127.0.1.1\trabbit\nrabbit\n");
+    }
+
+    @Test
+    void capabilitiesAndSeccompAreDockersDefault() throws Exception {
+        JarDaemon.Result r = docker("run", "--rm", "busybox", "grep", "-E",
+                "^(Seccomp|NoNewPrivs|CapInh|CapPrm|CapEff|CapBnd|CapAmb):", "/proc/self/status");
+        String caps = Capabilities.capEffHex(Capabilities.DOCKER_DEFAULT);   // stage 2's, and Docker's
+        assertThat(r.out()).contains("CapInh:\t" + caps, "CapPrm:\t" + caps, "CapEff:\t" + caps,
+                "CapBnd:\t" + caps, "CapAmb:\t0000000000000000", "NoNewPrivs:\t0", "Seccomp:\t2");
+        // from inside: what the default profile and the missing CAP_SYS_ADMIN forbid fails
+        JarDaemon.Result escape = docker("run", "--rm", "busybox", "sh", "-c",
+                "mount -t tmpfs none /mnt && echo MOUNTED; unshare -m true && echo UNSHARED; echo done");
+        assertThat(escape.out()).isEqualTo("done\n");
+        assertThat(escape.err()).contains("Operation not permitted");
+        assertThat(docker("run", "--rm", "busybox", "cat", "/proc/kcore").exit()).as("masked").isNotZero();
+        assertThat(docker("run", "--rm", "busybox", "sh", "-c", "echo 1 > /proc/sysrq-trigger").exit())
+                .as("read-only").isNotZero();
+    }
+
+    @Test
+    void memoryLimitIsInTheCgroup() throws Exception {
+        assertThat(docker("run", "--rm", "-m", "64m", "busybox", "cat",
+                "/sys/fs/cgroup/memory/memory.limit_in_bytes").out()).isEqualTo("67108864\n");
+        String id = docker("run", "-d", "-m", "48m", "--pids-limit", "50", "busybox", "sleep", "30").out().trim();
+        try {
+            Path memory = Path.of("/sys/fs/cgroup/memory", fx.cgroupParent, id, "memory.limit_in_bytes");
+            assertThat(memory).as("from outside").content().isEqualTo("50331648\n");
+            assertThat(Path.of("/sys/fs/cgroup/pids", fx.cgroupParent, id, "pids.max")).content().isEqualTo("50\n");
+        } finally {
+            docker("rm", "-f", id);
+        }
+    }
+
+    @Test
+    void detachedContainerLogsStopsAndLeavesNothing() throws Exception {
+        JarDaemon.Result run = docker("run", "-d", "busybox", "sh", "-c",
+                "trap 'echo bye; exit 3' TERM; echo start; while true; do echo tick; sleep 0.2; done");
+        assertThat(run.exit()).as("%s", run).isZero();
+        String id = run.out().trim();
+        await().atMost(Duration.ofSeconds(20)).until(() -> docker("logs", id).out().contains("tick"));
+        assertThat(docker("ps", "--no-trunc").out()).contains(id);
+        long pid = Long.parseLong(docker("inspect", "-f", "{{.State.Pid}}", id).out().trim());
+        assertThat(ProcessHandle.of(pid)).isPresent();
+        assertThat(Path.of(fx.execRoot.toString(), "containerd", id, "init-stdout")).exists();
+
+        assertThat(docker("stop", id).exit()).isZero();
+        assertThat(docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).out()).isEqualTo("exited 3\n");
+        assertThat(docker("logs", id).out()).startsWith("start\ntick\n").endsWith("tick\nbye\n");
+        assertThat(ProcessHandle.of(pid)).isEmpty();
+        assertThat(docker("rm", id).exit()).isZero();
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(HostLeaks.mounts(id)).as("mounts").isEmpty();
+            assertThat(HostLeaks.cgroups(id)).as("cgroups").isEmpty();
+            assertThat(HostLeaks.processes(id)).as("processes (the shim names the ID)").isEmpty();
+            assertThat(HostLeaks.files(fx.execRoot, id)).as("FIFOs").isEmpty();
+            assertThat(HostLeaks.files(fx.dataRoot, id)).as("data").isEmpty();
+        });
+        Path ctdState = fx.dir.resolve("ctd-state");
+        if (Files.exists(ctdState)) {
+            assertThat(HostLeaks.files(ctdState, id)).as("containerd's bundle").isEmpty();
+        }
+    }
+}
