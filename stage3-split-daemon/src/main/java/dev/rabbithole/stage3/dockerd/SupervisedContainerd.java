@@ -77,8 +77,13 @@ public final class SupervisedContainerd implements AutoCloseable {
     private Optional<ProcessHandle> previous() {
         try {
             long pid = Long.parseLong(Files.readString(pidFile).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .filter(p -> p.info().arguments().map(a -> List.of(a).contains("containerd")).orElse(false));
+            // its command line names containerd and this socket (ProcessHandle.Info leaves out long command lines)
+            String cmdline = new String(Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline")),
+                    StandardCharsets.UTF_8);
+            if (!cmdline.contains("\0containerd\0") || !cmdline.contains(socket.toString())) {
+                return Optional.empty();
+            }
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
