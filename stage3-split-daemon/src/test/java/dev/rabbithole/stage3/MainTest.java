@@ -19,7 +19,8 @@ class MainTest {
         assertThat(rc).isZero();
         String help = out.toString(StandardCharsets.UTF_8);
         assertThat(help).containsPattern("(?m)^  containerd +containerd's gRPC API");
-        for (String program : new String[] {"dockerd", "shim", "runc"}) {
+        assertThat(help).containsPattern("(?m)^  dockerd +the Engine API");
+        for (String program : new String[] {"shim", "runc"}) {
             assertThat(help).containsPattern("(?m)^  " + program + " +not yet: ");
         }
     }
@@ -31,6 +32,9 @@ class MainTest {
         assertThat(Main.run(new String[] {"shim"}, System.out, e)).isEqualTo(2);
         assertThat(Main.run(new String[] {"containerd", "--frob"}, System.out, e)).isEqualTo(2);
         assertThat(Main.run(new String[] {"frob"}, System.out, e)).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("shim is not written yet").contains("containerd: unknown argument: --frob").contains("unknown program: frob");
+        assertThat(Main.run(new String[] {"dockerd", "--frob"}, System.out, e)).isEqualTo(2);
+        assertThat(Main.run(new String[] {"tree"}, System.out, e)).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unknown option: '--frob'")
+                .contains("tree: which container?").contains("shim is not written yet").contains("containerd: unknown argument: --frob").contains("unknown program: frob");
     }
 }

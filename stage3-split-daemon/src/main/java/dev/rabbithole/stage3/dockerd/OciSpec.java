@@ -32,8 +32,7 @@ import java.util.TreeSet;
  * <li>{@code root}: the container's overlay rootfs the daemon mounted ({@link Command#rootfs()}), writable;</li>
  * <li>{@code process}: args, env, cwd, the user resolved from the image's {@code /etc/passwd} and
  *     {@code /etc/group} (uid, gid, additionalGids: the primary gid, the user's groups, {@code --group-add}),
- *     capabilities in bounding, effective, inheritable and permitted (Docker 20.10 fills those four; ambient
- *     empty), {@code noNewPrivileges}, {@code oomScoreAdj} 0, no rlimits (Docker sets none by default),
+ *     capabilities in bounding, effective and permitted ({@link #CAPABILITY_SETS}), {@code noNewPrivileges}, {@code oomScoreAdj} 0, no rlimits (Docker sets none by default),
  *     {@code terminal} for {@code -t};</li>
  * <li>{@code hostname}; {@code mounts}: /proc, /dev (tmpfs, 64 MiB), /dev/pts, /sys (read-only),
  *     /sys/fs/cgroup (read-only unless privileged), /dev/mqueue, /dev/shm (tmpfs, 64 MiB, Docker's default
@@ -41,8 +40,9 @@ import java.util.TreeSet;
  * <li>{@code linux.namespaces}: pid, network, ipc, uts, mount, and cgroup on a cgroup v2 host only (Docker
  *     20.10's default cgroupns mode is {@code host} on v1, {@code private} on v2);</li>
  * <li>{@code linux.maskedPaths}, {@code linux.readonlyPaths} unless privileged;</li>
- * <li>{@code linux.resources}: devices (deny all, then each {@code --device}; runc adds its default allowed
- *     nodes), memory limit and swap (twice the limit, Docker's default without {@code --memory-swap}), bytes;
+ * <li>{@code linux.sysctl}: {@link #SYSCTLS}, as Docker 20.10 sets for a container with its own network
+ *     namespace;</li>
+ * <li>{@code linux.resources}: devices ({@link #DEFAULT_DEVICE_RULES}, then each {@code --device}), memory limit and swap (twice the limit, Docker's default without {@code --memory-swap}), bytes;
  *     cpu shares, quota over a {@value DefaultTemplate#CPU_PERIOD_MICROS} us period for {@code --cpus}; pids;</li>
  * <li>{@code linux.cgroupsPath}: {@code /PARENT/ID} (Docker's cgroupfs driver uses {@code /docker/ID});</li>
  * <li>{@code linux.seccomp}: the daemon's Docker-format profile with its conditional rules decided for this
@@ -61,6 +61,30 @@ public final class OciSpec {
     public static final long SHM_SIZE_BYTES = 64L * 1024 * 1024;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The capability sets Docker fills with the container's capabilities: bounding, effective, permitted. Debian's
+     * dockerd 20.10 writes no inheritable set (moby 20.10.14 dropped it, CVE-2022-24769): a container's CapInh is 0.
+     */
+    public static final List<String> CAPABILITY_SETS = List.of("bounding", "effective", "permitted");
+
+    /**
+     * The sysctls Docker 20.10 gives a container that has its own network namespace: any user may bind ports
+     * below 1024 and open ICMP echo sockets (as Debian's dockerd 20.10 writes them to config.json).
+     */
+    public static final java.util.Map<String, String> SYSCTLS = java.util.Map.of(
+            "net.ipv4.ip_unprivileged_port_start", "0", "net.ipv4.ping_group_range", "0 2147483647");
+
+    /**
+     * Docker's device cgroup rules for a container that is not privileged, as moby's {@code oci.DefaultLinuxSpec}
+     * lists them (type, major, minor, allow): deny all, allow {@code /dev/zero} 1:5, {@code null} 1:3,
+     * {@code urandom} 1:9, {@code random} 1:8, {@code tty} 5:0, {@code console} 5:1, deny {@code fuse} 10:229.
+     * runc adds its own default allowed nodes (full, ptmx, pts, tun).
+     */
+    public static final List<Object[]> DEFAULT_DEVICE_RULES = List.of(
+            new Object[] {'c', 1, 5, true}, new Object[] {'c', 1, 3, true}, new Object[] {'c', 1, 9, true},
+            new Object[] {'c', 1, 8, true}, new Object[] {'c', 5, 0, true}, new Object[] {'c', 5, 1, true},
+            new Object[] {'c', 10, 229, false});
 
     /**
      * The spec of a container.
@@ -95,7 +119,7 @@ public final class OciSpec {
         Set<String> caps = new TreeSet<>();
         (c.privileged() ? Capabilities.ALL.keySet() : c.capabilities()).forEach(n -> caps.add(capName(n)));
         ObjectNode capabilities = process.putObject("capabilities");
-        for (String set : List.of("bounding", "effective", "inheritable", "permitted")) {
+        for (String set : CAPABILITY_SETS) {
             ArrayNode s = capabilities.putArray(set);
             caps.forEach(s::add);
         }
@@ -142,6 +166,8 @@ public final class OciSpec {
             ArrayNode ro = linux.putArray("readonlyPaths");
             DefaultTemplate.READONLY_PATHS.forEach(ro::add);
         }
+        ObjectNode sysctl = linux.putObject("sysctl");
+        new java.util.TreeMap<>(SYSCTLS).forEach(sysctl::put);
         linux.put("cgroupsPath", "/" + cgroupParent + "/" + c.id());
         resources(linux.putObject("resources"), c);
         ArrayNode devices = linux.putArray("devices");
@@ -201,6 +227,10 @@ public final class OciSpec {
             devices.addObject().put("allow", true).put("access", "rwm");
         } else {
             devices.addObject().put("allow", false).put("access", "rwm");
+            for (Object[] rule : DEFAULT_DEVICE_RULES) {
+                devices.addObject().put("allow", (Boolean) rule[3]).put("type", String.valueOf(rule[0]))
+                        .put("major", (Integer) rule[1]).put("minor", (Integer) rule[2]).put("access", "rwm");
+            }
             for (HostDevices.Node n : nodes(c)) {
                 devices.addObject().put("allow", true).put("type", String.valueOf(n.type())).put("major", n.major())
                         .put("minor", n.minor()).put("access", n.permissions());
