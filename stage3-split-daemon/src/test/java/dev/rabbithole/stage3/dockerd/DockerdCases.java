@@ -113,4 +113,30 @@ abstract class DockerdCases {
             assertThat(HostLeaks.files(ctdState, id)).as("containerd's bundle").isEmpty();
         }
     }
+
+    @Test
+    void treeShowsDockerdContainerdShimAndWorkload() throws Exception {
+        String id = docker("run", "-d", "busybox", "sh", "-c", "sleep 300 & wait").out().trim();
+        try {
+            long pid = Long.parseLong(docker("inspect", "-f", "{{.State.Pid}}", id).out().trim());
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int rc = TreeMain.run(new String[] {id.substring(0, 12), "-H", fx.host()}, new java.io.PrintStream(out, true),
+                    new java.io.PrintStream(err, true));
+            String tree = out.toString();
+            assertThat(rc).as("%s%s", tree, err).isZero();
+            assertThat(tree).containsPattern("(?m)^dockerd +" + fx.dockerd.pid() + " ");
+            long containerd = fx.containerd != null ? fx.containerd.pid()
+                    : Long.parseLong(Files.readString(fx.execRoot.resolve("containerd/containerd.pid")).trim());
+            assertThat(tree).containsPattern("(?m)^containerd +" + containerd + " ");
+            assertThat(tree).containsPattern("(?m)^shim +" + TreeMain.ppid(pid) + " .*containerd-shim-runc-v2 .*" + id);
+            assertThat(tree).containsPattern("(?m)^  workload +" + pid + " +sh -c sleep 300 & wait");
+            assertThat(tree).containsPattern("(?m)^ +[0-9]+ +sleep 300$");
+            assertThat(tree).containsPattern("(?m)^runc +- +not running");
+        } finally {
+            docker("rm", "-f", id);
+        }
+        assertThat(TreeMain.run(new String[] {"nosuch", "-H", fx.host()}, System.out, new java.io.PrintStream(
+                new java.io.ByteArrayOutputStream()))).isEqualTo(1);
+    }
 }
