@@ -336,6 +336,12 @@ public final class ContainerdRuntime implements ContainerRuntime {
         volatile long pid;
         final CompletableFuture<Integer> exit = new CompletableFuture<>();
         private volatile boolean forgotten;
+        private volatile boolean oomKilled;
+
+        @Override
+        public boolean oomKilled() {
+            return oomKilled;
+        }
 
         Task(String id) {
             this.id = id;
@@ -398,6 +404,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
             }
             Thread t = new Thread(() -> {
                 int code = waited;
+                oomKilled = oomKills(id) > 0;           // before Delete: runc removes the cgroup then
                 try {
                     code = tasks().delete(DeleteTaskRequest.newBuilder().setContainerId(id).build()).getExitStatus();
                 } catch (StatusRuntimeException e) {
@@ -459,6 +466,50 @@ public final class ContainerdRuntime implements ContainerRuntime {
         public void resize(int columns, int rows) {
             call("resize " + id, () -> tasks().resizePty(ResizePtyRequest.newBuilder().setContainerId(id)
                     .setWidth(columns).setHeight(rows).build()));
+        }
+    }
+
+    /**
+     * The OOM kills in a container's memory cgroup: the {@code oom_kill} line of cgroup v1's
+     * {@code memory.oom_control} or v2's {@code memory.events} (kernel docs, cgroup-v1/memory.rst and
+     * cgroup-v2.rst) under {@code /sys/fs/cgroup[/memory]/PARENT/ID}, as containerd's OOM events count them.
+     *
+     * @param id the container ID
+     * @return the count, 0 when the cgroup is gone or unreadable
+     */
+    long oomKills(String id) {
+        String rel = options.cgroupParent() + "/" + id;
+        for (Path file : List.of(Path.of("/sys/fs/cgroup/memory", rel, "memory.oom_control"),
+                Path.of("/sys/fs/cgroup", rel, "memory.events"))) {
+            try {
+                for (String line : Files.readAllLines(file)) {
+                    if (line.startsWith("oom_kill ")) {
+                        return Long.parseLong(line.substring("oom_kill ".length()).trim());
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                // not this cgroup version, or gone
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Checks that containerd answers ({@code containerd.services.version.v1.Version/Version}).
+     *
+     * @param seconds how long to wait for it
+     * @return containerd's version, e.g. {@code 1.6.20~ds1}
+     * @throws SystemException it does not answer in time: the message names the socket
+     */
+    public String version(long seconds) {
+        try {
+            return dev.rabbithole.stage3.api.version.VersionGrpc.newBlockingStub(channel).withWaitForReady()
+                    .withDeadlineAfter(seconds, TimeUnit.SECONDS).version(com.google.protobuf.Empty.getDefaultInstance())
+                    .getVersion();
+        } catch (StatusRuntimeException e) {
+            throw new SystemException("containerd does not answer on " + options.containerdSocket() + " within "
+                    + seconds + " s (" + (Files.exists(options.containerdSocket()) ? "the socket exists"
+                    : "no such socket") + "): is it running?", e);
         }
     }
 

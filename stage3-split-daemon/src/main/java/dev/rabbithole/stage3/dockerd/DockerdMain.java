@@ -52,6 +52,9 @@ public final class DockerdMain implements Callable<Integer> {
     /** Our runc's executable name, as installed beside the launcher. */
     public static final String OUR_RUNC = "rabbithole-runc";
 
+    /** How long dockerd waits at its start for containerd to answer, seconds. */
+    public static final long CONTAINERD_WAIT_SECONDS = 20;
+
     @Option(names = "--help", usageHelp = true, description = "Show this help.")
     boolean help;
     @Option(names = "--data-root", paramLabel = "DIR", defaultValue = DEFAULT_DATA_ROOT,
@@ -199,6 +202,13 @@ public final class DockerdMain implements Callable<Integer> {
         try {
             ApiServer.refuseIfAnswering(socket);
             ContainerdRuntime runtime = new ContainerdRuntime(options, dataRoot.resolve("containers")::resolve);
+            try {
+                EngineLog.info("containerd " + runtime.version(CONTAINERD_WAIT_SECONDS) + " answers on "
+                        + options.containerdSocket());
+            } catch (RuntimeException e) {
+                runtime.close();
+                throw e;
+            }
             Daemon daemon = new Daemon(dataRoot, new LocalImageStore(dataRoot.resolve("image")),
                     new OverlayDriver(dataRoot.resolve("overlay2")), new InfoOnly(options), SecurityResolver.DEFAULT,
                     runtime);

@@ -84,6 +84,20 @@ abstract class DockerdCases {
     }
 
     @Test
+    void anOomKillIsStateOomKilled() throws Exception {
+        JarDaemon.Result oom = docker("run", "--name", "oom-" + fx.cgroupParent, "-m", "6m", "busybox", "sh", "-c",
+                "x=a; while true; do x=$x$x; done");
+        assertThat(oom.exit()).as("%s", oom).isEqualTo(137);
+        assertThat(docker("inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "oom-" + fx.cgroupParent).out())
+                .isEqualTo("true 137\n");
+        docker("rm", "oom-" + fx.cgroupParent);
+        JarDaemon.Result fine = docker("run", "--name", "fine-" + fx.cgroupParent, "-m", "6m", "busybox", "true");
+        assertThat(fine.exit()).isZero();
+        assertThat(docker("inspect", "-f", "{{.State.OOMKilled}}", "fine-" + fx.cgroupParent).out()).isEqualTo("false\n");
+        docker("rm", "fine-" + fx.cgroupParent);
+    }
+
+    @Test
     void detachedContainerLogsStopsAndLeavesNothing() throws Exception {
         JarDaemon.Result run = docker("run", "-d", "busybox", "sh", "-c",
                 "trap 'echo bye; exit 3' TERM; echo start; while true; do echo tick; sleep 0.2; done");
