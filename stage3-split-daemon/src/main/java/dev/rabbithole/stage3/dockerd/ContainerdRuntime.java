@@ -16,7 +16,9 @@ import dev.rabbithole.stage3.api.containers.CreateContainerRequest;
 import dev.rabbithole.stage3.api.containers.DeleteContainerRequest;
 import dev.rabbithole.stage3.api.tasks.CloseIORequest;
 import dev.rabbithole.stage3.api.tasks.CreateTaskRequest;
+import dev.rabbithole.stage3.api.tasks.DeleteProcessRequest;
 import dev.rabbithole.stage3.api.tasks.DeleteTaskRequest;
+import dev.rabbithole.stage3.api.tasks.ExecProcessRequest;
 import dev.rabbithole.stage3.api.tasks.GetRequest;
 import dev.rabbithole.stage3.api.tasks.KillRequest;
 import dev.rabbithole.stage3.api.tasks.ResizePtyRequest;
@@ -252,6 +254,99 @@ public final class ContainerdRuntime implements ContainerRuntime {
         quietly(() -> Fifos.removeDir(fifoDir(id)));
     }
 
+    /** The type URL containerd gives an OCI runtime-spec Process in an {@link Any} (Tasks/Exec's spec). */
+    public static final String PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+
+    // tag::dockerd-exec[]
+    /**
+     * Runs a process in a running container through {@code Tasks/Exec}, {@code Tasks/Wait} and {@code Tasks/Start}
+     * with the exec ID, as Docker 20.10's exec: the process spec is the container's (from its config.json) with the
+     * exec's args, env, terminal, cwd and user (resolved in the container's {@code /etc/passwd} and
+     * {@code /etc/group}), and all capabilities when privileged; the runtime joins the container's namespaces,
+     * cgroup and seccomp policy. stdio goes through {@code EXEC_ROOT/containerd/ID/EXECID-stdout} (-stdin,
+     * -stderr). After the exit, {@code Tasks/DeleteProcess}.
+     */
+    @Override
+    public ContainerProcess exec(String containerId, String execId, dev.rabbithole.stage1.daemon.ExecSpec spec) {
+        ObjectNode process;
+        Path rootfs;
+        try {
+            ObjectNode config = (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(stateDir(containerId).resolve("config.json").toFile());
+            process = (ObjectNode) config.path("process").deepCopy();
+            rootfs = Path.of(config.path("root").path("path").asText());
+        } catch (IOException | ClassCastException e) {
+            throw new SystemException("reading the spec of " + containerId + ": " + e.getMessage(), e);
+        }
+        process.put("terminal", spec.tty());
+        com.fasterxml.jackson.databind.node.ArrayNode args = process.putArray("args");
+        spec.cmd().forEach(args::add);
+        com.fasterxml.jackson.databind.node.ArrayNode env = process.putArray("env");
+        (spec.env() == null ? List.<String>of() : spec.env()).forEach(env::add);
+        if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
+            process.put("cwd", spec.workingDir());
+        }
+        if (spec.user() != null && !spec.user().isEmpty()) {
+            dev.rabbithole.stage1.execdriver.ContainerUser user =
+                    dev.rabbithole.stage1.execdriver.ContainerUser.resolve(rootfs, spec.user());
+            ObjectNode u = process.putObject("user");
+            u.put("uid", user.uid());
+            u.put("gid", user.gid());
+            com.fasterxml.jackson.databind.node.ArrayNode gids = u.putArray("additionalGids");
+            dev.rabbithole.stage1.execdriver.ContainerUser.supplementaryGroups(rootfs, spec.user(), List.of())
+                    .forEach(gids::add);
+        }
+        if (spec.privileged()) {
+            ObjectNode caps = process.putObject("capabilities");
+            for (String set : OciSpec.CAPABILITY_SETS) {
+                com.fasterxml.jackson.databind.node.ArrayNode a = caps.putArray(set);
+                dev.rabbithole.stage1.security.Capabilities.ALL.keySet().forEach(n -> a.add(OciSpec.capName(n)));
+            }
+        }
+        Path fifos = fifoDir(containerId);
+        Task task = new Task(containerId, execId);
+        ExecProcessRequest.Builder request = ExecProcessRequest.newBuilder().setContainerId(containerId)
+                .setExecId(execId).setTerminal(spec.tty()).setSpec(Any.newBuilder().setTypeUrl(PROCESS_TYPE_URL)
+                        .setValue(ByteString.copyFrom(process.toString(), StandardCharsets.UTF_8)));
+        try {
+            Files.createDirectories(fifos);
+            Path out = fifos.resolve(execId + "-stdout");
+            Fifos.make(out);
+            task.stdout = new Fifos.Reader(out, task.exit::isDone);
+            request.setStdout(out.toString());
+            if (!spec.tty()) {
+                Path err = fifos.resolve(execId + "-stderr");
+                Fifos.make(err);
+                task.stderr = new Fifos.Reader(err, task.exit::isDone);
+                request.setStderr(err.toString());
+            }
+            if (spec.openStdin()) {
+                Path in = fifos.resolve(execId + "-stdin");
+                Fifos.make(in);
+                task.stdin = new Fifos.Writer(in, () -> quietly(() -> tasks().closeIO(CloseIORequest.newBuilder()
+                        .setContainerId(containerId).setExecId(execId).setStdin(true).build())));
+                request.setStdin(in.toString());
+            }
+        } catch (IOException | RuntimeException e) {
+            task.closeStreams();
+            throw new SystemException("making the stdio FIFOs of exec " + execId + ": " + e.getMessage(), e);
+        }
+        try {
+            call("exec in " + containerId, () -> tasks().exec(request.build()));
+            task.waitForExit();
+            task.pid = call("start exec " + execId, () -> tasks().start(StartRequest.newBuilder()
+                    .setContainerId(containerId).setExecId(execId).build())).getPid();
+        } catch (RuntimeException e) {
+            task.closeStreams();
+            task.forget();
+            quietly(() -> tasks().deleteProcess(DeleteProcessRequest.newBuilder().setContainerId(containerId)
+                    .setExecId(execId).build()));
+            throw e;
+        }
+        return task;
+    }
+    // end::dockerd-exec[]
+
     @Override
     public Restored restore(String containerId, Instant startedAt) {
         Process p;
@@ -343,8 +438,16 @@ public final class ContainerdRuntime implements ContainerRuntime {
             return oomKilled;
         }
 
+        /** The exec ID, empty for the container's init process. */
+        final String execId;
+
         Task(String id) {
+            this(id, "");
+        }
+
+        Task(String id, String execId) {
             this.id = id;
+            this.execId = execId;
         }
 
         void closeStreams() {
@@ -369,7 +472,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
             if (closed || forgotten) {
                 return;
             }
-            ns(TasksGrpc.newStub(channel)).wait(WaitRequest.newBuilder().setContainerId(id).build(),
+            ns(TasksGrpc.newStub(channel)).wait(WaitRequest.newBuilder().setContainerId(id).setExecId(execId).build(),
                     new StreamObserver<>() {
                         @Override
                         public void onNext(WaitResponse r) {
@@ -400,6 +503,25 @@ public final class ContainerdRuntime implements ContainerRuntime {
         /** The exit: Tasks/Delete (the status it reports is the one kept), Containers/Delete, the FIFOs. */
         private void exited(int waited) {
             if (closed) {
+                return;
+            }
+            if (!execId.isEmpty()) {
+                Thread t = new Thread(() -> {
+                    quietly(() -> tasks().deleteProcess(DeleteProcessRequest.newBuilder().setContainerId(id)
+                            .setExecId(execId).build()));
+                    for (String stream : List.of("stdin", "stdout", "stderr")) {
+                        quietly(() -> {
+                            try {
+                                Files.deleteIfExists(fifoDir(id).resolve(execId + "-" + stream));
+                            } catch (IOException e) {
+                                EngineLog.debug(e.toString());
+                            }
+                        });
+                    }
+                    exit.complete(waited);
+                }, "containerd-exec-exit");
+                t.setDaemon(true);
+                t.start();
                 return;
             }
             Thread t = new Thread(() -> {
@@ -438,7 +560,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
         @Override
         public void signal(int signal) {
             try {
-                tasks().kill(KillRequest.newBuilder().setContainerId(id).setSignal(signal).build());
+                tasks().kill(KillRequest.newBuilder().setContainerId(id).setExecId(execId).setSignal(signal).build());
             } catch (StatusRuntimeException e) {
                 io.grpc.Status.Code code = e.getStatus().getCode();
                 if (code != io.grpc.Status.Code.NOT_FOUND && code != io.grpc.Status.Code.FAILED_PRECONDITION) {
@@ -464,7 +586,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
 
         @Override
         public void resize(int columns, int rows) {
-            call("resize " + id, () -> tasks().resizePty(ResizePtyRequest.newBuilder().setContainerId(id)
+            call("resize " + id, () -> tasks().resizePty(ResizePtyRequest.newBuilder().setContainerId(id).setExecId(execId)
                     .setWidth(columns).setHeight(rows).build()));
         }
     }

@@ -153,4 +153,37 @@ abstract class DockerdCases {
         assertThat(TreeMain.run(new String[] {"nosuch", "-H", fx.host()}, System.out, new java.io.PrintStream(
                 new java.io.ByteArrayOutputStream()))).isEqualTo(1);
     }
+
+    @Test
+    void execJoinsTheContainerThroughTasksExec() throws Exception {
+        String id = docker("run", "-d", "busybox", "sleep", "300").out().trim();
+        // a second client of the same containerd, namespace and roots, in this JVM: the Engine API's exec
+        // endpoints are another part of stage 3; this drives ContainerRuntime.exec directly
+        Path ctd = fx.containerdSocket != null ? fx.containerdSocket : fx.execRoot.resolve("containerd/containerd.sock");
+        ContainerdRuntime runtime = new ContainerdRuntime(new ContainerdRuntime.Options(ctd, "moby",
+                DockerdMain.RUNC_SHIM, "runc", fx.execRoot, fx.cgroupParent, false),
+                fx.dataRoot.resolve("containers")::resolve);
+        try {
+            var p = runtime.exec(id, "e".repeat(64), new dev.rabbithole.stage1.daemon.ExecSpec(
+                    java.util.List.of("sh", "-c", "id -u; echo $FOO; pwd; cat /proc/1/cmdline; echo; "
+                            + "grep -E '^(CapEff|Seccomp):' /proc/self/status; echo oops >&2; exit 3"),
+                    java.util.List.of("PATH=/bin", "FOO=bar"), "nobody", "/tmp", false, false, false));
+            String out = new String(p.stdout().readAllBytes());
+            String err = new String(p.stderr().readAllBytes());
+            assertThat(p.waitFor()).isEqualTo(3);
+            assertThat(out).isEqualTo("65534\nbar\n/tmp\nsleep\0" + "300\0\nCapEff:\t0000000000000000\nSeccomp:\t2\n");
+            assertThat(err).isEqualTo("oops\n");
+
+            var root = runtime.exec(id, "f".repeat(64), new dev.rabbithole.stage1.daemon.ExecSpec(
+                    java.util.List.of("grep", "-E", "^(CapEff|Seccomp):", "/proc/self/status"),
+                    java.util.List.of("PATH=/bin"), "", "", false, false, false));
+            assertThat(new String(root.stdout().readAllBytes())).isEqualTo("CapEff:\t"
+                    + Capabilities.capEffHex(Capabilities.DOCKER_DEFAULT) + "\nSeccomp:\t2\n");
+            assertThat(root.waitFor()).isZero();
+            assertThat(HostLeaks.files(fx.execRoot, "e".repeat(64))).as("the exec's FIFOs").isEmpty();
+        } finally {
+            runtime.close();
+            docker("rm", "-f", id);
+        }
+    }
 }
