@@ -106,11 +106,19 @@ class LiveRestoreIT {
         assertThat(ProcessHandle.of(pid)).isPresent();
         fx.startDockerd("--live-restore");
         await().atMost(Duration.ofSeconds(20)).until(() -> consecutiveLines(id) >= atStop + 5);
+        // logs -f on the new dockerd follows what the container prints from now on
+        Path follow = fx.dir.resolve("follow.txt");
+        Process following = new ProcessBuilder("docker", "-H", fx.host(), "logs", "-f", "--tail", "1", id)
+                .redirectErrorStream(true).redirectOutput(follow.toFile()).start();
+        int now = counter(id);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(follow).contains("line " + (now + 2) + "\n"));
 
         // wait on the restored container answers when it ends
         Process waiting = new ProcessBuilder("docker", "-H", fx.host(), "wait", id).redirectErrorStream(true).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> docker("stop", id).exit() == 0);
         assertThat(waiting.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(following.waitFor(20, TimeUnit.SECONDS)).as("logs -f ends with the container").isTrue();
+        assertThat(Files.readString(follow)).endsWith("bye\n");
         assertThat(new String(waiting.getInputStream().readAllBytes())).isEqualTo("3\n");
         assertThat(docker("logs", id).out()).endsWith("bye\n");
         assertThat(docker("rm", id).exit()).isZero();
@@ -159,7 +167,7 @@ class LiveRestoreIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void withoutLiveRestoreStoppingDockerdStopsTheContainers() throws Exception {
         fx.stopDockerd();
         fx.startDockerd();

@@ -1,6 +1,13 @@
 package dev.rabbithole.stage3.dockerd;
 
+import dev.rabbithole.testsupport.HostLeaks;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -24,5 +31,27 @@ class Stage3DockerdIT extends DockerdCases {
             System.out.println("dockerd's log:\n" + fx.log());
             fx.close();
         }
+    }
+
+    @Test
+    void aKilledShimKillsItsContainerWhichIsReportedExitedAndLeavesNothing() throws Exception {
+        // containerd 1.6 notices the shim's ttrpc connection close (cleanupAfterDeadShim): it runs the shim
+        // binary's delete (runc delete --force), publishes the exit (137) and answers Wait; our containerd does
+        // that only at Tasks/Delete, so this case runs on Debian's
+        String id = docker("run", "-d", "busybox", "sleep", "300").out().trim();
+        long pid = Long.parseLong(docker("inspect", "-f", "{{.State.Pid}}", id).out().trim());
+        ProcessHandle shim = ProcessHandle.of(TreeMain.ppid(pid)).orElseThrow();
+        assertThat(TreeMain.cmdline(shim.pid())).contains("containerd-shim-runc-v2").contains(id);
+        shim.destroyForcibly();
+        await().atMost(Duration.ofSeconds(30)).until(() -> docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                id).out().equals("exited 137\n"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).isEmpty());
+        assertThat(docker("rm", id).exit()).isZero();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(HostLeaks.mounts(id)).isEmpty();
+            assertThat(HostLeaks.cgroups(id)).isEmpty();
+            assertThat(HostLeaks.processes(id)).isEmpty();
+            assertThat(HostLeaks.files(fx.execRoot, id)).isEmpty();
+        });
     }
 }
