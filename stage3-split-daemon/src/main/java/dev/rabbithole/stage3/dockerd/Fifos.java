@@ -89,6 +89,11 @@ public final class Fifos {
         }
     }
 
+    /** Undoes {@link #detach} (tests: one JVM plays several daemons). */
+    static void attachAgain() {
+        detaching = false;
+    }
+
     /**
      * A FIFO read without blocking in open(2): opened with {@code O_RDONLY|O_NONBLOCK} (which returns at once,
      * writer or not: the shim's blocking open for writing then finds a reader), then read when poll(2) says it
@@ -266,9 +271,27 @@ public final class Fifos {
             out().flush();
         }
 
+        /**
+         * Closes the FIFO (the process reads EOF) and runs the close action. A writer still waiting in open(2)
+         * for a shim that never came is released first: a reader of our own, opened and closed, lets it return.
+         */
         @Override
         public void close() throws IOException {
             try {
+                if (!opened.isDone()) {
+                    int fd = Libc.open(path.toString(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                    try {
+                        opened.get(1, TimeUnit.SECONDS);
+                    } catch (ExecutionException | TimeoutException e) {
+                        // it failed, or is stuck elsewhere: nothing to close
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        if (fd >= 0) {
+                            Libc.close(fd);
+                        }
+                    }
+                }
                 if (opened.isDone() && !opened.isCompletedExceptionally()) {
                     opened.join().close();
                 }
