@@ -54,4 +54,21 @@ class Stage3DockerdIT extends DockerdCases {
             assertThat(HostLeaks.files(fx.execRoot, id)).isEmpty();
         });
     }
+
+    @Test
+    void aKilledContainerdLeavesTheContainerRunningAndDockerdReconnects() throws Exception {
+        String id = docker("run", "-d", "busybox", "sh", "-c",
+                "trap 'echo bye; exit 3' TERM; while true; do echo tick; sleep 0.2; done").out().trim();
+        long pid = Long.parseLong(docker("inspect", "-f", "{{.State.Pid}}", id).out().trim());
+        fx.containerd.destroyForcibly();                         // kill -9 Debian's containerd
+        fx.containerd.waitFor();
+        java.nio.file.Files.deleteIfExists(fx.containerdSocket);
+        assertThat(ProcessHandle.of(pid)).as("the container lives on under its shim").isPresent();
+        fx.startDebianContainerd();                               // same roots: it finds the shim again
+        // dockerd's Wait and its next calls reconnect: stop goes through the new containerd, the exit comes back
+        await().atMost(Duration.ofSeconds(30)).until(() -> docker("stop", "-t", "5", id).exit() == 0);
+        assertThat(docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).out()).isEqualTo("exited 3\n");
+        assertThat(docker("logs", id).out()).endsWith("tick\nbye\n");
+        assertThat(docker("rm", id).exit()).isZero();
+    }
 }
