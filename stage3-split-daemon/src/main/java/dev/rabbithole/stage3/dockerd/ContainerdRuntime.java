@@ -300,7 +300,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
             ObjectNode caps = process.putObject("capabilities");
             for (String set : OciSpec.CAPABILITY_SETS) {
                 com.fasterxml.jackson.databind.node.ArrayNode a = caps.putArray(set);
-                dev.rabbithole.stage1.security.Capabilities.ALL.keySet().forEach(n -> a.add(OciSpec.capName(n)));
+                OciSpec.allCapabilities().forEach(n -> a.add(OciSpec.capName(n)));
             }
         }
         Path fifos = fifoDir(containerId);

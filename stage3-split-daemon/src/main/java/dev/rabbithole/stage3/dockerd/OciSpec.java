@@ -117,7 +117,7 @@ public final class OciSpec {
         (c.env() == null ? List.<String>of() : c.env()).forEach(env::add);
         process.put("cwd", c.workingDir() == null || c.workingDir().isEmpty() ? "/" : c.workingDir());
         Set<String> caps = new TreeSet<>();
-        (c.privileged() ? Capabilities.ALL.keySet() : c.capabilities()).forEach(n -> caps.add(capName(n)));
+        (c.privileged() ? allCapabilities() : c.capabilities()).forEach(n -> caps.add(capName(n)));
         ObjectNode capabilities = process.putObject("capabilities");
         for (String set : CAPABILITY_SETS) {
             ArrayNode s = capabilities.putArray(set);
@@ -186,6 +186,30 @@ public final class OciSpec {
                     SeccompConditions.Facts.host(c.capabilities()))));
         }
         return spec;
+    }
+
+    /**
+     * Every capability this kernel knows, for {@code --privileged}: those of capabilities(7) up to
+     * {@code /proc/sys/kernel/cap_last_cap} (Docker's {@code caps.GetAllCapabilities}; runc refuses a capability
+     * the kernel does not have with EPERM).
+     *
+     * @return names without {@code CAP_}
+     */
+    public static Set<String> allCapabilities() {
+        int last;
+        try {
+            // a line reader: Files.readString takes the sysctl's first short read (one byte) for the whole file
+            last = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/cap_last_cap")).get(0).trim());
+        } catch (java.io.IOException | RuntimeException e) {
+            last = Integer.MAX_VALUE;
+        }
+        Set<String> all = new TreeSet<>();
+        for (var e : Capabilities.ALL.entrySet()) {
+            if (e.getValue() <= last) {
+                all.add(e.getKey());
+            }
+        }
+        return all;
     }
 
     /** @return {@code CAP_CHOWN} for {@code CHOWN} or {@code CAP_CHOWN} */

@@ -73,9 +73,11 @@ public final class TreeMain {
             return 2;
         }
         long pid;
+        String id;
         try {
             JsonNode c = new EngineClient(host).get("/containers/" + container + "/json");
             pid = c.path("State").path("Pid").asLong();
+            id = c.path("Id").asText();
             if (!c.path("State").path("Running").asBoolean() || pid <= 0) {
                 err.println("tree: container " + container + " is not running");
                 return 1;
@@ -84,7 +86,7 @@ public final class TreeMain {
             err.println("tree: " + e.getMessage());
             return 1;
         }
-        for (String line : lines(EngineClient.socketPath(host), pid)) {
+        for (String line : lines(EngineClient.socketPath(host), id, pid)) {
             out.println(line);
         }
         return 0;
@@ -94,10 +96,11 @@ public final class TreeMain {
      * The tree's lines.
      *
      * @param apiSocket the Engine API socket dockerd listens on
+     * @param id        the container's ID (a runc of this container names it on its command line)
      * @param workload  the container's pid 1, as the host sees it
      * @return the lines, as printed
      */
-    static List<String> lines(Path apiSocket, long workload) {
+    static List<String> lines(Path apiSocket, String id, long workload) {
         List<String> out = new ArrayList<>();
         Optional<Long> dockerd = listener(apiSocket);
         out.add(row("dockerd", dockerd, "(listens on " + apiSocket + ")"));
@@ -110,7 +113,8 @@ public final class TreeMain {
         children(workload, "    ", out);
         boolean runc = allPids().stream().anyMatch(p -> {
             String cmd = cmdline(p);
-            return cmd.startsWith("runc ") || cmd.contains("/runc ") || cmd.contains("rabbithole-runc ");
+            return (cmd.startsWith("runc ") || cmd.contains("/runc ") || cmd.contains("rabbithole-runc "))
+                    && cmd.contains(id);
         });
         out.add(String.format("%-11s %-7s %s", "runc", "-", runc ? "running (a create, start or exec is under way)"
                 : "not running: it exited after create and start"));

@@ -186,4 +186,29 @@ abstract class DockerdCases {
             docker("rm", "-f", id);
         }
     }
+
+    @Test
+    void privilegedAndInit() throws Exception {
+        String all = Capabilities.capEffHex(OciSpec.allCapabilities());
+        String bounding = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("CapBnd:")).findFirst().orElseThrow().substring("CapBnd:".length()).trim();
+        JarDaemon.Result privileged = docker("run", "--rm", "--privileged", "busybox", "sh", "-c",
+                "grep -E '^(CapEff|Seccomp):' /proc/self/status; ls /dev | grep -c .");
+        if (!bounding.equals(all)) {
+            // a host whose own bounding set lacks a capability the kernel knows (a sandbox): runc cannot grant it,
+            // and Debian's dockerd 20.10 fails the same way here (it asks for every capability the kernel knows)
+            assertThat(privileged.exit()).isEqualTo(125);
+            assertThat(privileged.err()).contains("unable to apply caps: operation not permitted");
+        } else {
+            assertThat(privileged.out()).startsWith("CapEff:\t" + all + "\nSeccomp:\t0\n");
+            JarDaemon.Result plain = docker("run", "--rm", "busybox", "sh", "-c", "ls /dev | grep -c .");
+            assertThat(Integer.parseInt(privileged.out().lines().reduce((a, b) -> b).orElseThrow().trim()))
+                    .as("a privileged container gets the host's devices")
+                    .isGreaterThan(Integer.parseInt(plain.out().trim()));
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tini-static"))
+                || Files.isExecutable(Path.of("/usr/bin/docker-init")), "--init needs tini (Debian package tini)");
+        JarDaemon.Result init = docker("run", "--rm", "--init", "busybox", "cat", "/proc/1/cmdline");
+        assertThat(init.out()).as("%s", init).isEqualTo("/sbin/docker-init\0--\0cat\0/proc/1/cmdline\0");
+    }
 }
