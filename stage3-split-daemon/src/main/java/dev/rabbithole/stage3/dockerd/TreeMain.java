@@ -107,7 +107,7 @@ public final class TreeMain {
         long shim = ppid(workload);
         Optional<Long> containerd = argAfter(cmdline(shim), "-address").map(Path::of).flatMap(TreeMain::listener);
         out.add(row("containerd", containerd, containerd.map(p -> "(parent " + ppid(p) + ")").orElse("")));
-        out.add(row("shim", Optional.of(shim), "(parent " + ppid(shim) + ") " + cmdline(shim)));
+        out.add(row("shim", Optional.of(shim), "(parent " + ppid(shim) + ") " + shorten(cmdline(shim))));
         String what = cmdline(workload).startsWith("/sbin/docker-init") ? "init" : "workload";
         out.add("  " + row(what, Optional.of(workload), cmdline(workload) + "  (pid 1 in the container)"));
         children(workload, "    ", out);
@@ -198,6 +198,25 @@ public final class TreeMain {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /**
+     * A command line without a JVM's options ({@code -X...}, {@code -D...}, {@code -XX:...}): {@code java -jar
+     * rabbithole-stage3.jar shim -namespace moby ...} rather than a screenful of tuning flags.
+     */
+    static String shorten(String cmdline) {
+        String[] w = cmdline.split(" ");
+        if (w.length == 0 || !w[0].endsWith("/java") && !w[0].equals("java")) {
+            return cmdline;
+        }
+        StringBuilder b = new StringBuilder("java");
+        for (int i = 1; i < w.length; i++) {
+            if (w[i].startsWith("-X") || w[i].startsWith("-D")) {
+                continue;
+            }
+            b.append(' ').append(w[i]);
+        }
+        return b.toString();
     }
 
     private static Optional<String> argAfter(String cmdline, String flag) {
