@@ -376,6 +376,10 @@ public final class ContainerdRuntime implements ContainerRuntime {
             if (Files.exists(fifos.resolve("init-stderr"))) {
                 task.stderr = new Fifos.Reader(fifos.resolve("init-stderr"), task.exit::isDone);
             }
+            if (Files.exists(fifos.resolve("init-stdin"))) {    // -i: the shim still reads it
+                task.stdin = new Fifos.Writer(fifos.resolve("init-stdin"), () -> quietly(() -> tasks().closeIO(
+                        CloseIORequest.newBuilder().setContainerId(containerId).setStdin(true).build())));
+            }
         } catch (RuntimeException e) {
             EngineLog.warn("container " + containerId.substring(0, 12) + ": its output is lost: " + e.getMessage());
         }
