@@ -16,7 +16,7 @@ class ArchitectureTest {
     static final JavaClasses CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("dev.rabbithole.stage3.ttrpc", "dev.rabbithole.stage3.containerd", "dev.rabbithole.stage3.shim",
-                    "dev.rabbithole.stage3.runc");
+                    "dev.rabbithole.stage3.runc", "dev.rabbithole.stage3.dockerd");
 
     @Test
     void ttrpcImportsNoEngineCode() {
@@ -56,6 +56,16 @@ class ArchitectureTest {
                         "dev.rabbithole.stage3.dockerd..", "dev.rabbithole.stage3.shim..",
                         "dev.rabbithole.stage1.daemon..", "dev.rabbithole.stage1.api..",
                         "dev.rabbithole.stage2.execdriver..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void dockerdImportsNoLibcontainerShimOrRunc() {
+        // dockerd runs no container itself: it asks containerd (gRPC stubs in stage3.api); Docker's policy (default
+        // capabilities, seccomp profile, masked paths) comes from stage 1 and stage 2's exec driver package
+        noClasses().that().resideInAPackage("dev.rabbithole.stage3.dockerd..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.rabbithole.stage2.libcontainer..",
+                        "dev.rabbithole.stage3.shim..", "dev.rabbithole.stage3.runc..", "dev.rabbithole.stage3.containerd..")
                 .check(CLASSES);
     }
 }

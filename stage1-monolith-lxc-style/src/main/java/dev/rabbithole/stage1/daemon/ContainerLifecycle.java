@@ -39,6 +39,8 @@ final class ContainerLifecycle {
     private final ImageStore images;
     private final StorageDriver storage;
     private final Events events;
+    /** Set by a {@link ContainerRuntime#liveRestore()} shutdown: exits seen from now on are not recorded. */
+    private volatile boolean detached;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "daemon-worker");
         t.setDaemon(true);
@@ -169,6 +171,9 @@ final class ContainerLifecycle {
     /** Records an exit (or a failed start), releases the rootfs, ends attached streams and wakes waiters. */
     private void exited(LiveContainer l, int code, java.util.function.UnaryOperator<ContainerState> next,
                         boolean died) {
+        if (detached) {
+            return;                     // live restore: the container runs on; the next daemon restores it
+        }
         boolean autoRemove;
         synchronized (l) {
             Container c = l.c;
@@ -438,6 +443,17 @@ final class ContainerLifecycle {
      * closes the logs. Idempotent.
      */
     void close() {
+        if (runtime.liveRestore()) {
+            // live restore (dockerd's --live-restore): the running containers stay running, their state on disk
+            // says running, and the next daemon reattaches to them (ContainerRuntime#restore)
+            detached = true;
+            for (LiveContainer l : store.all()) {
+                l.log.close();
+            }
+            threads.shutdownNow();
+            runtime.close();
+            return;
+        }
         List<CompletableFuture<?>> pending = new ArrayList<>();
         for (LiveContainer l : store.all()) {
             synchronized (l) {

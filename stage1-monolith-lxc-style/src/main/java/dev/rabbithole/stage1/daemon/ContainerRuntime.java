@@ -116,6 +116,18 @@ public interface ContainerRuntime extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether the daemon's shutdown leaves the running containers running (dockerd's {@code --live-restore}):
+     * then {@link #close} detaches from them, the daemon records no exit for them, and the next daemon on the same
+     * data root finds them again through {@link #restore}. False by default: the daemon kills its containers when
+     * it stops (Docker's default; the only choice for stages 1 and 2, whose containers are the daemon's children).
+     *
+     * @return true when running containers outlive the daemon's shutdown
+     */
+    default boolean liveRestore() {
+        return false;
+    }
+
     /** Releases what the runtime keeps besides containers; the daemon calls it last on shutdown. */
     @Override
     void close();

@@ -33,6 +33,8 @@ class DaemonRestoreTest {
     static final class SurvivingRuntime implements ContainerRuntime {
         final ScriptedExecDriver exec = new ScriptedExecDriver();
         final List<String> restored = new ArrayList<>();
+        boolean liveRestore;
+        boolean closed;
 
         @Override public ContainerProcess start(Command command) { return exec.start(command); }
 
@@ -44,7 +46,8 @@ class DaemonRestoreTest {
 
         @Override public Path stateDir(String containerId) { return Path.of("/nonexistent", containerId); }
         @Override public List<String> explain(String containerId) { return List.of(); }
-        @Override public void close() { }
+        @Override public boolean liveRestore() { return liveRestore; }
+        @Override public void close() { closed = true; }
     }
 
     @Test
@@ -74,5 +77,32 @@ class DaemonRestoreTest {
         } finally {
             second.close();
         }
+    }
+
+    @Test
+    void aLiveRestoreShutdownLeavesTheContainerRunningForTheNextDaemon() throws Exception {
+        FakeImageStore images = new FakeImageStore();
+        FakeStorageDriver storage = new FakeStorageDriver(root.resolve("rootfs"));
+        SurvivingRuntime runtime = new SurvivingRuntime();
+        runtime.liveRestore = true;
+        Daemon first = new Daemon(root, images, storage, runtime.exec, new FakeSecurity(), runtime);
+        String id = first.create("survivor", ContainerConfig.of("busybox", "sleep"), null).id();
+        first.start(id);
+        FakeProcess process = runtime.exec.last();
+
+        first.close();                                  // dockerd --live-restore stops
+        assertThat(process.signals).as("no signal at shutdown").isEmpty();
+        assertThat(storage.unmounts).as("its rootfs stays mounted").doesNotContain(id);
+        assertThat(runtime.closed).isTrue();
+
+        Daemon second = new Daemon(root, images, storage, runtime.exec, new FakeSecurity(), runtime);
+        try {
+            assertThat(runtime.restored).containsExactly(id);
+            assertThat(second.inspect(id).state().running()).as("the state on disk still says running").isTrue();
+        } finally {
+            runtime.liveRestore = false;
+            second.close();
+        }
+        assertThat(process.signals).as("without live restore the shutdown kills it").containsExactly(9);
     }
 }
