@@ -133,6 +133,29 @@ public final class DockerdMain implements Callable<Integer> {
         return "runc";
     }
 
+    /**
+     * {@code $PATH} with the stage-3 jar's own {@code bin} directory first, when it holds our shim and runc (the
+     * jar at {@code stage3-split-daemon/target/}, the executables at {@code stage3-split-daemon/bin/}), so that a
+     * dockerd run from a checkout uses them and the containerd it starts finds the shim there.
+     *
+     * @param path the inherited {@code $PATH}, may be null
+     * @return the path to look runtimes up in and to hand to the supervised containerd
+     */
+    public static String withJarBin(String path) {
+        String inherited = path == null ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : path;
+        try {
+            Path jar = Path.of(DockerdMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path bin = jar.getParent() == null || jar.getParent().getParent() == null ? null
+                    : jar.getParent().getParent().resolve("bin");
+            if (bin != null && Files.isExecutable(bin.resolve("containerd-shim-rabbithole-v2"))) {
+                return bin + ":" + inherited;
+            }
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // not run from a jar on the file system: the inherited path only
+        }
+        return inherited;
+    }
+
     static boolean onPath(String name, String path) {
         for (String dir : (path == null ? "" : path).split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
@@ -144,7 +167,7 @@ public final class DockerdMain implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String path = System.getenv("PATH");
+        String path = withJarBin(System.getenv("PATH"));
         String runtime = runtimeName != null ? runtimeName : defaultRuntime(path);
         String binary = runtimeBinary != null ? runtimeBinary : defaultRuntimeBinary(path);
         SupervisedContainerd supervised = null;
@@ -157,7 +180,7 @@ public final class DockerdMain implements Callable<Integer> {
             ShutdownSignals.install();
             Path containerdSocket = containerd;
             if (containerdSocket == null) {
-                supervised = new SupervisedContainerd(dataRoot, execRoot).start();
+                supervised = new SupervisedContainerd(dataRoot, execRoot, path).start();
                 containerdSocket = supervised.socket();
             }
             ContainerdRuntime.Options options = new ContainerdRuntime.Options(containerdSocket, namespace, runtime,

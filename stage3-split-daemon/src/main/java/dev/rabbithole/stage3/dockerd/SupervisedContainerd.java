@@ -33,11 +33,24 @@ public final class SupervisedContainerd implements AutoCloseable {
     private volatile ProcessHandle process;
     private volatile boolean closing;
 
+    /** containerd's {@code PATH}, or null for dockerd's own. */
+    private final String path;
+
     /**
      * @param dataRoot dockerd's data root
      * @param execRoot dockerd's exec root (keep it short: the socket path must fit in 107 bytes)
      */
     public SupervisedContainerd(Path dataRoot, Path execRoot) {
+        this(dataRoot, execRoot, System.getenv("PATH"));
+    }
+
+    /**
+     * As {@link #SupervisedContainerd(Path, Path)}, with the {@code $PATH} containerd looks its shim binaries up in.
+     *
+     * @param path the containerd's {@code PATH}; null for dockerd's own
+     */
+    public SupervisedContainerd(Path dataRoot, Path execRoot, String path) {
+        this.path = path;
         Path dir = execRoot.resolve("containerd");
         this.socket = dir.resolve("containerd.sock");
         this.pidFile = dir.resolve("containerd.pid");
@@ -102,9 +115,13 @@ public final class SupervisedContainerd implements AutoCloseable {
                     Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.rabbithole.stage3.Main", "containerd",
                     "--address", socket.toString(), "--root", root.toString(), "--state", state.toString()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            if (path != null) {
+                pb.environment().put("PATH", path);
+            }
+            Process p = pb.start();
             Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
             while (!Files.exists(socket)) {
                 if (!p.isAlive()) {
