@@ -54,7 +54,12 @@ import java.util.stream.Stream;
  * per-container processes (between the engine and the workload: for Docker the containerd shim, for LXC
  * lxc-execute and its helpers; the native driver has none: the workload is the daemon's child), per container.
  *
- * <p>Usage: {@code RunBenchmark --stage1-jar JAR --stage2-jar JAR [--java JAVA [--java-option OPT]...] [N]}.
+ * <p>Stage 3 (with {@code --stage3-jar}): its dockerd, the containerd it starts, our shim and our runc, once
+ * with one shim per container and once with one shared shim; its engine processes are dockerd and containerd,
+ * its per-container processes the shim (a shared shim's PSS is divided among the containers it serves).
+ *
+ * <p>Usage: {@code RunBenchmark --stage1-jar JAR --stage2-jar JAR [--stage3-jar JAR] [--java JAVA
+ * [--java-option OPT]...] [N]}.
  */
 public final class RunBenchmark {
     private RunBenchmark() { }
@@ -96,6 +101,7 @@ public final class RunBenchmark {
     public static void main(String[] args) throws Exception {
         Path stage1 = null;
         Path stage2 = null;
+        Path stage3 = null;
         String java = javaLauncher();
         List<String> javaOptions = new ArrayList<>();
         int n = 15;
@@ -103,12 +109,13 @@ public final class RunBenchmark {
             switch (args[i]) {
                 case "--stage1-jar" -> stage1 = Path.of(args[++i]);
                 case "--stage2-jar" -> stage2 = Path.of(args[++i]);
+                case "--stage3-jar" -> stage3 = Path.of(args[++i]);
                 case "--java" -> java = args[++i];
                 case "--java-option" -> javaOptions.add(args[++i]);
                 default -> {
                     if (!args[i].matches("[0-9]+")) {
-                        System.err.println("usage: RunBenchmark --stage1-jar JAR --stage2-jar JAR [--java JAVA "
-                                + "[--java-option OPT]...] [N]");
+                        System.err.println("usage: RunBenchmark --stage1-jar JAR --stage2-jar JAR [--stage3-jar JAR] "
+                                + "[--java JAVA [--java-option OPT]...] [N]");
                         System.exit(2);
                     }
                     n = Integer.parseInt(args[i]);
@@ -145,6 +152,12 @@ public final class RunBenchmark {
                         List.of("--exec-driver", "native", "--init-pool", "0")));
                 engines.add(OurDaemon.start("stage 2 lxc driver", java, javaOptions, stage2, docker,
                         List.of("--exec-driver", "lxc")));
+            }
+            if (stage3 != null) {
+                engines.add(OurDaemon.start("stage 3, a shim per container", java, javaOptions, stage3, docker,
+                        "dockerd", List.of("--shim-grouping", "per-container")));
+                engines.add(OurDaemon.start("stage 3, one shared shim", java, javaOptions, stage3, docker,
+                        "dockerd", List.of("--shim-grouping", "shared")));
             }
             String dockerd = which("dockerd", "/usr/bin/dockerd");
             Engine docker0 = null;
@@ -433,11 +446,20 @@ public final class RunBenchmark {
 
         static OurDaemon start(String label, String java, List<String> javaOptions, Path jar, String docker,
                                List<String> daemonArgs) throws Exception {
+            return start(label, java, javaOptions, jar, docker, "daemon", daemonArgs);
+        }
+
+        /**
+         * @param program the jar's program that serves the Engine API: {@code daemon} (stages 1 and 2) or
+         *                {@code dockerd} (stage 3, which starts its own containerd)
+         */
+        static OurDaemon start(String label, String java, List<String> javaOptions, Path jar, String docker,
+                               String program, List<String> daemonArgs) throws Exception {
             Path dir = Files.createTempDirectory("rabbithole-bench-daemon");
             Path execRoot = shortDir();
             List<String> cmd = new ArrayList<>(List.of(java));
             cmd.addAll(javaOptions);
-            cmd.addAll(List.of("-jar", jar.toString(), "daemon", "--data-root", dir.resolve("data").toString(),
+            cmd.addAll(List.of("-jar", jar.toString(), program, "--data-root", dir.resolve("data").toString(),
                     "-H", "unix://" + dir.resolve("docker.sock")));
             if (!daemonArgs.isEmpty()) {
                 cmd.addAll(List.of("--exec-root", execRoot.toString()));
@@ -523,6 +545,12 @@ public final class RunBenchmark {
         public Set<Long> enginePids() {
             Set<Long> s = new LinkedHashSet<>(List.of(process.pid()));
             s.addAll(poolPids());
+            // stage 3: the containerd dockerd started (its child, in a session of its own)
+            process.toHandle().children().forEach(h -> {
+                if (h.info().arguments().map(a -> List.of(a).contains("containerd")).orElse(false)) {
+                    s.add(h.pid());
+                }
+            });
             return s;
         }
 

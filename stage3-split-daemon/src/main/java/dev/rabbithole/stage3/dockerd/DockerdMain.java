@@ -85,6 +85,9 @@ public final class DockerdMain implements Callable<Integer> {
     @Option(names = "--cgroup-parent", paramLabel = "NAME", defaultValue = "rabbithole",
             description = "Cgroup parent of the containers: /NAME/ID (default: ${DEFAULT-VALUE}).")
     String cgroupParent;
+    @Option(names = "--shim-grouping", description = "For the containerd dockerd starts: per-container (one shim "
+            + "process per container, the default) or shared (one shim serves every container).")
+    String shimGrouping;
     @Option(names = "--live-restore", description = "Leave containers running when dockerd stops; the next "
             + "dockerd finds them again (Docker's --live-restore).")
     boolean liveRestore;
@@ -180,7 +183,11 @@ public final class DockerdMain implements Callable<Integer> {
             ShutdownSignals.install();
             Path containerdSocket = containerd;
             if (containerdSocket == null) {
-                supervised = new SupervisedContainerd(dataRoot, execRoot, path).start();
+                if (shimGrouping != null && !shimGrouping.matches("per-container|shared")) {
+                    err.println("dockerd: --shim-grouping: per-container or shared, not " + shimGrouping);
+                    return 2;
+                }
+                supervised = new SupervisedContainerd(dataRoot, execRoot, path, shimGrouping).start();
                 containerdSocket = supervised.socket();
             }
             ContainerdRuntime.Options options = new ContainerdRuntime.Options(containerdSocket, namespace, runtime,

@@ -35,22 +35,29 @@ public final class SupervisedContainerd implements AutoCloseable {
 
     /** containerd's {@code PATH}, or null for dockerd's own. */
     private final String path;
+    /** containerd's {@code --shim-grouping}, or null for its default. */
+    private final String shimGrouping;
 
     /**
      * @param dataRoot dockerd's data root
      * @param execRoot dockerd's exec root (keep it short: the socket path must fit in 107 bytes)
      */
     public SupervisedContainerd(Path dataRoot, Path execRoot) {
-        this(dataRoot, execRoot, System.getenv("PATH"));
+        this(dataRoot, execRoot, System.getenv("PATH"), null);
     }
 
     /**
      * As {@link #SupervisedContainerd(Path, Path)}, with the {@code $PATH} containerd looks its shim binaries up in.
      *
-     * @param path the containerd's {@code PATH}; null for dockerd's own
+     * @param dataRoot     dockerd's data root
+     * @param execRoot     dockerd's exec root
+     * @param path         the containerd's {@code PATH}; null for dockerd's own
+     * @param shimGrouping containerd's {@code --shim-grouping} ({@code per-container} or {@code shared}), null for
+     *                     its default
      */
-    public SupervisedContainerd(Path dataRoot, Path execRoot, String path) {
+    public SupervisedContainerd(Path dataRoot, Path execRoot, String path, String shimGrouping) {
         this.path = path;
+        this.shimGrouping = shimGrouping;
         Path dir = execRoot.resolve("containerd");
         this.socket = dir.resolve("containerd.sock");
         this.pidFile = dir.resolve("containerd.pid");
@@ -115,6 +122,9 @@ public final class SupervisedContainerd implements AutoCloseable {
                     Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.rabbithole.stage3.Main", "containerd",
                     "--address", socket.toString(), "--root", root.toString(), "--state", state.toString()));
+            if (shimGrouping != null) {
+                cmd.addAll(List.of("--shim-grouping", shimGrouping));
+            }
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
