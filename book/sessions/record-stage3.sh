@@ -49,9 +49,7 @@ rh tree ticker -H "$SOCK" 2>&1
 } >"$ROOT/tree.txt"   # a group, not a pipeline: DOCKERD stays this shell's
 hide <"$ROOT/tree.txt" >"$OUT/stage3-tree.txt"
 
-{
-printf '$ sudo ./rabbithole stage3 tree ticker\n'
-rh tree ticker -H "$SOCK" 2>&1
+{   # continues the session above: the same container, the same pids
 WORKLOAD=$(cli inspect -f '{{.State.Pid}}' ticker 2>/dev/null)
 printf '$ kill -9 %s   # dockerd\n' "$DOCKERD"
 kill -9 "$DOCKERD"; wait "$DOCKERD" 2>/dev/null; DOCKERD=
