@@ -288,6 +288,7 @@ final class Exchange {
     Raw hijack(String contentType, dev.rabbithole.stage1.daemon.ContainerInput stdin,
                java.util.concurrent.Executor workers, byte[] detachKeys) throws InterruptedException {
         answered.set(true);
+        // tag::attach-upgrade[]
         boolean upgrade = request.headers().contains(HttpHeaderNames.UPGRADE);
         HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
                 upgrade ? new HttpResponseStatus(101, "UPGRADED") : HttpResponseStatus.OK);
@@ -298,6 +299,7 @@ final class Exchange {
             res.headers().set(HttpHeaderNames.UPGRADE, "tcp");
         }
         logged(upgrade ? 101 : 200);
+        // end::attach-upgrade[]
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(res.status().code()).append(' ')
                 .append(res.status().reasonPhrase()).append("\r\n");
         res.headers().forEach(h -> head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n"));

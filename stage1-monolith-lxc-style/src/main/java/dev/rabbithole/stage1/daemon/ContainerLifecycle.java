@@ -443,6 +443,7 @@ final class ContainerLifecycle {
      * closes the logs. Idempotent.
      */
     void close() {
+        // tag::live-restore-close[]
         if (runtime.liveRestore()) {
             // live restore (dockerd's --live-restore): the running containers stay running, their state on disk
             // says running, and the next daemon reattaches to them (ContainerRuntime#restore)
@@ -454,6 +455,7 @@ final class ContainerLifecycle {
             runtime.close();
             return;
         }
+        // end::live-restore-close[]
         List<CompletableFuture<?>> pending = new ArrayList<>();
         for (LiveContainer l : store.all()) {
             synchronized (l) {

@@ -348,6 +348,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
     // end::dockerd-exec[]
 
     @Override
+    // tag::dockerd-restore[]
     public Restored restore(String containerId, Instant startedAt) {
         Process p;
         try {
@@ -399,6 +400,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
         }
         return Restored.running(task);
     }
+    // end::dockerd-restore[]
 
     /** The grace period before SIGKILL when a restore without live restore stops a container, seconds. */
     static final long SHUTDOWN_GRACE_SECONDS = 10;

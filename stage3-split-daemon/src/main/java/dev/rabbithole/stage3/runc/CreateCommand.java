@@ -98,6 +98,7 @@ final class CreateCommand implements Callable<Integer> {
         if (spec == null || spec.isMissingNode()) {
             throw new RuncException("config.json: empty");
         }
+        // tag::runc-create[]
         SpecConverter.Converted converted = SpecConverter.convert(id, dir, spec, Hosts.ownCgroup(),
                 Hosts.apparmorEnabled());
         dev.rabbithole.stage2.libcontainer.configs.ContainerConfig config =
@@ -127,6 +128,7 @@ final class CreateCommand implements Callable<Integer> {
                     converted.hooks());
             runcState.write(c.stateDir());
             c.createInit(null);
+        // end::runc-create[]
             Sysctls.apply(c.pid(), converted.sysctl());
             String creating = Hooks.state(runcState, id, "creating", c.pid());
             Hooks.run(converted.hooks().prestart(), "prestart", creating);

@@ -343,6 +343,7 @@ public final class SpecConverter {
         return new Converted(config, terminal, oomScoreAdj, umask, annotations, ociVersion, sysctl, hooks);
     }
 
+    // tag::spec-namespace[]
     private static NamespaceType namespace(String type, String field) throws SpecException {
         if (type == null) {
             throw new SpecException(field + ".type: missing");
@@ -359,6 +360,7 @@ public final class SpecConverter {
             default -> throw new SpecException(field + ".type: " + type + ": unknown or unsupported namespace type");
         };
     }
+    // end::spec-namespace[]
 
     /**
      * {@code linux.cgroupsPath} and {@code linux.resources}: absolute paths are taken from each hierarchy's

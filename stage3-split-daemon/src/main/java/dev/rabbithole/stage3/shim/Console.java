@@ -89,6 +89,7 @@ final class Console implements AutoCloseable {
      * @return the master's descriptor (close-on-exec)
      * @throws IOException if no descriptor came
      */
+    // tag::console-receive[]
     int receiveMaster() throws IOException {
         int conn;
         try {
@@ -123,6 +124,7 @@ final class Console implements AutoCloseable {
             Libc.closeQuietly(conn);
         }
     }
+    // end::console-receive[]
 
     /**
      * Sets the terminal's size (struct winsize: rows, columns, in characters).

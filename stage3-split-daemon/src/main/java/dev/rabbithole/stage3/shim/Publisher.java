@@ -54,6 +54,7 @@ final class Publisher {
      * @param topic e.g. {@code /tasks/exit}
      * @param event a message of {@code containerd.events} (TaskExit, ...)
      */
+    // tag::publish[]
     void publish(String namespace, String topic, Message event) {
         if (address == null) {
             return;
@@ -63,6 +64,7 @@ final class Publisher {
                 .setEvent(Any.newBuilder().setTypeUrl("containerd.events." + event.getDescriptorForType().getName())
                         .setValue(event.toByteString())).build());
     }
+    // end::publish[]
 
     /** @return whether every queued event has been forwarded or dropped */
     boolean idle() {

@@ -53,6 +53,7 @@ final class Reaper {
         return this;
     }
 
+    // tag::reaper-loop[]
     private void loop() {
         int[] status = new int[1];
         while (true) {
@@ -87,6 +88,7 @@ final class Reaper {
             deliver(pid, code);
         }
     }
+    // end::reaper-loop[]
 
     private void deliver(int pid, int code) {
         CompletableFuture<Integer> f;
@@ -113,6 +115,7 @@ final class Reaper {
      * @return the pid and a future of its exit status
      * @throws IOException if it cannot be started
      */
+    // tag::reaper-spawn[]
     Child spawn(String path, List<String> argv, List<String> env, int[] stdio, String cwd) throws IOException {
         synchronized (lock) {
             int pid = Libc.spawn(path, argv, env, stdio, cwd);
@@ -123,6 +126,7 @@ final class Reaper {
             return new Child(pid, f);
         }
     }
+    // end::reaper-spawn[]
 
     /**
      * Asks for the exit status of a process that became the shim's child by reparenting (a container's init, an

@@ -204,6 +204,7 @@ public final class ShimMain {
         }
     }
 
+    // tag::shim-start[]
     private static int start(Args a, PrintStream out, PrintStream err) throws IOException, InterruptedException {
         boolean shared = shared();
         Path socket = socket(a, shared);
@@ -229,6 +230,7 @@ public final class ShimMain {
         out.flush();
         return 0;
     }
+    // end::shim-start[]
 
     /** Connects to a running shared shim and reserves the task id there; false when none answers. */
     private static boolean reserve(Path socket, Args a) {

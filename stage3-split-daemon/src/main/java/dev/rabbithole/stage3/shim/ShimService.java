@@ -245,6 +245,7 @@ final class ShimService extends TaskGrpc.TaskImplBase {
             stdio = request.getTerminal() ? Stdio.openTerminal(request.getStdin(), request.getStdout())
                     : Stdio.open(id, request.getStdin(), request.getStdout(), request.getStderr());
             init.stdio = stdio;
+            // tag::shim-create[]
             Path pidFile = bundle.resolve("init.pid");
             Files.deleteIfExists(pidFile);
             List<String> args = new java.util.ArrayList<>(List.of("create", "--bundle", bundle.toString(),
@@ -274,6 +275,7 @@ final class ShimService extends TaskGrpc.TaskImplBase {
             task.oomCounter = Oom.counterFile(init.pid);
             task.oomKills = Oom.kills(task.oomCounter);
             watch(task, init);
+            // end::shim-create[]
         } catch (IOException | RuntimeException e) {
             if (stdio != null) {
                 stdio.abandon();

@@ -155,8 +155,10 @@ final class Stdio {
                 throw Status.UNIMPLEMENTED.withDescription("stdio " + uri + ": only FIFO paths and file:// URIs are supported")
                         .asRuntimeException();
             }
+            // tag::stdio-rdwr[]
             // O_RDWR: does not wait for a reader, and the FIFO keeps one while containerd's or dockerd's is away
             return Libc.openFile(uri, Libc.O_RDWR, 0);
+            // end::stdio-rdwr[]
         } catch (IOException e) {
             throw Status.INVALID_ARGUMENT.withDescription("cannot open stdio " + uri + ": " + e.getMessage())
                     .asRuntimeException();

@@ -56,12 +56,14 @@ public final class NamespaceJoiner {
             Thread t = new Thread(() -> {
                 Process p;
                 try {
+                    // tag::setns-thread[]
                     for (Map.Entry<NamespaceType, Integer> e : order.entrySet()) {
                         syscalls.because("join the container's " + e.getKey().procName + " namespace, this thread only")
                                 .setns(e.getValue(), e.getKey().cloneFlag);
                     }
                     p = builder.start();
                     child.set(p);
+                    // end::setns-thread[]
                 } catch (Throwable e) {
                     failure.set(e);
                     return;
