@@ -112,7 +112,10 @@ public final class ExecCommand implements Callable<Integer> {
         if (exec.terminal()) {
             exec = exec.withTerminal(true, consoleSocket.toAbsolutePath().toString());
         }
-        ExecProcess p = c.exec(exec, new LinuxContainer.Stdio(Redirect.INHERIT, Redirect.INHERIT, Redirect.INHERIT));
+        // detached: no JDK reaper may take the exit status of a process that exits before this JVM (`true`), the
+        // shim it is reparented to must get it
+        ExecProcess p = detach ? c.execDetached(exec)
+                : c.exec(exec, new LinuxContainer.Stdio(Redirect.INHERIT, Redirect.INHERIT, Redirect.INHERIT));
         if (pidFile != null) {
             try {
                 writePidFile(pidFile, p.pid());

@@ -143,7 +143,8 @@ abstract class DockerdCases {
             long containerd = fx.containerd != null ? fx.containerd.pid()
                     : Long.parseLong(Files.readString(fx.execRoot.resolve("containerd/containerd.pid")).trim());
             assertThat(tree).containsPattern("(?m)^containerd +" + containerd + " ");
-            assertThat(tree).containsPattern("(?m)^shim +" + TreeMain.ppid(pid) + " .*containerd-shim-runc-v2 .*" + id);
+            assertThat(tree).containsPattern("(?m)^shim +" + TreeMain.ppid(pid) + " .*"
+                    + java.util.regex.Pattern.quote(fx.shimCommand) + " .*" + id);
             assertThat(tree).containsPattern("(?m)^  workload +" + pid + " +sh -c sleep 300 & wait");
             assertThat(tree).containsPattern("(?m)^ +[0-9]+ +sleep 300$");
             assertThat(tree).containsPattern("(?m)^runc +- +not running");

@@ -31,6 +31,13 @@ final class DockerdFixture implements AutoCloseable {
     Process containerd;
     Path containerdSocket;
     Process dockerd;
+    /**
+     * Start dockerd with its own defaults (no {@code --default-runtime}, no {@code --runtime-binary}) and this
+     * module's {@code bin} directory first on its PATH: our shim and our runc, the whole stack ours.
+     */
+    boolean ourStack;
+    /** What the shim's command line shows (the tree's shim line): Debian's runc shim, or our jar's {@code shim}. */
+    String shimCommand = "containerd-shim-runc-v2";
     private final Path dockerdLog;
 
     DockerdFixture() throws IOException {
@@ -101,14 +108,20 @@ final class DockerdFixture implements AutoCloseable {
     void startDockerd(String... flags) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", java(), "-cp", System.getProperty("java.class.path"),
                 "dev.rabbithole.stage3.Main", "dockerd", "--data-root", dataRoot.toString(), "-H", host(),
-                "--exec-root", execRoot.toString(), "--cgroup-parent", cgroupParent,
-                "--default-runtime", DockerdMain.RUNC_SHIM, "--runtime-binary", "runc"));
+                "--exec-root", execRoot.toString(), "--cgroup-parent", cgroupParent));
+        if (!ourStack) {
+            cmd.addAll(List.of("--default-runtime", DockerdMain.RUNC_SHIM, "--runtime-binary", "runc"));
+        }
         if (containerdSocket != null) {
             cmd.addAll(List.of("--containerd", containerdSocket.toString()));
         }
         cmd.addAll(List.of(flags));
-        dockerd = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dockerdLog.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dockerdLog.toFile()));
+        if (ourStack) {
+            pb.environment().put("PATH", ourBin() + ":" + System.getenv("PATH"));
+        }
+        dockerd = pb.start();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
             if (!dockerd.isAlive()) {
                 throw new IllegalStateException("dockerd exited with " + dockerd.exitValue() + ":\n" + log());
@@ -132,6 +145,11 @@ final class DockerdFixture implements AutoCloseable {
                 dockerd.waitFor();
             }
         }
+    }
+
+    /** This module's {@code bin} directory: {@code containerd-shim-rabbithole-v2} and {@code rabbithole-runc}. */
+    static Path ourBin() {
+        return Path.of("bin").toAbsolutePath();
     }
 
     String host() {
@@ -178,7 +196,7 @@ final class DockerdFixture implements AutoCloseable {
         try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
             for (ProcessHandle p : all.toList()) {
                 String cmd = read(Path.of("/proc", String.valueOf(p.pid()), "cmdline")).replace('\0', ' ');
-                if (cmd.contains("containerd-shim") && cmd.contains(dir.toString())) {
+                if ((cmd.contains("containerd-shim") || cmd.contains(" shim -namespace ")) && cmd.contains(dir.toString())) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly();
                 }

@@ -122,6 +122,18 @@ class ExecCommandRootTest {
                 .isEqualTo(Files.readSymbolicLink(Path.of("/proc/" + container.pid() + "/ns/pid")));
         h.destroyForcibly();
         h.onExit().get(10, TimeUnit.SECONDS);
+        // no JDK reaper took its status: it waits for its parent (here this JVM, under a shim the shim after runc's
+        // exit), which reaps it as a shim does; an unreaped zombie would also keep the container's pid 1 from dying
+        int[] status = new int[1];
+        assertThat(CLib.INSTANCE.waitpid((int) pid, status, 0)).isEqualTo((int) pid);
+        assertThat(status[0] & 0x7f).as("killed by SIGKILL").isEqualTo(9);
+    }
+
+    /** waitpid(2), for the detached exec's status. */
+    interface CLib extends com.sun.jna.Library {
+        CLib INSTANCE = com.sun.jna.Native.load("c", CLib.class);
+
+        int waitpid(int pid, int[] status, int options);
     }
 
     @Test

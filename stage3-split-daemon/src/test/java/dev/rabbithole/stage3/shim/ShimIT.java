@@ -410,6 +410,46 @@ class ShimIT {
         assertNothingLeft(id, bundle);
     }
 
+    /**
+     * Our shim with our runc ({@code bin/rabbithole-runc}) as its runtime binary: every exec's exit status reaches the
+     * shim, also of a process that exits before {@code runc exec --detach} does (a JDK reaper in runc's JVM would
+     * take it: the exec then never ends, dockerd's {@code docker exec} hangs).
+     */
+    @Test
+    void ourRuncUnderOurShimGivesEveryExecsExitStatus() throws Exception {
+        String id = "ours";
+        Path bundle = bundle(id, "/bin/sleep", "300");
+        runc = Path.of("bin/rabbithole-runc").toAbsolutePath().toString(); // the bundle was Debian runc's spec
+        String address = start(id, bundle, Map.of());
+        try (TtrpcClient shim = connect(address, id)) {
+            shim.call(TaskGrpc.getCreateMethod(), CreateTaskRequest.newBuilder().setId(id)
+                    .setBundle(bundle.toString()).addRootfs(rootfs()).setOptions(options()).build(), T);
+            shim.call(TaskGrpc.getStartMethod(), StartRequest.newBuilder().setId(id).build(), T);
+            for (int i = 0; i < 20; i++) {
+                String execId = "x" + i;
+                ObjectNode process = new ObjectMapper().createObjectNode();
+                process.putArray("args").add("/bin/sh").add("-c").add("exit " + i);
+                process.putArray("env").add("PATH=/bin");
+                process.put("cwd", "/");
+                process.putObject("user").put("uid", 0).put("gid", 0);
+                shim.call(TaskGrpc.getExecMethod(), ExecProcessRequest.newBuilder().setId(id).setExecId(execId)
+                        .setSpec(Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
+                                .setValue(ByteString.copyFromUtf8(process.toString()))).build(), T);
+                shim.call(TaskGrpc.getStartMethod(), StartRequest.newBuilder().setId(id).setExecId(execId).build(), T);
+                assertThat(shim.call(TaskGrpc.getWaitMethod(), WaitRequest.newBuilder().setId(id).setExecId(execId).build(), T)
+                        .getExitStatus()).as("exec %s", execId).isEqualTo(i);
+                shim.call(TaskGrpc.getDeleteMethod(), DeleteRequest.newBuilder().setId(id).setExecId(execId).build(), T);
+            }
+            shim.call(TaskGrpc.getKillMethod(), KillRequest.newBuilder().setId(id).setSignal(9).setAll(true).build(), T);
+            assertThat(shim.call(TaskGrpc.getWaitMethod(), WaitRequest.newBuilder().setId(id).build(), T).getExitStatus())
+                    .isEqualTo(137);
+            shim.call(TaskGrpc.getDeleteMethod(), DeleteRequest.newBuilder().setId(id).build(), T);
+            shutdown(shim, id);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(shimPids.get(0)).isEmpty());
+        assertNothingLeft(id, bundle);
+    }
+
     @Test
     void aShimKilledWithSigkillIsCleanedUpByTheDeleteAction() throws Exception {
         String id = "orphan";

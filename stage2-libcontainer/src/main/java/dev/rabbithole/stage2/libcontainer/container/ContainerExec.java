@@ -48,6 +48,21 @@ final class ContainerExec {
     private ContainerExec() { }
 
     static ExecProcess run(LinuxContainer c, ExecConfig exec, LinuxContainer.Stdio stdio) throws ContainerException {
+        return run(c, exec, stdio, false);
+    }
+
+    /**
+     * @param detached start the exec JVM with posix_spawn(3) (no JDK reaper waiting for it, see
+     *                 {@link dev.rabbithole.stage2.libcontainer.namespaces.UnwatchedProcess}): its exit status stays
+     *                 for the subreaper it is reparented to when this JVM exits; {@code stdio} must be all
+     *                 {@link ProcessBuilder.Redirect#INHERIT}
+     */
+    static ExecProcess run(LinuxContainer c, ExecConfig exec, LinuxContainer.Stdio stdio, boolean detached)
+            throws ContainerException {
+        if (detached && (stdio.in() != ProcessBuilder.Redirect.INHERIT || stdio.out() != ProcessBuilder.Redirect.INHERIT
+                || stdio.err() != ProcessBuilder.Redirect.INHERIT)) {
+            throw new IllegalArgumentException("a detached exec inherits this process's stdio");
+        }
         long t0 = System.nanoTime();
         Map<String, Long> steps = new LinkedHashMap<>();
         validate(c, exec);
@@ -107,7 +122,8 @@ final class ContainerExec {
             pb.directory(c.stateDir().toFile());
             RecordingSyscalls sys = new RecordingSyscalls(c.options().syscalls());
             steps.put("namespaces opened", (System.nanoTime() - t0) / 1000);
-            p = new NamespaceJoiner(sys).spawn(fds, pb, c.id(), exec.process().parentDeathSignal() != 0);
+            p = detached ? new NamespaceJoiner(sys).spawnUnwatched(fds, pb.command(), List.of(), c.stateDir(), c.id())
+                    : new NamespaceJoiner(sys).spawn(fds, pb, c.id(), exec.process().parentDeathSignal() != 0);
             steps.put("spawned", (System.nanoTime() - t0) / 1000);
             Process child = p;
             child.onExit().thenRun(() -> closeQuietly(server)); // a JVM that dies before connecting unblocks accept

@@ -724,6 +724,20 @@ public final class LinuxContainer {
     }
 
     /**
+     * {@link #exec} for runc-exec(8) {@code --detach}: the process inherits this JVM's stdio and no JDK reaper waits
+     * for it, so when it exits its status stays for the subreaper it is reparented to when this JVM exits (the
+     * shim), as runc's detached exec leaves it.
+     *
+     * @param exec as {@link #exec}
+     * @return the running process, this JVM's child; {@link ExecProcess#waitFor()} would reap it
+     * @throws ContainerException as {@link #exec}
+     */
+    public ExecProcess execDetached(dev.rabbithole.stage2.libcontainer.configs.ExecConfig exec) throws ContainerException {
+        ProcessBuilder.Redirect i = ProcessBuilder.Redirect.INHERIT;
+        return ContainerExec.run(this, exec, new Stdio(i, i, i), true);
+    }
+
+    /**
      * Waits for the workload to exit.
      *
      * @return its exit code: the status it passed to exit(2), or 128 + the signal number that killed it

@@ -44,6 +44,34 @@ public final class NamespaceJoiner {
      */
     public Process spawn(Map<NamespaceType, Integer> namespaces, ProcessBuilder builder, String name,
                          boolean keepParent) throws IOException {
+        return spawn(namespaces, builder::start, name, keepParent);
+    }
+
+    /**
+     * Starts a command in the namespaces given by open descriptors with posix_spawn(3), so that no JDK reaper
+     * waits for it ({@link UnwatchedProcess}): for a child that must outlive this JVM with its exit status kept for
+     * the subreaper it is reparented to (runc-exec(8) {@code --detach}). It inherits this JVM's descriptors 0, 1, 2.
+     *
+     * @param namespaces as {@link #spawn(Map, ProcessBuilder, String, boolean)}
+     * @param argv       the command, {@code argv[0]} an absolute path
+     * @param env        its environment ({@code KEY=VALUE})
+     * @param cwd        its working directory
+     * @param name       a name for the thread (diagnostics)
+     * @return the child, not waited for
+     * @throws IOException when the child cannot be started
+     * @throws dev.rabbithole.stage2.libcontainer.system.SyscallException when setns(2) fails
+     */
+    public Process spawnUnwatched(Map<NamespaceType, Integer> namespaces, java.util.List<String> argv,
+                                  java.util.List<String> env, java.nio.file.Path cwd, String name) throws IOException {
+        return spawn(namespaces, () -> UnwatchedProcess.spawn(argv, env, cwd), name, false);
+    }
+
+    private interface Starter {
+        Process start() throws IOException;
+    }
+
+    private Process spawn(Map<NamespaceType, Integer> namespaces, Starter starter, String name,
+                          boolean keepParent) throws IOException {
         if (namespaces.containsKey(NamespaceType.MOUNT) || namespaces.containsKey(NamespaceType.USER)) {
             throw new IllegalArgumentException("the mount and user namespaces are not joined by the spawning thread");
         }
@@ -61,7 +89,7 @@ public final class NamespaceJoiner {
                         syscalls.because("join the container's " + e.getKey().procName + " namespace, this thread only")
                                 .setns(e.getValue(), e.getKey().cloneFlag);
                     }
-                    p = builder.start();
+                    p = starter.start();
                     child.set(p);
                     // end::setns-thread[]
                 } catch (Throwable e) {

@@ -233,6 +233,22 @@ public final class ContainerInit {
         // end::execve[]
     }
 
+    /**
+     * A capset(2) the kernel refused (EPERM: a set asks for a capability outside the bounding set, e.g. every
+     * capability for {@code --privileged} on a host whose own bounding set lacks some), reported in runc's words:
+     * {@code unable to apply caps: operation not permitted}; the call and errno are kept.
+     */
+    static final class ApplyCapsException extends dev.rabbithole.stage2.libcontainer.system.SyscallException {
+        ApplyCapsException(dev.rabbithole.stage2.libcontainer.system.SyscallException e) {
+            super(e.call(), e.args(), e.errno(), e.strerror());
+        }
+
+        @Override
+        public String shortMessage() { // Go's errno text is lower case
+            return "unable to apply caps: " + strerror().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     private void setIdentityAndCapabilities(ProcessConfig p, CapabilityPlan caps) {
         if (caps != null) {
             for (CapabilityPlan.PrctlCall drop : caps.boundingDrops()) {
@@ -249,9 +265,13 @@ public final class ContainerInit {
         sys.because("gid, raw syscall: this thread only").setresgid(p.gid(), p.gid(), p.gid());
         sys.because("uid, raw syscall: glibc's setuid would change every JVM thread").setresuid(p.uid(), p.uid(), p.uid());
         if (caps != null) {
-            sys.because("effective, permitted, inheritable sets of the thread that will execve")
-                    .capset(Capabilities.mask(caps.effective()), Capabilities.mask(caps.permitted()),
-                            Capabilities.mask(caps.inheritable()));
+            try {
+                sys.because("effective, permitted, inheritable sets of the thread that will execve")
+                        .capset(Capabilities.mask(caps.effective()), Capabilities.mask(caps.permitted()),
+                                Capabilities.mask(caps.inheritable()));
+            } catch (dev.rabbithole.stage2.libcontainer.system.SyscallException e) {
+                throw new ApplyCapsException(e);
+            }
             if (p.uid() != 0) {
                 sys.because("keepcaps off again").prctl(Syscalls.PR_SET_KEEPCAPS, 0, 0);
             }
