@@ -1,5 +1,6 @@
-package dev.rabbithole.stage3;
+package dev.rabbithole.stage3.dockerd;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,24 +25,44 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code POST /containers/{id}/resize} reaching the container's terminal, and {@code docker events} with the
  * lifecycle and exec events in order. Each check is one that Debian's dockerd 20.10 passes.
  *
- * <p>It needs a stage-3 dockerd (on containerd, shim and runc) that is already running: give its socket as
- * {@code -Drabbithole.stage3.host=unix:///PATH} or {@code RABBITHOLE_STAGE3_HOST}; skipped otherwise, as when not
- * root or the docker CLI is missing.
+ * <p>It starts a stage-3 dockerd of the whole stack ours (its containerd, our shim, our runc), or uses one that is
+ * already running when its socket is given as {@code -Drabbithole.stage3.host=unix:///PATH} or
+ * {@code RABBITHOLE_STAGE3_HOST}; skipped when not root, the jar is not built, or script(1) is missing.
  */
 class InteractiveOnStage3IT {
 
     @TempDir
     static Path dir;
     static String host;
+    static DockerdFixture fx;
 
     record Result(int exit, String out, String err) { }
 
     @BeforeAll
     static void find() {
-        host = System.getProperty("rabbithole.stage3.host", System.getenv("RABBITHOLE_STAGE3_HOST"));
-        assumeTrue(host != null && !host.isBlank(),
-                "no stage-3 dockerd given: start one and pass -Drabbithole.stage3.host=unix:///PATH");
         assumeTrue(new File("/usr/bin/script").canExecute(), "script(1) (util-linux) is missing");
+        host = System.getProperty("rabbithole.stage3.host", System.getenv("RABBITHOLE_STAGE3_HOST"));
+        if (host == null || host.isBlank()) {
+            DockerdFixture.assumeCanRun();
+            assumeTrue(Files.isRegularFile(Path.of("target/rabbithole-stage3.jar")),
+                    "target/rabbithole-stage3.jar is not built (mvn package): our shim and runc run from it");
+            try {
+                fx = new DockerdFixture();
+                fx.ourStack = true;
+                fx.shimCommand = "rabbithole-stage3.jar shim";
+                fx.startDockerd();
+            } catch (Exception e) {
+                throw new IllegalStateException("starting a stage-3 dockerd: " + e.getMessage(), e);
+            }
+            host = fx.host();
+        }
+    }
+
+    @AfterAll
+    static void stopOurs() throws Exception {
+        if (fx != null) {
+            fx.close();
+        }
     }
 
     static List<String> clis() {
