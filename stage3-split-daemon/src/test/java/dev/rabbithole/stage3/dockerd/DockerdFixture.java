@@ -31,6 +31,8 @@ final class DockerdFixture implements AutoCloseable {
     Process containerd;
     Path containerdSocket;
     Process dockerd;
+    /** When true, {@link #startDockerd} leaves dockerd its default runtime: our shim and our runc (the jar's bin). */
+    boolean ourRuntime;
     private final Path dockerdLog;
 
     DockerdFixture() throws IOException {
@@ -101,8 +103,10 @@ final class DockerdFixture implements AutoCloseable {
     void startDockerd(String... flags) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", java(), "-cp", System.getProperty("java.class.path"),
                 "dev.rabbithole.stage3.Main", "dockerd", "--data-root", dataRoot.toString(), "-H", host(),
-                "--exec-root", execRoot.toString(), "--cgroup-parent", cgroupParent,
-                "--default-runtime", DockerdMain.RUNC_SHIM, "--runtime-binary", "runc"));
+                "--exec-root", execRoot.toString(), "--cgroup-parent", cgroupParent));
+        if (!ourRuntime) {
+            cmd.addAll(List.of("--default-runtime", DockerdMain.RUNC_SHIM, "--runtime-binary", "runc"));
+        }
         if (containerdSocket != null) {
             cmd.addAll(List.of("--containerd", containerdSocket.toString()));
         }
