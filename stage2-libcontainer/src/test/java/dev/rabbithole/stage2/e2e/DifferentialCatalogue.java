@@ -5,8 +5,8 @@ import java.util.List;
 import static dev.rabbithole.stage2.e2e.DiffEntry.entry;
 
 /**
- * The docker CLI invocations that {@link DockerDifferentialIT} runs against Debian's dockerd, stage 1 and stage 2,
- * each with what each stage is expected to show beside Docker: MATCH (the default) or DIFFERS with the reason.
+ * The docker CLI invocations that {@link DockerDifferentialIT} runs against Debian's dockerd, stage 1 and stage 2
+ * (and stage 3's module against stage 3), each with what each stage is expected to show beside Docker: MATCH (the default) or DIFFERS with the reason.
  * Docker's result is the expected value; nothing here states what Docker prints.
  *
  * <p>Each entry names its containers {@code dt-NAME...} and removes the ones it leaves running. The image is
@@ -16,7 +16,7 @@ import static dev.rabbithole.stage2.e2e.DiffEntry.entry;
  * because where the test machine's capability bounding set lacks capabilities the kernel knows, Docker itself
  * fails to start a privileged container ("unable to apply caps").
  */
-final class DifferentialCatalogue {
+public final class DifferentialCatalogue {
 
     private DifferentialCatalogue() { }
 
@@ -24,7 +24,8 @@ final class DifferentialCatalogue {
     private static final String LXC_INIT = "stage 1 runs each container under lxc-execute, whose init (lxc-init) is "
             + "pid 1 and the workload pid 2";
 
-    static final List<DiffEntry> ENTRIES = only(List.of(
+    /** The entries, in the order each engine runs them. */
+    public static final List<DiffEntry> ENTRIES = only(List.of(
             // ---- the basics -------------------------------------------------------------------------------
             entry("echo", "run prints the command's output")
                     .docker("run --rm busybox echo hello").build(),
@@ -229,7 +230,8 @@ final class DifferentialCatalogue {
                     .docker("run -d --name dt-exec busybox sleep 60")
                     .docker("exec dt-exec sh -c 'echo in; exit 3'")
                     .docker("rm -f dt-exec")
-                    .bothDiffer("exec comes with stage 3: stages 1 and 2 answer 501, naming the stage").build()));
+                    .bothDiffer("exec comes with stage 3: stages 1 and 2 answer 501, naming the stage")
+                    .build()));
 
     /**
      * The entries to run: all, or those named in the system property {@code rabbithole.diff.only}

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * </ol>
  * Nothing else is touched: exit codes and every other character must be equal.
  */
-final class OutputNormaliser {
+public final class OutputNormaliser {
 
     private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
     private static final Pattern ID64 = Pattern.compile("\\b[0-9a-f]{64}\\b");
@@ -51,7 +51,7 @@ final class OutputNormaliser {
      * @param self   a regular expression for the engine's own name ({@link Pattern#quote} of Docker's version,
      *               {@code [0-9.]+-stage1} for stage 1)
      */
-    OutputNormaliser(String tmp, String socket, String self) {
+    public OutputNormaliser(String tmp, String socket, String self) {
         literals.add(socket);
         replacements.add("<sock>");
         literals.add(tmp);
@@ -64,7 +64,7 @@ final class OutputNormaliser {
      * @param keepSize whether sizes stay as printed
      * @return the text with the rules of the class comment applied
      */
-    String normalise(String text, boolean keepSize) {
+    public String normalise(String text, boolean keepSize) {
         String s = text;
         for (int i = 0; i < literals.size(); i++) {
             s = s.replace(literals.get(i), replacements.get(i));

@@ -167,6 +167,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
     @Override
     public ContainerProcess start(Command c) {
         Path state = c.stateDir() != null ? c.stateDir() : stateDir(c.id());
+        dev.rabbithole.stage1.execdriver.RootfsPaths.createWorkingDir(c);   // dockerd makes a missing -w, as moby
         ObjectNode spec;
         try {
             EtcFiles.write(state, c.hostname() == null || c.hostname().isEmpty() ? c.id().substring(0, 12)

@@ -168,8 +168,13 @@ public final class DockerdMain implements Callable<Integer> {
         return false;
     }
 
+    /** Stage 3, as {@code GET /version} and {@code GET /info} name it ({@code 0.1.0-stage3}). */
+    public static final dev.rabbithole.stage1.Stage STAGE3 =
+            new dev.rabbithole.stage1.Stage(3, "rabbithole stage 3 (dockerd, containerd, shim, runc)");
+
     @Override
     public Integer call() {
+        dev.rabbithole.stage1.Stage.use(STAGE3);
         String path = withJarBin(System.getenv("PATH"));
         String runtime = runtimeName != null ? runtimeName : defaultRuntime(path);
         String binary = runtimeBinary != null ? runtimeBinary : defaultRuntimeBinary(path);

@@ -154,7 +154,8 @@ final class CreateCommand implements Callable<Integer> {
 
     /**
      * As runc's create: a program given by path must exist in the rootfs, else {@code exec: "/x": stat /x: no
-     * such file or directory}, before anything is made (the init finds a program given by name in PATH itself,
+     * such file or directory}, and be a file with an execute bit, else {@code exec: "/x": permission denied} (which
+     * dockerd turns into exit code 126), before anything is made (the init finds a program given by name in PATH itself,
      * before its start gate). A path under a mount destination is left to the init.
      */
     static void checkExecutable(dev.rabbithole.stage2.libcontainer.configs.ContainerConfig config) throws RuncException {
@@ -177,6 +178,18 @@ final class CreateCommand implements Callable<Integer> {
         Path host = dev.rabbithole.stage2.libcontainer.rootfs.SecureJoin.resolve(config.rootfs(), inContainer);
         if (!Files.exists(host)) {
             throw new RuncException("exec: \"" + name + "\": stat " + name + ": no such file or directory");
+        }
+        // as Go's exec.LookPath, which runc's init calls: a directory or a file without an execute bit is EACCES
+        if (Files.isDirectory(host) || !executable(host)) {
+            throw new RuncException("exec: \"" + name + "\": permission denied");
+        }
+    }
+
+    private static boolean executable(Path file) {
+        try {
+            return Files.getPosixFilePermissions(file).stream().anyMatch(p -> p.name().endsWith("_EXECUTE"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return true;            // left to execve(2)
         }
     }
 
