@@ -15,6 +15,7 @@ import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import io.netty.buffer.Unpooled;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -136,8 +137,19 @@ final class InteractiveApi {
         }
         HijackedListener listener = new HijackedListener(e.config().tty(), e.config().attachStdout(),
                 e.config().attachStderr());
-        ContainerInput stdin = daemon.execStart(id, listener);   // errors (409, 501) before the hijack
         byte[] keys = StdinPump.parseDetachKeys(e.config().detachKeys());
+        ContainerInput stdin;
+        try {
+            stdin = daemon.execStart(id, listener);             // errors (409, 501) before the hijack
+        } catch (dev.rabbithole.stage1.errdefs.SystemException failed) {
+            // the runtime could not start the process (runc's "executable file not found"): as dockerd, the
+            // connection is upgraded and the message written to the stream, the exec's exit code is 126 (inspect)
+            listener.open(ex.hijack(RAW_STREAM, null, workers, keys));
+            listener.onData(StreamType.STDOUT, (failed.getMessage() + "\r\n").getBytes(StandardCharsets.UTF_8),
+                    java.time.Instant.now());
+            listener.onEnd();
+            return;
+        }
         listener.open(ex.hijack(RAW_STREAM, stdin, workers, keys));
     }
 

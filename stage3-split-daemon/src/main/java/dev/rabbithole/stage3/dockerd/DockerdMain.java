@@ -85,7 +85,7 @@ public final class DockerdMain implements Callable<Integer> {
     @Option(names = "--cgroup-parent", paramLabel = "NAME", defaultValue = "rabbithole",
             description = "Cgroup parent of the containers: /NAME/ID (default: ${DEFAULT-VALUE}).")
     String cgroupParent;
-    @Option(names = "--shim-grouping", description = "For the containerd dockerd starts: per-container (one shim "
+    @Option(names = "--shim-grouping", paramLabel = "MODE", description = "For the containerd dockerd starts: per-container (one shim "
             + "process per container, the default) or shared (one shim serves every container).")
     String shimGrouping;
     @Option(names = "--live-restore", description = "Leave containers running when dockerd stops; the next "
@@ -186,7 +186,13 @@ public final class DockerdMain implements Callable<Integer> {
                 return 1;
             }
             ShutdownSignals.install();
+            // another dockerd on this data root: refuse now, before a second containerd is started for it
+            dev.rabbithole.stage1.daemon.DataRootLock.acquire(dataRoot).close();
             Path containerdSocket = containerd;
+            if (containerdSocket != null && !Files.exists(containerdSocket)) {
+                err.println("dockerd: --containerd " + containerdSocket + ": no such socket: is containerd running?");
+                return 1;
+            }
             if (containerdSocket == null) {
                 if (shimGrouping != null && !shimGrouping.matches("per-container|shared")) {
                     err.println("dockerd: --shim-grouping: per-container or shared, not " + shimGrouping);

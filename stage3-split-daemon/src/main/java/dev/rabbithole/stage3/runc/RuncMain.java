@@ -205,11 +205,29 @@ public final class RuncMain implements Callable<Integer> {
      * @param max  how long to wait at most
      */
     static void awaitInitCacheTraining(Path root, Duration max) {
+        awaitFreshTraining(root, max);
+    }
+
+    /** A {@code train*} directory last written longer ago than this is left behind, not in progress. */
+    static final Duration STALE_TRAINING = Duration.ofSeconds(60);
+
+    private static long modified(Path p) {
+        try {
+            return java.nio.file.Files.getLastModifiedTime(p).toMillis();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    private static void awaitFreshTraining(Path root, Duration max) {
         Path cache = root.resolve(INIT_CACHE);
         long deadline = System.nanoTime() + max.toNanos();
         while (System.nanoTime() < deadline) {
             try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(cache)) {
-                if (s.noneMatch(p -> p.getFileName().toString().startsWith("train"))) {
+                // a training older than a minute is one whose JVM ended before it finished: not waited for, so
+                // that it cannot hold up every later create
+                long fresh = System.currentTimeMillis() - STALE_TRAINING.toMillis();
+                if (s.noneMatch(p -> p.getFileName().toString().startsWith("train") && modified(p) > fresh)) {
                     return;
                 }
                 Thread.sleep(50);

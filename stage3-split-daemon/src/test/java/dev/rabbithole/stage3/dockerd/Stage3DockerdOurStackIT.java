@@ -64,6 +64,11 @@ class Stage3DockerdOurStackIT extends DockerdCases {
             for (int i = 0; i < 5; i++) {
                 assertThat(docker("exec", id, "true").exit()).as("exec %d of true", i).isZero();
             }
+            // a process the runtime cannot start: as dockerd, the message comes through the upgraded stream and
+            // the CLI exits with the exec's code, 126
+            JarDaemon.Result missing = docker("exec", id, "nosuchcmd");
+            assertThat(missing.exit()).as("%s", missing).isEqualTo(126);
+            assertThat(missing.out() + missing.err()).contains("executable file not found");
         } finally {
             docker("rm", "-f", id);
         }
@@ -136,6 +141,28 @@ class Stage3DockerdOurStackIT extends DockerdCases {
         } finally {
             events.destroy();
             events.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A second dockerd on the data root of a running one is refused at once, and starts no containerd. */
+    @Test
+    void aSecondDockerdOnTheSameDataRootIsRefused() throws Exception {
+        Path execRoot = Files.createTempDirectory(Path.of("/run"), "rh2nd");
+        try {
+            Process p = new ProcessBuilder(DockerdFixture.java(), "-cp", System.getProperty("java.class.path"),
+                    "dev.rabbithole.stage3.Main", "dockerd", "--data-root", fx.dataRoot.toString(),
+                    "-H", "unix://" + fx.dir.resolve("second.sock"), "--exec-root", execRoot.toString())
+                    .redirectErrorStream(true).start();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.exitValue()).as(out).isEqualTo(1);
+            assertThat(out).contains("another daemon");
+            assertThat(execRoot.resolve("containerd")).doesNotExist();
+            assertThat(docker("version").exit()).as("the first dockerd still answers").isZero();
+        } finally {
+            try (var files = Files.walk(execRoot)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 }
