@@ -26,7 +26,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
@@ -392,7 +391,7 @@ final class EngineApi {
         // Subscribe before answering 101: the client starts the container as soon as it has the 101, and
         // output written before the subscription existed would be lost. Until the connection is hijacked the
         // listener queues what it gets.
-        HijackedListener listener = new HijackedListener(tty);
+        InteractiveApi.HijackedListener listener = new InteractiveApi.HijackedListener(tty, true, true);
         Subscription sub;
         if (ex.flag("stream")) {
             sub = daemon.attach(c.id(), stdout, stderr, ex.flag("logs"), listener);
@@ -408,45 +407,6 @@ final class EngineApi {
                 StdinPump.parseDetachKeys(ex.param("detachKeys"))));
         if (sub != null) {
             ex.onClose(sub::close);
-        }
-    }
-
-    /**
-     * Writes a container's output to a hijacked connection: frames without a TTY, raw bytes with one; what
-     * arrives before the connection is hijacked is queued and written first, in order.
-     */
-    private static final class HijackedListener implements StreamListener {
-        private final boolean tty;
-        private final List<Runnable> queued = new ArrayList<>();
-        private Exchange.Raw raw;
-
-        HijackedListener(boolean tty) {
-            this.tty = tty;
-        }
-
-        @Override
-        public synchronized void onData(StreamType stream, byte[] data, Instant time) {
-            Runnable write = () -> raw.write(tty ? Unpooled.wrappedBuffer(data) : Frames.frame(stream, data));
-            if (raw == null) {
-                queued.add(write);
-            } else {
-                write.run();
-            }
-        }
-
-        @Override
-        public synchronized void onEnd() {
-            if (raw == null) {
-                queued.add(() -> raw.end());
-            } else {
-                raw.end();
-            }
-        }
-
-        synchronized void open(Exchange.Raw hijacked) {
-            raw = hijacked;
-            queued.forEach(Runnable::run);
-            queued.clear();
         }
     }
 
