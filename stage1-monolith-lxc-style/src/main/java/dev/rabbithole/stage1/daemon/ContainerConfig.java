@@ -31,6 +31,9 @@ import java.util.Map;
  *                     none; null means 10, negative waits for ever
  * @param stdinOnce    {@code docker run -i} without {@code -d}: the container's stdin is closed when the first attached
  *                     client's stdin ends (its half-close), so {@code echo hi | docker run -i IMAGE cat} ends
+ * @param exposedPorts {@code --expose} and the image's EXPOSE: {@code PORT/PROTO} keys ({@code 80/tcp}) to empty
+ *                     objects, as the Engine API has them; null for none
+ * @param volumes      the image's VOLUME and {@code -v PATH}: container paths to empty objects; null for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -50,7 +53,18 @@ public record ContainerConfig(
         @JsonProperty("Labels") Map<String, String> labels,
         @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("StopSignal") String stopSignal,
         @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("StopTimeout") Integer stopTimeout,
-        @JsonProperty("StdinOnce") boolean stdinOnce) {
+        @JsonProperty("StdinOnce") boolean stdinOnce,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("ExposedPorts") Map<String, Map<String, Object>> exposedPorts,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("Volumes") Map<String, Map<String, Object>> volumes) {
+
+    /** A config without exposed ports and volumes (the parameter list before those fields existed). */
+    public ContainerConfig(String hostname, String user, List<String> env, List<String> cmd, List<String> entrypoint,
+                           String image, String workingDir, boolean tty, boolean openStdin, boolean attachStdin,
+                           boolean attachStdout, boolean attachStderr, Map<String, String> labels,
+                           String stopSignal, Integer stopTimeout, boolean stdinOnce) {
+        this(hostname, user, env, cmd, entrypoint, image, workingDir, tty, openStdin, attachStdin, attachStdout,
+                attachStderr, labels, stopSignal, stopTimeout, stdinOnce, null, null);
+    }
 
     /** A config without StdinOnce (the parameter list before stdin existed). */
     public ContainerConfig(String hostname, String user, List<String> env, List<String> cmd, List<String> entrypoint,

@@ -32,12 +32,33 @@ import java.util.Set;
  *                     supplementary groups besides those of {@code /etc/group}; empty for none
  * @param stdio        {@code -i} and {@code -t} (Config.OpenStdin, Config.Tty): whether the process gets a stdin the
  *                     daemon writes to and a terminal; {@link Stdio#NONE} for neither
+ * @param mounts       {@code -v}, {@code --mount}, {@code --tmpfs}, {@code --volumes-from}: the mounts besides the
+ *                     rootfs, in the order they are made (a parent before its children); empty for none
+ * @param readonlyRootfs {@code --read-only}: the rootfs is remounted read-only after every mount is made
+ * @param network      {@code --network}: the container's network namespace and interface; {@link Network#NONE}
+ *                     (loopback only) unless the daemon says otherwise
  */
 public record Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                       String workingDir, String user, String hostname, Resources resources,
                       Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
                       boolean noNewPrivileges, boolean init, List<DeviceMapping> devices,
-                      List<String> groupAdd, Stdio stdio) {
+                      List<String> groupAdd, Stdio stdio, List<Mount> mounts, boolean readonlyRootfs,
+                      Network network) {
+
+    public Command {
+        mounts = mounts == null ? List.of() : List.copyOf(mounts);
+        network = network == null ? Network.NONE : network;
+    }
+
+    /** A command without mounts and network (the parameter list before those fields existed). */
+    public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
+                   String workingDir, String user, String hostname, Resources resources,
+                   Set<String> capabilities, boolean privileged, SeccompProfile seccomp,
+                   boolean noNewPrivileges, boolean init, List<DeviceMapping> devices,
+                   List<String> groupAdd, Stdio stdio) {
+        this(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities, privileged,
+                seccomp, noNewPrivileges, init, devices, groupAdd, stdio, List.of(), false, Network.NONE);
+    }
 
     /** A command without stdin and terminal (the parameter list before {@code -i} and {@code -t} existed). */
     public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,

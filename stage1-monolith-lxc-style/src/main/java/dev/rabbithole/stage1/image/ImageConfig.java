@@ -39,7 +39,15 @@ public record ImageConfig(
             @JsonProperty("Cmd") List<String> cmd,
             @JsonProperty("WorkingDir") String workingDir,
             @JsonProperty("Labels") Map<String, String> labels,
-            @JsonProperty("StopSignal") String stopSignal) {
+            @JsonProperty("StopSignal") String stopSignal,
+            @JsonProperty("ExposedPorts") Map<String, Map<String, Object>> exposedPorts,
+            @JsonProperty("Volumes") Map<String, Map<String, Object>> volumes) {
+
+        /** Defaults without exposed ports and volumes (the parameter list before those fields existed). */
+        public Defaults(String user, List<String> env, List<String> entrypoint, List<String> cmd, String workingDir,
+                        Map<String, String> labels, String stopSignal) {
+            this(user, env, entrypoint, cmd, workingDir, labels, stopSignal, null, null);
+        }
 
         /** Defaults without a StopSignal (the parameter list before that field existed). */
         public Defaults(String user, List<String> env, List<String> entrypoint, List<String> cmd, String workingDir,
