@@ -51,6 +51,8 @@ import java.util.function.Supplier;
             ImageCommands.Save.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
+            dev.rabbithole.stage1.client.NetworkCommands.Network.class,
+            dev.rabbithole.stage1.client.NetworkCommands.Port.class,
         })
 public final class Main implements Callable<Integer>, ClientContext {
     /** Exit code for command-line errors, as docker's. */

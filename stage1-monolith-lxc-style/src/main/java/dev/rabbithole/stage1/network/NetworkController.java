@@ -256,6 +256,12 @@ public final class NetworkController implements AutoCloseable {
                 }
             }
         }
+        boolean publishes = hc.portBindings() != null && !hc.portBindings().isEmpty() || hc.publishAllPorts();
+        String effective = mode.isEmpty() || mode.equals("default") ? (options.enabled() ? "bridge" : "none") : mode;
+        if (publishes && (effective.startsWith("container:") || effective.equals("none"))) {
+            // Docker's message for container:NAME; also without a bridge (--bridge=none) nothing can be published
+            throw new InvalidParameterException("conflicting options: port publishing and the container type network mode");
+        }
         for (String h : hc.extraHosts() == null ? List.<String>of() : hc.extraHosts()) {
             int colon = h.indexOf(':');
             if (colon <= 0 || colon == h.length() - 1) {
