@@ -193,7 +193,7 @@ public final class NetworkController implements AutoCloseable {
     private static void sysctl(String key, String value) {
         Path p = Path.of("/proc/sys").resolve(key);
         try {
-            if (!Files.readString(p).strip().equals(value)) {
+            if (!String.join("", Files.readAllLines(p)).strip().equals(value)) {
                 Files.writeString(p, value + "\n");
             }
         } catch (IOException e) {
@@ -220,7 +220,7 @@ public final class NetworkController implements AutoCloseable {
             } else {
                 EndpointRecord ep = endpoints.get(id);
                 try {
-                    reservations.put(id, reserve(ep.ports()));
+                    reservations.put(id, reserve(ep.ports(), ""));
                 } catch (RuntimeException e) {
                     EngineLog.warn("network: ports of " + id.substring(0, 12) + ": " + e.getMessage());
                 }
@@ -329,7 +329,8 @@ public final class NetworkController implements AutoCloseable {
         }
         try {
             if (ep != null) {
-                reservations.put(c.id(), reserve(ep.ports()));
+                reservations.put(c.id(), reserve(ep.ports(), "driver failed programming external connectivity on "
+                        + "endpoint " + ep.containerName() + " (" + ep.endpointId() + "): "));
                 endpoints.put(c.id(), ep);
                 applyRules();
             }
@@ -487,7 +488,9 @@ public final class NetworkController implements AutoCloseable {
         int low = 49153;
         int high = 65535;
         try {
-            String[] r = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip().split("\\s+");
+            // readAllLines, not readString: the JDK reads a procfs file of size 0 short ("3" for "32768 60999")
+            String[] r = String.join(" ", Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")))
+                    .strip().split("\\s+");
             low = Integer.parseInt(r[0]);
             high = Integer.parseInt(r[1]);
         } catch (IOException | RuntimeException e) {
@@ -512,15 +515,15 @@ public final class NetworkController implements AutoCloseable {
      * dockerd's port mapper does when it does not run its userland proxy: no other program can take it while
      * the container runs; the DNAT rule sends the connections to the container before they reach this socket.
      */
-    private List<Closeable> reserve(List<PortRecord> ports) {
+    private List<Closeable> reserve(List<PortRecord> ports, String prefix) {
         List<Closeable> held = new ArrayList<>();
         for (PortRecord p : ports) {
             try {
                 held.add(bind(p.proto(), p.hostIp(), p.hostPort()));
             } catch (IOException e) {
                 held.forEach(NetworkController::closeQuietly);
-                throw new SystemException("Error starting userland proxy: listen " + p.proto() + "4 " + p.hostIp()
-                        + ":" + p.hostPort() + ": bind: address already in use");
+                throw new SystemException(prefix + "Error starting userland proxy: listen " + p.proto() + "4 " + p.hostIp()
+                        + ":" + p.hostPort() + ": bind: address already in use.");
             }
         }
         return held;

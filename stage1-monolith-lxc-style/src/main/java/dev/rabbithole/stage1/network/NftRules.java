@@ -19,6 +19,7 @@ import java.util.List;
  * postrouting (nat)         from a bridge's subnet out another interface: masquerade          (outbound NAT)
  *                           from 127.0.0.0/8 out a bridge: masquerade (published ports on 127.0.0.1, with
  *                           route_localnet on the bridge, as dockerd without its userland proxy)
+ *                           from a bridge's subnet, DNATed back into it: masquerade (hairpin)
  * forward (filter)          between two of our bridges: drop; to a bridge, established or DNATed: accept;
  *                           from a bridge: accept
  * </pre>
@@ -79,6 +80,9 @@ final class NftRules {
             s.append("    ip saddr ").append(b.subnet().network()).append(" oifname != \"").append(b.name())
                     .append("\" masquerade\n");
             s.append("    ip saddr 127.0.0.0/8 oifname \"").append(b.name()).append("\" masquerade\n");
+            // hairpin: a container reaching a published port through a host address answers through the host
+            s.append("    ip saddr ").append(b.subnet().network()).append(" oifname \"").append(b.name())
+                    .append("\" ct status dnat masquerade\n");
         }
         s.append("  }\n");
         s.append("  chain forward {\n    type filter hook forward priority filter; policy accept;\n");

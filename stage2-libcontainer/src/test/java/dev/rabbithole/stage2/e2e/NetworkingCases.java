@@ -85,6 +85,23 @@ public abstract class NetworkingCases {
             assertThat(veths()).isEqualTo(vethsBefore);
             assertThat(dnatRules()).hasSize(1);
             cli.docker("rm", "-f", "web2");
+
+            // a port another program listens on: Docker's userland-proxy message, nothing left either
+            var holder = ns.exec("sh", "-c", "busybox nc -l -p 18090 </dev/null >/dev/null 2>&1 & echo $!");
+            String holderPid = holder.out().strip();
+            try {
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(ns.exec("busybox", "netstat", "-ltn").out()).contains(":18090 "));
+                var busy = cli.docker("run", "-d", "--name", "web3", "-p", "18090:80", "busybox", "true");
+                assertThat(busy.exit()).as(busy.toString()).isEqualTo(125);
+                assertThat(busy.err()).contains("driver failed programming external connectivity on endpoint web3 (")
+                        .contains("): Error starting userland proxy: listen tcp4 0.0.0.0:18090: bind: address already in use");
+                assertThat(veths()).isEqualTo(vethsBefore);
+                assertThat(dnatRules()).hasSize(1);
+            } finally {
+                ns.exec("kill", holderPid);
+                cli.docker("rm", "-f", "web3");
+            }
         } finally {
             cli.docker("rm", "-f", "web");
         }
