@@ -50,8 +50,13 @@ final class NetworkApi {
             if (!get) {
                 return false;
             }
+            Map<String, List<String>> filters = FilterArgs.decode(json, ex.param("filters"), (name, values) -> {
+                if (!List.of("name", "id", "driver", "label", "type", "scope").contains(name)) {
+                    throw new InvalidParameterException("invalid filter '" + name + "'");
+                }
+            });
             ArrayNode list = json.createArrayNode();
-            networks().list().forEach(n -> list.add(network(n)));
+            networks().list().stream().filter(n -> matches(n, filters)).forEach(n -> list.add(network(n)));
             ex.json(200, list);
             return true;
         }
@@ -117,6 +122,32 @@ final class NetworkApi {
             networks().disconnect(ref, container);
         }
         ex.empty(200);
+        return true;
+    }
+
+    /** Docker's network filters: name (substring), id (prefix), driver, label (key or key=value), type, scope. */
+    private static boolean matches(NetworkRecord n, Map<String, List<String>> filters) {
+        for (Map.Entry<String, List<String>> f : filters.entrySet()) {
+            boolean any = f.getValue().isEmpty();
+            for (String v : f.getValue()) {
+                any |= switch (f.getKey()) {
+                    case "name" -> n.name().contains(v);
+                    case "id" -> n.id().startsWith(v);
+                    case "driver" -> v.equals(n.driver());
+                    case "type" -> v.equals(n.predefined() ? "builtin" : "custom");
+                    case "scope" -> v.equals("local");
+                    case "label" -> {
+                        int eq = v.indexOf('=');
+                        Map<String, String> l = n.labels() == null ? Map.of() : n.labels();
+                        yield eq < 0 ? l.containsKey(v) : v.substring(eq + 1).equals(l.get(v.substring(0, eq)));
+                    }
+                    default -> false;
+                };
+            }
+            if (!any) {
+                return false;
+            }
+        }
         return true;
     }
 

@@ -55,11 +55,21 @@ public final class NetworkCommands {
         @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
         @Option(names = {"-q", "--quiet"}, description = "Only display network IDs.") boolean quiet;
         @Option(names = "--no-trunc", description = "Do not truncate the output.") boolean noTrunc;
+        @Option(names = {"-f", "--filter"}, paramLabel = "KEY=VALUE",
+                description = "name, id, driver, label, type (builtin, custom). Repeatable.") List<String> filters = new ArrayList<>();
 
         @Override
         protected int execute(EngineClient client) {
+            ObjectNode f = EngineClient.JSON.createObjectNode();
+            for (String kv : filters) {
+                int eq = kv.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("bad format of filter (expected name=value)");
+                }
+                f.with(kv.substring(0, eq)).put(kv.substring(eq + 1), true);
+            }
             List<JsonNode> list = new ArrayList<>();
-            client.get("/networks").forEach(list::add);
+            client.get("/networks" + (filters.isEmpty() ? "" : "?filters=" + enc(f.toString()))).forEach(list::add);
             list.sort(java.util.Comparator.comparing(n -> n.path("Name").asText()));
             Table t = new Table("NETWORK ID", "NAME", "DRIVER", "SCOPE");
             for (JsonNode n : list) {

@@ -179,10 +179,41 @@ public abstract class NetworkingCases {
         assertThat(ns.exec("ip", "link", "show", "rh-" + id.substring(0, 12)).exit()).isNotZero();
     }
 
+    @Test
+    @Order(5)
+    public void connectAndDisconnectAStoppedContainerAndPrune() throws Exception {
+        var create = cli.docker("network", "create", "--subnet", "10.250.7.0/24", "--label", "x=y", "rhnet2");
+        assertThat(create.exit()).as(create.toString()).isZero();
+        var overlap = cli.docker("network", "create", "--subnet", "10.250.7.128/25", "rhnet3");
+        assertThat(overlap.exit()).isEqualTo(1);
+        assertThat(overlap.err()).contains("Pool overlaps with other one on this address space");
+        var bad = cli.docker("network", "create", "--subnet", "10.99.0.0/33", "rhnet4");
+        assertThat(bad.err()).contains("Invalid subnet 10.99.0.0/33 : invalid CIDR address: 10.99.0.0/33");
+        try {
+            assertThat(cli.docker("create", "--name", "mover", "busybox", "sleep", "300").exit()).isZero();
+            var connect = cli.docker("network", "connect", "rhnet2", "mover");
+            assertThat(connect.exit()).as(connect.toString()).isZero();
+            assertThat(cli.docker("start", "mover").exit()).isZero();
+            var ip = cli.docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", "mover");
+            assertThat(ip.out().strip()).isEqualTo("10.250.7.2");
+            var subnet = cli.docker("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels.x}}",
+                    "rhnet2");
+            assertThat(subnet.out().strip()).isEqualTo("10.250.7.0/24 y");
+            cli.docker("stop", "-t", "0", "mover");
+            assertThat(cli.docker("network", "disconnect", "rhnet2", "mover").exit()).isZero();
+            var prune = cli.docker("network", "prune", "-f");
+            assertThat(prune.out()).contains("rhnet2");
+            assertThat(cli.docker("network", "ls", "-q", "-f", "name=rhnet2").out()).isBlank();
+        } finally {
+            cli.docker("rm", "-f", "mover");
+            cli.docker("network", "rm", "rhnet2");
+        }
+    }
+
     // --- none, host, container:NAME ---
 
     @Test
-    @Order(5)
+    @Order(6)
     public void networkNoneHasOnlyLoopbackUp() throws Exception {
         var r = cli.docker("run", "--rm", "--network", "none", "busybox", "ip", "-o", "link");
         assertThat(r.exit()).as(r.toString()).isZero();
@@ -191,7 +222,7 @@ public abstract class NetworkingCases {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     public void networkHostSeesTheNamespacesLinks() throws Exception {
         var r = cli.docker("run", "--rm", "--network", "host", "busybox", "ip", "-o", "link");
         assertThat(r.exit()).as(r.toString()).isZero();
@@ -199,7 +230,7 @@ public abstract class NetworkingCases {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     public void containerNetworkIsShared() throws Exception {
         var first = cli.docker("run", "-d", "--name", "owner", "busybox", "sleep", "300");
         assertThat(first.exit()).as(first.toString()).isZero();
@@ -222,7 +253,7 @@ public abstract class NetworkingCases {
     // --- /etc/hosts, resolv.conf ---
 
     @Test
-    @Order(8)
+    @Order(9)
     public void addHostAndDnsFlags() throws Exception {
         var r = cli.docker("run", "--rm", "-h", "box", "--add-host", "db.local:10.1.2.3", "--dns", "10.9.9.9",
                 "--dns-search", "example.org", "--dns-option", "ndots:2", "busybox", "sh", "-c",
@@ -238,7 +269,7 @@ public abstract class NetworkingCases {
     // --- the allocator, a daemon killed with -9, the daemon's shutdown ---
 
     @Test
-    @Order(9)
+    @Order(10)
     public void theAllocatorReusesAnAddressAfterRm() throws Exception {
         String a = ipOfNew("alloc1");
         cli.docker("rm", "-f", "alloc1");
@@ -248,7 +279,7 @@ public abstract class NetworkingCases {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     public void aRestartAfterKill9RemovesWhatTheDeadDaemonLeft() throws Exception {
         var run = cli.docker("run", "-d", "--name", "orphan", "-p", "18081:80", "busybox", "httpd", "-f", "-p", "80");
         assertThat(run.exit()).as(run.toString()).isZero();
@@ -265,7 +296,7 @@ public abstract class NetworkingCases {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     public void theDaemonsShutdownLeavesNoVethAddressOrRule() throws Exception {
         var run = cli.docker("run", "-d", "--name", "last", "-p", "18082:80", "busybox", "sleep", "300");
         assertThat(run.exit()).as(run.toString()).isZero();
