@@ -163,6 +163,17 @@ public abstract class NetworkingCases {
                     "ping -c1 -W5 srv && wget -q -O- http://srv/hostname");
             assertThat(client.exit()).as(client.toString()).isZero();
             assertThat(client.out()).contains("1 packets received").endsWith(srv.out().strip().substring(0, 12) + "\n");
+            // srv's /etc/hosts, seen in its own mount namespace, is rewritten in place as peers come and go
+            String pid = cli.docker("inspect", "-f", "{{.State.Pid}}", "srv").out().strip();
+            var peer = cli.docker("run", "-d", "--name", "peer", "--network", "rhnet", "busybox", "sleep", "300");
+            assertThat(peer.exit()).as(peer.toString()).isZero();
+            String peerIp = cli.docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                    "peer").out().strip();
+            assertThat(JarDaemon.exec(List.of("nsenter", "-t", pid, "-m", "cat", "/etc/hosts")).out())
+                    .contains(peerIp + "\tpeer\n");
+            cli.docker("rm", "-f", "peer");
+            assertThat(JarDaemon.exec(List.of("nsenter", "-t", pid, "-m", "cat", "/etc/hosts")).out())
+                    .doesNotContain("\tpeer\n");
             var inUse = cli.docker("network", "rm", "rhnet");
             assertThat(inUse.exit()).isEqualTo(1);
             assertThat(inUse.err()).contains("error while removing network: network rhnet id " + id
@@ -172,7 +183,7 @@ public abstract class NetworkingCases {
             var inspect = cli.docker("network", "inspect", "-f", "{{range .Containers}}{{.Name}}{{end}}", "rhnet");
             assertThat(inspect.out().strip()).isEqualTo("srv");
         } finally {
-            cli.docker("rm", "-f", "srv");
+            cli.docker("rm", "-f", "srv", "peer");
         }
         var rm = cli.docker("network", "rm", "rhnet");
         assertThat(rm.exit()).as(rm.toString()).isZero();
