@@ -461,6 +461,8 @@ public final class RunBenchmark {
             cmd.addAll(javaOptions);
             cmd.addAll(List.of("-jar", jar.toString(), program, "--data-root", dir.resolve("data").toString(),
                     "-H", "unix://" + dir.resolve("docker.sock")));
+            // no bridge and no NAT rules: Docker's dockerd is measured with --bridge=none beside us
+            cmd.addAll(List.of("--bridge", "none"));
             if (!daemonArgs.isEmpty()) {
                 cmd.addAll(List.of("--exec-root", execRoot.toString()));
                 cmd.addAll(daemonArgs);

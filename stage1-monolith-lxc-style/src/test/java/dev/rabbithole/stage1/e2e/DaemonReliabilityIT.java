@@ -151,7 +151,7 @@ class DaemonReliabilityIT {
             Files.setPosixFilePermissions(d, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
             var r = Stage1Daemon.exec(List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
                     "java", "-jar", Stage1Daemon.JAR.toAbsolutePath().toString(), "daemon",
-                    "--data-root", d.resolve("data").toString(), "-H", "unix://" + d.resolve("d.sock")));
+                    "--bridge", "none", "--data-root", d.resolve("data").toString(), "-H", "unix://" + d.resolve("d.sock")));
             assertThat(r.exit()).as(r.toString()).isEqualTo(1);
             assertThat(r.err()).as(r.toString()).contains("needs to be started as root").doesNotContain("cannot lock");
             assertThat(d.resolve("data")).doesNotExist();

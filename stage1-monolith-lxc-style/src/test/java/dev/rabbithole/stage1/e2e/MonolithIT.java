@@ -103,7 +103,7 @@ class MonolithIT {
         Path out = Files.createTempFile("rh-second", ".txt");
         try {
             Process p = new ProcessBuilder("java", "-jar", Stage1Daemon.JAR.toString(), "daemon",
-                    "--data-root", dataRoot.toString(), "--host", "unix://" + socket)
+                    "--bridge", "none", "--data-root", dataRoot.toString(), "--host", "unix://" + socket)
                     .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
                 p.destroy();                       // SIGTERM: let it shut down what it wrongly started
