@@ -300,7 +300,6 @@ class ApiServerTest {
         refused.put("\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}", "-p/--publish");
         refused.put("\"NetworkMode\":\"host\"", "--network host (HostConfig.NetworkMode) is not supported by stage 1");
         refused.put("\"NetworkMode\":\"bridge\"", "--network bridge");
-        refused.put("\"RestartPolicy\":{\"Name\":\"always\",\"MaximumRetryCount\":0}", "--restart always");
         refused.put("\"DeviceCgroupRules\":[\"c 10:229 rwm\"]", "--device-cgroup-rule");
         refused.put("\"IpcMode\":\"host\"", "--ipc host");
         refused.put("\"PidMode\":\"host\"", "--pid (HostConfig.PidMode)");
@@ -311,8 +310,7 @@ class ApiServerTest {
             assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{" + r.getKey() + "}}")).as(r.getKey())
                     .contains(r.getValue()).endsWith("is not supported by stage 1"
                             + (r.getValue().startsWith("--network") ? ": containers get their own network namespace"
-                            + " with only loopback (default, none)" : r.getValue().startsWith("--restart")
-                            ? ": containers are never restarted" : r.getValue().startsWith("--ipc")
+                            + " with only loopback (default, none)" : r.getValue().startsWith("--ipc")
                             ? ": containers get their own IPC namespace" : r.getValue().startsWith("--log-driver")
                             ? ": logs are always json-file" : ""));
         }
