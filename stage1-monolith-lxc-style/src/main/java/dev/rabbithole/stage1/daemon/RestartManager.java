@@ -41,6 +41,7 @@ final class RestartManager {
      * @param ran             how long the run lasted
      * @return the delay before the restart, or null for no restart
      */
+    // tag::backoff[]
     Duration next(int exitCode, boolean manuallyStopped, Duration ran) {
         if (canceled) {
             return null;
@@ -55,6 +56,7 @@ final class RestartManager {
         restartCount++;
         return Duration.ofMillis(delayMs);
     }
+    // end::backoff[]
 
     /** @return restarts made so far */
     int restartCount() {
