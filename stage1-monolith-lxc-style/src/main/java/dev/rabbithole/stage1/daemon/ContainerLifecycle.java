@@ -73,9 +73,9 @@ final class ContainerLifecycle {
      * starts it through the exec driver and pumps its output into the log and to attached clients; a
      * monitor thread records the exit, unmounts, ends attached streams and, with AutoRemove, removes it.
      *
-     * @param ref name, ID or unique ID prefix
-     * A user's start also begins a new run of the restart policy: RestartCount 0, not manually stopped.
+     * <p>A user's start also begins a new run of the restart policy: RestartCount 0, not manually stopped.
      *
+     * @param ref name, ID or unique ID prefix
      * @return false if it was already running or restarting (the API's 304), true if this call started it
      * @throws NotFoundException no such container
      * @throws ConflictException the container is being removed
@@ -107,27 +107,25 @@ final class ContainerLifecycle {
      */
     // tag::run-container[]
     private void run(LiveContainer l) {
-        {
-            Container c = l.c;
-            ContainerProcess process;
-            try {
-                Image image = images.resolve(c.imageId());
-                Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-                process = runtime.start(configs.command(c, rootfs, runtime.stateDir(c.id())));
-            } catch (RuntimeException e) {
-                EngineException error = e instanceof EngineException ee ? ee
-                        : new SystemException("starting container " + c.id() + ": " + e, e);
-                EngineLog.warn("container " + c.shortId() + " failed to start: " + error.getMessage());
-                quietly(() -> storage.unmount(c.id()));
-                exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
-                throw error;
-            }
-            l.c = c.withState(c.state().toRunning(process.pid(), Instant.now().toString()));
-            store.persist(l.c);
-            EngineLog.info("container " + c.shortId() + " started, pid " + process.pid());
-            watch(l, process);
-            events.container(l.c, "start", java.util.Map.of());
+        Container c = l.c;
+        ContainerProcess process;
+        try {
+            Image image = images.resolve(c.imageId());
+            Path rootfs = storage.mount(c.id(), images.layerDirs(image));
+            process = runtime.start(configs.command(c, rootfs, runtime.stateDir(c.id())));
+        } catch (RuntimeException e) {
+            EngineException error = e instanceof EngineException ee ? ee
+                    : new SystemException("starting container " + c.id() + ": " + e, e);
+            EngineLog.warn("container " + c.shortId() + " failed to start: " + error.getMessage());
+            quietly(() -> storage.unmount(c.id()));
+            exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
+            throw error;
         }
+        l.c = c.withState(c.state().toRunning(process.pid(), Instant.now().toString()));
+        store.persist(l.c);
+        EngineLog.info("container " + c.shortId() + " started, pid " + process.pid());
+        watch(l, process);
+        events.container(l.c, "start", java.util.Map.of());
     }
     // end::run-container[]
 
