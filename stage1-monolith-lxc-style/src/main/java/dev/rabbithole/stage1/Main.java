@@ -39,6 +39,8 @@ import java.util.function.Supplier;
             ContainerCommands.Logs.class,
             ContainerCommands.Wait.class,
             ContainerCommands.Stop.class,
+            ContainerCommands.Restart.class,
+            ContainerCommands.Rename.class,
             ContainerCommands.Kill.class,
             ContainerCommands.Rm.class,
             ContainerCommands.Inspect.class,

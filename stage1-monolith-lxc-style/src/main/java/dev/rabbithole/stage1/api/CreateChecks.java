@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * Refuses, at {@code POST /containers/create} (Engine API 1.41), the parts of a create body that stage 1
- * would otherwise ignore in silence: a user who types {@code -v}, {@code -p} or {@code --restart always} must
+ * would otherwise ignore in silence: a user who types {@code -v} or {@code -p} must
  * learn that nothing of the kind happens, not find out later.
  *
  * <p>Every check accepts what the docker CLI (20.10 to 28) sends when the flag is <em>not</em> given: empty
@@ -21,7 +21,6 @@ final class CreateChecks {
     private static final Set<String> IPC_MODES = Set.of("", "private", "shareable");
     private static final Set<String> CGROUPNS_MODES = Set.of("", "private");
     private static final Set<String> USERNS_MODES = Set.of("", "host");
-    private static final Set<String> RESTART_POLICIES = Set.of("", "no");
     private static final Set<String> LOG_DRIVERS = Set.of("", "json-file");
     private static final Set<String> ISOLATION = Set.of("", "default");
 
@@ -103,14 +102,7 @@ final class CreateChecks {
         oneOf(hc, "CgroupnsMode", CGROUPNS_MODES, "--cgroupns", "containers get their own cgroup namespace");
         oneOf(hc, "UsernsMode", USERNS_MODES, "--userns", "stage 1 has no user namespaces");
         oneOf(hc, "Isolation", ISOLATION, "--isolation", "");
-        JsonNode restart = hc.get("RestartPolicy");
-        if (restart != null && restart.isObject()) {
-            String name = restart.path("Name").asText("");
-            if (!RESTART_POLICIES.contains(name)) {
-                throw new InvalidParameterException("--restart " + name
-                        + " (HostConfig.RestartPolicy) is not supported by stage 1: containers are never restarted");
-            }
-        }
+        // RestartPolicy: served (the daemon's RestartPolicies checks it)
         JsonNode log = hc.get("LogConfig");
         if (log != null && log.isObject()) {
             String type = log.path("Type").asText("");

@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * GET  /containers/json (all, limit, filters: see ContainerFilters)
  * POST /containers/create (refuses what stage 1 would ignore: see CreateChecks)
  * GET  /containers/{id}/json
- * POST /containers/{id}/start|wait|attach|kill|stop              GET /containers/{id}/logs
+ * POST /containers/{id}/start|wait|attach|kill|stop|restart|rename   GET /containers/{id}/logs
  * DELETE /containers/{id}
  * GET  /containers/{id}/explain        (a rabbithole extension: the kernel calls that started the container)
  * POST /containers/{id}/resize|exec    POST /exec/{id}/start|resize   GET /exec/{id}/json   GET /events
@@ -274,6 +274,27 @@ final class EngineApi {
                     throw new InvalidParameterException("invalid value for t: " + t);
                 }
                 ex.empty(daemon.stop(id, timeout) ? 204 : 304);
+            }
+            case "restart" -> {
+                if (!post) {
+                    return false;
+                }
+                String t = ex.param("t");
+                Integer timeout;
+                try {
+                    timeout = t == null || t.isEmpty() ? null : Integer.valueOf(t);
+                } catch (NumberFormatException e) {
+                    throw new InvalidParameterException("invalid value for t: " + t);
+                }
+                daemon.restart(id, timeout);
+                ex.empty(204);
+            }
+            case "rename" -> {
+                if (!post) {
+                    return false;
+                }
+                daemon.rename(id, ex.param("name"));
+                ex.empty(204);
             }
             default -> {
                 return false;

@@ -71,7 +71,7 @@ final class Views {
         n.put("HostsPath", "");
         n.put("LogPath", c.logPath());
         n.put("Name", c.name());
-        n.put("RestartCount", 0);
+        n.put("RestartCount", c.restartCount());
         n.put("Driver", c.driver());
         n.put("Platform", "linux");
         n.put("MountLabel", "");
@@ -81,8 +81,9 @@ final class Views {
         ObjectNode hc = json.valueToTree(c.hostConfig());
         hc.put("NetworkMode", networkMode(c.hostConfig()));
         ObjectNode restart = hc.putObject("RestartPolicy");
-        restart.put("Name", "no");
-        restart.put("MaximumRetryCount", 0);
+        HostConfig.RestartPolicy policy = c.hostConfig().restartPolicy();
+        restart.put("Name", policy == null || policy.name() == null || policy.name().isEmpty() ? "no" : policy.name());
+        restart.put("MaximumRetryCount", policy == null ? 0 : policy.maximumRetryCount());
         ObjectNode logConfig = hc.putObject("LogConfig");
         logConfig.put("Type", "json-file");
         logConfig.putObject("Config");
@@ -120,6 +121,8 @@ final class Views {
             case "exited" -> "Exited (" + s.exitCode() + ") "
                     + Formats.humanDuration(Duration.between(parse(s.finishedAt()), now)) + " ago";
             case "removing" -> "Removal In Progress";
+            case "restarting" -> "Restarting (" + s.exitCode() + ") "
+                    + Formats.humanDuration(Duration.between(parse(s.finishedAt()), now)) + " ago";
             default -> "Created";
         };
     }

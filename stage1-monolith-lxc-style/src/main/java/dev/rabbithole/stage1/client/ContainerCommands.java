@@ -134,18 +134,25 @@ public final class ContainerCommands {
         }
     }
 
-    /** {@code wait CONTAINER...}: {@code POST /containers/{id}/wait}; prints each exit status. */
+    /**
+     * {@code wait [--condition not-running|next-exit|removed] CONTAINER...}:
+     * {@code POST /containers/{id}/wait[?condition=C]}; prints each exit status.
+     */
     @Command(name = "wait", description = "Block until containers stop, then print their exit codes.")
     public static final class Wait extends ClientCommand {
         @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Option(names = "--condition", paramLabel = "CONDITION",
+                description = "not-running (default: at once if not running), next-exit, removed.")
+        String condition;
         @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or IDs.") List<String> containers;
 
         @Override
         protected int execute(EngineClient client) {
             int rc = 0;
+            String query = condition == null ? "" : "?condition=" + enc(condition);
             for (String c : containers) {
                 try {
-                    JsonNode r = client.call("POST", "/containers/" + enc(c) + "/wait", null).json();
+                    JsonNode r = client.call("POST", "/containers/" + enc(c) + "/wait" + query, null).json();
                     context.out().println(r.path("StatusCode").asInt());
                 } catch (EngineApiException e) {
                     context.err().println("Error response from daemon: " + e.getMessage());
@@ -167,6 +174,44 @@ public final class ContainerCommands {
         @Override
         protected int execute(EngineClient client) {
             return each(containers, c -> client.call("POST", "/containers/" + enc(c) + "/stop" + (time == null ? "" : "?t=" + time), null));
+        }
+    }
+
+    /** {@code restart [-t SECONDS] CONTAINER...}: {@code POST /containers/{id}/restart?t=N} (stop if running, then start). */
+    @Command(name = "restart", description = "Restart containers: stop (SIGTERM, SIGKILL after the grace period), then start.")
+    public static final class Restart extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", description = "Seconds to wait before killing (daemon default: 10).")
+        Integer time;
+        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or IDs.") List<String> containers;
+
+        @Override
+        protected int execute(EngineClient client) {
+            return each(containers, c -> client.call("POST", "/containers/" + enc(c) + "/restart" + (time == null ? "" : "?t=" + time), null));
+        }
+    }
+
+    /** {@code rename CONTAINER NEW_NAME}: {@code POST /containers/{id}/rename?name=NEW_NAME} (409 if the name is taken). */
+    @Command(name = "rename", description = "Rename a container.")
+    public static final class Rename extends ClientCommand {
+        @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
+        @Parameters(index = "0", paramLabel = "CONTAINER", description = "Container name or ID.") String container;
+        @Parameters(index = "1", paramLabel = "NEW_NAME", description = "The new name.") String newName;
+
+        @Override
+        protected int execute(EngineClient client) {
+            if (container.trim().isEmpty() || newName.trim().isEmpty()) {
+                context.err().println("Error: Neither old nor new names may be empty");
+                return 1;
+            }
+            try {
+                client.call("POST", "/containers/" + enc(container) + "/rename?name=" + enc(newName.trim()), null);
+                return 0;
+            } catch (EngineApiException e) {
+                context.err().println("Error response from daemon: " + e.getMessage());
+                context.err().println("Error: failed to rename container named " + container);
+                return 1;
+            }
         }
     }
 

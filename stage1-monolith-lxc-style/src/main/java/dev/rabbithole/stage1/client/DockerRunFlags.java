@@ -115,8 +115,13 @@ public final class DockerRunFlags {
                 try {
                     policy.put("MaximumRetryCount", Integer.parseInt(restart.substring(colon + 1)));
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("invalid restart policy format: maximum retry count must be an integer");
+                    throw new IllegalArgumentException("maximum retry count must be an integer");
                 }
+            }
+            // the docker CLI's own check, before any request
+            if (host.path("AutoRemove").asBoolean(false) && !"no".equals(policy.path("Name").asText())
+                    && !policy.path("Name").asText().isEmpty()) {
+                throw new IllegalArgumentException("Conflicting options: --restart and --rm");
             }
         }
         for (String d : devices) {

@@ -22,6 +22,10 @@ import java.util.List;
  * @param driver     the storage driver's name
  * @param state      the run state
  * @param logPath    absolute path of the json-file log, {@code DATA_ROOT/containers/ID/ID-json.log}
+ * @param restartCount how often the restart policy restarted it since its last start by a user (inspect's
+ *                   {@code RestartCount}; a user's start, and a restart at the daemon's start, set it to 0)
+ * @param hasBeenManuallyStopped a user stopped or killed it ({@code docker stop/kill}) since its last start: a
+ *                   daemon start then leaves an {@code unless-stopped} container stopped (moby's field of that name)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Container(
@@ -35,11 +39,38 @@ public record Container(
         @JsonProperty("Image") String imageId,
         @JsonProperty("Driver") String driver,
         @JsonProperty("State") ContainerState state,
-        @JsonProperty("LogPath") String logPath) {
+        @JsonProperty("LogPath") String logPath,
+        @JsonProperty("RestartCount") int restartCount,
+        @JsonProperty("HasBeenManuallyStopped") boolean hasBeenManuallyStopped) {
+
+    /** A container that the restart policy never restarted and no user stopped (the shape before those fields). */
+    public Container(String id, String name, String created, String path, List<String> args, ContainerConfig config,
+                     HostConfig hostConfig, String imageId, String driver, ContainerState state, String logPath) {
+        this(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath, 0, false);
+    }
 
     /** @return a copy with the given state */
     public Container withState(ContainerState newState) {
-        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, newState, logPath);
+        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, newState, logPath,
+                restartCount, hasBeenManuallyStopped);
+    }
+
+    /** @return a copy with the given {@code RestartCount} */
+    public Container withRestartCount(int count) {
+        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath,
+                count, hasBeenManuallyStopped);
+    }
+
+    /** @return a copy with {@code HasBeenManuallyStopped} as given */
+    public Container withManuallyStopped(boolean stopped) {
+        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath,
+                restartCount, stopped);
+    }
+
+    /** @return a copy under another name ({@code /web}, with its slash) */
+    public Container withName(String newName) {
+        return new Container(id, newName, created, path, args, config, hostConfig, imageId, driver, state, logPath,
+                restartCount, hasBeenManuallyStopped);
     }
 
     /** @return the first 12 characters of the ID, as {@code docker ps} shows it */

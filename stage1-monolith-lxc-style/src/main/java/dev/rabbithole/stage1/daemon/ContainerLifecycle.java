@@ -42,6 +42,15 @@ final class ContainerLifecycle {
     private final dev.rabbithole.stage1.network.NetworkController networks;
     /** Set by a {@link ContainerRuntime#liveRestore()} shutdown: exits seen from now on are not recorded. */
     private volatile boolean detached;
+    /** Set by {@link #close}: exits seen from now on are not answered by the restart policy. */
+    private volatile boolean shuttingDown;
+    /** Runs the restart policy's restarts after their back-off delay. */
+    private final java.util.concurrent.ScheduledExecutorService timers =
+            Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "restart-timer");
+                t.setDaemon(true);
+                return t;
+            });
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "daemon-worker");
         t.setDaemon(true);
@@ -67,8 +76,10 @@ final class ContainerLifecycle {
      * starts it through the exec driver and pumps its output into the log and to attached clients; a
      * monitor thread records the exit, unmounts, ends attached streams and, with AutoRemove, removes it.
      *
+     * <p>A user's start also begins a new run of the restart policy: RestartCount 0, not manually stopped.
+     *
      * @param ref name, ID or unique ID prefix
-     * @return false if it was already running (the API's 304), true if this call started it
+     * @return false if it was already running or restarting (the API's 304), true if this call started it
      * @throws NotFoundException no such container
      * @throws ConflictException the container is being removed
      * @throws EngineException   the storage or exec driver failed; the container keeps its status (Docker's),
@@ -84,29 +95,43 @@ final class ContainerLifecycle {
             if (l.running()) {
                 return false;
             }
-            Container c = l.c;
-            ContainerProcess process;
-            try {
-                Image image = images.resolve(c.imageId());
-                Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-                process = runtime.start(networks.attach(c, configs.command(c, rootfs, runtime.stateDir(c.id()))));
-            } catch (RuntimeException e) {
-                EngineException error = e instanceof EngineException ee ? ee
-                        : new SystemException("starting container " + c.id() + ": " + e, e);
-                EngineLog.warn("container " + c.shortId() + " failed to start: " + error.getMessage());
-                quietly(() -> storage.unmount(c.id()));
-                quietly(() -> networks.detach(c.id()));        // no address, veth or rule of a failed start
-                exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
-                throw error;
-            }
-            l.c = c.withState(c.state().toRunning(process.pid(), Instant.now().toString()));
-            store.persist(l.c);
-            EngineLog.info("container " + c.shortId() + " started, pid " + process.pid());
-            watch(l, process);
-            events.container(l.c, "start", java.util.Map.of());
+            // a user's start: a fresh restart manager, RestartCount 0 (moby's ResetRestartManager)
+            l.resetRestarts();
+            l.c = l.c.withRestartCount(0).withManuallyStopped(false);
+            run(l);
         }
         return true;
     }
+
+    /**
+     * Starts the container's process (caller holds l): by a user's start, the restart policy and a daemon start.
+     *
+     * @throws EngineException the start failed (recorded in the state, as {@link #start} says)
+     */
+    // tag::run-container[]
+    private void run(LiveContainer l) {
+        Container c = l.c;
+        ContainerProcess process;
+        try {
+            Image image = images.resolve(c.imageId());
+            Path rootfs = storage.mount(c.id(), images.layerDirs(image));
+            process = runtime.start(networks.attach(c, configs.command(c, rootfs, runtime.stateDir(c.id()))));
+        } catch (RuntimeException e) {
+            EngineException error = e instanceof EngineException ee ? ee
+                    : new SystemException("starting container " + c.id() + ": " + e, e);
+            EngineLog.warn("container " + c.shortId() + " failed to start: " + error.getMessage());
+            quietly(() -> storage.unmount(c.id()));
+            quietly(() -> networks.detach(c.id()));        // no address, veth or rule of a failed start
+            exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
+            throw error;
+        }
+        l.c = c.withState(c.state().toRunning(process.pid(), Instant.now().toString()));
+        store.persist(l.c);
+        EngineLog.info("container " + c.shortId() + " started, pid " + process.pid());
+        watch(l, process);
+        events.container(l.c, "start", java.util.Map.of());
+    }
+    // end::run-container[]
 
     /** Follows a running process (caller holds l): pumps its output into the log, and a monitor its exit. */
     private void watch(LiveContainer l, ContainerProcess process) {
@@ -160,21 +185,26 @@ final class ContainerLifecycle {
         exited(l, code, "", process.oomKilled());
     }
 
-    /** Records a failed start: the status stays (Docker's {@code Created}), with the error and its exit code. */
+    /**
+     * Records a failed start: the status stays (Docker's {@code Created}), with the error and its exit code; a
+     * restart by the policy that fails leaves the container exited.
+     */
     private void exited(LiveContainer l, int code, String error) {
-        exited(l, code, s -> s.withStartError(code, error), false);
+        exited(l, code, s -> s.restarting() ? s.toExited(code, error, Instant.now().toString())
+                : s.withStartError(code, error), false, false);
     }
 
     private void exited(LiveContainer l, int code, String error, boolean oomKilled) {
         if (oomKilled) {
             events.container(l.c, "oom", java.util.Map.of());
         }
-        exited(l, code, s -> s.toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled), true);
+        exited(l, code, s -> s.toExited(code, error, Instant.now().toString()).withOomKilled(oomKilled), true,
+                oomKilled);
     }
 
     /** Records an exit (or a failed start), releases the rootfs, ends attached streams and wakes waiters. */
     private void exited(LiveContainer l, int code, java.util.function.UnaryOperator<ContainerState> next,
-                        boolean died) {
+                        boolean died, boolean oomKilled) {
         if (detached) {
             return;                     // live restore: the container runs on; the next daemon restores it
         }
@@ -183,7 +213,19 @@ final class ContainerLifecycle {
             Container c = l.c;
             l.process = null;
             l.stdin.disconnect();
-            l.c = c.withState(next.apply(c.state()));
+            // tag::exit-monitor-restart[]
+            java.time.Duration delay = died ? restartDelay(l, code) : null;
+            if (delay != null) {
+                // the policy starts it again after the back-off delay; meanwhile it is "restarting"
+                l.c = c.withState(c.state().toRestarting(code, Instant.now().toString(), oomKilled))
+                        .withRestartCount(l.restarts().restartCount());
+                l.pendingRestart = timers.schedule(() -> restartByPolicy(l), delay.toMillis(), TimeUnit.MILLISECONDS);
+                EngineLog.info("container " + c.shortId() + " exited with " + code + ", restart " + l.c.restartCount()
+                        + " by its policy in " + delay.toMillis() + " ms");
+            } else {
+                l.c = c.withState(next.apply(c.state()));
+            }
+            // end::exit-monitor-restart[]
             store.persist(l.c);
             if (died) {
                 events.container(l.c, "die", java.util.Map.of("exitCode", Integer.toString(code)));
@@ -194,7 +236,7 @@ final class ContainerLifecycle {
             CompletableFuture<Integer> done = l.nextExit;
             l.nextExit = new CompletableFuture<>();
             done.complete(code);
-            autoRemove = c.hostConfig().autoRemove();
+            autoRemove = delay == null && c.hostConfig().autoRemove() && !l.keepOnExit;
             EngineLog.info("container " + c.shortId() + " exited with " + code);
         }
         if (autoRemove) {
@@ -206,6 +248,75 @@ final class ContainerLifecycle {
                     l.removed.completeExceptionally(e);  // wait?condition=removed answers the error, never hangs
                 }
             });
+        }
+    }
+
+    /**
+     * The restart policy's answer to an exit (caller holds l): the back-off delay, or null for none (no policy, a
+     * user's stop or kill, the policy's maximum reached, the daemon shutting down).
+     */
+    private java.time.Duration restartDelay(LiveContainer l, int code) {
+        if (shuttingDown || l.removing) {
+            return null;
+        }
+        Instant started = startedAt(l.c);
+        java.time.Duration ran = started == null ? java.time.Duration.ZERO
+                : java.time.Duration.between(started, Instant.now());
+        return l.restarts().next(code, l.c.hasBeenManuallyStopped(), ran);
+    }
+
+    /** The back-off delay is over: start the restarting container again, unless a user stopped it meanwhile. */
+    private void restartByPolicy(LiveContainer l) {
+        synchronized (l) {
+            l.pendingRestart = null;
+            if (!l.restarting() || l.removing || l.restarts().canceled() || shuttingDown) {
+                return;
+            }
+            try {
+                run(l);
+            } catch (RuntimeException e) {
+                EngineLog.warn("restart of container " + l.c.shortId() + " by its policy failed: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Ends a pending restart (caller holds l): the restart manager is canceled and a restarting container becomes
+     * exited with the exit code it had, waking its waiters (moby's {@code SetStopped} after a canceled restart).
+     */
+    private void cancelRestart(LiveContainer l) {
+        l.restarts().cancel();
+        if (l.pendingRestart != null) {
+            l.pendingRestart.cancel(false);
+            l.pendingRestart = null;
+        }
+        if (l.restarting()) {
+            ContainerState s = l.c.state();
+            l.c = l.c.withState(s.toExited(s.exitCode(), "", Instant.now().toString()).withOomKilled(s.oomKilled()));
+            store.persist(l.c);
+            CompletableFuture<Integer> done = l.nextExit;
+            l.nextExit = new CompletableFuture<>();
+            done.complete(s.exitCode());
+            EngineLog.info("container " + l.c.shortId() + ": pending restart canceled");
+        }
+    }
+
+    /**
+     * A user's stop or kill (caller holds l), as moby's {@code killWithSignal}: remembered as a manual stop (an
+     * {@code unless-stopped} container stays stopped at the next daemon start), and with the stop signal or SIGKILL
+     * the restart policy no longer answers the coming exit.
+     */
+    private void stoppedByUser(LiveContainer l, int signal) {
+        if (!shuttingDown && !l.c.hasBeenManuallyStopped()) {
+            l.c = l.c.withManuallyStopped(true);
+            store.persist(l.c);
+        }
+        String configured = l.c.config().stopSignal();
+        if (!notEmpty(configured) || signal == Signals.SIGKILL || signal == Signals.parse(configured)) {
+            l.restarts().cancel();
+        }
+        if (l.restarting() && l.restarts().canceled()) {
+            cancelRestart(l);
         }
     }
 
@@ -252,6 +363,10 @@ final class ContainerLifecycle {
                 throw new ConflictException("Cannot kill container: " + ref + ": Container " + l.c.id()
                         + " is not running");
             }
+            stoppedByUser(l, number);
+            if (l.restarting()) {
+                return;                 // no process to signal: the pending restart is canceled (or goes on)
+            }
             exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(number)));
             l.process.signal(number);
@@ -287,8 +402,13 @@ final class ContainerLifecycle {
             if (!l.running()) {
                 return false;
             }
-            exit = l.nextExit;
             int first = stopSignal(l.c.config());
+            stoppedByUser(l, first);
+            if (!l.running()) {
+                events.container(l.c, "stop", java.util.Map.of());   // it was restarting: nothing to signal
+                return true;
+            }
+            exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(first)));
             l.process.signal(first);
         }
@@ -326,6 +446,10 @@ final class ContainerLifecycle {
             if (!l.running()) {
                 return;
             }
+            stoppedByUser(l, Signals.SIGKILL);
+            if (!l.running()) {
+                return;                 // it was restarting: canceled
+            }
             exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(Signals.SIGKILL)));
             l.process.signal(Signals.SIGKILL);
@@ -339,6 +463,35 @@ final class ContainerLifecycle {
             throw new SystemException("container " + l.c.id() + " did not exit after SIGKILL");
         }
     }
+
+    /**
+     * Restarts a container: {@code POST /containers/{id}/restart?t=}, as dockerd's {@code containerRestart}: a
+     * running (or restarting) one is stopped as {@link #stop} does (AutoRemove held off meanwhile), then it is
+     * started as a user's {@link #start} (a created or exited one is just started); then the {@code restart} event.
+     *
+     * @param ref            name, ID or unique ID prefix
+     * @param timeoutSeconds the stop's grace period in seconds, as {@link #stop}
+     * @throws NotFoundException no such container
+     * @throws ConflictException it is being removed
+     * @throws EngineException   the stop or the start failed
+     */
+    // tag::restart[]
+    void restart(String ref, Integer timeoutSeconds) {
+        LiveContainer l = store.get(ref);
+        synchronized (l) {
+            l.keepOnExit = true;        // a --rm container is not removed by the stop of a restart
+        }
+        try {
+            stop(ref, timeoutSeconds);
+        } finally {
+            synchronized (l) {
+                l.keepOnExit = false;
+            }
+        }
+        start(l.c.id());
+        events.container(l.c, "restart", java.util.Map.of());
+    }
+    // end::restart[]
 
     // ---------------------------------------------------------------- remove
 
@@ -355,7 +508,7 @@ final class ContainerLifecycle {
         LiveContainer l = store.get(ref);
         synchronized (l) {
             if (l.running() && !force) {
-                throw new ConflictException("You cannot remove a running container " + l.c.id()
+                throw new ConflictException("You cannot remove a " + l.c.state().status() + " container " + l.c.id()
                         + ". Stop the container before attempting removal or force remove");
             }
         }
@@ -381,7 +534,7 @@ final class ContainerLifecycle {
                 return false;
             }
             if (l.running()) {
-                throw new ConflictException("You cannot remove a running container " + l.c.id()
+                throw new ConflictException("You cannot remove a " + l.c.state().status() + " container " + l.c.id()
                         + ". Stop the container before attempting removal or force remove");
             }
             l.removing = true;
@@ -441,6 +594,32 @@ final class ContainerLifecycle {
                 quietly(() -> removeNow(l));
             }
         }
+        // tag::boot-restart[]
+        for (LiveContainer l : store.all()) {
+            if (RestartPolicies.restartsOnBoot(l.c)) {
+                threads.execute(() -> bootRestart(l));
+            }
+        }
+        // end::boot-restart[]
+    }
+
+    /** A daemon start restarts a container its policy says to (moby's restore): as a user's start, RestartCount 0. */
+    private void bootRestart(LiveContainer l) {
+        synchronized (l) {
+            if (l.running() || l.removing || shuttingDown) {
+                return;
+            }
+            EngineLog.info("container " + l.c.shortId() + " restarts by its policy ("
+                    + l.c.hostConfig().restartPolicy().name() + ") at the daemon's start");
+            l.resetRestarts();
+            l.c = l.c.withRestartCount(0).withManuallyStopped(false);
+            try {
+                run(l);
+            } catch (RuntimeException e) {
+                EngineLog.warn("restart of container " + l.c.shortId() + " at the daemon's start failed: "
+                        + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -449,6 +628,15 @@ final class ContainerLifecycle {
      * closes the logs. Idempotent.
      */
     void close() {
+        shuttingDown = true;
+        for (LiveContainer l : store.all()) {
+            synchronized (l) {
+                if (l.restarting()) {
+                    cancelRestart(l);   // recorded exited: the next daemon start restarts it by its policy
+                }
+            }
+        }
+        timers.shutdownNow();
         // tag::live-restore-close[]
         if (runtime.liveRestore()) {
             // live restore (dockerd's --live-restore): the running containers stay running, their state on disk

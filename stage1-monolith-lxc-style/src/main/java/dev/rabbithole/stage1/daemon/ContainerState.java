@@ -7,10 +7,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * A container's run state, the {@code State} object of {@code GET /containers/{id}/json} (Engine API 1.41)
  * and of the daemon's {@code config.v2.json}. Immutable: each transition makes a new one.
  *
- * @param status     {@code created}, {@code running}, {@code exited}, {@code removing}
- * @param running    the exec driver's process is alive
+ * @param status     {@code created}, {@code running}, {@code restarting}, {@code exited}, {@code removing}
+ * @param running    the exec driver's process is alive, or the restart policy is about to start it again
+ *                   (Docker counts a restarting container as running: stop, kill and rm treat it so)
  * @param paused     always false in stage 1 (no freezer support yet)
- * @param restarting always false (no restart policies)
+ * @param restarting the process exited and the restart policy starts it again after its back-off delay
  * @param oomKilled  the kernel's OOM killer killed a process of the container during its last run (the exec
  *                   driver reads the memory cgroup's {@code oom_kill} counter)
  * @param dead       always false
@@ -84,6 +85,20 @@ public record ContainerState(
     public ContainerState withStartError(int exitCode, String error) {
         return new ContainerState(status, false, paused, restarting, oomKilled, dead, 0, exitCode, error,
                 startedAt, finishedAt);
+    }
+
+    /**
+     * The state while the restart policy waits to start the container again, as moby's {@code SetRestarting}:
+     * running and restarting, no pid, the exit just seen.
+     *
+     * @param exitCode   the exit that is being answered with a restart
+     * @param finishedAt RFC 3339 exit time
+     * @param oomKilled  whether the OOM killer struck during the run that just ended
+     * @return the restarting state
+     */
+    public ContainerState toRestarting(int exitCode, String finishedAt, boolean oomKilled) {
+        return new ContainerState("restarting", true, false, true, oomKilled, false, 0, exitCode, "", startedAt,
+                finishedAt);
     }
 
     /** @return this state with status {@code removing}, while the daemon deletes the container */

@@ -95,6 +95,54 @@ final class ContainerStore {
         }
     }
 
+    /**
+     * Renames a container: {@code POST /containers/{id}/rename?name=}, with dockerd 20.10's checks and messages.
+     * The new name is persisted at once.
+     *
+     * @param ref     name, ID or unique ID prefix
+     * @param newName with or without its leading slash
+     * @return the renamed container and its old name (with its slash)
+     * @throws InvalidParameterException an empty name, the container's own name, a name against Docker's rule
+     * @throws NotFoundException         no such container
+     * @throws ConflictException         another container has the name
+     */
+    // tag::rename[]
+    Renamed rename(String ref, String newName) {
+        if (ref == null || ref.isEmpty() || newName == null || newName.isEmpty()) {
+            throw new InvalidParameterException("Neither old nor new names may be empty");
+        }
+        String wanted = newName.startsWith("/") ? newName : "/" + newName;
+        LiveContainer l = get(ref);
+        synchronized (l) {
+            String old = l.c.name();
+            if (old.equals(wanted)) {
+                throw new InvalidParameterException("Renaming a container with the same name as its current name");
+            }
+            if (!Names.VALID_NAME.matcher(wanted).matches()) {
+                throw new InvalidParameterException("Error when allocating new name: Invalid container name ("
+                        + wanted + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+            }
+            synchronized (idsByName) {
+                String holder = idsByName.get(wanted);
+                if (holder != null) {
+                    throw new ConflictException("Error when allocating new name: Conflict. The container name \""
+                            + wanted + "\" is already in use by container \"" + holder
+                            + "\". You have to remove (or rename) that container to be able to reuse that name.");
+                }
+                Container renamed = l.c.withName(wanted);
+                persist(renamed);
+                l.c = renamed;
+                idsByName.remove(old, renamed.id());
+                idsByName.put(wanted, renamed.id());
+            }
+            return new Renamed(l.c, old);
+        }
+    }
+    // end::rename[]
+
+    /** What {@link #rename} did: the container under its new name, and its old name (with its slash). */
+    record Renamed(Container container, String oldName) { }
+
     /** Indexes a container read back from disk ({@link #load}). */
     LiveContainer register(Container c) {
         LiveContainer l = new LiveContainer(c, json);

@@ -147,6 +147,7 @@ public class Daemon implements AutoCloseable {
         if (config != null) {
             StdioSupport.check(config, runtime);
         }
+        RestartPolicies.check(hostConfig);
         ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
         networks.checkCreate(p.hostConfig());
         LiveContainer l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
@@ -164,6 +165,18 @@ public class Daemon implements AutoCloseable {
     public void kill(String ref, String signal) { lifecycle.kill(ref, signal); }
     /** {@code POST /containers/{id}/stop?t=}: false if not running (304). See {@link ContainerLifecycle#stop}. */
     public boolean stop(String ref, Integer timeoutSeconds) { return lifecycle.stop(ref, timeoutSeconds); }
+    /** {@code POST /containers/{id}/restart?t=}: stop (if running) then start. See {@link ContainerLifecycle#restart}. */
+    public void restart(String ref, Integer timeoutSeconds) { lifecycle.restart(ref, timeoutSeconds); }
+
+    /**
+     * {@code POST /containers/{id}/rename?name=}: see {@link ContainerStore#rename}; emits {@code rename} with the
+     * attribute {@code oldName} (with its slash), as dockerd.
+     */
+    public void rename(String ref, String newName) {
+        ContainerStore.Renamed r = store.rename(ref, newName);
+        events.container(r.container(), "rename", java.util.Map.of("oldName", r.oldName()));
+    }
+
     /** {@code DELETE /containers/{id}?force=}: layer, directory, name. See {@link ContainerLifecycle#remove}. */
     public void remove(String ref, boolean force) { lifecycle.remove(ref, force); }
     /** {@code GET /containers/{id}/json}: the current snapshot; NotFoundException if there is no such container. */

@@ -57,7 +57,7 @@ final class Execs {
      * {@code POST /containers/{id}/exec}.
      *
      * @throws NotFoundException         {@code No such container: REF}
-     * @throws ConflictException         {@code Container ID is not running}
+     * @throws ConflictException         {@code Container ID is not running}, or {@code is restarting} (dockerd's 409)
      * @throws InvalidParameterException {@code No exec command specified}
      * @throws NotImplementedException   the runtime cannot exec ({@link ContainerRuntime#canExec()})
      */
@@ -71,6 +71,9 @@ final class Execs {
             c = l.c;
             if (!l.running()) {
                 throw new ConflictException("Container " + c.id() + " is not running");
+            }
+            if (l.restarting()) {
+                throw new ConflictException("Container " + c.id() + " is restarting, wait until the container is running");
             }
         }
         if (!runtime.canExec()) {                           // after 404 and 409, which a user can act on first
@@ -125,7 +128,7 @@ final class Execs {
         Container c;
         synchronized (l) {
             c = l.c;
-            if (!l.running()) {
+            if (!l.running() || l.restarting()) {
                 e.exited(START_FAILED_EXIT_CODE);
                 throw new ConflictException("Container " + c.id() + " is not running");
             }

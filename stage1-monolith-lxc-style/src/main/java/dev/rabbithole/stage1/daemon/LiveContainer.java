@@ -18,6 +18,8 @@ final class LiveContainer {
     CompletableFuture<Integer> nextExit = new CompletableFuture<>();
     final CompletableFuture<Integer> removed = new CompletableFuture<>();
     boolean removing;
+    /** A restart's stop is under way: its exit does not remove an AutoRemove container. */
+    boolean keepOnExit;
     /** The daemon's end of its stdin (Config.OpenStdin): attached clients write here. */
     final ContainerStdin stdin = new ContainerStdin();
 
@@ -26,5 +28,30 @@ final class LiveContainer {
         this.log = new ContainerLog(Path.of(c.logPath()), json);
     }
 
+    /** The restart policy at work since the last start by a user; made on first use. */
+    private RestartManager restartManager;
+    /** The policy's restart waiting for its back-off delay while the state says restarting, else null. */
+    java.util.concurrent.Future<?> pendingRestart;
+
+    /** @return running, or restarting (Docker counts both as running) */
     boolean running() { return c.state().running(); }
+
+    /** @return the restart policy waits to start it again: there is no process */
+    boolean restarting() { return c.state().restarting(); }
+
+    /** @return the restart manager of this run of starts (caller holds the lock) */
+    RestartManager restarts() {
+        if (restartManager == null) {
+            restartManager = new RestartManager(c.hostConfig().restartPolicy(), c.restartCount());
+        }
+        return restartManager;
+    }
+
+    /** A user's start: a fresh restart manager (moby's {@code ResetRestartManager}); caller holds the lock. */
+    void resetRestarts() {
+        if (restartManager != null) {
+            restartManager.cancel();
+        }
+        restartManager = null;
+    }
 }

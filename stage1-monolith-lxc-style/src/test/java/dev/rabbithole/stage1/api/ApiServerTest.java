@@ -297,7 +297,6 @@ class ApiServerTest {
         Map<String, String> refused = new java.util.LinkedHashMap<>();
         refused.put("\"Binds\":[\"/tmp:/x\"]", "-v/--volume (HostConfig.Binds) is not supported by stage 1");
         refused.put("\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/t\"}]", "--mount (HostConfig.Mounts)");
-        refused.put("\"RestartPolicy\":{\"Name\":\"always\",\"MaximumRetryCount\":0}", "--restart always");
         refused.put("\"DeviceCgroupRules\":[\"c 10:229 rwm\"]", "--device-cgroup-rule");
         refused.put("\"IpcMode\":\"host\"", "--ipc host");
         refused.put("\"PidMode\":\"host\"", "--pid (HostConfig.PidMode)");
@@ -307,8 +306,7 @@ class ApiServerTest {
         for (Map.Entry<String, String> r : refused.entrySet()) {
             assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{" + r.getKey() + "}}")).as(r.getKey())
                     .contains(r.getValue()).endsWith("is not supported by stage 1"
-                            + (r.getValue().startsWith("--restart")
-                            ? ": containers are never restarted" : r.getValue().startsWith("--ipc")
+                            + (r.getValue().startsWith("--ipc")
                             ? ": containers get their own IPC namespace" : r.getValue().startsWith("--log-driver")
                             ? ": logs are always json-file" : ""));
         }

@@ -152,8 +152,8 @@ class DockerCliTest {
         assertThat(publish.err()).contains("conflicting options: port publishing and the container type network mode");
         Result network = docker("run", "--rm", "--network", "nosuch", "busybox", "true");
         assertThat(network.err()).contains("network nosuch not found");
-        Result restart = docker("run", "-d", "--restart", "always", "busybox", "true");
-        assertThat(restart.err()).contains("--restart always (HostConfig.RestartPolicy) is not supported by stage 1");
+        Result restart = docker("run", "-d", "--restart", "bogus", "busybox", "true");
+        assertThat(restart.err()).contains("Error response from daemon: invalid restart policy 'bogus'");
         Result pid = docker("run", "--rm", "--pid", "host", "busybox", "true");
         assertThat(pid.err()).contains("--pid (HostConfig.PidMode) is not supported by stage 1");
         assertThat(docker("ps", "-a", "-q").out()).as("nothing was created").isBlank();

@@ -221,6 +221,19 @@ public final class DifferentialCatalogue {
                     .docker("events --since 2m --until 0s --filter type=container --filter container=dt-ev --format "
                             + "'{{.Type}} {{.Action}} {{.Scope}} {{.Actor.ID}} "
                             + "{{range $k, $v := .Actor.Attributes}}{{$k}}={{$v}} {{end}}'").build(),
+            entry("restart-refusals", "issue 12 item 3: bad restart policies refused with dockerd's messages")
+                    .docker("run -d --restart bogus busybox true")
+                    .docker("run -d --restart always:3 busybox true")
+                    .docker("run -d --restart on-failure:-1 busybox true").compareStderr().build(),
+            entry("rename", "issue 12 item 3: rename, and its refusals (a name in use, the same name, a bad name)")
+                    .docker("create --name dt-rn1 busybox true")
+                    .docker("create --name dt-rn2 busybox true")
+                    .docker("rename dt-rn1 dt-rn2")
+                    .docker("rename dt-rn1 dt-rn1")
+                    .docker("rename dt-rn1 dt/rn")
+                    .docker("rename dt-rn1 dt-rn3")
+                    .docker("ps -a --filter name=dt-rn --format '{{.Names}}'")
+                    .docker("rm dt-rn2 dt-rn3").compareStderr().build(),
             entry("exec-errors", "stage 3 item 2: docker exec's errors: no such container, a container not running")
                     .docker("exec dt-nosuch true")
                     .docker("create --name dt-exs busybox true")
