@@ -49,6 +49,11 @@ import java.util.function.Supplier;
             ImageCommands.Rmi.class,
             ImageCommands.Load.class,
             ImageCommands.Save.class,
+            dev.rabbithole.stage1.client.CowCommands.Commit.class,
+            dev.rabbithole.stage1.client.CowCommands.History.class,
+            dev.rabbithole.stage1.client.CowCommands.Import.class,
+            dev.rabbithole.stage1.client.CowCommands.Export.class,
+            dev.rabbithole.stage1.client.CowCommands.Diff.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
         })
