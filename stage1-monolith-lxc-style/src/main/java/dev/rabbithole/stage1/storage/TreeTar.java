@@ -35,41 +35,78 @@ public final class TreeTar {
      * @throws IOException the tree cannot be read or {@code out} written
      */
     public static void writeTree(Path root, OutputStream out) throws IOException {
-        List<String> paths = new ArrayList<>();
-        collect(root, "", paths);
-        write(root, paths, Set.of(), false, out);
+        write(root, null, Set.of(), false, out);
     }
 
-    private static void collect(Path dir, String prefix, List<String> out) throws IOException {
+    /** Sees one entry of a {@link #walk}; returns whether to go into it (when it is a directory). */
+    interface Visitor {
+        /**
+         * @param path   {@code /a/b}, relative to the walk's root
+         * @param access a path to read the entry by ({@code /proc/self/fd/N/b}), valid during the call only
+         * @param attrs  its attributes, not following a symbolic link
+         */
+        boolean visit(String path, Path access, BasicFileAttributes attrs) throws IOException;
+    }
+
+    /**
+     * Walks a tree by directory descriptors ({@link DirFd}): each directory before its entries, names sorted; a
+     * directory that became a symbolic link meanwhile is not entered, an entry that vanished is skipped.
+     */
+    static void walk(Path root, Visitor v) throws IOException {
+        try (DirFd d = DirFd.open(root)) {
+            walk(d, "", v);
+        }
+    }
+
+    private static void walk(DirFd dir, String prefix, Visitor v) throws IOException {
         List<String> names = new ArrayList<>();
-        try (var s = Files.newDirectoryStream(dir)) {
+        try (var s = Files.newDirectoryStream(dir.path())) {
             for (Path p : s) names.add(p.getFileName().toString());
         }
         names.sort(null);
         for (String name : names) {
-            Path f = dir.resolve(name);
-            out.add(prefix + "/" + name);
-            BasicFileAttributes a = UpperDir.lstat(f);
-            if (a != null && a.isDirectory()) collect(f, prefix + "/" + name, out);
+            Path access = dir.entry(name);
+            BasicFileAttributes a = UpperDir.lstat(access);
+            if (a == null) continue;
+            String path = prefix + "/" + name;
+            boolean descend;
+            try {
+                descend = v.visit(path, access, a);
+            } catch (java.nio.file.FileSystemException changedMeanwhile) {
+                continue;                         // vanished or replaced by a symlink while we looked: left out
+            }
+            if (descend && a.isDirectory()) {
+                try (DirFd child = dir.child(name)) {
+                    if (child != null) walk(child, path, v);
+                }
+            }
         }
     }
 
     /**
      * @param root       the tree
-     * @param paths      the entries to write, {@code /a/b} relative to {@code root}, each directory before its entries
+     * @param paths      the entries to write, {@code /a/b} relative to {@code root}; null for all
      * @param opaque     directories (absolute host paths) that get a {@code .wh..wh..opq} entry
      * @param whiteouts  true to write 0:0 character devices as {@code .wh.NAME} files (image-spec layer.md)
      */
-    static void write(Path root, List<String> paths, Set<Path> opaque, boolean whiteouts, OutputStream out)
+    static void write(Path root, Set<String> paths, Set<Path> opaque, boolean whiteouts, OutputStream out)
             throws IOException {
         TarArchiveOutputStream tar = new TarArchiveOutputStream(out, 512);   // no padding past the two end blocks, as Go's tar
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         Map<String, String> firstLink = new HashMap<>();        // "dev:ino" -> entry name
-        for (String path : paths) {
-            Path f = root.resolve(path.substring(1));
-            BasicFileAttributes a = UpperDir.lstat(f);
-            if (a == null) continue;                              // gone while we walked
+        walk(root, (path, f, a) -> {
+            if (paths != null && !paths.contains(path)) return false;
+            entry(tar, root, path, f, a, opaque, whiteouts, firstLink);
+            return true;
+        });
+        tar.finish();
+        tar.flush();
+    }
+
+    private static void entry(TarArchiveOutputStream tar, Path root, String path, Path f, BasicFileAttributes a,
+                              Set<Path> opaque, boolean whiteouts, Map<String, String> firstLink) throws IOException {
+        {
             String name = path.substring(1);
             int mode = (Integer) Files.getAttribute(f, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             int type = mode & 0170000;
@@ -106,19 +143,19 @@ public final class TreeTar {
             } else if (type == 0010000) {
                 e = new TarArchiveEntry(name, TarConstants.LF_FIFO);
             } else {
-                continue;                                         // a socket: Docker leaves them out too
+                return;                                           // a socket: Docker leaves them out too
             }
             if (!(whiteouts && UpperDir.isWhiteout(f, a))) e.setMode(mode & 07777);
             e.setIds(uid, gid);
             e.setModTime(mtime);
-            tar.putArchiveEntry(e);
-            if (e.isFile() && !e.isLink() && e.getSize() > 0) {
-                try (InputStream in = Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS)) {
-                    copyExactly(in, tar, e.getSize(), path);
-                }
+            // opened before the header is written: a file that vanished or became a symlink is left out whole
+            try (InputStream in = e.isFile() && !e.isLink() && e.getSize() > 0
+                    ? Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS) : null) {
+                tar.putArchiveEntry(e);
+                if (in != null) copyExactly(in, tar, e.getSize(), path);
+                tar.closeArchiveEntry();
             }
-            tar.closeArchiveEntry();
-            if (a.isDirectory() && opaque.contains(f)) {
+            if (a.isDirectory() && opaque.contains(root.resolve(name))) {
                 TarArchiveEntry wo = new TarArchiveEntry(name + "/.wh..wh..opq", TarConstants.LF_NORMAL);
                 wo.setMode(mode & 0777);
                 wo.setIds(uid, gid);
@@ -127,8 +164,6 @@ public final class TreeTar {
                 tar.closeArchiveEntry();
             }
         }
-        tar.finish();
-        tar.flush();
     }
 
     /** Copies exactly {@code size} bytes (a file that shrank meanwhile is padded with zeros, one that grew is cut). */

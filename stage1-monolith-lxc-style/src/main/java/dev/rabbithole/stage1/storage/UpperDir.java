@@ -75,13 +75,13 @@ public final class UpperDir {
      */
     public static List<Change> changes(Path upper, List<Path> lowers) throws IOException {
         Set<Path> opaque = OverlayDriver.opaqueDirs(upper);
+        Set<String> kept = new HashSet<>(entries(upper));
         Set<String> changedDirs = new HashSet<>();
         List<Change> out = new ArrayList<>();
-        for (String path : entries(upper)) {
-            Path f = upper.resolve(path.substring(1));
-            BasicFileAttributes a = lstat(f);
+        TreeTar.walk(upper, (path, f, a) -> {
+            if (!kept.contains(path)) return false;
             Kind kind;
-            if (isWhiteout(f, a) || (a.isDirectory() && opaque.contains(f))) {
+            if (isWhiteout(f, a) || (a.isDirectory() && opaque.contains(upper.resolve(path.substring(1))))) {
                 kind = Kind.DELETE;
             } else {
                 kind = Kind.ADD;
@@ -95,7 +95,7 @@ public final class UpperDir {
                     }
                     break;
                 }
-                if (kind == null) continue;
+                if (kind == null) return true;
             }
             if (a.isDirectory()) changedDirs.add(path);
             if (kind != Kind.MODIFY) {
@@ -103,7 +103,8 @@ public final class UpperDir {
                 if (!parent.equals("/") && changedDirs.add(parent)) out.add(new Change(parent, Kind.MODIFY));
             }
             out.add(new Change(path, kind));
-        }
+            return true;
+        });
         return out;
     }
     // end::changes[]
@@ -118,7 +119,7 @@ public final class UpperDir {
      * @throws IOException the upperdir cannot be read or {@code out} written
      */
     public static void writeLayer(Path upper, OutputStream out) throws IOException {
-        TreeTar.write(upper, entries(upper), OverlayDriver.opaqueDirs(upper), true, out);
+        TreeTar.write(upper, new HashSet<>(entries(upper)), OverlayDriver.opaqueDirs(upper), true, out);
     }
 
     /**
@@ -127,29 +128,32 @@ public final class UpperDir {
      */
     static List<String> entries(Path upper) throws IOException {
         List<String> out = new ArrayList<>();
-        walk(upper, "", out);
+        try (DirFd d = DirFd.open(upper)) {
+            walk(d, "", out);
+        }
         return out;
     }
 
     /** Adds {@code dir}'s kept entries to {@code out}; returns true when {@code dir} held a mount point and nothing else. */
-    private static boolean walk(Path dir, String prefix, List<String> out) throws IOException {
+    private static boolean walk(DirFd dir, String prefix, List<String> out) throws IOException {
         TreeSet<String> names = new TreeSet<>();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.path())) {
             for (Path p : s) names.add(p.getFileName().toString());
         }
         boolean onlyMountPoints = !names.isEmpty();
         for (String name : names) {
             String path = prefix + "/" + name;
-            Path f = dir.resolve(name);
-            BasicFileAttributes a = lstat(f);
+            BasicFileAttributes a = lstat(dir.entry(name));
             if (a == null) continue;
             if (MOUNT_POINTS.contains(path) && (a.isDirectory() || (a.isRegularFile() && a.size() == 0))) continue;
             int mark = out.size();
             out.add(path);
             if (a.isDirectory()) {
-                if (walk(f, path, out)) {
-                    out.subList(mark, out.size()).clear();
-                    continue;
+                try (DirFd child = dir.child(name)) {
+                    if (child != null && walk(child, path, out)) {
+                        out.subList(mark, out.size()).clear();
+                        continue;
+                    }
                 }
             }
             onlyMountPoints = false;
