@@ -52,6 +52,9 @@ public abstract class CopyOnWriteCases {
         assertThat(links[0]).isEqualTo(links[1]);
         assertThat(inside.err()).contains("No such file or directory");
         assertThat(ok("inspect", "-f", "{{json .Config.Cmd}}", "cow-img:v1").out().strip()).isEqualTo("[\"cat\",\"/hello\"]");
+        String busybox = ok("inspect", "-f", "{{.Id}}", "busybox").out().strip();
+        assertThat(ok("inspect", "-f", "{{.Parent}}|{{.Comment}}|{{.Author}}", "cow-img:v1").out().strip())
+                .isEqualTo(busybox + "|a message|Ann <ann@example.org>");
         ok("rm", "cow-a");
     }
 
