@@ -114,6 +114,7 @@ public final class TreeTar {
             int gid = (Integer) Files.getAttribute(f, "unix:gid", LinkOption.NOFOLLOW_LINKS);
             long mtime = a.lastModifiedTime().toMillis() / 1000 * 1000;
             TarArchiveEntry e;
+            String linkKey = null;
             if (whiteouts && UpperDir.isWhiteout(f, a)) {
                 int slash = name.lastIndexOf('/');
                 e = new TarArchiveEntry(name.substring(0, slash + 1) + ".wh." + name.substring(slash + 1), TarConstants.LF_NORMAL);
@@ -127,7 +128,8 @@ public final class TreeTar {
                 int nlink = (Integer) Files.getAttribute(f, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
                 String key = Files.getAttribute(f, "unix:dev", LinkOption.NOFOLLOW_LINKS) + ":"
                         + Files.getAttribute(f, "unix:ino", LinkOption.NOFOLLOW_LINKS);
-                String first = nlink > 1 ? firstLink.putIfAbsent(key, name) : null;
+                String first = nlink > 1 ? firstLink.get(key) : null;
+                if (nlink > 1 && first == null) linkKey = key;       // recorded once its entry is written
                 if (first != null) {
                     e = new TarArchiveEntry(name, TarConstants.LF_LINK);
                     e.setLinkName(first);
@@ -155,6 +157,7 @@ public final class TreeTar {
                 if (in != null) copyExactly(in, tar, e.getSize(), path);
                 tar.closeArchiveEntry();
             }
+            if (linkKey != null) firstLink.put(linkKey, name);
             if (a.isDirectory() && opaque.contains(root.resolve(name))) {
                 TarArchiveEntry wo = new TarArchiveEntry(name + "/.wh..wh..opq", TarConstants.LF_NORMAL);
                 wo.setMode(mode & 0777);
