@@ -50,6 +50,7 @@ import java.util.regex.Pattern;
  * POST /images/create (pull)           DELETE /images/{name}
  * GET  /networks[/{id}]   POST /networks/create|prune|{id}/connect|{id}/disconnect   DELETE /networks/{id}
  *                                      (see NetworkApi)
+ * POST /commit   POST /images/create?fromSrc=-   GET /images/{name}/history   GET /containers/{id}/changes|export
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -69,6 +70,7 @@ final class EngineApi {
     private final Views views;
     private final InteractiveApi interactive;
     private final NetworkApi networks;
+    private final CowApi cow;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
@@ -76,6 +78,7 @@ final class EngineApi {
         this.views = new Views(json, daemon);
         this.interactive = new InteractiveApi(daemon, json);
         this.networks = new NetworkApi(daemon, json);
+        this.cow = new CowApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -175,6 +178,10 @@ final class EngineApi {
                 }
             }
             case "/images/create" -> {
+                if (post && ex.param("fromSrc") != null) {
+                    cow.importImage(ex);                       // docker import
+                    return;
+                }
                 if (post) {
                     pull(ex);
                     return;
@@ -182,7 +189,8 @@ final class EngineApi {
             }
             default -> {
                 if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
-                        || interactive.route(ex, path, get, post) || networks.route(ex, path, get, post, delete)) {
+                        || interactive.route(ex, path, get, post) || networks.route(ex, path, get, post, delete)
+                        || cow.route(ex, path, get, post)) {
                     return;
                 }
             }

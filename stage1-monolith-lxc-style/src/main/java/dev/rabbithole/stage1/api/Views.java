@@ -145,7 +145,7 @@ final class Views {
     ObjectNode imageSummary(Image image) {
         ObjectNode n = json.createObjectNode();
         n.put("Id", image.id());
-        n.put("ParentId", "");
+        n.put("ParentId", daemon.images().parent(image.id()).orElse(""));
         n.set("RepoTags", json.valueToTree(image.repoTags()));
         n.putArray("RepoDigests");
         n.put("Created", image.createdEpochSeconds());
@@ -164,12 +164,17 @@ final class Views {
         n.put("Id", image.id());
         n.set("RepoTags", json.valueToTree(image.repoTags()));
         n.putArray("RepoDigests");
-        n.put("Parent", "");
-        n.put("Comment", "");
+        com.fasterxml.jackson.databind.JsonNode raw = rawConfig(image);     // fields ImageConfig does not keep
+        n.put("Parent", daemon.images().parent(image.id()).orElse(""));
+        String comment = raw.path("comment").asText("");
+        if (comment.isEmpty() && raw.path("history").size() > 0) {      // dockerd: else the last history entry's
+            comment = raw.path("history").get(raw.path("history").size() - 1).path("comment").asText("");
+        }
+        n.put("Comment", comment);
         n.put("Created", cfg != null && cfg.created() != null ? cfg.created()
                 : Instant.ofEpochSecond(image.createdEpochSeconds()).toString());
-        n.put("DockerVersion", "");
-        n.put("Author", "");
+        n.put("DockerVersion", raw.path("docker_version").asText(""));
+        n.put("Author", raw.path("author").asText(""));
         ObjectNode config = cfg != null && cfg.config() != null ? json.valueToTree(cfg.config())
                 : json.createObjectNode();
         n.set("Config", config);
@@ -186,6 +191,15 @@ final class Views {
                 ? cfg.rootfs().diffIds() : List.of()));
         n.putObject("Metadata").put("LastTagTime", ContainerState.ZERO_TIME);
         return n;
+    }
+
+    /** The image's config blob as stored (comment, author, docker_version), or an empty object when unreadable. */
+    private com.fasterxml.jackson.databind.JsonNode rawConfig(Image image) {
+        try (java.io.InputStream in = daemon.images().openBlob(image.id())) {
+            return json.readTree(in);
+        } catch (java.io.IOException | RuntimeException e) {
+            return json.createObjectNode();
+        }
     }
 
     private static Map<String, String> imageLabels(Image image) {
