@@ -48,6 +48,7 @@ import java.util.regex.Pattern;
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
  * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
  * POST /images/create (pull)           DELETE /images/{name}
+ * GET  /volumes   POST /volumes/create   GET|DELETE /volumes/{name}   POST /volumes/prune (see VolumesApi)
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -178,6 +179,7 @@ final class EngineApi {
             }
             default -> {
                 if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
+                        || VolumesApi.route(daemon, json, ex, path, get, post, delete)
                         || interactive.route(ex, path, get, post)) {
                     return;
                 }
@@ -198,7 +200,7 @@ final class EngineApi {
             if (!delete) {
                 return false;
             }
-            daemon.remove(id, ex.flag("force"));
+            daemon.remove(id, ex.flag("force"), ex.flag("v"));
             ex.empty(204);
             return true;
         }

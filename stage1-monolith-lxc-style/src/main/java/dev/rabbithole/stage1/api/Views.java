@@ -52,7 +52,7 @@ final class Views {
         n.put("Status", status(c.state(), Instant.now()));
         n.putObject("HostConfig").put("NetworkMode", networkMode(c.hostConfig()));
         n.putObject("NetworkSettings").putObject("Networks");
-        n.putArray("Mounts");
+        n.set("Mounts", VolumesApi.mounts(json, c.mountPoints()));
         return n;
     }
 
@@ -86,13 +86,15 @@ final class Views {
         ObjectNode logConfig = hc.putObject("LogConfig");
         logConfig.put("Type", "json-file");
         logConfig.putObject("Config");
-        hc.putNull("Binds");
+        if (c.hostConfig().binds() == null) {
+            hc.putNull("Binds");                                    // as dockerd: null without -v
+        }
         hc.putObject("PortBindings");
         n.set("HostConfig", hc);
         ObjectNode graph = n.putObject("GraphDriver");
         graph.put("Name", c.driver());
         graph.putObject("Data");
-        n.putArray("Mounts");
+        n.set("Mounts", VolumesApi.mounts(json, c.mountPoints()));
         ObjectNode config = json.valueToTree(c.config());
         config.set("Labels", json.valueToTree(labels(c)));
         n.set("Config", config);

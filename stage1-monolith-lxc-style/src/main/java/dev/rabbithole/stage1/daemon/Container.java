@@ -22,6 +22,8 @@ import java.util.List;
  * @param driver     the storage driver's name
  * @param state      the run state
  * @param logPath    absolute path of the json-file log, {@code DATA_ROOT/containers/ID/ID-json.log}
+ * @param mountPoints its mounts besides the rootfs ({@code -v}, {@code --mount}, volumes), fixed at create
+ *                   (Docker's {@code MountPoints}); empty for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Container(
@@ -35,11 +37,29 @@ public record Container(
         @JsonProperty("Image") String imageId,
         @JsonProperty("Driver") String driver,
         @JsonProperty("State") ContainerState state,
-        @JsonProperty("LogPath") String logPath) {
+        @JsonProperty("LogPath") String logPath,
+        @JsonProperty("MountPoints") List<dev.rabbithole.stage1.volume.MountPoint> mountPoints) {
+
+    public Container {
+        mountPoints = mountPoints == null ? List.of() : List.copyOf(mountPoints);
+    }
+
+    /** A container without mounts (the parameter list before {@code MountPoints} existed). */
+    public Container(String id, String name, String created, String path, List<String> args, ContainerConfig config,
+                     HostConfig hostConfig, String imageId, String driver, ContainerState state, String logPath) {
+        this(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath, List.of());
+    }
 
     /** @return a copy with the given state */
     public Container withState(ContainerState newState) {
-        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, newState, logPath);
+        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, newState, logPath,
+                mountPoints);
+    }
+
+    /** @return a copy with the given mount points */
+    public Container withMountPoints(List<dev.rabbithole.stage1.volume.MountPoint> points) {
+        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath,
+                points);
     }
 
     /** @return the first 12 characters of the ID, as {@code docker ps} shows it */

@@ -39,6 +39,8 @@ final class ContainerLifecycle {
     private final ImageStore images;
     private final StorageDriver storage;
     private final Events events;
+    private dev.rabbithole.stage1.volume.ContainerMounts mounts;
+    private java.util.function.Function<String, List<String>> volumeUsers = name -> List.of();
     /** Set by a {@link ContainerRuntime#liveRestore()} shutdown: exits seen from now on are not recorded. */
     private volatile boolean detached;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -55,6 +57,12 @@ final class ContainerLifecycle {
         this.configs = configs;
         this.images = images;
         this.storage = storage;
+    }
+
+    /** Gives the lifecycle the containers' mounts: made at start, anonymous volumes released at removal. */
+    void mounts(dev.rabbithole.stage1.volume.ContainerMounts m, java.util.function.Function<String, List<String>> users) {
+        this.mounts = m;
+        this.volumeUsers = users;
     }
 
     // ---------------------------------------------------------------- start and the exit monitor
@@ -86,7 +94,7 @@ final class ContainerLifecycle {
             try {
                 Image image = images.resolve(c.imageId());
                 Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-                process = runtime.start(configs.command(c, rootfs, runtime.stateDir(c.id())));
+                process = runtime.start(withMounts(configs.command(c, rootfs, runtime.stateDir(c.id())), c, rootfs));
             } catch (RuntimeException e) {
                 EngineException error = e instanceof EngineException ee ? ee
                         : new SystemException("starting container " + c.id() + ": " + e, e);
@@ -102,6 +110,16 @@ final class ContainerLifecycle {
             events.container(l.c, "start", java.util.Map.of());
         }
         return true;
+    }
+
+    /** The command with the container's mounts ({@code -v}, {@code --mount}, {@code --tmpfs}) and {@code --read-only}. */
+    private dev.rabbithole.stage1.execdriver.Command withMounts(dev.rabbithole.stage1.execdriver.Command cmd,
+                                                               Container c, Path rootfs) {
+        if (mounts == null) {
+            return cmd;
+        }
+        return cmd.withMounts(mounts.commandMounts(c.mountPoints(), c.hostConfig().tmpfs(), rootfs),
+                c.hostConfig().readonlyRootfs());
     }
 
     /** Follows a running process (caller holds l): pumps its output into the log, and a monitor its exit. */
@@ -195,7 +213,7 @@ final class ContainerLifecycle {
         if (autoRemove) {
             threads.execute(() -> {
                 try {
-                    removeNow(l);
+                    removeNow(l, true);
                 } catch (RuntimeException e) {
                     EngineLog.warn("auto-removing container " + l.c.shortId() + ": " + e.getMessage());
                     l.removed.completeExceptionally(e);  // wait?condition=removed answers the error, never hangs
@@ -343,10 +361,11 @@ final class ContainerLifecycle {
      *
      * @param ref   name, ID or unique ID prefix
      * @param force kill it first (SIGKILL) if it is running
+     * @param removeVolumes {@code v}: its anonymous volumes too (unless another container uses them)
      * @throws NotFoundException no such container
      * @throws ConflictException it is running and force is false (Docker's message)
      */
-    void remove(String ref, boolean force) {
+    void remove(String ref, boolean force, boolean removeVolumes) {
         LiveContainer l = store.get(ref);
         synchronized (l) {
             if (l.running() && !force) {
@@ -357,7 +376,7 @@ final class ContainerLifecycle {
         if (force) {
             killAndWait(l);
         }
-        if (!removeNow(l)) {
+        if (!removeNow(l, removeVolumes)) {
             try {
                 l.removed.get(KILL_WAIT_SECONDS, TimeUnit.SECONDS); // someone else (AutoRemove) is removing it
             } catch (InterruptedException e) {
@@ -369,7 +388,7 @@ final class ContainerLifecycle {
     }
 
     /** @return false if another thread is already removing it */
-    private boolean removeNow(LiveContainer l) {
+    private boolean removeNow(LiveContainer l, boolean removeVolumes) {
         Container c;
         synchronized (l) {
             if (l.removing) {
@@ -394,6 +413,9 @@ final class ContainerLifecycle {
         l.log.end();
         l.log.close();
         store.delete(c);
+        if (mounts != null) {
+            mounts.removed(c.mountPoints(), removeVolumes, volumeUsers);
+        }
         events.container(c, "destroy", java.util.Map.of());
         l.removed.complete(c.state().exitCode());
         EngineLog.info("container " + c.shortId() + " removed");
@@ -432,7 +454,7 @@ final class ContainerLifecycle {
                         + Daemon.DAEMON_DIED_EXIT_CODE);
             }
             if (died && c.hostConfig().autoRemove()) {
-                quietly(() -> removeNow(l));
+                quietly(() -> removeNow(l, true));
             }
         }
     }

@@ -106,6 +106,17 @@ public final class LxcConfig {
             }
         }
 
+        if (!c.mounts().isEmpty()) {
+            out.comment("-v, --mount, --tmpfs: targets resolved inside the rootfs, mount points made beforehand (LxcMounts)");
+            for (String entry : LxcMounts.entries(c)) {
+                out.set("lxc.mount.entry", entry);
+            }
+        }
+        if (c.readonlyRootfs()) {
+            out.comment("--read-only: LXC mounts the rootfs read-only; the mounts above stay as they are");
+            out.set("lxc.rootfs.options", "ro");
+        }
+
         if (!c.privileged()) {
             out.comment("masked paths, as Docker's: files under /dev/null, directories under an empty read-only tmpfs");
             for (String f : MASKED_FILES) {
