@@ -51,6 +51,7 @@ import java.util.function.Supplier;
             ImageCommands.Save.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
+            dev.rabbithole.stage1.client.VolumeCommands.class,
         })
 public final class Main implements Callable<Integer>, ClientContext {
     /** Exit code for command-line errors, as docker's. */
