@@ -19,12 +19,44 @@ import java.util.List;
 @Command(name = "volume", description = "Manage volumes (the local driver's).",
         subcommands = {VolumeCommands.Create.class, VolumeCommands.Ls.class, VolumeCommands.Inspect.class,
             VolumeCommands.Rm.class, VolumeCommands.Prune.class})
-public final class VolumeCommands implements Runnable {
+public final class VolumeCommands implements Runnable, ClientContext {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+    /** The top command: the subcommands reach the daemon address and streams through this group. */
+    @picocli.CommandLine.ParentCommand ClientContext parent;
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(parent.out());
+    }
+
+    @Override
+    public String host() {
+        return parent.host();
+    }
+
+    @Override
+    public java.io.PrintStream out() {
+        return parent.out();
+    }
+
+    @Override
+    public java.io.PrintStream err() {
+        return parent.err();
+    }
+
+    @Override
+    public java.util.Map<String, String> env() {
+        return parent.env();
+    }
+
+    @Override
+    public java.io.InputStream in() {
+        return parent.in();
+    }
+
+    @Override
+    public String commandName() {
+        return parent.commandName();
     }
 
     private static String enc(String s) {

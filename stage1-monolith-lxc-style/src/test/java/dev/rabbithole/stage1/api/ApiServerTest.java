@@ -295,8 +295,6 @@ class ApiServerTest {
     @Test
     void createRefusesFlagsStage1WouldIgnore() throws Exception {
         Map<String, String> refused = new java.util.LinkedHashMap<>();
-        refused.put("\"Binds\":[\"/tmp:/x\"]", "-v/--volume (HostConfig.Binds) is not supported by stage 1");
-        refused.put("\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/t\"}]", "--mount (HostConfig.Mounts)");
         refused.put("\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}", "-p/--publish");
         refused.put("\"NetworkMode\":\"host\"", "--network host (HostConfig.NetworkMode) is not supported by stage 1");
         refused.put("\"NetworkMode\":\"bridge\"", "--network bridge");
@@ -305,7 +303,6 @@ class ApiServerTest {
         refused.put("\"IpcMode\":\"host\"", "--ipc host");
         refused.put("\"PidMode\":\"host\"", "--pid (HostConfig.PidMode)");
         refused.put("\"UTSMode\":\"host\"", "--uts (HostConfig.UTSMode)");
-        refused.put("\"ReadonlyRootfs\":true", "--read-only");
         refused.put("\"LogConfig\":{\"Type\":\"none\",\"Config\":{}}", "--log-driver none");
         for (Map.Entry<String, String> r : refused.entrySet()) {
             assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{" + r.getKey() + "}}")).as(r.getKey())
@@ -316,8 +313,9 @@ class ApiServerTest {
                             ? ": containers get their own IPC namespace" : r.getValue().startsWith("--log-driver")
                             ? ": logs are always json-file" : ""));
         }
-        assertThat(message("{\"Image\":\"busybox\",\"Volumes\":{\"/data\":{}}}"))
-                .isEqualTo("-v/--volume (Config.Volumes) is not supported by stage 1");
+        // mounts are the daemon's now (issue 12): a duplicate destination is refused with dockerd's message
+        assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"Binds\":[\"a1:/x\"],"
+                + "\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/x\"}]}}")).isEqualTo("Duplicate mount point: /x");
         // what the docker CLI sends when none of these flags is given is accepted
         create(null, "{\"Image\":\"busybox\",\"Tty\":false,\"OpenStdin\":false,\"AttachStdin\":false,"
                 + "\"StdinOnce\":false,\"Volumes\":{},\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"Binds\":null,"
