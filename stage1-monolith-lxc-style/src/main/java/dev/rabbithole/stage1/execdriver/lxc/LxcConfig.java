@@ -101,8 +101,9 @@ public final class LxcConfig {
         if (c.stateDir() != null) {
             out.comment("/etc/hostname, /etc/hosts, /etc/resolv.conf: the daemon's files (EtcFiles), bound over the image's");
             for (String name : EtcFiles.NAMES) {
-                out.set("lxc.mount.entry", fstabEscape(c.stateDir().resolve(name).toString()) + " etc/" + name
-                        + " none bind,create=file 0 0");
+                // resolved inside the rootfs: LXC's create=file would follow an image's /etc symlink onto the host
+                out.set("lxc.mount.entry", fstabEscape(c.stateDir().resolve(name).toString()) + " "
+                        + fstabEscape(LxcMounts.relativeTarget(c.rootfs(), "/etc/" + name)) + " none bind,create=file 0 0");
             }
         }
 

@@ -19,7 +19,10 @@ import java.util.List;
  * (lxc.container.conf(5): fstab(5) fields, the target relative to the rootfs), and their mount points.
  *
  * <p>LXC mounts a relative target under the rootfs but refuses a path with a symlink in it (it opens each
- * component without following links). So the target is resolved here first, inside the rootfs the way the
+ * component without following links); its {@code create=dir} however makes a missing mount point with mkdir
+ * <em>through</em> such a link first (LXC 5.0.2: an image link {@code /escape -> /srv/outside} and
+ * {@code create=dir} made {@code /srv/outside/x} on the host before the mount was refused). So no {@code create=}
+ * is used here: the target is resolved first, inside the rootfs the way the
  * container will see it ({@link RootfsPaths#resolve}: an image's {@code /data -> /host-etc} lands at
  * {@code ROOTFS/host-etc}, never on the host), and the mount point is created on the host side before LXC starts:
  * with {@code --read-only} LXC mounts the rootfs read-only first, and could not create it then.

@@ -39,6 +39,20 @@ class LxcMountsTest {
         assertThat(rootfs.resolve(outside.toString().substring(1)).resolve("x")).isDirectory();
         assertThat(rootfs.resolve("etc/hostname")).isRegularFile();       // --read-only: made beforehand
         String config = LxcConfig.generate(c, dev.rabbithole.stage1.cgroups.CgroupVersion.V2, null, dir.resolve("log"));
-        assertThat(config).contains("lxc.rootfs.options = ro").contains("lxc.mount.entry = tmpfs t tmpfs nosuid,size=1m 0 0");
+        assertThat(config).contains("lxc.rootfs.options = ro")
+                .contains(" etc/hostname none bind,create=file 0 0").contains("lxc.mount.entry = tmpfs t tmpfs nosuid,size=1m 0 0");
+    }
+
+    @Test
+    void theEtcFilesOfAnImageWhoseEtcIsAHostLinkStayInTheRootfs() throws Exception {
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.createSymbolicLink(rootfs.resolve("etc"), outside);
+        Command c = new Command("id", rootfs, dir, List.of("true"), List.of(), "/", "", "h", null, Set.of(), false,
+                null);
+        String config = LxcConfig.generate(c, dev.rabbithole.stage1.cgroups.CgroupVersion.V2, null, dir.resolve("log"));
+        String inside = rootfs.relativize(rootfs.resolve(outside.toString().substring(1))).toString();
+        assertThat(config).contains(" " + inside + "/hostname none bind,create=file 0 0")
+                .doesNotContain(" etc/hostname ");
     }
 }
