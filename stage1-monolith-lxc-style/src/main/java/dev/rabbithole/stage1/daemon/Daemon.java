@@ -134,8 +134,14 @@ public class Daemon implements AutoCloseable {
         ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
         var points = mounts.plan(p.hostConfig(), ContainerVolumes.destinations(config, p.image()),
                 ref -> store.get(ref).c.mountPoints());
-        LiveContainer l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
-                store.dir(p.id()).resolve(p.id() + "-json.log").toString()).withMountPoints(points));
+        LiveContainer l;
+        try {
+            l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
+                    store.dir(p.id()).resolve(p.id() + "-json.log").toString()).withMountPoints(points));
+        } catch (RuntimeException e) {
+            mounts.removed(points, true, this::volumeUsers);     // a name in use: no anonymous volume left behind
+            throw e;
+        }
         EngineLog.info("container " + l.c.shortId() + " created as " + l.c.name() + " from " + config.image());
         events.container(l.c, "create", java.util.Map.of());
         return new CreateResult(p.id(), List.of());

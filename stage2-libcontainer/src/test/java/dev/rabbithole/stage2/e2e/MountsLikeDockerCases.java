@@ -131,6 +131,14 @@ public abstract class MountsLikeDockerCases {
         assertThat(badName.err()).as(badName.toString()).contains("\"bad name!\" includes invalid characters for a"
                 + " local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed");
         assertThat(docker("volume", "ls", "-q").out()).doesNotContain("dupvol");
+        // a create refused for its name leaves no anonymous volume behind
+        ok("create", "--name", "twice", VOLUME_IMAGE, "true");
+        String before = ok("volume", "ls", "-q").out();
+        var again = docker("create", "--name", "twice", "-v", "/more", VOLUME_IMAGE, "true");
+        assertThat(again.exit()).as(again.toString()).isNotZero();
+        assertThat(again.err()).as(again.toString()).contains("is already in use");
+        assertThat(ok("volume", "ls", "-q").out()).isEqualTo(before);
+        ok("rm", "-v", "twice");
     }
 
     // --- volumes ---
