@@ -21,8 +21,8 @@ import java.util.List;
  * <p>LXC mounts a relative target under the rootfs but refuses a path with a symlink in it (it opens each
  * component without following links); its {@code create=dir} however makes a missing mount point with mkdir
  * <em>through</em> such a link first (LXC 5.0.2: an image link {@code /escape -> /srv/outside} and
- * {@code create=dir} made {@code /srv/outside/x} on the host before the mount was refused). So no {@code create=}
- * is used here: the target is resolved first, inside the rootfs the way the
+ * {@code create=dir} made {@code /srv/outside/x} on the host before the mount was refused). So the target is
+ * resolved first, inside the rootfs the way the
  * container will see it ({@link RootfsPaths#resolve}: an image's {@code /data -> /host-etc} lands at
  * {@code ROOTFS/host-etc}, never on the host), and the mount point is created on the host side before LXC starts:
  * with {@code --read-only} LXC mounts the rootfs read-only first, and could not create it then.
@@ -34,7 +34,7 @@ final class LxcMounts {
     /**
      * @param c the command; its mount points must exist ({@link #createMountPoints})
      * @return one {@code lxc.mount.entry} value per mount, in the command's order:
-     *         {@code SOURCE TARGET TYPE OPTIONS 0 0}, e.g. {@code /srv/data srv none rbind,ro,rprivate 0 0}
+     *         {@code SOURCE TARGET TYPE OPTIONS 0 0}, e.g. {@code /srv/data srv none rbind,ro,rprivate,create=dir 0 0}
      */
     static List<String> entries(Command c) {
         List<String> out = new ArrayList<>();
@@ -42,8 +42,11 @@ final class LxcMounts {
             String target = relativeTarget(c.rootfs(), m.destination());
             boolean bind = "bind".equals(m.type());
             String type = bind ? "none" : m.type();
+            // create=: a mount point under an earlier mount of the list (a volume at /src/cache under a bind at
+            // /src) must be made in that mount, once it is there, as runc makes it
+            String create = bind && Files.isRegularFile(Path.of(m.source())) ? "create=file" : "create=dir";
             out.add(LxcConfig.fstabEscape(m.source()) + " " + LxcConfig.fstabEscape(target) + " " + type + " "
-                    + String.join(",", m.options()) + " 0 0");
+                    + String.join(",", m.options()) + "," + create + " 0 0");
         }
         return out;
     }

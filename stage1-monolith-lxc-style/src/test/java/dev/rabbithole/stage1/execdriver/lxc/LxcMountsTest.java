@@ -31,8 +31,8 @@ class LxcMountsTest {
         LxcMounts.createMountPoints(c);
         assertThat(LxcMounts.entries(c)).containsExactly(
                 "/srv/a\\040b " + rootfs.relativize(rootfs.resolve(outside.toString().substring(1)).resolve("x"))
-                        + " none rbind,ro 0 0",
-                "tmpfs t tmpfs nosuid,size=1m 0 0");
+                        + " none rbind,ro,create=dir 0 0",
+                "tmpfs t tmpfs nosuid,size=1m,create=dir 0 0");
         try (var files = Files.list(outside)) {
             assertThat(files).isEmpty();
         }
@@ -40,7 +40,7 @@ class LxcMountsTest {
         assertThat(rootfs.resolve("etc/hostname")).isRegularFile();       // --read-only: made beforehand
         String config = LxcConfig.generate(c, dev.rabbithole.stage1.cgroups.CgroupVersion.V2, null, dir.resolve("log"));
         assertThat(config).contains("lxc.rootfs.options = ro")
-                .contains(" etc/hostname none bind,create=file 0 0").contains("lxc.mount.entry = tmpfs t tmpfs nosuid,size=1m 0 0");
+                .contains(" etc/hostname none bind,create=file 0 0").contains("lxc.mount.entry = tmpfs t tmpfs nosuid,size=1m,create=dir 0 0");
     }
 
     @Test
