@@ -86,15 +86,16 @@ final class Views {
         ObjectNode logConfig = hc.putObject("LogConfig");
         logConfig.put("Type", "json-file");
         logConfig.putObject("Config");
-        if (c.hostConfig().binds() == null) {
-            hc.putNull("Binds");                                    // as dockerd: null without -v
-        }
+        hc.putNull("Binds");
         hc.putObject("PortBindings");
         n.set("HostConfig", hc);
         ObjectNode graph = n.putObject("GraphDriver");
         graph.put("Name", c.driver());
         graph.putObject("Data");
         n.set("Mounts", VolumesApi.mounts(json, c.mountPoints()));
+        if (c.hostConfig().binds() != null) {
+            hc.set("Binds", json.valueToTree(c.hostConfig().binds()));      // -v as given; null without, as dockerd
+        }
         ObjectNode config = json.valueToTree(c.config());
         config.set("Labels", json.valueToTree(labels(c)));
         n.set("Config", config);

@@ -74,7 +74,10 @@ class VolumesApiTest {
         String id = call("POST", "/v1.41/containers/create", "{\"Image\":\"busybox\",\"Cmd\":[\"true\"],"
                 + "\"Volumes\":{\"/anon\":{}},\"HostConfig\":{\"Binds\":[\"data:/d:ro\"],\"Tmpfs\":{\"/t\":\"size=1m\"},"
                 + "\"ReadonlyRootfs\":true}}", 201).get("Id").asText();
-        JsonNode mounts = call("GET", "/v1.41/containers/" + id + "/json", null, 200).get("Mounts");
+        JsonNode inspect = call("GET", "/v1.41/containers/" + id + "/json", null, 200);
+        assertThat(inspect.get("HostConfig").get("Binds").toString()).isEqualTo("[\"data:/d:ro\"]");
+        assertThat(inspect.get("HostConfig").get("ReadonlyRootfs").asBoolean()).isTrue();
+        JsonNode mounts = inspect.get("Mounts");
         assertThat(mounts).hasSize(2);
         assertThat(mounts.get(0).toString()).isEqualTo("{\"Type\":\"volume\",\"Name\":\"data\",\"Source\":\""
                 + v.get("Mountpoint").asText() + "\",\"Destination\":\"/d\",\"Driver\":\"local\",\"Mode\":\"ro\","
