@@ -60,6 +60,7 @@ import java.util.function.Supplier;
             SystemCommands.Info.class,
             dev.rabbithole.stage1.client.NetworkCommands.Network.class,
             dev.rabbithole.stage1.client.NetworkCommands.Port.class,
+            dev.rabbithole.stage1.client.VolumeCommands.class,
         })
 public final class Main implements Callable<Integer>, ClientContext {
     /** Exit code for command-line errors, as docker's. */

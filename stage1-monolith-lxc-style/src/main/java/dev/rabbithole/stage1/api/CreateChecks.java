@@ -8,13 +8,14 @@ import java.util.Set;
 
 /**
  * Refuses, at {@code POST /containers/create} (Engine API 1.41), the parts of a create body that stage 1
- * would otherwise ignore in silence: a user who types {@code -v} or {@code -p} must
+ * would otherwise ignore in silence: a user who types {@code --link} or {@code --pid host} must
  * learn that nothing of the kind happens, not find out later.
  *
  * <p>Every check accepts what the docker CLI (20.10 to 28) sends when the flag is <em>not</em> given: empty
  * strings, {@code null}, empty arrays and objects, {@code NetworkMode "default"},
  * {@code RestartPolicy {"Name":"no"}}, {@code MemorySwappiness -1}. The messages name the flag and the field:
- * {@code -v/--volume (HostConfig.Binds) is not supported by stage 1}.
+ * {@code -p/--publish (HostConfig.PortBindings) is not supported by stage 1}. Mounts ({@code -v},
+ * {@code --mount}, {@code --tmpfs}, {@code --read-only}, {@code --volumes-from}) are the daemon's (volume package).
  */
 final class CreateChecks {
 
@@ -28,17 +29,12 @@ final class CreateChecks {
     private record Unsupported(String field, String flag) { }
 
     private static final List<Unsupported> HOST_FIELDS = List.of(
-            new Unsupported("Binds", "-v/--volume"),
-            new Unsupported("Mounts", "--mount"),
-            new Unsupported("Tmpfs", "--tmpfs"),
-            new Unsupported("VolumesFrom", "--volumes-from"),
             new Unsupported("VolumeDriver", "--volume-driver"),
             new Unsupported("Links", "--link"),
             new Unsupported("DeviceCgroupRules", "--device-cgroup-rule"),
             new Unsupported("DeviceRequests", "--gpus"),
             new Unsupported("PidMode", "--pid"),
             new Unsupported("UTSMode", "--uts"),
-            new Unsupported("ReadonlyRootfs", "--read-only"),
             new Unsupported("Sysctls", "--sysctl"),
             new Unsupported("Ulimits", "--ulimit"),
             new Unsupported("ShmSize", "--shm-size"),
@@ -73,9 +69,6 @@ final class CreateChecks {
      */
     static void check(JsonNode body) {
         // OpenStdin, AttachStdin, StdinOnce, Tty: the daemon checks them against its runtime (StdioSupport)
-        if (isSet(body.get("Volumes"))) {
-            throw unsupported("-v/--volume", "Config.Volumes");
-        }
         if (isSet(body.get("Healthcheck")) && !healthcheckDisabled(body.get("Healthcheck"))) {
             throw unsupported("--health-cmd", "Config.Healthcheck");
         }

@@ -51,6 +51,7 @@ import java.util.regex.Pattern;
  * GET  /networks[/{id}]   POST /networks/create|prune|{id}/connect|{id}/disconnect   DELETE /networks/{id}
  *                                      (see NetworkApi)
  * POST /commit   POST /images/create?fromSrc=-   GET /images/{name}/history   GET /containers/{id}/changes|export
+ * GET  /volumes   POST /volumes/create   GET|DELETE /volumes/{name}   POST /volumes/prune (see VolumesApi)
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -190,7 +191,8 @@ final class EngineApi {
             default -> {
                 if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
                         || interactive.route(ex, path, get, post) || networks.route(ex, path, get, post, delete)
-                        || cow.route(ex, path, get, post)) {
+                        || cow.route(ex, path, get, post)
+                        || VolumesApi.route(daemon, json, ex, path, get, post, delete)) {
                     return;
                 }
             }
@@ -210,7 +212,7 @@ final class EngineApi {
             if (!delete) {
                 return false;
             }
-            daemon.remove(id, ex.flag("force"));
+            daemon.remove(id, ex.flag("force"), ex.flag("v"));
             ex.empty(204);
             return true;
         }

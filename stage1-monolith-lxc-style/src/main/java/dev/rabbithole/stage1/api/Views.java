@@ -52,7 +52,7 @@ final class Views {
         n.put("Status", status(c.state(), Instant.now()));
         n.putObject("HostConfig").put("NetworkMode", networkMode(c.hostConfig()));
         n.putObject("NetworkSettings").set("Networks", new NetworkApi(daemon, json).summaryNetworks(c));
-        n.putArray("Mounts");
+        n.set("Mounts", VolumesApi.mounts(json, c.mountPoints()));
         return n;
     }
 
@@ -95,7 +95,10 @@ final class Views {
         ObjectNode graph = n.putObject("GraphDriver");
         graph.put("Name", c.driver());
         graph.putObject("Data");
-        n.putArray("Mounts");
+        n.set("Mounts", VolumesApi.mounts(json, c.mountPoints()));
+        if (c.hostConfig().binds() != null) {
+            hc.set("Binds", json.valueToTree(c.hostConfig().binds()));      // -v as given; null without, as dockerd
+        }
         ObjectNode config = json.valueToTree(c.config());
         config.set("Labels", json.valueToTree(labels(c)));
         n.set("Config", config);

@@ -229,16 +229,18 @@ public final class ContainerCommands {
         }
     }
 
-    /** {@code rm [-f] CONTAINER...}: {@code DELETE /containers/{id}[?force=1]} (409 for a running one without -f). */
+    /** {@code rm [-f] [-v] CONTAINER...}: {@code DELETE /containers/{id}[?force=1][&v=1]} (409 for a running one without -f). */
     @Command(name = "rm", description = "Remove containers (-f: kill running ones first).")
     public static final class Rm extends ClientCommand {
         @Option(names = "--help", usageHelp = true, description = "Show this help.") boolean help;
         @Option(names = {"-f", "--force"}, description = "Kill and remove a running container.") boolean force;
+        @Option(names = {"-v", "--volumes"}, description = "Remove its anonymous volumes too.") boolean volumes;
         @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or IDs.") List<String> containers;
 
         @Override
         protected int execute(EngineClient client) {
-            return each(containers, c -> client.call("DELETE", "/containers/" + enc(c) + (force ? "?force=1" : ""), null));
+            String query = force && volumes ? "?force=1&v=1" : force ? "?force=1" : volumes ? "?v=1" : "";
+            return each(containers, c -> client.call("DELETE", "/containers/" + enc(c) + query, null));
         }
     }
 

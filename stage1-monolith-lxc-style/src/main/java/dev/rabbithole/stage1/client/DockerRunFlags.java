@@ -31,6 +31,9 @@ public final class DockerRunFlags {
     @Option(names = "--mount", paramLabel = "type=...,source=...,target=...",
             description = "Attach a mount (HostConfig.Mounts). Repeatable.")
     List<String> mounts = new ArrayList<>();
+    @Option(names = "--volumes-from", paramLabel = "CONTAINER[:ro|rw]",
+            description = "Mount the volumes and binds of a container (HostConfig.VolumesFrom). Repeatable.")
+    List<String> volumesFrom = new ArrayList<>();
     @Option(names = {"--network", "--net"}, paramLabel = "MODE", description = "Network mode (HostConfig.NetworkMode).")
     String network;
     @Option(names = "--restart", paramLabel = "POLICY[:N]", description = "Restart policy (HostConfig.RestartPolicy).")
@@ -105,6 +108,9 @@ public final class DockerRunFlags {
         }
         for (String m : mounts) {
             host.withArray("Mounts").add(mount(m));
+        }
+        for (String f : volumesFrom) {
+            host.withArray("VolumesFrom").add(f);
         }
         if (network != null) host.put("NetworkMode", network);
         if (restart != null) {
@@ -201,7 +207,12 @@ public final class DockerRunFlags {
                 case "source", "src" -> m.put("Source", value);
                 case "target", "destination", "dst" -> m.put("Target", value);
                 case "readonly", "ro" -> m.put("ReadOnly", eq < 0 || value.equals("true") || value.equals("1"));
-                default -> { }                      // options of a mount type: the daemon refuses --mount anyway
+                case "bind-propagation" -> m.with("BindOptions").put("Propagation", value);
+                case "bind-nonrecursive" -> m.with("BindOptions").put("NonRecursive", eq < 0 || value.equals("true"));
+                case "volume-nocopy" -> m.with("VolumeOptions").put("NoCopy", eq < 0 || value.equals("true"));
+                case "tmpfs-size" -> m.with("TmpfsOptions").put("SizeBytes", Units.parseMemoryBytes(value));
+                case "tmpfs-mode" -> m.with("TmpfsOptions").put("Mode", Integer.parseInt(value, 8));
+                default -> throw new IllegalArgumentException("unexpected key '" + key + "' in '" + field + "'");
             }
         }
         return m;

@@ -26,6 +26,8 @@ import java.util.List;
  *                   {@code RestartCount}; a user's start, and a restart at the daemon's start, set it to 0)
  * @param hasBeenManuallyStopped a user stopped or killed it ({@code docker stop/kill}) since its last start: a
  *                   daemon start then leaves an {@code unless-stopped} container stopped (moby's field of that name)
+ * @param mountPoints its mounts besides the rootfs ({@code -v}, {@code --mount}, volumes), fixed at create
+ *                   (Docker's {@code MountPoints}); empty for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Container(
@@ -41,36 +43,55 @@ public record Container(
         @JsonProperty("State") ContainerState state,
         @JsonProperty("LogPath") String logPath,
         @JsonProperty("RestartCount") int restartCount,
-        @JsonProperty("HasBeenManuallyStopped") boolean hasBeenManuallyStopped) {
+        @JsonProperty("HasBeenManuallyStopped") boolean hasBeenManuallyStopped,
+        @JsonProperty("MountPoints") List<dev.rabbithole.stage1.volume.MountPoint> mountPoints) {
+
+    public Container {
+        mountPoints = mountPoints == null ? List.of() : List.copyOf(mountPoints);
+    }
 
     /** A container that the restart policy never restarted and no user stopped (the shape before those fields). */
     public Container(String id, String name, String created, String path, List<String> args, ContainerConfig config,
                      HostConfig hostConfig, String imageId, String driver, ContainerState state, String logPath) {
-        this(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath, 0, false);
+        this(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath, 0, false, List.of());
+    }
+
+    /** A container without mounts (the parameter list before {@code MountPoints} existed). */
+    public Container(String id, String name, String created, String path, List<String> args, ContainerConfig config,
+                     HostConfig hostConfig, String imageId, String driver, ContainerState state, String logPath,
+                     int restartCount, boolean hasBeenManuallyStopped) {
+        this(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath, restartCount,
+                hasBeenManuallyStopped, List.of());
     }
 
     /** @return a copy with the given state */
     public Container withState(ContainerState newState) {
         return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, newState, logPath,
-                restartCount, hasBeenManuallyStopped);
+                restartCount, hasBeenManuallyStopped, mountPoints);
     }
 
     /** @return a copy with the given {@code RestartCount} */
     public Container withRestartCount(int count) {
         return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath,
-                count, hasBeenManuallyStopped);
+                count, hasBeenManuallyStopped, mountPoints);
     }
 
     /** @return a copy with {@code HasBeenManuallyStopped} as given */
     public Container withManuallyStopped(boolean stopped) {
         return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath,
-                restartCount, stopped);
+                restartCount, stopped, mountPoints);
     }
 
     /** @return a copy under another name ({@code /web}, with its slash) */
     public Container withName(String newName) {
         return new Container(id, newName, created, path, args, config, hostConfig, imageId, driver, state, logPath,
-                restartCount, hasBeenManuallyStopped);
+                restartCount, hasBeenManuallyStopped, mountPoints);
+    }
+
+    /** @return a copy with the given mount points */
+    public Container withMountPoints(List<dev.rabbithole.stage1.volume.MountPoint> points) {
+        return new Container(id, name, created, path, args, config, hostConfig, imageId, driver, state, logPath,
+                restartCount, hasBeenManuallyStopped, points);
     }
 
     /** @return the first 12 characters of the ID, as {@code docker ps} shows it */

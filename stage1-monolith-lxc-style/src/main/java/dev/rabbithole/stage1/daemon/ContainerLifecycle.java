@@ -40,6 +40,8 @@ final class ContainerLifecycle {
     private final StorageDriver storage;
     private final Events events;
     private final dev.rabbithole.stage1.network.NetworkController networks;
+    private dev.rabbithole.stage1.volume.ContainerMounts mounts;
+    private java.util.function.Function<String, List<String>> volumeUsers = name -> List.of();
     /** Set by a {@link ContainerRuntime#liveRestore()} shutdown: exits seen from now on are not recorded. */
     private volatile boolean detached;
     /** Set by {@link #close}: exits seen from now on are not answered by the restart policy. */
@@ -67,6 +69,12 @@ final class ContainerLifecycle {
         this.configs = configs;
         this.images = images;
         this.storage = storage;
+    }
+
+    /** Gives the lifecycle the containers' mounts: made at start, anonymous volumes released at removal. */
+    void mounts(dev.rabbithole.stage1.volume.ContainerMounts m, java.util.function.Function<String, List<String>> users) {
+        this.mounts = m;
+        this.volumeUsers = users;
     }
 
     // ---------------------------------------------------------------- start and the exit monitor
@@ -115,7 +123,8 @@ final class ContainerLifecycle {
         try {
             Image image = images.resolve(c.imageId());
             Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-            process = runtime.start(networks.attach(c, configs.command(c, rootfs, runtime.stateDir(c.id()))));
+            process = runtime.start(networks.attach(c,
+                    withMounts(configs.command(c, rootfs, runtime.stateDir(c.id())), c, rootfs)));
         } catch (RuntimeException e) {
             EngineException error = e instanceof EngineException ee ? ee
                     : new SystemException("starting container " + c.id() + ": " + e, e);
@@ -132,6 +141,16 @@ final class ContainerLifecycle {
         events.container(l.c, "start", java.util.Map.of());
     }
     // end::run-container[]
+
+    /** The command with the container's mounts ({@code -v}, {@code --mount}, {@code --tmpfs}) and {@code --read-only}. */
+    private dev.rabbithole.stage1.execdriver.Command withMounts(dev.rabbithole.stage1.execdriver.Command cmd,
+                                                               Container c, Path rootfs) {
+        if (mounts == null) {
+            return cmd;
+        }
+        return cmd.withMounts(mounts.commandMounts(c.mountPoints(), c.hostConfig().tmpfs(), rootfs),
+                c.hostConfig().readonlyRootfs());
+    }
 
     /** Follows a running process (caller holds l): pumps its output into the log, and a monitor its exit. */
     private void watch(LiveContainer l, ContainerProcess process) {
@@ -242,7 +261,7 @@ final class ContainerLifecycle {
         if (autoRemove) {
             threads.execute(() -> {
                 try {
-                    removeNow(l);
+                    removeNow(l, true);
                 } catch (RuntimeException e) {
                     EngineLog.warn("auto-removing container " + l.c.shortId() + ": " + e.getMessage());
                     l.removed.completeExceptionally(e);  // wait?condition=removed answers the error, never hangs
@@ -501,10 +520,11 @@ final class ContainerLifecycle {
      *
      * @param ref   name, ID or unique ID prefix
      * @param force kill it first (SIGKILL) if it is running
+     * @param removeVolumes {@code v}: its anonymous volumes too (unless another container uses them)
      * @throws NotFoundException no such container
      * @throws ConflictException it is running and force is false (Docker's message)
      */
-    void remove(String ref, boolean force) {
+    void remove(String ref, boolean force, boolean removeVolumes) {
         LiveContainer l = store.get(ref);
         synchronized (l) {
             if (l.running() && !force) {
@@ -515,7 +535,7 @@ final class ContainerLifecycle {
         if (force) {
             killAndWait(l);
         }
-        if (!removeNow(l)) {
+        if (!removeNow(l, removeVolumes)) {
             try {
                 l.removed.get(KILL_WAIT_SECONDS, TimeUnit.SECONDS); // someone else (AutoRemove) is removing it
             } catch (InterruptedException e) {
@@ -527,7 +547,7 @@ final class ContainerLifecycle {
     }
 
     /** @return false if another thread is already removing it */
-    private boolean removeNow(LiveContainer l) {
+    private boolean removeNow(LiveContainer l, boolean removeVolumes) {
         Container c;
         synchronized (l) {
             if (l.removing) {
@@ -553,6 +573,9 @@ final class ContainerLifecycle {
         l.log.close();
         store.delete(c);
         quietly(() -> networks.forget(c.id()));
+        if (mounts != null) {
+            mounts.removed(c.mountPoints(), removeVolumes, volumeUsers);
+        }
         events.container(c, "destroy", java.util.Map.of());
         l.removed.complete(c.state().exitCode());
         EngineLog.info("container " + c.shortId() + " removed");
@@ -591,7 +614,7 @@ final class ContainerLifecycle {
                         + Daemon.DAEMON_DIED_EXIT_CODE);
             }
             if (died && c.hostConfig().autoRemove()) {
-                quietly(() -> removeNow(l));
+                quietly(() -> removeNow(l, true));
             }
         }
         // tag::boot-restart[]

@@ -53,6 +53,7 @@ public class Daemon implements AutoCloseable {
     private final ContainerLifecycle lifecycle;
     private final Events events = new Events();
     private final Execs execs;
+    private final dev.rabbithole.stage1.volume.ContainerMounts mounts;
     private final Instant startedAt = Instant.now();
     private final dev.rabbithole.stage1.network.NetworkController networks;
     private final ImageCommitter cow;
@@ -94,6 +95,9 @@ public class Daemon implements AutoCloseable {
                 dev.rabbithole.stage1.network.NetworkOptions.current(), ref -> store.get(ref).c,
                 c -> exposedPorts(images, c));
         this.lifecycle = new ContainerLifecycle(store, runtime, configs, images, storage, events, networks);
+        this.mounts = new dev.rabbithole.stage1.volume.ContainerMounts(
+                new dev.rabbithole.stage1.volume.VolumeStore(dataRoot.resolve("volumes")));
+        lifecycle.mounts(mounts, this::volumeUsers);
         this.execs = new Execs(store, runtime, events, java.util.concurrent.Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "exec-worker");
             t.setDaemon(true);
@@ -152,8 +156,16 @@ public class Daemon implements AutoCloseable {
         RestartPolicies.check(hostConfig);
         ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
         networks.checkCreate(p.hostConfig());
-        LiveContainer l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
-                store.dir(p.id()).resolve(p.id() + "-json.log").toString()));
+        var points = mounts.plan(p.hostConfig(), ContainerVolumes.destinations(config, p.image()),
+                ref -> store.get(ref).c.mountPoints());
+        LiveContainer l;
+        try {
+            l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
+                    store.dir(p.id()).resolve(p.id() + "-json.log").toString()).withMountPoints(points));
+        } catch (RuntimeException e) {
+            mounts.removed(points, true, this::volumeUsers);     // a name in use: no anonymous volume left behind
+            throw e;
+        }
         EngineLog.info("container " + l.c.shortId() + " created as " + l.c.name() + " from " + config.image());
         events.container(l.c, "create", java.util.Map.of());
         return new CreateResult(p.id(), List.of());
@@ -180,7 +192,28 @@ public class Daemon implements AutoCloseable {
     }
 
     /** {@code DELETE /containers/{id}?force=}: layer, directory, name. See {@link ContainerLifecycle#remove}. */
-    public void remove(String ref, boolean force) { lifecycle.remove(ref, force); }
+    public void remove(String ref, boolean force) { lifecycle.remove(ref, force, false); }
+    /** {@code DELETE /containers/{id}?force=&v=}: with {@code v} its anonymous volumes too. See {@link ContainerLifecycle#remove}. */
+    public void remove(String ref, boolean force, boolean removeVolumes) { lifecycle.remove(ref, force, removeVolumes); }
+    /** The volumes of the local driver ({@code /volumes} endpoints); in use means named by a container's mounts. */
+    public dev.rabbithole.stage1.volume.VolumeStore volumes() { return mounts.volumes(); }
+
+    /**
+     * The containers that use a volume (created, running and stopped ones, as dockerd counts them).
+     *
+     * @param volumeName the volume's name
+     * @return their IDs, oldest first; empty when none
+     */
+    public List<String> volumeUsers(String volumeName) {
+        List<String> ids = new java.util.ArrayList<>();
+        for (Container c : store.list(true)) {
+            if (c.mountPoints().stream().anyMatch(m -> m.isVolume() && volumeName.equals(m.name()))) {
+                ids.add(c.id());
+            }
+        }
+        java.util.Collections.reverse(ids);
+        return ids;
+    }
     /** {@code GET /containers/{id}/json}: the current snapshot; NotFoundException if there is no such container. */
     public Container inspect(String ref) { return store.get(ref).c; }
     /** {@code GET /containers/json[?all=1]}: newest first, only running ones unless {@code all}. */

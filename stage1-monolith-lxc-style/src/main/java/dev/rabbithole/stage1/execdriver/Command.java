@@ -50,6 +50,16 @@ public record Command(String id, Path rootfs, Path stateDir, List<String> args, 
         network = network == null ? Network.NONE : network;
     }
 
+    /**
+     * @param newMounts    the mounts besides the rootfs, parents before children
+     * @param readonly     {@code --read-only}
+     * @return a copy with these mounts and read-only flag, the rest unchanged
+     */
+    public Command withMounts(List<Mount> newMounts, boolean readonly) {
+        return new Command(id, rootfs, stateDir, args, env, workingDir, user, hostname, resources, capabilities,
+                privileged, seccomp, noNewPrivileges, init, devices, groupAdd, stdio, newMounts, readonly, network);
+    }
+
     /** A command without mounts and network (the parameter list before those fields existed). */
     public Command(String id, Path rootfs, Path stateDir, List<String> args, List<String> env,
                    String workingDir, String user, String hostname, Resources resources,

@@ -295,13 +295,10 @@ class ApiServerTest {
     @Test
     void createRefusesFlagsStage1WouldIgnore() throws Exception {
         Map<String, String> refused = new java.util.LinkedHashMap<>();
-        refused.put("\"Binds\":[\"/tmp:/x\"]", "-v/--volume (HostConfig.Binds) is not supported by stage 1");
-        refused.put("\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/t\"}]", "--mount (HostConfig.Mounts)");
         refused.put("\"DeviceCgroupRules\":[\"c 10:229 rwm\"]", "--device-cgroup-rule");
         refused.put("\"IpcMode\":\"host\"", "--ipc host");
         refused.put("\"PidMode\":\"host\"", "--pid (HostConfig.PidMode)");
         refused.put("\"UTSMode\":\"host\"", "--uts (HostConfig.UTSMode)");
-        refused.put("\"ReadonlyRootfs\":true", "--read-only");
         refused.put("\"LogConfig\":{\"Type\":\"none\",\"Config\":{}}", "--log-driver none");
         for (Map.Entry<String, String> r : refused.entrySet()) {
             assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{" + r.getKey() + "}}")).as(r.getKey())
@@ -318,8 +315,9 @@ class ApiServerTest {
                 + "network mode");
         assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\","
                 + "\"HostPort\":\"99999\"}]}}}")).isEqualTo("Invalid hostPort: 99999");
-        assertThat(message("{\"Image\":\"busybox\",\"Volumes\":{\"/data\":{}}}"))
-                .isEqualTo("-v/--volume (Config.Volumes) is not supported by stage 1");
+        // mounts are the daemon's now (issue 12): a duplicate destination is refused with dockerd's message
+        assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"Binds\":[\"a1:/x\"],"
+                + "\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/x\"}]}}")).isEqualTo("Duplicate mount point: /x");
         // what the docker CLI sends when none of these flags is given is accepted
         create(null, "{\"Image\":\"busybox\",\"Tty\":false,\"OpenStdin\":false,\"AttachStdin\":false,"
                 + "\"StdinOnce\":false,\"Volumes\":{},\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{\"Binds\":null,"

@@ -144,9 +144,10 @@ class DockerCliTest {
         Result stdin = docker("run", "-i", "--rm", "busybox", "cat");
         assertThat(stdin.exit()).as(stdin.err()).isEqualTo(125);
         assertThat(stdin.err()).contains("Error response from daemon: stage 1 does not support stdin (-i) or a TTY (-t): ");
-        Result volume = docker("run", "--rm", "-v", "/tmp:/x", "busybox", "true");
+        Result volume = docker("run", "--rm", "--mount", "type=bind,source=/nonexistent/rh,target=/x", "busybox", "true");
         assertThat(volume.exit()).isEqualTo(125);
-        assertThat(volume.err()).contains("-v/--volume (HostConfig.Binds) is not supported by stage 1");
+        assertThat(volume.err()).contains("invalid mount config for type \"bind\": bind source path does not exist: "
+                + "/nonexistent/rh");
         // this daemon has no bridge (networking off, as dockerd's --bridge=none): nothing to publish on
         Result publish = docker("run", "--rm", "-p", "8080:80", "busybox", "true");
         assertThat(publish.err()).contains("conflicting options: port publishing and the container type network mode");

@@ -155,10 +155,27 @@ public final class DefaultTemplate {
         cgroup = new Cgroup(cgroup.path(), new Cgroup.Resources(r.memoryBytes(), r.memorySwapBytes(), r.cpuShares(),
                 r.cpuQuotaMicros(), r.cpuPeriodMicros(), r.cpusetCpus(), r.cpusetMems(), r.pidsLimit(),
                 deviceRules(c.privileged(), nodes)));
-        return new ContainerConfig(c.id(), c.rootfs(), false, c.hostname(), NAMESPACES, mounts,
+        mounts = withUserMounts(mounts, c);
+        return new ContainerConfig(c.id(), c.rootfs(), c.readonlyRootfs(), c.hostname(), NAMESPACES, mounts,
                 c.privileged() ? List.of() : MASKED_PATHS, c.privileged() ? List.of() : READONLY_PATHS,
                 cgroup, CapabilitySet.of(Set.copyOf(c.capabilities())), seccomp,
                 c.noNewPrivileges(), RLIMITS, process, devices(nodes));
+    }
+
+    /**
+     * The command's own mounts ({@code -v}, {@code --mount}, {@code --tmpfs}) after the template's: runtime-spec
+     * shaped already, they become libcontainer mounts as they are (the init resolves each destination inside the
+     * rootfs).
+     */
+    static List<Mount> withUserMounts(List<Mount> template, Command c) {
+        if (c.mounts().isEmpty()) {
+            return template;
+        }
+        List<Mount> all = new java.util.ArrayList<>(template);
+        for (dev.rabbithole.stage1.execdriver.Mount m : c.mounts()) {
+            all.add(new Mount(m.source(), m.destination(), m.type(), m.options()));
+        }
+        return List.copyOf(all);
     }
 
     // tag::device-policy[]

@@ -239,6 +239,22 @@ public final class DifferentialCatalogue {
                     .docker("create --name dt-exs busybox true")
                     .docker("exec dt-exs true")
                     .docker("rm dt-exs").compareStderr().build(),
+            entry("volume-named", "issue 12 item 1: a named volume outlives its container; in use it cannot be removed")
+                    .docker("volume create dt-vol")
+                    .docker("run --name dt-vol -v dt-vol:/data busybox sh -c 'echo kept > /data/f'")
+                    .docker("volume rm dt-vol")
+                    .docker("rm dt-vol")
+                    .docker("run --rm -v dt-vol:/data busybox cat /data/f")
+                    .docker("volume rm dt-vol")
+                    .docker("volume inspect -f '{{.Name}} {{.Driver}} {{.Scope}}' dt-vol").build(),
+            entry("read-only", "issue 12 item 1: --read-only refuses /etc, --tmpfs /tmp stays writable")
+                    .docker("run --rm --read-only busybox sh -c 'touch /etc/x 2>&1; echo $?'")
+                    .docker("run --rm --read-only --tmpfs /tmp busybox sh -c 'touch /tmp/x && echo written'")
+                    .build(),
+            entry("mount-errors", "issue 12 item 1: a duplicate destination, a --mount bind source that does not exist")
+                    .docker("create -v dt-a:/x -v dt-b:/x busybox true")
+                    .docker("create --mount type=bind,source=/nonexistent/dt,target=/x busybox true")
+                    .compareStderr().build(),
             entry("exec", "stage 3 item 2: docker exec in a running container")
                     .docker("run -d --name dt-exec busybox sleep 60")
                     .docker("exec dt-exec sh -c 'echo in; exit 3'")

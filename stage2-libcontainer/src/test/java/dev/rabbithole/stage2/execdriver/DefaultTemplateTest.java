@@ -42,6 +42,21 @@ class DefaultTemplateTest {
     }
 
     @Test
+    void theCommandsMountsFollowTheTemplatesAndReadOnlyIsPassedOn() {
+        Command c = command(Command.Resources.NONE, Set.of(), false, "").withMounts(List.of(
+                new dev.rabbithole.stage1.execdriver.Mount("bind", "/srv", "/data", List.of("rbind", "ro", "rprivate")),
+                new dev.rabbithole.stage1.execdriver.Mount("tmpfs", "tmpfs", "/tmp", List.of("nosuid", "size=1m"))),
+                true);
+        var config = DefaultTemplate.config(c);
+        assertThat(config.readonlyRootfs()).isTrue();
+        assertThat(config.mounts()).last().isEqualTo(new dev.rabbithole.stage2.libcontainer.configs.Mount("tmpfs", "/tmp",
+                "tmpfs", List.of("nosuid", "size=1m")));
+        assertThat(config.mounts()).contains(new dev.rabbithole.stage2.libcontainer.configs.Mount("/srv", "/data", "bind",
+                List.of("rbind", "ro", "rprivate")));
+        assertThat(DefaultTemplate.config(command(Command.Resources.NONE, Set.of(), false, "")).readonlyRootfs()).isFalse();
+    }
+
+    @Test
     void aDefaultContainerGetsDockersDeviceRulesAndNoExtraNode() {
         ContainerConfig c = DefaultTemplate.config(command(Command.Resources.NONE,
                 Capabilities.resolve(List.of(), List.of(), false), false, ""));

@@ -29,14 +29,17 @@ import java.util.TreeSet;
  * {@code config-linux.md} (version 1.0.2):
  *
  * <ul>
- * <li>{@code root}: the container's overlay rootfs the daemon mounted ({@link Command#rootfs()}), writable;</li>
+ * <li>{@code root}: the container's overlay rootfs the daemon mounted ({@link Command#rootfs()}), read-only
+ *     with {@code --read-only};</li>
  * <li>{@code process}: args, env, cwd, the user resolved from the image's {@code /etc/passwd} and
  *     {@code /etc/group} (uid, gid, additionalGids: the primary gid, the user's groups, {@code --group-add}),
  *     capabilities in bounding, effective and permitted ({@link #CAPABILITY_SETS}), {@code noNewPrivileges}, {@code oomScoreAdj} 0, no rlimits (Docker sets none by default),
  *     {@code terminal} for {@code -t};</li>
  * <li>{@code hostname}; {@code mounts}: /proc, /dev (tmpfs, 64 MiB), /dev/pts, /sys (read-only),
  *     /sys/fs/cgroup (read-only unless privileged), /dev/mqueue, /dev/shm (tmpfs, 64 MiB, Docker's default
- *     {@code --shm-size}), and binds of the daemon's /etc/hostname, /etc/hosts, /etc/resolv.conf;</li>
+ *     {@code --shm-size}), the command's mounts ({@code -v}, {@code --mount}, {@code --tmpfs}, as the daemon shaped
+ *     them), and binds of the daemon's /etc/hostname, /etc/hosts, /etc/resolv.conf (read-only with
+ *     {@code --read-only}; none where the user mounts something there);</li>
  * <li>{@code linux.namespaces}: pid, network, ipc, uts, mount, and cgroup on a cgroup v2 host only (Docker
  *     20.10's default cgroupns mode is {@code host} on v1, {@code private} on v2);</li>
  * <li>{@code linux.maskedPaths}, {@code linux.readonlyPaths} unless privileged;</li>
@@ -128,7 +131,7 @@ public final class OciSpec {
 
         ObjectNode root = spec.putObject("root");
         root.put("path", c.rootfs().toString());
-        root.put("readonly", false);
+        root.put("readonly", c.readonlyRootfs());                 // --read-only
         spec.put("hostname", c.hostname() == null ? "" : c.hostname());
 
         ArrayNode mounts = spec.putArray("mounts");
@@ -145,8 +148,21 @@ public final class OciSpec {
         mount(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
         mount(mounts, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777",
                 "size=" + SHM_SIZE_BYTES);
+        // -v, --mount, --tmpfs: as the daemon shaped them, before the /etc files (dockerd's order)
+        java.util.Set<String> userDestinations = new java.util.HashSet<>();
+        for (dev.rabbithole.stage1.execdriver.Mount m : c.mounts()) {
+            mount(mounts, m.destination(), m.type(), m.source(), m.options().toArray(String[]::new));
+            userDestinations.add(m.destination());
+        }
         for (String name : List.of("resolv.conf", "hostname", "hosts")) {
-            mount(mounts, "/etc/" + name, "bind", etcDir.resolve(name).toString(), "rbind", "rprivate");
+            if (userDestinations.contains("/etc/" + name)) {
+                continue;                                           // the user's mount replaces the daemon's file
+            }
+            if (c.readonlyRootfs()) {
+                mount(mounts, "/etc/" + name, "bind", etcDir.resolve(name).toString(), "rbind", "ro", "rprivate");
+            } else {
+                mount(mounts, "/etc/" + name, "bind", etcDir.resolve(name).toString(), "rbind", "rprivate");
+            }
         }
         if (c.init()) {
             mount(mounts, DockerInit.CONTAINER_PATH, "bind", DockerInit.find(DockerInit.CANDIDATES).toString(),

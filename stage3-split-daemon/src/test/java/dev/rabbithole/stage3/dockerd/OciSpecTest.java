@@ -42,6 +42,31 @@ class OciSpecTest {
         return out;
     }
 
+    /**
+     * Debian's dockerd 20.10 for {@code --read-only -v HOST:/h:ro -v named1:/data --tmpfs /t:size=1m}: the user's
+     * mounts after /dev/shm and before the /etc files, which become read-only too; {@code root.readonly}.
+     */
+    @Test
+    void mountsAndReadOnlyAsDocker2010WritesThem() throws Exception {
+        Command c = command("", 0, false).withMounts(List.of(
+                new dev.rabbithole.stage1.execdriver.Mount("bind", "/srv/h", "/h", List.of("rbind", "ro", "rprivate")),
+                new dev.rabbithole.stage1.execdriver.Mount("bind", "/vol/named1/_data", "/data", List.of("rbind")),
+                new dev.rabbithole.stage1.execdriver.Mount("tmpfs", "tmpfs", "/t",
+                        List.of("noexec", "nosuid", "nodev", "rprivate", "size=1m"))), true);
+        ObjectNode spec = OciSpec.of(c, Path.of("/etc-dir"), "rabbithole");
+        assertThat(spec.path("root").path("readonly").asBoolean()).isTrue();
+        List<String> mounts = new ArrayList<>();
+        spec.path("mounts").forEach(m -> mounts.add(m.path("destination").asText() + " " + m.path("type").asText()
+                + " " + m.path("source").asText() + " " + texts(m.path("options"))));
+        assertThat(mounts.subList(7, mounts.size())).containsExactly(
+                "/h bind /srv/h [rbind, ro, rprivate]",
+                "/data bind /vol/named1/_data [rbind]",
+                "/t tmpfs tmpfs [noexec, nosuid, nodev, rprivate, size=1m]",
+                "/etc/resolv.conf bind /etc-dir/resolv.conf [rbind, ro, rprivate]",
+                "/etc/hostname bind /etc-dir/hostname [rbind, ro, rprivate]",
+                "/etc/hosts bind /etc-dir/hosts [rbind, ro, rprivate]");
+    }
+
     @Test
     void theDefaultsAreDocker2010s() throws Exception {
         ObjectNode spec = OciSpec.of(command("", 64L << 20, false), Path.of("/etc-dir"), "rabbithole");

@@ -100,9 +100,21 @@ public final class LxcConfig {
         if (c.stateDir() != null) {
             out.comment("/etc/hostname, /etc/hosts, /etc/resolv.conf: the daemon's files (EtcFiles), bound over the image's");
             for (String name : EtcFiles.NAMES) {
-                out.set("lxc.mount.entry", fstabEscape(c.stateDir().resolve(name).toString()) + " etc/" + name
-                        + " none bind,create=file 0 0");
+                // resolved inside the rootfs: LXC's create=file would follow an image's /etc symlink onto the host
+                out.set("lxc.mount.entry", fstabEscape(c.stateDir().resolve(name).toString()) + " "
+                        + fstabEscape(LxcMounts.relativeTarget(c.rootfs(), "/etc/" + name)) + " none bind,create=file 0 0");
             }
+        }
+
+        if (!c.mounts().isEmpty()) {
+            out.comment("-v, --mount, --tmpfs: targets resolved inside the rootfs, mount points made beforehand (LxcMounts)");
+            for (String entry : LxcMounts.entries(c)) {
+                out.set("lxc.mount.entry", entry);
+            }
+        }
+        if (c.readonlyRootfs()) {
+            out.comment("--read-only: LXC mounts the rootfs read-only; the mounts above stay as they are");
+            out.set("lxc.rootfs.options", "ro");
         }
 
         if (!c.privileged()) {

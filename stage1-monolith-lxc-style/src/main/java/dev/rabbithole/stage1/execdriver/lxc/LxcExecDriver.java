@@ -219,6 +219,7 @@ public class LxcExecDriver implements ExecDriver {
                 AtomicFiles.writeString(devicesHook, LxcDevices.hook(nodes, state.resolve(HOOK_LAST_PID_FILE)));
                 Files.setPosixFilePermissions(devicesHook, PosixFilePermissions.fromString("rwx------"));
             }
+            LxcMounts.createMountPoints(c);
             AtomicFiles.writeString(config, LxcConfig.generate(c, cgroups, policy, log, Files.exists(hook) ? hook : null,
                     nodes.isEmpty() ? null : devicesHook));
             Files.deleteIfExists(log);

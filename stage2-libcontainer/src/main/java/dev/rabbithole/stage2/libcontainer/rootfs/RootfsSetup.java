@@ -101,9 +101,9 @@ public final class RootfsSetup {
         List<dev.rabbithole.stage2.libcontainer.configs.Device> devices =
                 config.devices() == null ? List.of() : config.devices();
         mountDev(rootfs, devices);
-        bindEtc(rootfs, "etc/hostname", etc.hostname());
-        bindEtc(rootfs, "etc/hosts", etc.hosts());
-        bindEtc(rootfs, "etc/resolv.conf", etc.resolvConf());
+        bindEtc(rootfs, "etc/hostname", etc.hostname(), config.readonlyRootfs());
+        bindEtc(rootfs, "etc/hosts", etc.hosts(), config.readonlyRootfs());
+        bindEtc(rootfs, "etc/resolv.conf", etc.resolvConf(), config.readonlyRootfs());
         for (Mount m : config.mounts() == null ? java.util.List.<Mount>of() : config.mounts()) {
             if (CgroupMount.TYPE.equals(m.type())) {
                 // the container's own cgroups; the init gets no cgroup config: then the mount's source names it
@@ -222,7 +222,7 @@ public final class RootfsSetup {
     }
     // end::extra-devices[]
 
-    private void bindEtc(Path rootfs, String relative, Path source) {
+    private void bindEtc(Path rootfs, String relative, Path source, boolean readonly) {
         if (source == null) {
             return;
         }
@@ -230,8 +230,13 @@ public final class RootfsSetup {
         Path target = SecureJoin.createFile(rootfs, "/" + relative);
         sys.because("/" + relative + " from the container's state directory")
                 .mount(source.toString(), target.toString(), null, MS_BIND, null);
+        if (readonly) {
+            sys.because("--read-only: the /etc files too, as Docker's")
+                    .mount(null, target.toString(), null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
+        }
     }
 
+    // tag::mount-one[]
     private void mountOne(Path rootfs, Mount m) {
         MountOptions o = MountOptions.parse(m.options());
         boolean bind = o.isBind() || "bind".equals(m.type());
@@ -258,6 +263,7 @@ public final class RootfsSetup {
             sys.because("propagation of " + m.destination()).mount(null, t, null, o.propagation(), null);
         }
     }
+    // end::mount-one[]
 
     private void pivotRoot(String root) {
         // tag::pivot-root[]
