@@ -48,6 +48,7 @@ import java.util.regex.Pattern;
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
  * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
  * POST /images/create (pull)           DELETE /images/{name}
+ * HEAD|GET|PUT /containers/{id}/archive (docker cp: see ArchiveApi)
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -66,12 +67,14 @@ final class EngineApi {
     private final ObjectMapper json;
     private final Views views;
     private final InteractiveApi interactive;
+    private final ArchiveApi archives;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
         this.json = json;
         this.views = new Views(json, daemon);
         this.interactive = new InteractiveApi(daemon, json);
+        this.archives = new ArchiveApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -177,7 +180,7 @@ final class EngineApi {
                 }
             }
             default -> {
-                if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
+                if (archives.route(ex, path) || routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
                         || interactive.route(ex, path, get, post)) {
                     return;
                 }

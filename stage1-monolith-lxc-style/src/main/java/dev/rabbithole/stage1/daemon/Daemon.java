@@ -53,6 +53,7 @@ public class Daemon implements AutoCloseable {
     private final ContainerLifecycle lifecycle;
     private final Events events = new Events();
     private final Execs execs;
+    private final ContainerArchives archives;
     private final Instant startedAt = Instant.now();
 
     /** As {@link #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)} with {@link SecurityResolver#DEFAULT}. */
@@ -94,6 +95,7 @@ public class Daemon implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }));
+        this.archives = new ContainerArchives(store, images, storage);
         lifecycle.restore();
     }
 
@@ -181,6 +183,14 @@ public class Daemon implements AutoCloseable {
     public ExecInstance execInspect(String execId) { return execs.get(execId); }
     /** {@code POST /exec/{id}/resize?h=&w=}. See {@link Execs#resize}. */
     public void execResize(String execId, int height, int width) { execs.resize(execId, height, width); }
+    /** {@code HEAD /containers/{id}/archive?path=}: the path's stat. See {@link ContainerArchives#stat}. */
+    public dev.rabbithole.stage1.archive.PathStat statPath(String ref, String path) { return archives.stat(ref, path); }
+    /** {@code GET /containers/{id}/archive?path=}: stat, then tar. See {@link ContainerArchives#archive}. */
+    public void archivePath(String ref, String path, dev.rabbithole.stage1.archive.TarSink sink) { archives.archive(ref, path, sink); }
+    /** {@code PUT /containers/{id}/archive?path=}: extract a tar. See {@link ContainerArchives#extract}. */
+    public void extractToDir(String ref, String path, java.io.InputStream tar, boolean noOverwriteDirNonDir, boolean copyUIDGID) {
+        archives.extract(ref, path, tar, noOverwriteDirNonDir, copyUIDGID);
+    }
     /** {@code GET /events}: the daemon's event log. See {@link Events}. */
     public Events events() { return events; }
 

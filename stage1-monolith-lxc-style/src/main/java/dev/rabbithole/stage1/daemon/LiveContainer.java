@@ -18,6 +18,8 @@ final class LiveContainer {
     CompletableFuture<Integer> nextExit = new CompletableFuture<>();
     final CompletableFuture<Integer> removed = new CompletableFuture<>();
     boolean removing;
+    /** {@code docker cp} calls in flight that hold the rootfs mounted (see ContainerArchives); guarded by this. */
+    int copies;
     /** The daemon's end of its stdin (Config.OpenStdin): attached clients write here. */
     final ContainerStdin stdin = new ContainerStdin();
 
