@@ -100,14 +100,34 @@ final class ContainerArchives {
             synchronized (l) {
                 l.copies--;
                 if (l.copies == 0 && !l.running() && !l.removing) {
-                    try {
-                        storage.unmount(l.c.id());
-                    } catch (RuntimeException e) {
-                        EngineLog.warn("docker cp: unmounting the rootfs of " + l.c.shortId() + ": " + e.getMessage());
-                    }
+                    unmount(l);
                 }
             }
         }
     }
     // end::cp-mount[]
+
+    /**
+     * Unmounts a stopped container's rootfs (caller holds l). A runtime that is still tearing the container down
+     * (LXC's monitor) may hold the mount busy for a moment after the exit was reported: a few tries, 100 ms apart.
+     */
+    private void unmount(LiveContainer l) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                storage.unmount(l.c.id());
+                return;
+            } catch (RuntimeException e) {
+                if (attempt == 5) {
+                    EngineLog.warn("docker cp: unmounting the rootfs of " + l.c.shortId() + ": " + e.getMessage());
+                    return;
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
 }
