@@ -1,8 +1,6 @@
 package dev.rabbithole.stage1.client;
 
 import dev.rabbithole.stage1.archive.PathStat;
-import dev.rabbithole.stage1.errdefs.InvalidParameterException;
-import dev.rabbithole.stage1.image.LayerUnpacker;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -42,7 +40,7 @@ import java.util.Map;
  * a trailing {@code /} says it must be an existing directory ({@code no such directory}); a directory never
  * replaces a file ({@code cannot copy directory}). {@code -L} follows a symlink given as the source; {@code -a}
  * asks the daemon to give the files the container user's owner. Extraction on this side refuses entries that
- * leave the destination ({@link LayerUnpacker#relativeComponents}) and never writes through a symlink.
+ * leave the destination ({@link #components}) and never writes through a symlink.
  */
 @Command(name = "cp", description = "Copy files/folders between a container and the local filesystem.")
 public final class CpCommand extends ClientCommand {
@@ -178,12 +176,8 @@ public final class CpCommand extends ClientCommand {
         java.util.List<Runnable> dirTimes = new java.util.ArrayList<>();
         while ((e = tar.getNextEntry()) != null) {
             String name = rebase(e.getName(), oldBase, newBase);
-            List<String> parts;
-            try {
-                parts = LayerUnpacker.relativeComponents(name, name);
-            } catch (InvalidParameterException ex) {
-                throw new IOException("refusing \"" + e.getName() + "\": it leaves " + dir);
-            }
+            List<String> parts = components(name);
+            if (parts == null) throw new IOException("refusing \"" + e.getName() + "\": it leaves " + dir);
             Path target = dir;
             for (int i = 0; i < parts.size(); i++) {
                 target = target.resolve(parts.get(i));
@@ -220,9 +214,9 @@ public final class CpCommand extends ClientCommand {
                 continue;
             } else if (e.isLink()) {
                 Path existing = dir;
-                for (String c : LayerUnpacker.relativeComponents(name, rebase(e.getLinkName(), oldBase, newBase))) {
-                    existing = existing.resolve(c);
-                }
+                List<String> link = components(rebase(e.getLinkName(), oldBase, newBase));
+                if (link == null || link.isEmpty()) throw new IOException("refusing hard link \"" + e.getName() + "\"");
+                for (String c : link) existing = existing.resolve(c);
                 Files.createLink(target, existing);
                 continue;
             } else if (!e.isFile()) {
@@ -236,6 +230,26 @@ public final class CpCommand extends ClientCommand {
             Files.setLastModifiedTime(target, mtime);
         }
         for (int i = dirTimes.size() - 1; i >= 0; i--) dirTimes.get(i).run();
+    }
+
+    /**
+     * A tar name normalized lexically under the destination (the client may not use the daemon's image code, see
+     * Stage1ArchitectureTest): empty and {@code .} elements dropped, {@code ..} removes the previous one.
+     *
+     * @return the elements, or null when a {@code ..} would leave the destination
+     */
+    static List<String> components(String name) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (String c : name.split("/")) {
+            if (c.isEmpty() || c.equals(".")) continue;
+            if (c.equals("..")) {
+                if (parts.isEmpty()) return null;
+                parts.removeLast();
+            } else {
+                parts.addLast(c);
+            }
+        }
+        return new java.util.ArrayList<>(parts);
     }
 
     /** pkg/archive's rebase: a name that is {@code oldBase} or starts with {@code oldBase/} gets {@code newBase} instead. */

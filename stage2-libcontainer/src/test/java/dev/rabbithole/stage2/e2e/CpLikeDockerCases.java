@@ -240,7 +240,7 @@ public abstract class CpLikeDockerCases {
             Path payload = Files.writeString(local.resolve("written-by-cp"), "payload");
             Set<String> read = new HashSet<>();
             List<String> failures = new ArrayList<>();
-            for (int i = 0; i < 25; i++) {
+            for (int i = 0; i < 20; i++) {
                 var in = cli.docker("cp", payload.toString(), "cp-race:/victim" + h + "/");
                 if (in.exit() != 0) failures.add(in.err().strip());
                 Path out = local.resolve("out-" + i);

@@ -38,7 +38,6 @@ class CpLikeDockerOnStage1IT extends CpLikeDockerCases {
     @AfterAll
     static void stopDaemon() throws Exception {
         if (daemon != null) {
-            java.nio.file.Files.writeString(java.nio.file.Path.of("/tmp/cps1/it-daemon.log"), daemon.log()); // TEMP-DEBUG
             daemon.close();
         }
     }
