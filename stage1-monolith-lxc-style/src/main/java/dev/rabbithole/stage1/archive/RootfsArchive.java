@@ -31,9 +31,9 @@ import java.util.Map;
  * ({@link ContainerPath}) and Docker's error texts.
  *
  * <p><b>Every path is resolved as if the rootfs were {@code /}</b>, and no host file outside it is ever reached, also
- * when the container swaps a directory for a symlink to {@code /} while the copy runs (CVE-2018-15664, and the older
- * cp symlink CVEs 2014-6407, 2015-3627, 2019-14271). Docker's fix (moby 18.09, 2019) does the file work in a child
- * process chrooted into the rootfs. We keep it in the daemon and use the kernel's own scoped lookup instead:
+ * when the container swaps a directory for a symlink to {@code /} while the copy runs (CVE-2018-15664). Docker's fix
+ * (2019) does the file work in a child process chrooted into the rootfs; that child once loaded the container's own
+ * NSS libraries as root (CVE-2019-14271). We keep the work in the daemon and use the kernel's scoped lookup instead:
  * <ul>
  *   <li>the rootfs is opened once, {@code O_PATH|O_DIRECTORY}; that descriptor is the root of every lookup;</li>
  *   <li>a container path is resolved with openat2(2) and {@code RESOLVE_IN_ROOT} on that descriptor: the kernel
