@@ -44,6 +44,7 @@ import java.util.function.Supplier;
             ContainerCommands.Kill.class,
             ContainerCommands.Rm.class,
             ContainerCommands.Inspect.class,
+            dev.rabbithole.stage1.client.CpCommand.class,
             dev.rabbithole.stage1.client.InteractiveCommands.Attach.class,
             dev.rabbithole.stage1.client.InteractiveCommands.Exec.class,
             dev.rabbithole.stage1.client.InteractiveCommands.Events.class,

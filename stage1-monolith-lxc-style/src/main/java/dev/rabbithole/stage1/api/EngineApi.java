@@ -52,6 +52,7 @@ import java.util.regex.Pattern;
  *                                      (see NetworkApi)
  * POST /commit   POST /images/create?fromSrc=-   GET /images/{name}/history   GET /containers/{id}/changes|export
  * GET  /volumes   POST /volumes/create   GET|DELETE /volumes/{name}   POST /volumes/prune (see VolumesApi)
+ * HEAD|GET|PUT /containers/{id}/archive (docker cp: see ArchiveApi)
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -72,6 +73,7 @@ final class EngineApi {
     private final InteractiveApi interactive;
     private final NetworkApi networks;
     private final CowApi cow;
+    private final ArchiveApi archives;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
@@ -80,6 +82,7 @@ final class EngineApi {
         this.interactive = new InteractiveApi(daemon, json);
         this.networks = new NetworkApi(daemon, json);
         this.cow = new CowApi(daemon, json);
+        this.archives = new ArchiveApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -189,7 +192,8 @@ final class EngineApi {
                 }
             }
             default -> {
-                if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
+                if (archives.route(ex, path) || routeContainer(ex, path, get, post, delete)
+                        || routeImage(ex, path, get, delete)
                         || interactive.route(ex, path, get, post) || networks.route(ex, path, get, post, delete)
                         || cow.route(ex, path, get, post)
                         || VolumesApi.route(daemon, json, ex, path, get, post, delete)) {

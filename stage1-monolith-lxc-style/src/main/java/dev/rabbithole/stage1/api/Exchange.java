@@ -45,6 +45,7 @@ final class Exchange {
     private final ObjectMapper json;
     private final AtomicBoolean answered = new AtomicBoolean();
     private volatile Runnable onAnswered = () -> { };
+    private final List<String[]> extraHeaders = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** The request body of {@code POST /images/load}, kept in a temporary file. */
     interface BodyFile {
@@ -74,6 +75,9 @@ final class Exchange {
     BodyFile bodyFile() { return bodyFile; }
 
     HttpHeaders headers() { return request.headers(); }
+
+    /** Adds a response header to the answer not yet sent (e.g. {@code X-Docker-Container-Path-Stat}). */
+    void header(String name, String value) { extraHeaders.add(new String[] {name, value}); }
 
     /** @return the first value of a query parameter, or null */
     String param(String name) {
@@ -169,6 +173,7 @@ final class Exchange {
         res.headers().set("Docker-Experimental", "false");
         res.headers().set("Ostype", "linux");
         res.headers().set(HttpHeaderNames.SERVER, "rabbithole/" + dev.rabbithole.stage1.Stage.current().version() + " (linux)");
+        for (String[] h : extraHeaders) res.headers().set(h[0], h[1]);
     }
 
     private void logged(int status) {

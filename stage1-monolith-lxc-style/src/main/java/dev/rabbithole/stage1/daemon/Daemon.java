@@ -54,6 +54,7 @@ public class Daemon implements AutoCloseable {
     private final Events events = new Events();
     private final Execs execs;
     private final dev.rabbithole.stage1.volume.ContainerMounts mounts;
+    private final ContainerArchives archives;
     private final Instant startedAt = Instant.now();
     private final dev.rabbithole.stage1.network.NetworkController networks;
     private final ImageCommitter cow;
@@ -104,6 +105,7 @@ public class Daemon implements AutoCloseable {
             return t;
         }));
         this.cow = new ImageCommitter(dataRoot, images, storage, store, events);
+        this.archives = new ContainerArchives(store, images, storage);
         lifecycle.restore();
         networks.reconcile(store.list(true).stream().map(Container::id).collect(java.util.stream.Collectors.toSet()),
                 store.list(false).stream().map(Container::id).collect(java.util.stream.Collectors.toSet()));
@@ -250,6 +252,14 @@ public class Daemon implements AutoCloseable {
     public ExecInstance execInspect(String execId) { return execs.get(execId); }
     /** {@code POST /exec/{id}/resize?h=&w=}. See {@link Execs#resize}. */
     public void execResize(String execId, int height, int width) { execs.resize(execId, height, width); }
+    /** {@code HEAD /containers/{id}/archive?path=}: the path's stat. See {@link ContainerArchives#stat}. */
+    public dev.rabbithole.stage1.archive.PathStat statPath(String ref, String path) { return archives.stat(ref, path); }
+    /** {@code GET /containers/{id}/archive?path=}: stat, then tar. See {@link ContainerArchives#archive}. */
+    public void archivePath(String ref, String path, dev.rabbithole.stage1.archive.TarSink sink) { archives.archive(ref, path, sink); }
+    /** {@code PUT /containers/{id}/archive?path=}: extract a tar. See {@link ContainerArchives#extract}. */
+    public void extractToDir(String ref, String path, java.io.InputStream tar, boolean noOverwriteDirNonDir, boolean copyUIDGID) {
+        archives.extract(ref, path, tar, noOverwriteDirNonDir, copyUIDGID);
+    }
     /** {@code GET /events}: the daemon's event log. See {@link Events}. */
     public Events events() { return events; }
 

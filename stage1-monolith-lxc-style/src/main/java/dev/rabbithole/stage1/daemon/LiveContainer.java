@@ -20,6 +20,8 @@ final class LiveContainer {
     boolean removing;
     /** A restart's stop is under way: its exit does not remove an AutoRemove container. */
     boolean keepOnExit;
+    /** {@code docker cp} calls in flight that hold the rootfs mounted (see ContainerArchives); guarded by this. */
+    int copies;
     /** The daemon's end of its stdin (Config.OpenStdin): attached clients write here. */
     final ContainerStdin stdin = new ContainerStdin();
 

@@ -176,9 +176,15 @@ public final class LayerUnpacker {
      * Normalizes a tar name lexically: empty and {@code .} components are dropped (so {@code /abs} becomes
      * {@code abs}), {@code ..} removes the previous component, and a {@code ..} with nothing left to
      * remove is refused: the name would leave the layer directory. The file system is never asked, so no
-     * symlink can take part in the resolution.
+     * symlink can take part in the resolution. Also used by {@code docker cp}'s extraction
+     * ({@code dev.rabbithole.stage1.archive.RootfsArchive}).
+     *
+     * @param entry the entry's name, for the error message
+     * @param name  the name to normalize (the entry's, or a hard link's target)
+     * @return the components, none empty, {@code .} or {@code ..}; empty for the directory itself
+     * @throws InvalidParameterException the name leaves the directory
      */
-    static List<String> relativeComponents(String entry, String name) {
+    public static List<String> relativeComponents(String entry, String name) {
         Deque<String> parts = new ArrayDeque<>();
         for (String c : name.split("/")) {
             if (c.isEmpty() || c.equals(".")) continue;

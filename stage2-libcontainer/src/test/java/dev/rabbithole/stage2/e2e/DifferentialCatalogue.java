@@ -260,7 +260,27 @@ public final class DifferentialCatalogue {
                     .docker("exec dt-exec sh -c 'echo in; exit 3'")
                     .docker("rm -f dt-exec")
                     .bothDiffer("exec comes with stage 3: stages 1 and 2 answer 501, naming the stage")
-                    .build()));
+                    .build(),
+
+            // ---- issue 12: docker cp ------------------------------------------------------------------------
+            entry("cp-roundtrip", "issue 12 item 2: docker cp out of and into a stopped container, and back")
+                    .docker("create --name dt-cp busybox true")
+                    .docker("cp dt-cp:/etc/passwd {tmp}/passwd")
+                    .docker("cp {tmp}/passwd dt-cp:/tmp/copied")
+                    .docker("cp dt-cp:/tmp/copied {tmp}/back")
+                    .host("cat {tmp}/back")
+                    // a directory onto a file: refused by the CLI (its stderr may carry a tar goroutine's log line)
+                    .docker("cp {tmp} dt-cp:/etc/passwd")
+                    .docker("rm dt-cp").build(),
+            entry("cp-symlink-root", "issue 12 item 2: a symlink to / in the container gives the container's file")
+                    .docker("run --name dt-cpl busybox sh -c 'ln -s / /target && echo container-file > /etc/shadow'")
+                    .docker("cp dt-cpl:/target/etc/shadow {tmp}/shadow")
+                    .host("cat {tmp}/shadow")
+                    .docker("rm dt-cpl").build(),
+            entry("cp-refusals", "issue 12 item 2: docker cp's errors")
+                    .docker("create --name dt-cpe busybox true")
+                    .docker("cp dt-cpe:/nonexist {tmp}/x")
+                    .docker("rm dt-cpe").compareStderr().build()));
 
     /**
      * The entries to run: all, or those named in the system property {@code rabbithole.diff.only}
