@@ -48,6 +48,7 @@ import java.util.regex.Pattern;
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
  * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
  * POST /images/create (pull)           DELETE /images/{name}
+ * POST /build                          (the classic builder: see BuildApi)
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -167,6 +168,12 @@ final class EngineApi {
             case "/images/load" -> {
                 if (post) {
                     load(ex);
+                    return;
+                }
+            }
+            case "/build" -> {
+                if (post) {
+                    new BuildApi(daemon, json).build(ex);
                     return;
                 }
             }

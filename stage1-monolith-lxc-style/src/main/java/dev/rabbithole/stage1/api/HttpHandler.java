@@ -103,7 +103,7 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         path = EngineApi.stripVersion(new QueryStringDecoder(r.uri()).path());
         tooLarge = false;
         spoolError = null;
-        if (path.equals("/images/load")) {
+        if (path.equals("/images/load") || path.equals("/build")) {
             memory = null;
             try {
                 spool = Files.createTempFile("rabbithole-load-", ".tar");
