@@ -54,6 +54,7 @@ public class Daemon implements AutoCloseable {
     private final Events events = new Events();
     private final Execs execs;
     private final Instant startedAt = Instant.now();
+    private final ImageCommitter cow;
 
     /** As {@link #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)} with {@link SecurityResolver#DEFAULT}. */
     public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec) {
@@ -94,6 +95,7 @@ public class Daemon implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }));
+        this.cow = new ImageCommitter(dataRoot, images, storage, store, events);
         lifecycle.restore();
     }
 
@@ -201,6 +203,62 @@ public class Daemon implements AutoCloseable {
         String imageId = ImageEvents.idOf(images.store(), ref);
         return ImageEvents.removed(events, imageId, images.remove(ref, force, store.list(true)));
     }
+
+    // tag::commit-api[]
+    /**
+     * {@code POST /commit?container=}: a new image from the container's image and its writable layer (the
+     * overlayfs upperdir, tarred in image-spec form) as dockerd 20.10 makes it; a container that changed nothing
+     * adds a history entry with {@code empty_layer} and no layer. Works on running and stopped containers.
+     *
+     * @param idOrName the container
+     * @param options  tag, comment, author, {@code --change} lines, config and history overrides
+     * @return the new image's ID, {@code sha256:<hex>}
+     * @throws NotFoundException         no such container
+     * @throws InvalidParameterException a bad reference or change ({@code <x> is not a valid change command})
+     * @throws ConflictException         the container is being removed or is dead
+     * @throws EngineException           the layer could not be read or stored (the storage driver is vfs: 501)
+     */
+    public String commit(String idOrName, CommitOptions options) { return cow.commit(idOrName, options); }
+    // end::commit-api[]
+
+    /**
+     * An image with no new layer: {@code parent}'s layers, {@code options.config()} (else the parent's) with the
+     * changes applied, and one {@code empty_layer} history entry ({@code options.createdBy()}); the classic builder's
+     * metadata steps.
+     *
+     * @param parent an image reference, or null / {@code scratch} for none
+     * @return the new image's ID, {@code sha256:<hex>}
+     * @throws NotFoundException no such parent image
+     */
+    public String commitImage(String parent, CommitOptions options) { return cow.commitImage(parent, options); }
+
+    /**
+     * {@code POST /images/create?fromSrc=-&repo=&tag=&message=&changes=}: the body, a rootfs tar (plain, gzip or
+     * bzip2), becomes a one-layer image whose config has only the changes, with {@code message} (default
+     * {@code Imported from -}) as comment and history entry, as dockerd's {@code docker import}.
+     *
+     * @param reference {@code repo[:tag]} or null
+     * @return the new image's ID
+     * @throws InvalidParameterException an unreadable tar, one whose entries leave the rootfs, a bad change or reference
+     */
+    public String importImage(java.io.InputStream tar, String reference, String message, List<String> changes) {
+        return cow.importImage(tar, reference, message, changes);
+    }
+
+    /** {@code GET /images/{name}/history}: newest first, Docker's HistoryResponseItem; 404 for no such image. */
+    public List<ImageCommitter.HistoryItem> history(String ref) { return cow.history(ref); }
+
+    /** {@code GET /containers/{id}/changes}: the writable layer against the image (C/A/D), as {@code docker diff}. */
+    public List<dev.rabbithole.stage1.storage.UpperDir.Change> changes(String ref) { return cow.changes(ref); }
+
+    /**
+     * {@code GET /containers/{id}/export}: a tar of the container's whole rootfs as the storage driver mounts it
+     * (a stopped container's is mounted for the copy and unmounted after).
+     *
+     * @throws NotFoundException no such container
+     * @throws java.io.IOException {@code out} failed
+     */
+    public void export(String ref, java.io.OutputStream out) throws java.io.IOException { cow.export(ref, out); }
 
     /**
      * Shuts the daemon down: SIGKILLs every running container (the monolith leaves none behind), waits for their

@@ -117,7 +117,9 @@ public final class BusyboxImage {
             String created = Instant.ofEpochSecond(mtime).toString();
             ImageConfig config = new ImageConfig(hostArchitecture(), "linux", created,
                     new ImageConfig.Defaults(null, ENV, null, List.of("sh"), null, null),
-                    new ImageConfig.RootFs("layers", List.of(diffId)));
+                    new ImageConfig.RootFs("layers", List.of(diffId)),
+                    // as dockerd's `docker import` writes it: one entry, no created_by
+                    List.of(new ImageConfig.History(created, null, null, "Imported from -", null)));
             return new Built(gzBytes.toByteArray(), diffId, Oci.JSON.writeValueAsBytes(config));
         } catch (IOException e) {
             throw new SystemException("cannot build the busybox image from " + busybox + ": " + e.getMessage(), e);

@@ -16,6 +16,8 @@ import java.util.Map;
  * @param created      RFC 3339 time the image was created, may be null
  * @param config       the defaults a container of this image starts with
  * @param rootfs       {@code type = "layers"} and the uncompressed layer digests, lowest first
+ * @param history      one entry per layer and per step that made no layer ({@link History#emptyLayer}), oldest
+ *                     first; null when the image has none (the image-spec's {@code history})
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -24,7 +26,38 @@ public record ImageConfig(
         @JsonProperty("os") String os,
         @JsonProperty("created") String created,
         @JsonProperty("config") Defaults config,
-        @JsonProperty("rootfs") RootFs rootfs) {
+        @JsonProperty("rootfs") RootFs rootfs,
+        @JsonProperty("history") List<History> history) {
+
+    /** A config without history (the parameter list before that field existed). */
+    public ImageConfig(String architecture, String os, String created, Defaults config, RootFs rootfs) {
+        this(architecture, os, created, config, rootfs, null);
+    }
+
+    /**
+     * One entry of the image-spec's {@code history} (config.md): how a layer, or a step without one, was made.
+     * {@code docker history} lists these newest first.
+     *
+     * @param created    RFC 3339 time, may be null
+     * @param createdBy  the command that made it ({@code docker commit}: the container's Cmd joined by spaces)
+     * @param author     who made it, may be null
+     * @param comment    {@code docker commit -m}, {@code docker import -m} or {@code Imported from -}; may be null
+     * @param emptyLayer true when this step added no layer to {@code rootfs.diff_ids}; null is false
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record History(
+            @JsonProperty("created") String created,
+            @JsonProperty("author") String author,
+            @JsonProperty("created_by") String createdBy,
+            @JsonProperty("comment") String comment,
+            @JsonProperty("empty_layer") Boolean emptyLayer) {
+
+        /** @return true when this step added no layer */
+        public boolean isEmptyLayer() {
+            return Boolean.TRUE.equals(emptyLayer);
+        }
+    }
 
     /**
      * The execution defaults: the image-spec's {@code config} object (Docker spells keys in PascalCase);

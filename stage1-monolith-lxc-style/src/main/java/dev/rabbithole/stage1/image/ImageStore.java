@@ -56,6 +56,57 @@ public interface ImageStore {
     }
 
     /**
+     * Adds an image made of existing layers and optionally one new layer on top: what {@code docker commit} and
+     * {@code docker import} store. The new layer is compressed into a blob and unpacked (refused, with nothing
+     * kept, when it would escape its directory, as a loaded layer is).
+     *
+     * @param config     the config blob's bytes; its {@code rootfs.diff_ids} must list the base layers' and then
+     *                   the new layer's diff_id ({@code sha256} of {@code newLayer}'s bytes)
+     * @param baseLayers {@code sha256:<hex>} layer blob digests already in the store, lowest first (a parent
+     *                   image's {@link Image#layerDigests()}); empty for none
+     * @param newLayer   an uncompressed layer tar (image-spec layer.md), or null for no new layer
+     * @param parentId   the image it was made from ({@code sha256:<hex>}), kept as its parent, or null
+     * @return the stored image, untagged unless it already had names
+     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException an unsafe layer or a config that does not
+     *         match the layers
+     * @throws UnsupportedOperationException a store that cannot add images
+     */
+    default Image create(byte[] config, List<String> baseLayers, Path newLayer, String parentId) {
+        throw new UnsupportedOperationException("this image store cannot add images");
+    }
+
+    /**
+     * Points {@code reference} at an image ({@code docker tag}); a tag on another image moves, which keeps its
+     * other names or stays untagged.
+     *
+     * @param imageId   {@code sha256:<hex>}
+     * @param reference {@code name[:tag]}, {@code :latest} when no tag is given
+     * @return the normalized reference, {@code name:tag}
+     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException not a valid reference
+     * @throws dev.rabbithole.stage1.errdefs.NotFoundException no such image
+     */
+    default String tag(String imageId, String reference) {
+        throw new UnsupportedOperationException("this image store cannot tag images");
+    }
+
+    /**
+     * @param imageId {@code sha256:<hex>}
+     * @return the image this one was committed or built from ({@code sha256:<hex>}), if the store knows it
+     *         (dockerd keeps it outside the config too, in its image metadata)
+     */
+    default java.util.Optional<String> parent(String imageId) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * @param layerDigest {@code sha256:<hex>} of a layer blob of an image in the store
+     * @return the bytes the layer holds unpacked, as Docker counts them ({@code docker history} SIZE); 0 if unknown
+     */
+    default long layerSize(String layerDigest) {
+        return 0;
+    }
+
+    /**
      * The image's layers unpacked on disk (each a directory, whiteouts already in overlayfs form or
      * applied), lowest first: what the storage driver stacks as overlay lowerdirs.
      *

@@ -41,6 +41,7 @@ import java.util.regex.Pattern;
  * ROOT/blobs/sha256/HEX          manifests (OCI image manifest), configs (OCI image config), layers (tar+gzip)
  * ROOT/layers/DIFFID-HEX/        each layer unpacked once, whiteouts in overlayfs form (overlay lowerdir)
  * ROOT/sizes/BLOBHEX             a layer's unpacked size in bytes (what docker images shows), measured once
+ * ROOT/parents/IDHEX             the image a committed image was made from (sha256:HEX), as dockerd's metadata
  * ROOT/tmp/                      staging for loads; emptied when the store opens
  * </pre>
  *
@@ -78,6 +79,7 @@ public class LocalImageStore implements ImageStore {
             Files.createDirectories(layersDir);
             Files.createDirectories(tmpDir);
             Files.createDirectories(sizesDir);
+            Files.createDirectories(this.root.resolve("parents"));
             this.blobs = new BlobStore(this.root.resolve("blobs").resolve("sha256"));
             if (!Files.exists(this.root.resolve("oci-layout"))) {
                 BlobStore.writeAtomically(this.root.resolve("oci-layout"),
@@ -268,6 +270,7 @@ public class LocalImageStore implements ImageStore {
             if (!usedBlobs.contains(md)) { blobs.delete(md); manifests.remove(md); }
         }
         if (!usedBlobs.contains(image.id())) { blobs.delete(image.id()); configs.remove(image.id()); }
+        deleteQuietly(root.resolve("parents").resolve(Digests.hex(image.id())));
         for (String layer : image.layerDigests()) {
             if (!usedBlobs.contains(layer) && blobs.has(layer)) {
                 blobs.delete(layer);
@@ -324,6 +327,109 @@ public class LocalImageStore implements ImageStore {
             return Files.newInputStream(blobs.path(digest));
         } catch (IOException e) {
             throw new SystemException("cannot read blob " + digest + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The new layer is gzipped into a blob in {@code tmp/}, moved in, and unpacked to {@code layers/} before the
+     * image is indexed (untagged); if it is refused, the blob this call added goes again. The parent is kept in
+     * {@code parents/IDHEX}.
+     */
+    @Override
+    public synchronized Image create(byte[] config, List<String> baseLayers, Path newLayer, String parentId) {
+        ImageConfig parsed;
+        try {
+            parsed = Oci.JSON.readValue(config, ImageConfig.class);
+        } catch (IOException e) {
+            throw new InvalidParameterException("invalid image config: " + e.getMessage(), e);
+        }
+        List<String> diffIds = parsed.rootfs() == null ? null : parsed.rootfs().diffIds();
+        int layers = baseLayers.size() + (newLayer == null ? 0 : 1);
+        if (diffIds == null || diffIds.size() != layers) {
+            throw new InvalidParameterException("image config lists " + (diffIds == null ? 0 : diffIds.size())
+                    + " diff_ids for " + layers + " layers");
+        }
+        List<Oci.Descriptor> descriptors = new ArrayList<>();
+        for (String d : baseLayers) {
+            if (!blobs.has(d)) throw new NotFoundException("no such layer blob: " + d);
+            descriptors.add(new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_GZIP, d, blobs.size(d), null, null));
+        }
+        if (newLayer != null) {
+            String diffId = diffIds.get(layers - 1);
+            Path gz = tmpDir.resolve("layer-" + UUID.randomUUID() + ".tar.gz");
+            String digest;
+            try {
+                MessageDigest tarMd = Digests.sha256();
+                MessageDigest gzMd = Digests.sha256();
+                org.apache.commons.compress.compressors.gzip.GzipParameters p =
+                        new org.apache.commons.compress.compressors.gzip.GzipParameters();
+                p.setModificationTime(0);
+                try (InputStream in = TeeInputStream.hashing(Files.newInputStream(newLayer), tarMd);
+                     OutputStream out = new org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream(
+                             new java.security.DigestOutputStream(Files.newOutputStream(gz), gzMd), p)) {
+                    in.transferTo(out);
+                }
+                if (!Digests.of(tarMd).equals(diffId)) {
+                    throw new InvalidParameterException("the new layer hashes to " + Digests.of(tarMd)
+                            + ", not to the config's last diff_id " + diffId);
+                }
+                digest = Digests.of(gzMd);
+                boolean added = !blobs.has(digest);
+                blobs.adopt(gz, digest);
+                try {
+                    synchronized (layerLock) {
+                        unpacked(digest, diffId);
+                    }
+                } catch (RuntimeException e) {
+                    if (added) blobs.delete(digest);
+                    throw e;
+                }
+            } catch (IOException e) {
+                throw new SystemException("cannot store the new layer: " + e.getMessage(), e);
+            } finally {
+                deleteQuietly(gz);
+            }
+            descriptors.add(new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_GZIP, digest, blobs.size(digest), null, null));
+        }
+        String manifest = storeImage(config, descriptors);
+        addEntry(manifest, null);
+        String id = Digests.of(config);
+        if (parentId != null) {
+            BlobStore.writeAtomically(root.resolve("parents").resolve(Digests.hex(id)),
+                    parentId.getBytes(StandardCharsets.UTF_8));
+        }
+        return resolve(id);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public synchronized String tag(String imageId, String reference) {
+        String normalized = References.normalize(reference);
+        if (normalized == null) throw new InvalidParameterException("invalid reference format: " + reference);
+        String manifest = existingManifest(imageId)
+                .orElseThrow(() -> new NotFoundException("No such image: " + imageId));
+        addEntry(manifest, normalized);
+        return normalized;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public long layerSize(String layerDigest) {
+        if (!Digests.isDigest(layerDigest) || !blobs.has(layerDigest)) return 0;
+        return unpackedSize(layerDigest);
+    }
+
+    /** {@inheritDoc} (from {@code parents/IDHEX}) */
+    @Override
+    public java.util.Optional<String> parent(String imageId) {
+        if (imageId == null || !Digests.isDigest(imageId)) return java.util.Optional.empty();
+        try {
+            String p = Files.readString(root.resolve("parents").resolve(Digests.hex(imageId))).trim();
+            return Digests.isDigest(p) ? java.util.Optional.of(p) : java.util.Optional.empty();
+        } catch (IOException e) {
+            return java.util.Optional.empty();
         }
     }
 

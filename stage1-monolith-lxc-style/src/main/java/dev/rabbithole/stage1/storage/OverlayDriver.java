@@ -179,6 +179,18 @@ public class OverlayDriver implements StorageDriver {
         return ids;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code ROOT/ID/diff}, unless the container's rootfs is a {@code vfs} copy (then there is no upperdir).
+     */
+    @Override
+    public java.util.Optional<Path> upperDir(String containerId) {
+        Path dir = containerDir(containerId);
+        if (Files.exists(dir.resolve(VFS_MARKER)) || !Files.isDirectory(dir.resolve("diff"))) return java.util.Optional.empty();
+        return java.util.Optional.of(dir.resolve("diff"));
+    }
+
     /** @return true when {@code containerId}'s rootfs is mounted (per {@code /proc/self/mountinfo}) */
     public boolean isMounted(String containerId) {
         return isMounted(containerDir(containerId).resolve("merged"));
@@ -281,7 +293,7 @@ public class OverlayDriver implements StorageDriver {
     }
 
     /** Directories of {@code layer} marked opaque, via one {@code getfattr -R} (from Debian's {@code attr}). */
-    private static Set<Path> opaqueDirs(Path layer) {
+    static Set<Path> opaqueDirs(Path layer) {
         Set<Path> dirs = new HashSet<>();
         if (HostCommands.which("getfattr").isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "getfattr not found (apt-get install attr): opaque whiteouts in {0} are ignored", layer);

@@ -27,4 +27,16 @@ public interface StorageDriver {
 
     /** Unmounts and deletes the container's writable layer; idempotent (already gone is success). */
     void remove(String containerId);
+
+    /**
+     * The container's writable layer as overlayfs keeps it (kernel Documentation/filesystems/overlayfs.rst): the
+     * upperdir, where a deleted file is a 0:0 character device and a replaced directory carries
+     * {@code trusted.overlay.opaque=y}. What {@code docker diff}, {@code docker commit} read.
+     *
+     * @param containerId 64 hex characters
+     * @return the directory, or empty when the driver keeps no upperdir for it (a {@code vfs} copy)
+     */
+    default java.util.Optional<Path> upperDir(String containerId) {
+        return java.util.Optional.empty();
+    }
 }
