@@ -49,6 +49,7 @@ import java.util.function.Supplier;
             ImageCommands.Rmi.class,
             ImageCommands.Load.class,
             ImageCommands.Save.class,
+            dev.rabbithole.stage1.client.BuildCommand.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
         })

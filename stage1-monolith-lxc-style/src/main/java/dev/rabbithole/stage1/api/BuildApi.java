@@ -53,9 +53,9 @@ final class BuildApi {
 
         GoEscapes() {
             table = standardAsciiEscapesForJSON();
-            table['<'] = ESCAPE_STANDARD;
-            table['>'] = ESCAPE_STANDARD;
-            table['&'] = ESCAPE_STANDARD;
+            table['<'] = ESCAPE_CUSTOM;
+            table['>'] = ESCAPE_CUSTOM;
+            table['&'] = ESCAPE_CUSTOM;
         }
 
         @Override
@@ -65,7 +65,7 @@ final class BuildApi {
 
         @Override
         public SerializableString getEscapeSequence(int ch) {
-            if (ch == 0x2028 || ch == 0x2029) {
+            if (ch == '<' || ch == '>' || ch == '&' || ch == 0x2028 || ch == 0x2029) {
                 return new SerializedString(String.format("\\u%04x", ch));
             }
             return null;

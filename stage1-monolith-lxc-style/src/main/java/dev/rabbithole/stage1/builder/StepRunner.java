@@ -255,17 +255,20 @@ final class StepRunner {
         }
     }
 
-    private void requireImage(String what) {
+    /**
+     * The image a build container starts from. On {@code FROM scratch} that is an image with no layers, made for
+     * the step (Docker's scratch has no image either; its containers start on an empty rootfs).
+     */
+    private Image baseForContainer() {
         if (st.image == null) {
-            throw new BuildFailure(what + " on scratch needs a file system: this builder runs it in a container of"
-                    + " the base image, and scratch has none (COPY or ADD a shell first, or start FROM busybox)", 0);
+            return commits.commit(null, null, st.defaults(), "");
         }
+        return st.image;
     }
 
     // ------------------------------------------------------------------------------------------------ RUN
 
     private void run(Dockerfile.Instruction i) {
-        requireImage("RUN");
         List<String> cmd = i.json() != null ? i.json() : shellForm(i.rest());
         List<String> argEnv = argEnv();
         String shown = String.join(" ", cmd);
@@ -274,7 +277,8 @@ final class StepRunner {
         if (cached(key)) {
             return;
         }
-        ContainerConfig cfg = Builder.containerConfig(st.image, st, cmd, argEnv);
+        Image parent = st.image;
+        ContainerConfig cfg = Builder.containerConfig(baseForContainer(), st, cmd, argEnv);
         String id = daemon.create(null, cfg, null).id();
         out.stream(" ---> Running in " + Builder.shortId(id) + "\n");
         int code;
@@ -288,10 +292,9 @@ final class StepRunner {
             removeIntermediate(id, false);
             throw new BuildFailure("The command '" + shown + "' returned a non-zero code: " + code, code);
         }
-        Image parent = st.image;
         st.image = commits.commit(id, parent, st.defaults(), createdBy);
         removeIntermediate(id, true);
-        cache.store(parent.id(), key, st.image);
+        cache.store(parent == null ? null : parent.id(), key, st.image);
         out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
     }
 
@@ -332,16 +335,17 @@ final class StepRunner {
      * @param showContainer whether the stream names the container (Docker names it for WORKDIR, not for COPY)
      */
     private void inContainer(String createdBy, String key, boolean showContainer, BiConsumer<Path, String> change) {
-        ContainerConfig cfg = Builder.containerConfig(st.image, st, List.of("/bin/sh", "-c", createdBy.substring(11)),
+        Image parent = st.image;
+        Image base = baseForContainer();
+        ContainerConfig cfg = Builder.containerConfig(base, st, List.of("/bin/sh", "-c", createdBy.substring(11)),
                 List.of());
         String id = daemon.create(null, cfg, null).id();
         if (showContainer) {
             out.stream(" ---> Running in " + Builder.shortId(id) + "\n");
         }
-        Image parent = st.image;
         boolean ok = false;
         try {
-            Path rootfs = daemon.storageDriver().mount(id, daemon.images().layerDirs(parent));
+            Path rootfs = daemon.storageDriver().mount(id, daemon.images().layerDirs(base));
             try {
                 change.accept(rootfs, id);
             } finally {
@@ -360,7 +364,7 @@ final class StepRunner {
                 }
             }
         }
-        cache.store(parent.id(), key, st.image);
+        cache.store(parent == null ? null : parent.id(), key, st.image);
         out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
     }
 
@@ -390,7 +394,6 @@ final class StepRunner {
         String chown = i.flag("chown") == null ? null : lexer.word(i.flag("chown"), scope);
         String dest = words.get(words.size() - 1);
         List<String> srcs = words.subList(0, words.size() - 1);
-        requireImage(op);
         String absDest = dest.startsWith("/") ? dest
                 : (st.workdir == null || st.workdir.isEmpty() ? "/" : st.workdir + "/") + dest;
         boolean destDir = dest.endsWith("/") || dest.equals(".") || dest.endsWith("/.") || srcs.size() > 1;
