@@ -277,6 +277,7 @@ final class StepRunner {
         if (cached(key)) {
             return;
         }
+        // tag::build-run[]
         Image parent = st.image;
         ContainerConfig cfg = Builder.containerConfig(baseForContainer(), st, cmd, argEnv);
         String id = daemon.create(null, cfg, null).id();
@@ -296,6 +297,7 @@ final class StepRunner {
         removeIntermediate(id, true);
         cache.store(parent == null ? null : parent.id(), key, st.image);
         out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
+        // end::build-run[]
     }
 
     // ------------------------------------------------------------------------------------------------ WORKDIR
