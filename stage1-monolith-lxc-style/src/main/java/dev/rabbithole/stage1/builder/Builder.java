@@ -227,10 +227,22 @@ public final class Builder {
      * @throws BuildFailure a step failed (the stream has shown the steps before it)
      */
     public Image build(Dockerfile df, BuildContext ctx, BuildOptions options, BuildOutput out) {
-        List<Stage> stages = plan(df, options.target());
+        List<Stage> stages = new ArrayList<>(plan(df, options.target()));
+        if (options.labels() != null && !options.labels().isEmpty()) {
+            // --label: one LABEL step per label, sorted, at the end of the last stage (Docker 20.10's steps)
+            Stage lastStage = stages.get(stages.size() - 1);
+            List<Dockerfile.Instruction> body = new ArrayList<>(lastStage.body());
+            int line = body.isEmpty() ? lastStage.from().line() : body.get(body.size() - 1).line();
+            for (Map.Entry<String, String> l : new TreeMap<>(options.labels()).entrySet()) {
+                String quoted = "\"" + l.getValue().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+                body.add(new Dockerfile.Instruction("label", "LABEL " + l.getKey() + "=" + l.getValue(), List.of(),
+                        l.getKey() + "=" + quoted, null, line));
+            }
+            stages.set(stages.size() - 1, new Stage(lastStage.from(), List.copyOf(body), lastStage.name()));
+        }
         BuildOutput o = options.quiet() ? new BuildOutput() {
             @Override public void stream(String text) { }
-            @Override public void aux(String imageId) { out.aux(imageId); }
+            @Override public void aux(String imageId) { }
         } : out;
         Map<String, String> metaArgs = new LinkedHashMap<>();
         List<Dockerfile.Instruction> meta = new ArrayList<>();
@@ -292,11 +304,6 @@ public final class Builder {
                     // FROM scratch with nothing after it: an image with no layers and the config so far
                     st.image = commits.commit(null, null, st.defaults(), "");
                 }
-                if (s == stages.size() - 1 && options.labels() != null && !options.labels().isEmpty()) {
-                    st.labels.putAll(options.labels());
-                    st.image = commits.commit(null, st.image, st.defaults(), "/bin/sh -c #(nop)  LABEL "
-                            + labelsText(options.labels()));
-                }
                 if (stage.name() != null) {
                     built.put(stage.name(), st.image);
                 }
@@ -318,7 +325,7 @@ public final class Builder {
             }
         }
         if (!unused.isEmpty()) {
-            o.stream("[Warning] One or more build-args " + unused + " were not consumed\n");
+            o.stream("[Warning] One or more build-args [" + String.join(" ", unused) + "] were not consumed\n");
         }
         o.stream("Successfully built " + shortId(last.id()) + "\n");
         for (String t : options.tags()) {
@@ -329,12 +336,6 @@ public final class Builder {
             out.stream(last.id() + "\n");
         }
         return last;
-    }
-
-    static String labelsText(Map<String, String> labels) {
-        StringBuilder b = new StringBuilder();
-        new TreeMap<>(labels).forEach((k, v) -> b.append(b.length() == 0 ? "" : " ").append(k).append('=').append(v));
-        return b.toString();
     }
 
     /** {@code name} becomes {@code name:latest}, as Docker reports it. */

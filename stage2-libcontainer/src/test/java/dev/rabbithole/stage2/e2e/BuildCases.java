@@ -243,8 +243,8 @@ public abstract class BuildCases {
         org.junit.jupiter.api.Assumptions.assumeTrue(dockerdBinary != null, "Debian's dockerd is not installed");
         Path ctx = everyContext();
         try (DebianDockerd dockerd = DifferentialRun.startDocker()) {
-            var theirs = dockerAt(dockerd.host(), "build", "--build-arg", "WHO=me", "-t", "every", ctx.toString());
-            var ours = docker("build", "--build-arg", "WHO=me", "-t", "every", ctx.toString());
+            var theirs = dockerAt(dockerd.host(), "build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
+            var ours = docker("build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
             assertThat(theirs.exit()).as(theirs.toString()).isZero();
             assertThat(ours.exit()).as(ours.toString()).isZero();
             // the stream, IDs aside, is Docker's line for line
@@ -266,8 +266,8 @@ public abstract class BuildCases {
                     "/unpacked/t/in.txt 644 0:0 intar", "/app/first.txt 644 0:0 hello from first")
                     .doesNotContain("skip.log");
             // and the second build is taken from the cache on both
-            var theirCache = dockerAt(dockerd.host(), "build", "--build-arg", "WHO=me", "-t", "every", ctx.toString());
-            var ourCache = docker("build", "--build-arg", "WHO=me", "-t", "every", ctx.toString());
+            var theirCache = dockerAt(dockerd.host(), "build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
+            var ourCache = docker("build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
             assertThat(ids(ourCache.out())).isEqualTo(ids(theirCache.out()));
         } finally {
             deleteTree(ctx);
