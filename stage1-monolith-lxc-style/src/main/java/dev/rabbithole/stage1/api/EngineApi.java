@@ -48,6 +48,7 @@ import java.util.regex.Pattern;
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
  * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
  * POST /images/create (pull)           DELETE /images/{name}
+ * POST /commit   POST /images/create?fromSrc=-   GET /images/{name}/history   GET /containers/{id}/changes|export
  * POST /build                          (the classic builder: see BuildApi)
  * </pre>
  *
@@ -67,12 +68,14 @@ final class EngineApi {
     private final ObjectMapper json;
     private final Views views;
     private final InteractiveApi interactive;
+    private final CowApi cow;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
         this.json = json;
         this.views = new Views(json, daemon);
         this.interactive = new InteractiveApi(daemon, json);
+        this.cow = new CowApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -178,6 +181,10 @@ final class EngineApi {
                 }
             }
             case "/images/create" -> {
+                if (post && ex.param("fromSrc") != null) {
+                    cow.importImage(ex);                       // docker import
+                    return;
+                }
                 if (post) {
                     pull(ex);
                     return;
@@ -185,7 +192,7 @@ final class EngineApi {
             }
             default -> {
                 if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
-                        || interactive.route(ex, path, get, post)) {
+                        || interactive.route(ex, path, get, post) || cow.route(ex, path, get, post)) {
                     return;
                 }
             }

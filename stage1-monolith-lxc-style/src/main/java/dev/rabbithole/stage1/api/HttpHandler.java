@@ -22,7 +22,7 @@ import java.util.concurrent.ExecutorService;
 /**
  * Collects one request (headers and body) and hands it to {@link EngineApi} on a worker thread: handlers
  * may block (image load, stop's grace period) and the event loop must not. The body of
- * {@code POST /images/load} goes to a temporary file, every other body stays in memory (16 MiB at most).
+ * {@code POST /images/load} and {@code /images/create} (docker import) go to a temporary file, every other body stays in memory (16 MiB at most).
  * Once a request has hijacked the connection (attach, exec start), inbound bytes are the client's stdin: they go
  * to the {@link StdinPump} the request set, or are dropped when it attached no stdin; the client's half-close
  * ends that input.
@@ -103,7 +103,8 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         path = EngineApi.stripVersion(new QueryStringDecoder(r.uri()).path());
         tooLarge = false;
         spoolError = null;
-        if (path.equals("/images/load") || path.equals("/build")) {
+        if (path.equals("/images/load") || path.equals("/images/create")   // docker load, docker import
+                || path.equals("/build")) {                                  // docker build: the context
             memory = null;
             try {
                 spool = Files.createTempFile("rabbithole-load-", ".tar");
