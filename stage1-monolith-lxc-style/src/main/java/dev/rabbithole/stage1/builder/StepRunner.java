@@ -110,14 +110,16 @@ final class StepRunner {
                 if (i.json() == null) {
                     throw new BuildFailure("SHELL requires the arguments to be in JSON form", 0);
                 }
-                metadata("SHELL " + Builder.goQuoted(i.json()), true, () -> st.shell = i.json());
+                metadata("SHELL [" + String.join(" ", i.json()) + "]", true, () -> st.shell = i.json());
             }
             case "expose" -> {
                 List<String> ports = new ArrayList<>();
-                for (String p : lexer.words(i.rest(), st.scope())) {
+                List<String> written = new ArrayList<>(lexer.words(i.rest(), st.scope()));
+                for (String p : written) {
                     ports.add(p.contains("/") ? p.toLowerCase(Locale.ROOT) : p + "/tcp");
                 }
-                metadata("EXPOSE " + String.join(" ", ports), true,
+                written.sort(null); // the history shows the ports as written, sorted (Docker 20.10)
+                metadata("EXPOSE " + String.join(" ", written), true,
                         () -> ports.forEach(p -> st.exposed.put(p, Map.of())));
             }
             case "volume" -> {
@@ -134,7 +136,7 @@ final class StepRunner {
                         throw new BuildFailure("VOLUME specified can not be an empty string", 0);
                     }
                 }
-                metadata("VOLUME " + Builder.goQuoted(vols), true, () -> vols.forEach(v -> st.volumes.put(v, Map.of())));
+                metadata("VOLUME [" + String.join(" ", vols) + "]", true, () -> vols.forEach(v -> st.volumes.put(v, Map.of())));
             }
             case "stopsignal" -> {
                 String sig = lexer.word(i.rest(), st.scope());
@@ -142,7 +144,7 @@ final class StepRunner {
             }
             case "healthcheck" -> {
                 ImageConfig.Healthcheck hc = healthcheck(i);
-                metadata("HEALTHCHECK " + Builder.goQuoted(hc.test()), true, () -> st.healthcheck = hc);
+                metadata("HEALTHCHECK " + GoDuration.healthcheckText(hc), true, () -> st.healthcheck = hc);
             }
             case "onbuild" -> {
                 String trigger = i.rest().strip();
@@ -159,8 +161,12 @@ final class StepRunner {
                 Builder.declareArg(i, lexer, st.scope(), declared, options.buildArgs(), usedArgs);
                 // an ARG without a default takes the meta ARG's value of the same name
                 declared.replaceAll((k, v) -> v == null && metaArgs.get(k) != null ? metaArgs.get(k) : v);
+                // the history shows the ARG as written (its default substituted), not the --build-arg value
                 List<String> shown = new ArrayList<>();
-                declared.forEach((k, v) -> shown.add(v == null ? k : k + "=" + v));
+                for (String w : Dockerfile.rawWords(i.rest(), lexer.escape())) {
+                    int eq = w.indexOf('=');
+                    shown.add(eq < 0 ? w : w.substring(0, eq) + "=" + lexer.word(w.substring(eq + 1), st.scope()));
+                }
                 metadata("ARG " + String.join(" ", shown), true, () -> st.args.putAll(declared));
             }
             default -> throw new BuildFailure("unknown instruction: " + i.keyword().toUpperCase(Locale.ROOT), 0);
@@ -400,7 +406,7 @@ final class StepRunner {
                 : (st.workdir == null || st.workdir.isEmpty() ? "/" : st.workdir + "/") + dest;
         boolean destDir = dest.endsWith("/") || dest.equals(".") || dest.endsWith("/.") || srcs.size() > 1;
         if (from != null) {
-            copyFrom(i, op, from, srcs, absDest, destDir, chown);
+            copyFrom(i, op, from, srcs, dest, absDest, destDir, chown);
             return;
         }
         List<Path> sources = new ArrayList<>();
@@ -422,8 +428,8 @@ final class StepRunner {
             throw new BuildFailure("When using " + op + " with more than one source file, the destination must be a directory and end with a /", 0);
         }
         String checksum = FileCopier.checksum(sources);
-        String createdBy = "/bin/sh -c #(nop) " + op + " " + (sources.size() == 1 && !java.nio.file.Files.isDirectory(sources.get(0))
-                ? "file:" : sources.size() == 1 ? "dir:" : "multi:") + checksum + " in " + dest + " ";
+        String createdBy = "/bin/sh -c #(nop) " + op + " " + (chown == null ? "" : "--chown=" + chown)
+                + kind(sources) + checksum + " in " + dest + " "; // no space after --chown: Docker 20.10's text
         String key = op + "\n" + createdBy + "\n" + chown + "\n" + configKey();
         if (cached(key)) {
             return;
@@ -438,9 +444,14 @@ final class StepRunner {
         });
     }
 
+    /** {@code file:}, {@code dir:} or {@code multi:}, as the history line names what a COPY/ADD copied. */
+    private static String kind(List<Path> sources) {
+        return sources.size() > 1 ? "multi:" : java.nio.file.Files.isDirectory(sources.get(0)) ? "dir:" : "file:";
+    }
+
     /** COPY --from=STAGE|IMAGE: the sources are read from that image's file system, mounted for the step. */
-    private void copyFrom(Dockerfile.Instruction i, String op, String from, List<String> srcs, String absDest,
-                          boolean destDir, String chown) {
+    private void copyFrom(Dockerfile.Instruction i, String op, String from, List<String> srcs, String dest,
+                          String absDest, boolean destDir, String chown) {
         Image source;
         String f = lexer.word(from, metaArgs).toLowerCase(Locale.ROOT);
         if (stages.containsKey(f)) {
@@ -468,7 +479,8 @@ final class StepRunner {
                     }
                 }
                 String checksum = FileCopier.checksum(sources);
-                String createdBy = "/bin/sh -c #(nop) " + op + " --from=" + from + " " + checksum + " in " + absDest + " ";
+                String createdBy = "/bin/sh -c #(nop) " + op + " " + (chown == null ? "" : "--chown=" + chown)
+                        + kind(sources) + checksum + " in " + dest + " ";
                 String key = op + "\n" + createdBy + "\n" + chown + "\n" + configKey();
                 if (cached(key)) {
                     return;

@@ -132,6 +132,16 @@ public abstract class BuildCases {
             assertThat(second.out()).doesNotContain("Running in");
             assertThat(builtId(second)).isEqualTo(builtId(first));
 
+            // the layers as docker history shows them: one entry per step, newest first, RUN and COPY with bytes
+            var history = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Size}}", "small");
+            assertThat(history.exit()).as(history.toString()).isZero();
+            assertThat(normalise(history.out()).lines().limit(5).toList()).as(history.toString()).containsExactly(
+                    "/bin/sh -c #(nop)  CMD [\"cat\" \"/app/hello.txt\"]|0B",
+                    "/bin/sh -c #(nop) COPY file:HASH in . |6B",
+                    "/bin/sh -c echo built > /app/built.txt|6B",
+                    "/bin/sh -c #(nop) WORKDIR /app|0B",
+                    "/bin/sh -c #(nop)  ENV GREETING=hi OTHER=x|0B");
+
             var noCache = docker("build", "--no-cache", "-t", "small", ctx.toString());
             assertThat(noCache.exit()).as(noCache.toString()).isZero();
             assertThat(noCache.out()).doesNotContain("Using cache");
@@ -265,6 +275,11 @@ public abstract class BuildCases {
             assertThat(ourFiles.out()).contains("/app/owned.txt 644 1000:1000 a", "/app/exec.txt 644 0:0 exec-form",
                     "/unpacked/t/in.txt 644 0:0 intar", "/app/first.txt 644 0:0 hello from first")
                     .doesNotContain("skip.log");
+            // the history: the same steps, the same layer sizes (the COPY checksums are each engine's own)
+            String hf = "{{.CreatedBy}}|{{.Size}}";
+            var theirHistory = dockerAt(dockerd.host(), "history", "--no-trunc", "--format", hf, "every");
+            var ourHistory = docker("history", "--no-trunc", "--format", hf, "every");
+            assertThat(normalise(ourHistory.out())).as(ourHistory.toString()).isEqualTo(normalise(theirHistory.out()));
             // and the second build is taken from the cache on both
             var theirCache = dockerAt(dockerd.host(), "build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
             var ourCache = docker("build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
@@ -272,6 +287,11 @@ public abstract class BuildCases {
         } finally {
             deleteTree(ctx);
         }
+    }
+
+    /** History lines with the COPY/ADD content checksums (each engine computes its own) replaced by HASH. */
+    static String normalise(String history) {
+        return history.replaceAll("(file|dir|multi):[0-9a-f]{64}", "$1:HASH");
     }
 
     /** The build output with image and container IDs (12 hex) replaced. */
