@@ -148,6 +148,22 @@ class DockerfileTest {
         assertThat(Files.exists(tmp.resolve("ctx"))).isFalse();
     }
 
+    @Test
+    void historyTextsAreDockers() {
+        // what Docker 20.10 wrote for HEALTHCHECK --interval=5s --retries=2 CMD true
+        assertThat(GoDuration.healthcheckText(new dev.rabbithole.stage1.image.ImageConfig.Healthcheck(
+                List.of("CMD-SHELL", "true"), GoDuration.nanos("5s"), null, null, 2)))
+                .isEqualTo("&{[\"CMD-SHELL\" \"true\"] \"5s\" \"0s\" \"0s\" '\\x02'}");
+        assertThat(GoDuration.nanos("1m30s")).isEqualTo(90_000_000_000L);
+        assertThat(GoDuration.text(90_000_000_000L)).isEqualTo("1m30s");
+        assertThat(GoDuration.text(3_600_000_000_000L)).isEqualTo("1h0m0s");
+        assertThat(GoDuration.text(500_000_000L)).isEqualTo("500ms");
+        assertThatThrownBy(() -> GoDuration.nanos("5x")).hasMessage("time: invalid duration \"5x\"");
+        assertThat(Builder.goQuoted(List.of("cat", "/app/hello.txt"))).isEqualTo("[\"cat\" \"/app/hello.txt\"]");
+        assertThat(Builder.normalizeTag("demo")).isEqualTo("demo:latest");
+        assertThat(Builder.normalizeTag("localhost:5000/demo")).isEqualTo("localhost:5000/demo:latest");
+    }
+
     private static void file(TarArchiveOutputStream t, String name, String content) throws Exception {
         byte[] b = content.getBytes(StandardCharsets.UTF_8);
         TarArchiveEntry e = new TarArchiveEntry(name);
