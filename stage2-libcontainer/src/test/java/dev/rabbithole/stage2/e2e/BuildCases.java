@@ -170,9 +170,8 @@ public abstract class BuildCases {
             var target = docker("build", "--target", "build", "-t", "multi-build", ctx.toString());
             assertThat(target.exit()).as(target.toString()).isZero();
             assertThat(target.out()).contains("Step 2/2 : RUN echo compiled > /artifact").doesNotContain("Step 3");
-            var artifact = docker("run", "--rm", "multi-build", "cat", "/artifact");
-            assertThat(artifact.out()).as(artifact.toString()).isEqualTo("compiled\n");
-            assertThat(docker("run", "--rm", "multi-build", "ls", "/opt/artifact").exit()).isNotZero();
+            var artifact = docker("run", "--rm", "multi-build", "sh", "-c", "cat /artifact; ls /opt/artifact || echo absent");
+            assertThat(artifact.out()).as(artifact.toString()).isEqualTo("compiled\nabsent\n");
         } finally {
             deleteTree(ctx);
         }
