@@ -100,8 +100,14 @@ public final class Builder {
             return null;
         }
 
+        /** Replaces the variable where it is (Docker keeps the order of first definition) or appends it. */
         void setEnv(String name, String value) {
-            env.removeIf(e -> e.equals(name) || e.startsWith(name + "="));
+            for (int i = 0; i < env.size(); i++) {
+                if (env.get(i).equals(name) || env.get(i).startsWith(name + "=")) {
+                    env.set(i, name + "=" + value);
+                    return;
+                }
+            }
             env.add(name + "=" + value);
         }
 
@@ -280,7 +286,6 @@ public final class Builder {
                         : resolveBase(base);
                 st.image = baseImage;
                 st.load(baseImage == null || baseImage.config() == null ? null : baseImage.config().config());
-                o.stream(" ---> " + (baseImage == null ? "" : shortId(baseImage.id())) + "\n");
                 StepRunner runner = new StepRunner(daemon, commits, cache, ctx, options, o, lexer, st, built, byIndex,
                         metaArgs, usedArgs, intermediates);
                 List<String> triggers = baseImage == null || baseImage.config() == null
@@ -288,13 +293,16 @@ public final class Builder {
                         ? List.of() : baseImage.config().config().onBuild();
                 if (!triggers.isEmpty()) {
                     o.stream("# Executing " + triggers.size() + " build trigger" + (triggers.size() == 1 ? "" : "s") + "\n");
+                    runner.inTrigger = true;
                     for (String t : triggers) {
                         Dockerfile td = Dockerfile.parse(t);
                         for (Dockerfile.Instruction ti : td.instructions()) {
                             runner.dispatch(ti);
                         }
                     }
+                    runner.inTrigger = false;
                 }
+                o.stream(" ---> " + (st.image == null ? "" : shortId(st.image.id())) + "\n");
                 for (Dockerfile.Instruction i : stage.body()) {
                     o.stream("Step " + (++step) + "/" + total + " : " + i.original());
                     o.stream("\n");

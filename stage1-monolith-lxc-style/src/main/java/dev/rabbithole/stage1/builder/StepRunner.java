@@ -60,6 +60,19 @@ final class StepRunner {
         this.leftContainers = leftContainers;
     }
 
+    /**
+     * Set while the base image's ONBUILD triggers run inside the FROM step: their steps print no
+     * {@code ---> ID} line of their own, the FROM step prints one when they are done (Docker 20.10's output).
+     */
+    boolean inTrigger;
+
+    /** The end of a step: {@code ---> ID} of the image it made. */
+    private void stepDone() {
+        if (!inTrigger) {
+            out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
+        }
+    }
+
     /** Runs one instruction. */
     void dispatch(Dockerfile.Instruction i) {
         switch (i.keyword()) {
@@ -231,7 +244,7 @@ final class StepRunner {
             }
         }
         cache.store(parent == null ? null : parent.id(), key, st.image);
-        out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
+        stepDone();
     }
 
     private boolean cached(String key) {
@@ -242,7 +255,7 @@ final class StepRunner {
         if (hit.isPresent()) {
             st.image = hit.get();
             out.stream(" ---> Using cache\n");
-            out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
+            stepDone();
             return true;
         }
         return false;
@@ -302,7 +315,7 @@ final class StepRunner {
         st.image = commits.commit(id, parent, st.defaults(), createdBy);
         removeIntermediate(id, true);
         cache.store(parent == null ? null : parent.id(), key, st.image);
-        out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
+        stepDone();
         // end::build-run[]
     }
 
@@ -324,7 +337,7 @@ final class StepRunner {
             Image parent = null;
             st.image = commits.commit(null, parent, st.defaults(), createdBy);
             cache.store(null, key, st.image);
-            out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
+            stepDone();
             return;
         }
         // the directory is made in a build container, whose layer holds it (Docker 20.10 does the same)
@@ -373,7 +386,7 @@ final class StepRunner {
             }
         }
         cache.store(parent == null ? null : parent.id(), key, st.image);
-        out.stream(" ---> " + Builder.shortId(st.image.id()) + "\n");
+        stepDone();
     }
 
     // ------------------------------------------------------------------------------------------------ COPY, ADD
