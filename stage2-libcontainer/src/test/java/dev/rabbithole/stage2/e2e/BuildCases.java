@@ -62,6 +62,7 @@ public abstract class BuildCases {
             ADD arch.tar.gz /unpacked/
             COPY --from=first /first.txt /app/
             RUN ["/bin/sh", "-c", "echo exec-form > /app/exec.txt"]
+            ENV APP=/srv LATE=$APP
             USER 1000
             EXPOSE 8080 53/udp
             VOLUME /data
@@ -283,6 +284,13 @@ public abstract class BuildCases {
             var theirCache = dockerAt(dockerd.host(), "build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
             var ourCache = docker("build", "--build-arg", "WHO=me", "--label", "built-by=the test", "-t", "every", ctx.toString());
             assertThat(ids(ourCache.out())).isEqualTo(ids(theirCache.out()));
+            // an image FROM it runs its ONBUILD triggers inside the FROM step
+            Files.writeString(ctx.resolve("Dockerfile.child"), "FROM every\nRUN echo child\n");
+            var theirChild = dockerAt(dockerd.host(), "build", "-f", ctx.resolve("Dockerfile.child").toString(), ctx.toString());
+            var ourChild = docker("build", "-f", ctx.resolve("Dockerfile.child").toString(), ctx.toString());
+            assertThat(ourChild.out()).as(ourChild.toString()).contains("# Executing 1 build trigger\n ---> Running in ")
+                    .contains("onbuild\n");
+            assertThat(ids(ourChild.out())).isEqualTo(ids(theirChild.out()));
         } finally {
             deleteTree(ctx);
         }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -31,6 +32,29 @@ class BuildOnStage1IT extends BuildCases {
         assumeTrue(haveDocker, "the docker CLI is not installed");
         daemon = new Stage1JarDaemon();
         host = daemon.host();
+    }
+
+    /** Our client's {@code build}: the context tarred without what .dockerignore excludes, the same stream. */
+    @org.junit.jupiter.api.Test
+    void ourClientBuilds() throws Exception {
+        Path ctx = context("FROM busybox\nCOPY . /ctx/\nCMD [\"ls\", \"/ctx\"]\n",
+                "keep.txt", "k", "drop.log", "d", ".dockerignore", "*.log\n");
+        try {
+            var r = daemon.client("build", "-t", "ours", "--label", "via=client", ctx.toString());
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.out()).contains("Step 2/4 : COPY . /ctx/", "Step 4/4 : LABEL via=client",
+                    "Successfully tagged ours:latest");
+            var ls = docker("run", "--rm", "ours");
+            assertThat(ls.out()).as(ls.toString()).isEqualTo("Dockerfile\nkeep.txt\n");
+            var failing = daemon.client("build", "-f", ctx.resolve("Dockerfile.bad").toString(), ctx.toString());
+            assertThat(failing.exit()).isEqualTo(1);
+            Files.writeString(ctx.resolve("Dockerfile"), "FROM busybox\nRUN exit 7\n");
+            var seven = daemon.client("build", "--force-rm", ctx.toString());
+            assertThat(seven.exit()).as(seven.toString()).isEqualTo(7);
+            assertThat(seven.err()).contains("The command '/bin/sh -c exit 7' returned a non-zero code: 7");
+        } finally {
+            deleteTree(ctx);
+        }
     }
 
     @AfterAll
