@@ -40,7 +40,8 @@ public final class BuildContext implements AutoCloseable {
     }
 
     /**
-     * Unpacks a context tar (plain, or gzip-compressed as {@code docker build - < ctx.tar.gz} may send it).
+     * Unpacks a context tar (plain, or gzip-compressed as {@code docker build - < ctx.tar.gz} may send it); a body
+     * that is no tar is a Dockerfile alone ({@code docker build - < Dockerfile}), with an empty context.
      *
      * @param tar  the request body; not closed
      * @param work a directory for the unpacked context; it is created and deleted by {@link #close}
@@ -56,9 +57,16 @@ public final class BuildContext implements AutoCloseable {
             int b2 = in.read();
             in.reset();
             if (b1 == 0x1f && b2 == 0x8b) {
-                in = new org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream(in, true);
+                in = new BufferedInputStream(new org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream(in, true));
             }
-            if (b1 >= 0) {
+            in.mark(512);
+            byte[] head = in.readNBytes(512);
+            in.reset();
+            boolean isTar = head.length >= 262 && new String(head, 257, 5, StandardCharsets.US_ASCII).equals("ustar");
+            if (!isTar && head.length > 0 && !allZero(head)) {
+                // docker build - < Dockerfile: the body is the Dockerfile itself, the context is empty
+                Files.write(work.resolve("Dockerfile"), in.readAllBytes());
+            } else if (b1 >= 0) {
                 new LayerUnpacker(work).unpack(in);
             }
             Path di = work.resolve(".dockerignore");
@@ -70,6 +78,15 @@ public final class BuildContext implements AutoCloseable {
         } catch (IOException e) {
             throw new SystemException("cannot unpack the build context: " + e.getMessage(), e);
         }
+    }
+
+    private static boolean allZero(byte[] b) {
+        for (byte x : b) {
+            if (x != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** @return the unpacked context's directory on the host */
@@ -118,16 +135,23 @@ public final class BuildContext implements AutoCloseable {
         String n = name == null || name.isEmpty() ? "Dockerfile" : name;
         Path p = RootfsPaths.resolve(root, n);
         try {
-            if (!Files.isRegularFile(p)) {
-                if (name == null || name.isEmpty()) {
-                    Path lower = RootfsPaths.resolve(root, "dockerfile");
-                    if (Files.isRegularFile(lower)) {
-                        return Files.readString(lower, StandardCharsets.UTF_8);
-                    }
-                }
-                throw new InvalidParameterException("Cannot locate specified Dockerfile: " + n);
+            if (!Files.isRegularFile(p) && (name == null || name.isEmpty())) {
+                n = "dockerfile";
+                p = RootfsPaths.resolve(root, n);
             }
-            return Files.readString(p, StandardCharsets.UTF_8);
+            if (!Files.isRegularFile(p)) {
+                throw new InvalidParameterException("Cannot locate specified Dockerfile: "
+                        + (name == null || name.isEmpty() ? "Dockerfile" : name));
+            }
+            String text = Files.readString(p, StandardCharsets.UTF_8);
+            // read, the Dockerfile and .dockerignore leave the context when .dockerignore excludes them (dockerd)
+            if (ignore.excluded(n)) {
+                Files.deleteIfExists(p);
+            }
+            if (ignore.excluded(".dockerignore")) {
+                Files.deleteIfExists(root.resolve(".dockerignore"));
+            }
+            return text;
         } catch (IOException e) {
             throw new SystemException("cannot read the Dockerfile: " + e.getMessage(), e);
         }

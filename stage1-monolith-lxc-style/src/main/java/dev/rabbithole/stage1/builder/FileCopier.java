@@ -33,7 +33,7 @@ import java.util.List;
  */
 final class FileCopier {
 
-    /** The owner of copied files. */
+    /** The owner of copied files; null keeps the source's (the files of an archive ADD unpacks). */
     record Owner(long uid, long gid) { }
 
     private final Path rootfs;
@@ -169,7 +169,7 @@ final class FileCopier {
                     }
                     copyChildren(kid, to, made);
                     Files.setAttribute(made, "unix:mode", Files.getAttribute(kid, "unix:mode"), LinkOption.NOFOLLOW_LINKS);
-                    chown(made);
+                    chown(made, kid);
                     Files.setLastModifiedTime(made, Files.getLastModifiedTime(kid));
                 } else {
                     copyFile(kid, to);
@@ -197,7 +197,7 @@ final class FileCopier {
             Files.copy(src, target, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
             Files.setAttribute(target, "unix:mode", Files.getAttribute(src, "unix:mode"), LinkOption.NOFOLLOW_LINKS);
         }
-        chown(target);
+        chown(target, src);
         if (!Files.isSymbolicLink(target)) {
             FileTime t = Files.getLastModifiedTime(src, LinkOption.NOFOLLOW_LINKS);
             Files.setLastModifiedTime(target, t);
@@ -211,8 +211,17 @@ final class FileCopier {
     }
 
     private void chown(Path p) throws IOException {
-        Files.setAttribute(p, "unix:uid", (int) owner.uid(), LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(p, "unix:gid", (int) owner.gid(), LinkOption.NOFOLLOW_LINKS);
+        chown(p, null);
+    }
+
+    /** Owns {@code p} as {@link #owner}; with no owner (an archive ADD unpacks) as {@code source} is owned. */
+    private void chown(Path p, Path source) throws IOException {
+        Object uid = owner != null ? (Object) (int) owner.uid()
+                : source != null ? Files.getAttribute(source, "unix:uid", LinkOption.NOFOLLOW_LINKS) : 0;
+        Object gid = owner != null ? (Object) (int) owner.gid()
+                : source != null ? Files.getAttribute(source, "unix:gid", LinkOption.NOFOLLOW_LINKS) : 0;
+        Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Whether a file starts like a tar archive, plain or compressed (ADD's test: the content, not the name). */
@@ -247,8 +256,8 @@ final class FileCopier {
                     new LayerUnpacker(scratch).unpack(raw);
                 }
             }
-            // the unpacked files are owned as COPY's are (--chown, else 0:0); Docker keeps the archive's owners
-            copyChildren(scratch, dest, null);
+            // the unpacked files keep the archive's owners, as Docker's ADD keeps them (--chown does not apply)
+            new FileCopier(rootfs, null).copyChildren(scratch, dest, null);
         } finally {
             FileTrees.deleteRecursively(scratch);
         }

@@ -149,6 +149,30 @@ class DockerfileTest {
     }
 
     @Test
+    void anExcludedDockerfileIsReadThenLeavesTheContext(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream t = new TarArchiveOutputStream(tar)) {
+            file(t, "Dockerfile", "FROM busybox\nCOPY . /\n");
+            file(t, ".dockerignore", "Dockerfile\n.dockerignore\n");
+            file(t, "kept.txt", "k");
+        }
+        try (BuildContext ctx = BuildContext.unpack(new ByteArrayInputStream(tar.toByteArray()), tmp.resolve("ctx"))) {
+            assertThat(ctx.dockerfile("")).startsWith("FROM busybox");
+            try (var s = Files.list(ctx.root())) {
+                assertThat(s.map(p -> p.getFileName().toString())).containsExactly("kept.txt");
+            }
+        }
+    }
+
+    @Test
+    void aBodyThatIsNoTarIsTheDockerfile(@TempDir Path tmp) {
+        byte[] body = "FROM busybox\nRUN true\n".getBytes(StandardCharsets.UTF_8);
+        try (BuildContext ctx = BuildContext.unpack(new ByteArrayInputStream(body), tmp.resolve("ctx"))) {
+            assertThat(ctx.dockerfile(null)).isEqualTo("FROM busybox\nRUN true\n");
+        }
+    }
+
+    @Test
     void historyTextsAreDockers() {
         // what Docker 20.10 wrote for HEALTHCHECK --interval=5s --retries=2 CMD true
         assertThat(GoDuration.healthcheckText(new dev.rabbithole.stage1.image.ImageConfig.Healthcheck(
