@@ -57,6 +57,7 @@ import java.util.function.Supplier;
             dev.rabbithole.stage1.client.CowCommands.Import.class,
             dev.rabbithole.stage1.client.CowCommands.Export.class,
             dev.rabbithole.stage1.client.CowCommands.Diff.class,
+            dev.rabbithole.stage1.client.BuildCommand.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
             dev.rabbithole.stage1.client.NetworkCommands.Network.class,

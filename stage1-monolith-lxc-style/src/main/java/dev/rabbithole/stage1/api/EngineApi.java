@@ -53,6 +53,7 @@ import java.util.regex.Pattern;
  * POST /commit   POST /images/create?fromSrc=-   GET /images/{name}/history   GET /containers/{id}/changes|export
  * GET  /volumes   POST /volumes/create   GET|DELETE /volumes/{name}   POST /volumes/prune (see VolumesApi)
  * HEAD|GET|PUT /containers/{id}/archive (docker cp: see ArchiveApi)
+ * POST /build                          (the classic builder: see BuildApi)
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -178,6 +179,12 @@ final class EngineApi {
             case "/images/load" -> {
                 if (post) {
                     load(ex);
+                    return;
+                }
+            }
+            case "/build" -> {
+                if (post) {
+                    new BuildApi(daemon, json).build(ex);
                     return;
                 }
             }

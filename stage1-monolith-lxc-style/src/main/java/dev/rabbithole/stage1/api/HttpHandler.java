@@ -104,6 +104,7 @@ final class HttpHandler extends ChannelInboundHandlerAdapter {
         tooLarge = false;
         spoolError = null;
         if (path.equals("/images/load") || path.equals("/images/create")   // docker load, docker import
+                || path.equals("/build")                                      // docker build: the context
                 || ArchiveApi.spooled(r.method(), path)) {
             memory = null;
             try {

@@ -61,7 +61,9 @@ public record ImageConfig(
 
     /**
      * The execution defaults: the image-spec's {@code config} object (Docker spells keys in PascalCase);
-     * {@code StopSignal} is the signal {@code docker stop} sends first to a container of this image.
+     * {@code StopSignal} is the signal {@code docker stop} sends first to a container of this image; {@code Healthcheck},
+     * {@code OnBuild} (the Dockerfile instructions an image built FROM this one runs first) and {@code Shell} (what
+     * a shell-form RUN, CMD or ENTRYPOINT runs under) come from {@code docker build}.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -74,7 +76,17 @@ public record ImageConfig(
             @JsonProperty("Labels") Map<String, String> labels,
             @JsonProperty("StopSignal") String stopSignal,
             @JsonProperty("ExposedPorts") Map<String, Map<String, Object>> exposedPorts,
-            @JsonProperty("Volumes") Map<String, Map<String, Object>> volumes) {
+            @JsonProperty("Volumes") Map<String, Map<String, Object>> volumes,
+            @JsonProperty("Healthcheck") Healthcheck healthcheck,
+            @JsonProperty("OnBuild") List<String> onBuild,
+            @JsonProperty("Shell") List<String> shell) {
+
+        /** Defaults without the build's Healthcheck, OnBuild and Shell (the parameter list before those fields existed). */
+        public Defaults(String user, List<String> env, List<String> entrypoint, List<String> cmd, String workingDir,
+                        Map<String, String> labels, String stopSignal, Map<String, Map<String, Object>> exposedPorts,
+                        Map<String, Map<String, Object>> volumes) {
+            this(user, env, entrypoint, cmd, workingDir, labels, stopSignal, exposedPorts, volumes, null, null, null);
+        }
 
         /** Defaults without exposed ports and volumes (the parameter list before those fields existed). */
         public Defaults(String user, List<String> env, List<String> entrypoint, List<String> cmd, String workingDir,
@@ -87,6 +99,25 @@ public record ImageConfig(
                         Map<String, String> labels) {
             this(user, env, entrypoint, cmd, workingDir, labels, null);
         }
+    }
+
+    /**
+     * The {@code HEALTHCHECK} of a Dockerfile, as Docker records it in the image config (Engine API "HealthConfig").
+     *
+     * @param test        {@code ["NONE"]}, {@code ["CMD", arg...]} or {@code ["CMD-SHELL", command]}
+     * @param interval    nanoseconds between checks; null or 0 is Docker's default (30 s)
+     * @param timeout     nanoseconds a check may take; null or 0 is the default (30 s)
+     * @param startPeriod nanoseconds of start-up during which failures do not count; null or 0 is the default
+     * @param retries     failures in a row that make the container unhealthy; null or 0 is the default (3)
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Healthcheck(
+            @JsonProperty("Test") List<String> test,
+            @JsonProperty("Interval") Long interval,
+            @JsonProperty("Timeout") Long timeout,
+            @JsonProperty("StartPeriod") Long startPeriod,
+            @JsonProperty("Retries") Integer retries) {
     }
 
     /** {@code rootfs}: {@code type} is always {@code "layers"}; {@code diff_ids} are sha256 of the uncompressed tars. */

@@ -46,6 +46,27 @@ class Stage1ArchitectureTest {
     }
 
     @Test
+    void builderKnowsNoApiNorClient() {
+        // the classic builder is the daemon's: it drives containers and commits through Daemon, never the API
+        noClasses().that().resideInAPackage("dev.rabbithole.stage1.builder..")
+                .should().dependOnClassesThat().resideInAnyPackage(
+                        "dev.rabbithole.stage1.api..", "dev.rabbithole.stage1.client..")
+                .allowEmptyShould(false)
+                .check(classes);
+    }
+
+    @Test
+    void clientTakesOnlyTheIgnoreRulesFromTheBuilder() {
+        // build's context is tarred with the daemon's own .dockerignore rules, so both sides exclude the same files
+        noClasses().that().resideInAPackage("dev.rabbithole.stage1.client..")
+                .should().dependOnClassesThat(com.tngtech.archunit.base.DescribedPredicate.describe(
+                        "builder classes other than DockerIgnore",
+                        c -> c.getPackageName().startsWith("dev.rabbithole.stage1.builder")
+                                && !c.getSimpleName().equals("DockerIgnore")))
+                .check(classes);
+    }
+
+    @Test
     void imageStoreKnowsNoDaemonNorDriver() {
         noClasses().that().resideInAnyPackage("dev.rabbithole.stage1.image..", "dev.rabbithole.stage1.storage..")
                 .should().dependOnClassesThat().resideInAnyPackage(
