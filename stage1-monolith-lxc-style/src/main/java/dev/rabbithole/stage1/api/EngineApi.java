@@ -43,6 +43,7 @@ import java.util.regex.Pattern;
  * POST /containers/{id}/start|wait|attach|kill|stop              GET /containers/{id}/logs
  * DELETE /containers/{id}
  * GET  /containers/{id}/explain        (a rabbithole extension: the kernel calls that started the container)
+ * POST /containers/{id}/pause|unpause|update     GET /containers/{id}/stats|top   (see ResourcesApi)
  * POST /containers/{id}/resize|exec    POST /exec/{id}/start|resize   GET /exec/{id}/json   GET /events
  *                                      (see InteractiveApi)
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
@@ -66,12 +67,14 @@ final class EngineApi {
     private final ObjectMapper json;
     private final Views views;
     private final InteractiveApi interactive;
+    private final ResourcesApi resources;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
         this.json = json;
         this.views = new Views(json, daemon);
         this.interactive = new InteractiveApi(daemon, json);
+        this.resources = new ResourcesApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -272,7 +275,7 @@ final class EngineApi {
                 ex.empty(daemon.stop(id, timeout) ? 204 : 304);
             }
             default -> {
-                return false;
+                return resources.route(ex, id, action, get, post);
             }
         }
         return true;

@@ -39,6 +39,8 @@ final class ContainerLifecycle {
     private final ImageStore images;
     private final StorageDriver storage;
     private final Events events;
+    /** Pause, unpause, update, stats and top; a signal to a paused container thaws it ({@link ContainerResources#afterSignal}). */
+    final ContainerResources resources;
     /** Set by a {@link ContainerRuntime#liveRestore()} shutdown: exits seen from now on are not recorded. */
     private volatile boolean detached;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -55,6 +57,7 @@ final class ContainerLifecycle {
         this.configs = configs;
         this.images = images;
         this.storage = storage;
+        this.resources = new ContainerResources(store, runtime, events);
     }
 
     // ---------------------------------------------------------------- start and the exit monitor
@@ -77,6 +80,9 @@ final class ContainerLifecycle {
         synchronized (l) {
             if (l.removing) {
                 throw new ConflictException("Container " + l.c.id() + " is marked for removal and cannot be started");
+            }
+            if (l.c.state().paused()) {
+                throw new ConflictException("cannot start a paused container, try unpause instead");
             }
             if (l.running()) {
                 return false;
@@ -250,6 +256,7 @@ final class ContainerLifecycle {
             exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(number)));
             l.process.signal(number);
+            resources.afterSignal(l, number);
         }
         if (number != Signals.SIGKILL) {
             return;
@@ -286,6 +293,7 @@ final class ContainerLifecycle {
             int first = stopSignal(l.c.config());
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(first)));
             l.process.signal(first);
+            resources.afterSignal(l, first);
         }
         Integer configured = l.c.config().stopTimeout();
         int t = timeoutSeconds != null ? timeoutSeconds : configured != null ? configured : Daemon.DEFAULT_STOP_TIMEOUT;
@@ -324,6 +332,7 @@ final class ContainerLifecycle {
             exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(Signals.SIGKILL)));
             l.process.signal(Signals.SIGKILL);
+            resources.afterSignal(l, Signals.SIGKILL);
         }
         try {
             exit.get(KILL_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -349,6 +358,10 @@ final class ContainerLifecycle {
     void remove(String ref, boolean force) {
         LiveContainer l = store.get(ref);
         synchronized (l) {
+            if (l.c.state().paused() && !force) {
+                throw new ConflictException("You cannot remove a paused container " + l.c.id()
+                        + ". Unpause and then stop the container before attempting removal or force remove");
+            }
             if (l.running() && !force) {
                 throw new ConflictException("You cannot remove a running container " + l.c.id()
                         + ". Stop the container before attempting removal or force remove");
@@ -462,6 +475,7 @@ final class ContainerLifecycle {
                 if (l.running()) {
                     pending.add(l.c.hostConfig().autoRemove() ? l.removed : l.nextExit);
                     quietly(() -> l.process.signal(Signals.SIGKILL));
+                    quietly(() -> resources.afterSignal(l, Signals.SIGKILL));
                 }
             }
         }

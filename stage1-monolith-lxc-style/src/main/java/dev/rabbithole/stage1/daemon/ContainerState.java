@@ -7,9 +7,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * A container's run state, the {@code State} object of {@code GET /containers/{id}/json} (Engine API 1.41)
  * and of the daemon's {@code config.v2.json}. Immutable: each transition makes a new one.
  *
- * @param status     {@code created}, {@code running}, {@code exited}, {@code removing}
+ * @param status     {@code created}, {@code running}, {@code paused}, {@code exited}, {@code removing}
  * @param running    the exec driver's process is alive
- * @param paused     always false in stage 1 (no freezer support yet)
+ * @param paused     the container's processes are frozen ({@code docker pause}); running stays true
  * @param restarting always false (no restart policies)
  * @param oomKilled  the kernel's OOM killer killed a process of the container during its last run (the exec
  *                   driver reads the memory cgroup's {@code oom_kill} counter)
@@ -84,6 +84,15 @@ public record ContainerState(
     public ContainerState withStartError(int exitCode, String error) {
         return new ContainerState(status, false, paused, restarting, oomKilled, dead, 0, exitCode, error,
                 startedAt, finishedAt);
+    }
+
+    /**
+     * @param value true after {@code docker pause}, false after {@code docker unpause}
+     * @return this running state as {@code paused} (Running and Paused true) or {@code running} again
+     */
+    public ContainerState withPaused(boolean value) {
+        return new ContainerState(value ? "paused" : "running", running, value, restarting, oomKilled, dead, pid,
+                exitCode, error, startedAt, finishedAt);
     }
 
     /** @return this state with status {@code removing}, while the daemon deletes the container */

@@ -72,6 +72,9 @@ final class Execs {
             if (!l.running()) {
                 throw new ConflictException("Container " + c.id() + " is not running");
             }
+            if (c.state().paused()) {
+                throw new ConflictException("Container " + ref + " is paused, unpause the container before exec");
+            }
         }
         if (!runtime.canExec()) {                           // after 404 and 409, which a user can act on first
             throw new NotImplementedException(NOT_SUPPORTED);
