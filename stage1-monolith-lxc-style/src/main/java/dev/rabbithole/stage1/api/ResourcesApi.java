@@ -108,7 +108,7 @@ final class ResourcesApi {
         if (!stream) {
             Daemon.StatsSample pre = null;
             if (!ex.flag("one-shot") && first.read() != null) {
-                pause(1000);
+                waitASecond();
                 pre = first;
                 first = daemon.stats(id);
             }
@@ -123,7 +123,7 @@ final class ResourcesApi {
         try {
             while (!gone.get()) {
                 out.writeJson(view(now, pre));
-                pause(1000);
+                waitASecond();
                 pre = now;
                 now = daemon.stats(id);
             }
@@ -291,9 +291,9 @@ final class ResourcesApi {
         }
     }
 
-    private static void pause(long millis) {
+    private static void waitASecond() {
         try {
-            Thread.sleep(millis);      // dockerd's collector samples once a second: the CLI's CPU % is over that second
+            Thread.sleep(1000);      // dockerd's collector samples once a second: the CLI's CPU % is over that second
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InvalidParameterException("interrupted");

@@ -80,7 +80,7 @@ final class ContainerResources {
         }
     }
 
-    /** Thaws a paused container (caller holds l); a no-op for one that is not paused when {@code quiet}. */
+    /** Thaws a paused container (caller holds l); 409 {@code Container ID is not paused} for one that is not. */
     private void resume(LiveContainer l) {
         Container c = l.c;
         if (!c.state().paused()) {
