@@ -104,13 +104,13 @@ final class ResourcesApi {
     private void stats(Exchange ex, String id) {
         String streamParam = ex.param("stream");
         boolean stream = streamParam == null || streamParam.isEmpty() || ex.flag("stream");
-        Daemon.StatsSample first = daemon.stats(id);
+        Sample first = sample(id);
         if (!stream) {
-            Daemon.StatsSample pre = null;
-            if (!ex.flag("one-shot") && first.read() != null) {
+            Sample pre = null;
+            if (!ex.flag("one-shot") && first.s().read() != null) {
                 waitASecond();
                 pre = first;
-                first = daemon.stats(id);
+                first = sample(id);
             }
             ex.json(200, view(first, pre));
             return;
@@ -118,14 +118,14 @@ final class ResourcesApi {
         Exchange.Chunked out = ex.chunked(200, "application/json");
         AtomicBoolean gone = new AtomicBoolean();
         ex.onClose(() -> gone.set(true));
-        Daemon.StatsSample pre = null;
-        Daemon.StatsSample now = first;
+        Sample pre = null;
+        Sample now = first;
         try {
             while (!gone.get()) {
                 out.writeJson(view(now, pre));
                 waitASecond();
                 pre = now;
-                now = daemon.stats(id);
+                now = sample(id);
             }
         } catch (NotFoundException removed) {
             // the container is gone: the stream ends
@@ -134,8 +134,20 @@ final class ResourcesApi {
         }
     }
 
+    /** A sample and the host's CPU time and CPU count read with it ({@link #systemCpu}). */
+    private record Sample(Daemon.StatsSample s, long[] system) {
+        Container container() { return s.container(); }
+        ResourceStats stats() { return s.stats(); }
+        Instant read() { return s.read(); }
+    }
+
+    private Sample sample(String id) {
+        Daemon.StatsSample s = daemon.stats(id);
+        return new Sample(s, systemCpu());
+    }
+
     /** One stats object as dockerd 20.10 writes it on cgroup v1 and v2 hosts. */
-    ObjectNode view(Daemon.StatsSample s, Daemon.StatsSample pre) {
+    private ObjectNode view(Sample s, Sample pre) {
         Container c = s.container();
         ResourceStats r = s.stats();
         boolean running = s.read() != null;
@@ -194,7 +206,7 @@ final class ResourcesApi {
         }
     }
 
-    private void cpu(ObjectNode cpu, Daemon.StatsSample s) {
+    private void cpu(ObjectNode cpu, Sample s) {
         ObjectNode usage = cpu.putObject("cpu_usage");
         ResourceStats.Cpu c = s == null ? null : s.stats().cpu();
         usage.put("total_usage", c == null ? 0 : c.totalNanos());
@@ -204,9 +216,8 @@ final class ResourcesApi {
         usage.put("usage_in_kernelmode", c == null ? 0 : c.kernelNanos());
         usage.put("usage_in_usermode", c == null ? 0 : c.userNanos());
         if (c != null) {
-            long[] system = systemCpu();
-            cpu.put("system_cpu_usage", system[0]);
-            cpu.put("online_cpus", system[1]);
+            cpu.put("system_cpu_usage", s.system()[0]);
+            cpu.put("online_cpus", s.system()[1]);
         }
         cpu.putObject("throttling_data").put("periods", c == null ? 0 : c.periods())
                 .put("throttled_periods", c == null ? 0 : c.throttledPeriods())
