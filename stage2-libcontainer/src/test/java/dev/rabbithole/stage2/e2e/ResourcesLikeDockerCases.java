@@ -173,11 +173,12 @@ public abstract class ResourcesLikeDockerCases {
     public void statsShowTheUpdatedLimitAndTopListsTheProcesses() throws Exception {
         assumeCgroupV1();
         String name = "sleeper-" + System.nanoTime();
-        ok("run", "-d", "--name", name, "busybox", "sleep", "1000");
+        // a busy loop in the background (CPU % above 0) and a sleep to find in top
+        ok("run", "-d", "--name", name, "busybox", "sh", "-c", "while :; do :; done & exec sleep 1000");
         try {
             ok("update", "--memory", "64m", "--memory-swap", "-1", "--cpus", "0.5", name);
-            String stats = ok("stats", "--no-stream", "--format", "{{.MemUsage}}|{{.PIDs}}", name).out().strip();
-            assertThat(stats).matches("[0-9.]+[KMG]?i?B / 64MiB\\|[1-9][0-9]*");
+            String stats = ok("stats", "--no-stream", "--format", "{{.MemUsage}}|{{.PIDs}}|{{.CPUPerc}}", name).out().strip();
+            assertThat(stats).matches("[0-9.]+[KMG]?i?B / 64MiB\\|[1-9][0-9]*\\|[0-9.]+%").doesNotEndWith("|0.00%");
             AtomicReference<JarDaemon.Result> top = new AtomicReference<>();
             top.set(ok("top", name));
             assertThat(top.get().out().split("\n")[0]).startsWith("UID").contains("PID").contains("CMD");
