@@ -66,6 +66,26 @@ class ProtoContractTest {
                 .isEqualTo(5);
     }
 
+    @Test
+    void cgroupMetricsAreContainerdsV1Metrics() {
+        // what Tasks.Metrics carries in its Any on a cgroup v1 host (containerd/cgroups stats/v1)
+        assertThat(dev.rabbithole.stage3.api.cgroups.Metrics.getDescriptor().getFullName())
+                .isEqualTo("io.containerd.cgroups.v1.Metrics");
+        assertThat(numbers(dev.rabbithole.stage3.api.cgroups.Metrics.getDescriptor(), "pids", "cpu", "memory", "blkio",
+                "network")).containsExactly(2, 3, 4, 5, 7);
+        assertThat(numbers(dev.rabbithole.stage3.api.cgroups.CPUUsage.getDescriptor(), "total", "kernel", "user", "per_cpu"))
+                .containsExactly(1, 2, 3, 4);
+        assertThat(numbers(dev.rabbithole.stage3.api.cgroups.MemoryStat.getDescriptor(), "cache", "pg_pg_in",
+                "hierarchical_swap_limit", "total_inactive_file", "usage", "swap", "kernel_tcp"))
+                .containsExactly(1, 7, 17, 30, 33, 34, 36);
+        assertThat(numbers(dev.rabbithole.stage3.api.cgroups.MemoryEntry.getDescriptor(), "limit", "usage", "max", "failcnt"))
+                .containsExactly(1, 2, 3, 4);
+        assertThat(numbers(dev.rabbithole.stage3.api.cgroups.BlkIOEntry.getDescriptor(), "op", "device", "major", "minor",
+                "value")).containsExactly(1, 2, 3, 4, 5);
+        assertThat(numbers(dev.rabbithole.stage3.api.cgroups.PidsStat.getDescriptor(), "current", "limit"))
+                .containsExactly(1, 2);
+    }
+
     private static List<String> methods(io.grpc.ServiceDescriptor service) {
         return service.getMethods().stream().map(MethodDescriptor::getFullMethodName).toList();
     }

@@ -43,6 +43,7 @@ import java.util.regex.Pattern;
  * POST /containers/{id}/start|wait|attach|kill|stop|restart|rename   GET /containers/{id}/logs
  * DELETE /containers/{id}
  * GET  /containers/{id}/explain        (a rabbithole extension: the kernel calls that started the container)
+ * POST /containers/{id}/pause|unpause|update     GET /containers/{id}/stats|top   (see ResourcesApi)
  * POST /containers/{id}/resize|exec    POST /exec/{id}/start|resize   GET /exec/{id}/json   GET /events
  *                                      (see InteractiveApi)
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
@@ -75,6 +76,7 @@ final class EngineApi {
     private final NetworkApi networks;
     private final CowApi cow;
     private final ArchiveApi archives;
+    private final ResourcesApi resources;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
@@ -84,6 +86,7 @@ final class EngineApi {
         this.networks = new NetworkApi(daemon, json);
         this.cow = new CowApi(daemon, json);
         this.archives = new ArchiveApi(daemon, json);
+        this.resources = new ResourcesApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -318,7 +321,7 @@ final class EngineApi {
                 ex.empty(204);
             }
             default -> {
-                return false;
+                return resources.route(ex, id, action, get, post);
             }
         }
         return true;

@@ -121,6 +121,7 @@ final class Views {
     static String status(ContainerState s, Instant now) {
         return switch (s.status()) {
             case "running" -> "Up " + Formats.humanDuration(Duration.between(parse(s.startedAt()), now));
+            case "paused" -> "Up " + Formats.humanDuration(Duration.between(parse(s.startedAt()), now)) + " (Paused)";
             case "exited" -> "Exited (" + s.exitCode() + ") "
                     + Formats.humanDuration(Duration.between(parse(s.finishedAt()), now)) + " ago";
             case "removing" -> "Removal In Progress";
@@ -249,13 +250,14 @@ final class Views {
     /** {@code GET /info}: the SystemInfo, with every field the docker CLI's {@code docker info} prints. */
     ObjectNode info() {
         List<Container> all = daemon.list(true);
-        long running = all.stream().filter(c -> c.state().running()).count();
+        long paused = all.stream().filter(c -> c.state().paused()).count();
+        long running = all.stream().filter(c -> c.state().running()).count() - paused;
         ObjectNode n = json.createObjectNode();
         n.put("ID", "");
         n.put("Containers", all.size());
         n.put("ContainersRunning", running);
-        n.put("ContainersPaused", 0);
-        n.put("ContainersStopped", all.size() - running);
+        n.put("ContainersPaused", paused);
+        n.put("ContainersStopped", all.size() - running - paused);
         int images;
         try {
             images = daemon.images().list().size();

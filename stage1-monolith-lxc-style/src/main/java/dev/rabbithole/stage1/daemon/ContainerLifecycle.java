@@ -42,6 +42,8 @@ final class ContainerLifecycle {
     private final dev.rabbithole.stage1.network.NetworkController networks;
     private dev.rabbithole.stage1.volume.ContainerMounts mounts;
     private java.util.function.Function<String, List<String>> volumeUsers = name -> List.of();
+    /** Pause, unpause, update, stats and top; a signal to a paused container thaws it ({@link ContainerResources#afterSignal}). */
+    final ContainerResources resources;
     /** Set by a {@link ContainerRuntime#liveRestore()} shutdown: exits seen from now on are not recorded. */
     private volatile boolean detached;
     /** Set by {@link #close}: exits seen from now on are not answered by the restart policy. */
@@ -69,6 +71,7 @@ final class ContainerLifecycle {
         this.configs = configs;
         this.images = images;
         this.storage = storage;
+        this.resources = new ContainerResources(store, runtime, events);
     }
 
     /** Gives the lifecycle the containers' mounts: made at start, anonymous volumes released at removal. */
@@ -99,6 +102,9 @@ final class ContainerLifecycle {
         synchronized (l) {
             if (l.removing) {
                 throw new ConflictException("Container " + l.c.id() + " is marked for removal and cannot be started");
+            }
+            if (l.c.state().paused()) {
+                throw new ConflictException("cannot start a paused container, try unpause instead");
             }
             if (l.running()) {
                 return false;
@@ -389,6 +395,7 @@ final class ContainerLifecycle {
             exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(number)));
             l.process.signal(number);
+            resources.afterSignal(l, number);
         }
         if (number != Signals.SIGKILL) {
             return;
@@ -430,6 +437,7 @@ final class ContainerLifecycle {
             exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(first)));
             l.process.signal(first);
+            resources.afterSignal(l, first);
         }
         Integer configured = l.c.config().stopTimeout();
         int t = timeoutSeconds != null ? timeoutSeconds : configured != null ? configured : Daemon.DEFAULT_STOP_TIMEOUT;
@@ -472,6 +480,7 @@ final class ContainerLifecycle {
             exit = l.nextExit;
             events.container(l.c, "kill", java.util.Map.of("signal", Integer.toString(Signals.SIGKILL)));
             l.process.signal(Signals.SIGKILL);
+            resources.afterSignal(l, Signals.SIGKILL);
         }
         try {
             exit.get(KILL_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -527,6 +536,10 @@ final class ContainerLifecycle {
     void remove(String ref, boolean force, boolean removeVolumes) {
         LiveContainer l = store.get(ref);
         synchronized (l) {
+            if (l.c.state().paused() && !force) {
+                throw new ConflictException("You cannot remove a paused container " + l.c.id()
+                        + ". Unpause and then stop the container before attempting removal or force remove");
+            }
             if (l.running() && !force) {
                 throw new ConflictException("You cannot remove a " + l.c.state().status() + " container " + l.c.id()
                         + ". Stop the container before attempting removal or force remove");
@@ -679,6 +692,7 @@ final class ContainerLifecycle {
                 if (l.running()) {
                     pending.add(l.c.hostConfig().autoRemove() ? l.removed : l.nextExit);
                     quietly(() -> l.process.signal(Signals.SIGKILL));
+                    quietly(() -> resources.afterSignal(l, Signals.SIGKILL));
                 }
             }
         }

@@ -1,5 +1,8 @@
 package dev.rabbithole.stage1.daemon;
 
+import dev.rabbithole.stage1.cgroups.ResourceStats;
+import dev.rabbithole.stage1.cgroups.ResourceUpdate;
+import dev.rabbithole.stage1.errdefs.NotImplementedException;
 import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerProcess;
 
@@ -127,6 +130,66 @@ public interface ContainerRuntime extends AutoCloseable {
     default boolean liveRestore() {
         return false;
     }
+
+    // tag::runtime-cgroup[]
+    /**
+     * Freezes every process of a running container (Engine API {@code POST /containers/{id}/pause}): the cgroup
+     * freezer (kernel doc cgroup-v1/freezer-subsystem.rst, cgroup-v2.rst {@code cgroup.freeze}); returns once the
+     * kernel reports the cgroup frozen.
+     *
+     * @param containerId 64 hex characters; the container runs
+     * @throws dev.rabbithole.stage1.errdefs.NotImplementedException the runtime has no freezer (by default)
+     * @throws dev.rabbithole.stage1.errdefs.EngineException the freeze failed
+     */
+    default void pause(String containerId) {
+        throw new NotImplementedException("pause is not supported by this runtime");
+    }
+
+    /**
+     * Thaws a container frozen by {@link #pause} ({@code POST /containers/{id}/unpause}).
+     *
+     * @param containerId 64 hex characters
+     * @throws dev.rabbithole.stage1.errdefs.NotImplementedException by default
+     */
+    default void resume(String containerId) {
+        throw new NotImplementedException("unpause is not supported by this runtime");
+    }
+
+    /**
+     * Writes new limits to a running container's cgroup ({@code POST /containers/{id}/update}); the fields of the
+     * update that are 0 stay as they are.
+     *
+     * @param containerId 64 hex characters; the container runs
+     * @param update      bytes, microseconds, tasks (see {@link ResourceUpdate})
+     * @throws dev.rabbithole.stage1.errdefs.NotImplementedException by default
+     * @throws dev.rabbithole.stage1.errdefs.EngineException the kernel refused a value (the message names it)
+     */
+    default void update(String containerId, ResourceUpdate update) {
+        throw new NotImplementedException("update is not supported by this runtime");
+    }
+
+    /**
+     * The counters of a running container's cgroup ({@code GET /containers/{id}/stats}): CPU time in nanoseconds,
+     * memory in bytes, tasks, block I/O per device.
+     *
+     * @param containerId 64 hex characters; the container runs
+     * @throws dev.rabbithole.stage1.errdefs.NotImplementedException by default
+     */
+    default ResourceStats stats(String containerId) {
+        throw new NotImplementedException("stats are not supported by this runtime");
+    }
+
+    /**
+     * The host pids of every process of a running container, from its cgroup ({@code GET /containers/{id}/top}).
+     *
+     * @param containerId 64 hex characters; the container runs
+     * @return pids as the host sees them
+     * @throws dev.rabbithole.stage1.errdefs.NotImplementedException by default
+     */
+    default List<Long> pids(String containerId) {
+        throw new NotImplementedException("top is not supported by this runtime");
+    }
+    // end::runtime-cgroup[]
 
     /** Releases what the runtime keeps besides containers; the daemon calls it last on shutdown. */
     @Override

@@ -7,10 +7,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * A container's run state, the {@code State} object of {@code GET /containers/{id}/json} (Engine API 1.41)
  * and of the daemon's {@code config.v2.json}. Immutable: each transition makes a new one.
  *
- * @param status     {@code created}, {@code running}, {@code restarting}, {@code exited}, {@code removing}
- * @param running    the exec driver's process is alive, or the restart policy is about to start it again
- *                   (Docker counts a restarting container as running: stop, kill and rm treat it so)
- * @param paused     always false in stage 1 (no freezer support yet)
+ * @param status     {@code created}, {@code running}, {@code paused}, {@code restarting}, {@code exited}, {@code removing}
+ * @param running    the exec driver's process is alive (paused or not), or the restart policy is about to start it
+ *                   again (Docker counts a restarting container as running: stop, kill and rm treat it so)
+ * @param paused     the container's processes are frozen ({@code docker pause}); running stays true
  * @param restarting the process exited and the restart policy starts it again after its back-off delay
  * @param oomKilled  the kernel's OOM killer killed a process of the container during its last run (the exec
  *                   driver reads the memory cgroup's {@code oom_kill} counter)
@@ -99,6 +99,15 @@ public record ContainerState(
     public ContainerState toRestarting(int exitCode, String finishedAt, boolean oomKilled) {
         return new ContainerState("restarting", true, false, true, oomKilled, false, 0, exitCode, "", startedAt,
                 finishedAt);
+    }
+
+    /**
+     * @param value true after {@code docker pause}, false after {@code docker unpause}
+     * @return this running state as {@code paused} (Running and Paused true) or {@code running} again
+     */
+    public ContainerState withPaused(boolean value) {
+        return new ContainerState(value ? "paused" : "running", running, value, restarting, oomKilled, dead, pid,
+                exitCode, error, startedAt, finishedAt);
     }
 
     /** @return this state with status {@code removing}, while the daemon deletes the container */

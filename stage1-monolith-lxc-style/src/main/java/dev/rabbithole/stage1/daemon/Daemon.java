@@ -193,6 +193,43 @@ public class Daemon implements AutoCloseable {
         events.container(r.container(), "rename", java.util.Map.of("oldName", r.oldName()));
     }
 
+    /** {@code POST /containers/{id}/pause}: 409 when not running or paused. See {@link ContainerResources#pause}. */
+    public void pause(String ref) { lifecycle.resources.pause(ref); }
+    /** {@code POST /containers/{id}/unpause}: 409 when not paused. See {@link ContainerResources#unpause}. */
+    public void unpause(String ref) { lifecycle.resources.unpause(ref); }
+    /** {@code POST /containers/{id}/update}: the warnings. See {@link ContainerResources#update}. */
+    public List<String> update(String ref, long memory, long memorySwap, long nanoCpus, long cpuQuota, long cpuPeriod,
+                               long cpuShares, Long pidsLimit, HostConfig.RestartPolicy restartPolicy) {
+        return lifecycle.resources.update(ref, new ContainerResources.Update(memory, memorySwap, nanoCpus, cpuQuota,
+                cpuPeriod, cpuShares, pidsLimit, restartPolicy));
+    }
+    /**
+     * {@code GET /containers/{id}/stats}: the container and its cgroup's counters, read now.
+     *
+     * @return the container, the counters (zeros when it does not run) and when they were read (null then)
+     */
+    public StatsSample stats(String ref) {
+        ContainerResources.Sample s = lifecycle.resources.stats(ref);
+        return new StatsSample(s.container(), s.stats(), s.read());
+    }
+    /** {@code GET /containers/{id}/top?ps_args=}: titles and rows of ps. See {@link ContainerResources#top}. */
+    public List<List<String>> top(String ref, String psArgs) {
+        ContainerResources.Top t = lifecycle.resources.top(ref, psArgs);
+        List<List<String>> out = new java.util.ArrayList<>();
+        out.add(t.titles());
+        out.addAll(t.processes());
+        return out;
+    }
+
+    /**
+     * One stats sample.
+     *
+     * @param container the container as it is now
+     * @param stats     its cgroup's counters (CPU in nanoseconds, memory in bytes)
+     * @param read      when they were read; null for a container that does not run
+     */
+    public record StatsSample(Container container, dev.rabbithole.stage1.cgroups.ResourceStats stats, Instant read) { }
+
     /** {@code DELETE /containers/{id}?force=}: layer, directory, name. See {@link ContainerLifecycle#remove}. */
     public void remove(String ref, boolean force) { lifecycle.remove(ref, force, false); }
     /** {@code DELETE /containers/{id}?force=&v=}: with {@code v} its anonymous volumes too. See {@link ContainerLifecycle#remove}. */

@@ -72,6 +72,36 @@ public final class ExecDriverRuntime implements ContainerRuntime {
         return exec.supports(stdio);
     }
 
+    /** Through the exec driver's {@link ExecDriver#pause}. */
+    @Override
+    public void pause(String containerId) {
+        exec.pause(containerId, stateDir(containerId), true);
+    }
+
+    /** Through the exec driver's {@link ExecDriver#pause} with false. */
+    @Override
+    public void resume(String containerId) {
+        exec.pause(containerId, stateDir(containerId), false);
+    }
+
+    /** Through the exec driver's {@link ExecDriver#update}. */
+    @Override
+    public void update(String containerId, dev.rabbithole.stage1.cgroups.ResourceUpdate update) {
+        exec.update(containerId, stateDir(containerId), update);
+    }
+
+    /** Through the exec driver's {@link ExecDriver#stats}. */
+    @Override
+    public dev.rabbithole.stage1.cgroups.ResourceStats stats(String containerId) {
+        return exec.stats(containerId, stateDir(containerId));
+    }
+
+    /** Through the exec driver's {@link ExecDriver#pids}. */
+    @Override
+    public List<Long> pids(String containerId) {
+        return exec.pids(containerId, stateDir(containerId));
+    }
+
     @Override
     public void close() {
         quietly(exec::close);                     // the native driver's idle init pool

@@ -75,6 +75,9 @@ final class Execs {
             if (l.restarting()) {
                 throw new ConflictException("Container " + c.id() + " is restarting, wait until the container is running");
             }
+            if (c.state().paused()) {
+                throw new ConflictException("Container " + ref + " is paused, unpause the container before exec");
+            }
         }
         if (!runtime.canExec()) {                           // after 404 and 409, which a user can act on first
             throw new NotImplementedException(NOT_SUPPORTED);

@@ -48,6 +48,7 @@ import java.util.Map;
  * @param dnsSearch   {@code --dns-search}: search domains; null for the host's
  * @param dnsOptions  {@code --dns-option}: resolv.conf(5) options; null for the host's
  * @param extraHosts  {@code --add-host NAME:IP}: lines added to /etc/hosts; null for none
+ * @param memorySwap  {@code --memory-swap}: memory plus swap, bytes; 0 = not set, -1 = unlimited
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -78,7 +79,8 @@ public record HostConfig(
         @JsonProperty("Dns") List<String> dns,
         @JsonProperty("DnsSearch") List<String> dnsSearch,
         @JsonProperty("DnsOptions") List<String> dnsOptions,
-        @JsonProperty("ExtraHosts") List<String> extraHosts) {
+        @JsonProperty("ExtraHosts") List<String> extraHosts,
+        @JsonProperty("MemorySwap") long memorySwap) {
 
     /**
      * One {@code --mount}: the Engine API's {@code Mount} object (Docker's {@code api/types/mount.Mount}).
@@ -170,6 +172,19 @@ public record HostConfig(
         public static final RestartPolicy NO = new RestartPolicy("no", 0);
     }
 
+    /** A host config without {@code MemorySwap} (the parameter list before that field existed). */
+    public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
+                      Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
+                      boolean privileged, String networkMode, Boolean init, List<DeviceMapping> devices,
+                      List<String> groupAdd, List<String> binds, List<Mount> mounts, Map<String, String> tmpfs,
+                      boolean readonlyRootfs, List<String> volumesFrom, Map<String, List<PortBinding>> portBindings,
+                      boolean publishAllPorts, RestartPolicy restartPolicy, List<String> dns, List<String> dnsSearch,
+                      List<String> dnsOptions, List<String> extraHosts) {
+        this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
+                privileged, networkMode, init, devices, groupAdd, binds, mounts, tmpfs, readonlyRootfs, volumesFrom,
+                portBindings, publishAllPorts, restartPolicy, dns, dnsSearch, dnsOptions, extraHosts, 0);
+    }
+
     /** A host config without mounts, ports, restart policy and DNS (the parameter list before those fields existed). */
     public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
                       Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
@@ -177,7 +192,7 @@ public record HostConfig(
                       List<String> groupAdd) {
         this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
                 privileged, networkMode, init, devices, groupAdd, null, null, null, false, null, null, false, null,
-                null, null, null, null);
+                null, null, null, null, 0);
     }
 
     /** A host config without {@code Init} and {@code Devices} (the parameter list before those fields and {@code GroupAdd} existed). */
@@ -211,6 +226,27 @@ public record HostConfig(
     public HostConfig withAutoRemove(boolean value) {
         return new HostConfig(value, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
                 securityOpt, privileged, networkMode, init, devices, groupAdd, binds, mounts, tmpfs, readonlyRootfs,
-                volumesFrom, portBindings, publishAllPorts, restartPolicy, dns, dnsSearch, dnsOptions, extraHosts);
+                volumesFrom, portBindings, publishAllPorts, restartPolicy, dns, dnsSearch, dnsOptions, extraHosts,
+                memorySwap);
+    }
+
+    /**
+     * A copy with new resources and restart policy ({@code docker update}, Engine API {@code POST /containers/{id}/update}).
+     *
+     * @param memory     bytes; 0 = unlimited
+     * @param memorySwap memory plus swap, bytes; 0 = not set, -1 = unlimited
+     * @param nanoCpus   CPUs times 10^9
+     * @param cpuQuota   microseconds per period
+     * @param cpuPeriod  microseconds
+     * @param cpuShares  relative weight
+     * @param pidsLimit  tasks; null = unlimited
+     * @param restart    the restart policy (stored as given)
+     */
+    public HostConfig withResources(long memory, long memorySwap, long nanoCpus, long cpuQuota, long cpuPeriod,
+                                    long cpuShares, Long pidsLimit, RestartPolicy restart) {
+        return new HostConfig(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
+                securityOpt, privileged, networkMode, init, devices, groupAdd, binds, mounts, tmpfs, readonlyRootfs,
+                volumesFrom, portBindings, publishAllPorts, restart, dns, dnsSearch, dnsOptions, extraHosts,
+                memorySwap);
     }
 }

@@ -90,4 +90,43 @@ public interface ExecDriver {
     /** Releases what the driver keeps besides containers (the native driver's init pool); by default nothing. */
     default void close() {
     }
+
+    /**
+     * A running container's cgroup directories: per v1 controller ({@code memory}, {@code cpu}, {@code cpuacct},
+     * {@code pids}, {@code freezer}, {@code blkio}) or {@code unified} for cgroup v2. The defaults of
+     * {@link #pause}, {@link #update}, {@link #stats} and {@link #pids} act on these through
+     * {@link dev.rabbithole.stage1.cgroups.CgroupFs}.
+     *
+     * @param containerId 64 hex characters
+     * @param stateDir    the container's state directory
+     * @throws UnsupportedOperationException by default (a driver that does not know its cgroups)
+     * @throws dev.rabbithole.stage1.errdefs.ConflictException the container has no cgroup (it is not running)
+     */
+    default java.util.Map<String, Path> cgroupPaths(String containerId, Path stateDir) {
+        throw new UnsupportedOperationException("the " + name() + " exec driver does not know its cgroups");
+    }
+
+    /**
+     * Freezes or thaws a running container (cgroup freezer), returning once the kernel says it is done.
+     *
+     * @param frozen true for {@code docker pause}, false for {@code docker unpause}
+     */
+    default void pause(String containerId, Path stateDir, boolean frozen) {
+        dev.rabbithole.stage1.cgroups.CgroupFs.freeze(cgroupPaths(containerId, stateDir), frozen);
+    }
+
+    /** Writes new limits to a running container's cgroup ({@code docker update}); 0 fields are left as they are. */
+    default void update(String containerId, Path stateDir, dev.rabbithole.stage1.cgroups.ResourceUpdate update) {
+        dev.rabbithole.stage1.cgroups.CgroupFs.update(cgroupPaths(containerId, stateDir), update);
+    }
+
+    /** @return the counters of a running container's cgroup ({@code docker stats}) */
+    default dev.rabbithole.stage1.cgroups.ResourceStats stats(String containerId, Path stateDir) {
+        return dev.rabbithole.stage1.cgroups.CgroupFs.stats(cgroupPaths(containerId, stateDir));
+    }
+
+    /** @return the host pids of a running container's processes, from its cgroup ({@code docker top}) */
+    default List<Long> pids(String containerId, Path stateDir) {
+        return dev.rabbithole.stage1.cgroups.CgroupFs.pids(cgroupPaths(containerId, stateDir));
+    }
 }

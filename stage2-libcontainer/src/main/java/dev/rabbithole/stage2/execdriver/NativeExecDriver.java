@@ -289,6 +289,44 @@ public final class NativeExecDriver implements ExecDriver {
         }
     }
 
+    // tag::native-cgroup[]
+    /** The running container's libcontainer cgroup manager, or 409 when it is not one of this driver's live containers. */
+    private dev.rabbithole.stage2.libcontainer.cgroups.CgroupManager cgroupOf(String containerId) {
+        LinuxContainer container = live.get(containerId);
+        if (container == null || container.cgroup() == null) {
+            throw new ConflictException("Container " + containerId + " is not running");
+        }
+        return container.cgroup();
+    }
+
+    /** libcontainer's cgroup directories: per v1 controller, or {@code unified} (what stats and top read). */
+    @Override
+    public Map<String, Path> cgroupPaths(String containerId, Path stateDir) {
+        return cgroupOf(containerId).paths();
+    }
+
+    /** {@code docker pause}/{@code unpause}: libcontainer's cgroup manager freezes or thaws (v1 freezer.state, v2 cgroup.freeze). */
+    @Override
+    public void pause(String containerId, Path stateDir, boolean frozen) {
+        try {
+            cgroupOf(containerId).freeze(frozen);
+        } catch (dev.rabbithole.stage2.libcontainer.cgroups.CgroupException e) {
+            throw new SystemException("native: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code docker update}: libcontainer's cgroup manager writes the new limits ({@code Manager.Set}). */
+    @Override
+    public void update(String containerId, Path stateDir, dev.rabbithole.stage1.cgroups.ResourceUpdate u) {
+        try {
+            cgroupOf(containerId).set(new Cgroup.Resources(u.memoryBytes(), u.memorySwapBytes(), u.cpuShares(),
+                    u.cpuQuotaMicros(), u.cpuPeriodMicros(), null, null, u.pidsLimit()));
+        } catch (dev.rabbithole.stage2.libcontainer.cgroups.CgroupException | IllegalArgumentException e) {
+            throw new SystemException(e.getMessage(), e);
+        }
+    }
+    // end::native-cgroup[]
+
     /**
      * The kernel calls of the container's last start, as libcontainer recorded them.
      *

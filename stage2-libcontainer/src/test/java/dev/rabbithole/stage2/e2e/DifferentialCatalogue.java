@@ -280,7 +280,36 @@ public final class DifferentialCatalogue {
             entry("cp-refusals", "issue 12 item 2: docker cp's errors")
                     .docker("create --name dt-cpe busybox true")
                     .docker("cp dt-cpe:/nonexist {tmp}/x")
-                    .docker("rm dt-cpe").compareStderr().build()));
+                    .docker("rm dt-cpe").compareStderr().build(),
+            entry("pause", "issue 12 item 3: pause and unpause, a paused container's state and refusals")
+                    .docker("run -d --name dt-pause busybox sleep 60")
+                    .docker("pause dt-pause")
+                    .docker("inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' dt-pause")
+                    .docker("pause dt-pause")
+                    .docker("exec dt-pause true")
+                    .docker("rm dt-pause")
+                    .docker("unpause dt-pause")
+                    .docker("unpause dt-pause")
+                    .docker("inspect -f '{{.State.Status}} {{.State.Paused}}' dt-pause")
+                    .docker("rm -f dt-pause").compareStderr().build(),
+            entry("pause-errors", "issue 12 item 3: pause, unpause and top of a container that does not run")
+                    .docker("create --name dt-pz busybox true")
+                    .docker("pause dt-pz")
+                    .docker("unpause dt-pz")
+                    .docker("top dt-pz")
+                    .docker("rm dt-pz").compareStderr().build(),
+            entry("update", "issue 12 item 3: update's checks and the stored limits")
+                    .docker("run -d --name dt-upd busybox sleep 60")
+                    .docker("update --memory 64m dt-upd")
+                    .docker("update --memory 2m dt-upd")
+                    .docker("update --memory 64m --memory-swap 128m --pids-limit 20 dt-upd")
+                    .docker("inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}' dt-upd")
+                    .docker("rm -f dt-upd").compareStderr().build(),
+            entry("top", "issue 12 item 3: top's errors: ps options without a PID column, options ps refuses")
+                    .docker("run -d --name dt-top busybox sleep 60")
+                    .docker("top dt-top -o comm,args")
+                    .docker("top dt-top -o bogus")
+                    .docker("rm -f dt-top").compareStderr().build()));
 
     /**
      * The entries to run: all, or those named in the system property {@code rabbithole.diff.only}

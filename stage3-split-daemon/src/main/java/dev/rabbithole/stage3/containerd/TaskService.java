@@ -52,7 +52,9 @@ import java.util.stream.Stream;
  * the request's rootfs mounts, which the shim mounts on the bundle's {@code rootfs} (as containerd's runc shim does;
  * with no mounts the spec's {@code root.path} must name a rootfs already in place). Start, Kill, Wait, Get, List,
  * Delete, DeleteProcess, Exec, ResizePty, CloseIO and ListPids go to the shim; a shim's error reaches the client with
- * its own code and message. Pause, Resume, Checkpoint, Update and Metrics answer UNIMPLEMENTED.
+ * its own code and message, and so do Pause, Resume, Update (its resources Any passed on as it is) and Metrics (one
+ * shim Stats per task the filters select: {@code id==ID}, or every task of the namespace). Checkpoint answers
+ * UNIMPLEMENTED.
  *
  * <p>For the runc shims ({@code io.containerd.runc.*}) a task with no runtime options gets
  * {@code containerd.runc.v1.Options} with {@code root = STATE/runc}, so that runc's state stays under this
@@ -561,6 +563,66 @@ final class TaskService extends TasksGrpc.TasksImplBase {
         reply.onNext(ListPidsResponse.newBuilder().addAllProcesses(p.getProcessesList()).build());
         reply.onCompleted();
     }
+
+    // tag::containerd-pause-update-metrics[]
+    @Override
+    public void pause(dev.rabbithole.stage3.api.tasks.PauseTaskRequest request, StreamObserver<Empty> reply) {
+        Shim s = shim(Namespaces.required(), request.getContainerId());
+        s.client.call(TaskGrpc.getPauseMethod(), dev.rabbithole.stage3.api.shim.PauseRequest.newBuilder()
+                .setId(request.getContainerId()).build(), Shim.CALL);
+        reply.onNext(Empty.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void resume(dev.rabbithole.stage3.api.tasks.ResumeTaskRequest request, StreamObserver<Empty> reply) {
+        Shim s = shim(Namespaces.required(), request.getContainerId());
+        s.client.call(TaskGrpc.getResumeMethod(), dev.rabbithole.stage3.api.shim.ResumeRequest.newBuilder()
+                .setId(request.getContainerId()).build(), Shim.CALL);
+        reply.onNext(Empty.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void update(dev.rabbithole.stage3.api.tasks.UpdateTaskRequest request, StreamObserver<Empty> reply) {
+        Shim s = shim(Namespaces.required(), request.getContainerId());
+        s.client.call(TaskGrpc.getUpdateMethod(), dev.rabbithole.stage3.api.shim.UpdateTaskRequest.newBuilder()
+                .setId(request.getContainerId()).setResources(request.getResources())
+                .putAllAnnotations(request.getAnnotationsMap()).build(), Shim.CALL);
+        reply.onNext(Empty.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    /** Metrics: filters {@code id==ID} (or {@code id=ID}) select tasks; none selects every task of the namespace. */
+    @Override
+    public void metrics(dev.rabbithole.stage3.api.tasks.MetricsRequest request,
+                        StreamObserver<dev.rabbithole.stage3.api.tasks.MetricsResponse> reply) {
+        String ns = Namespaces.required();
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (String f : request.getFiltersList()) {
+            for (String term : f.split(",")) {
+                String t = term.trim();
+                if (t.startsWith("id==")) {
+                    ids.add(t.substring(4));
+                } else if (t.startsWith("id=")) {
+                    ids.add(t.substring(3));
+                }
+            }
+        }
+        dev.rabbithole.stage3.api.tasks.MetricsResponse.Builder r = dev.rabbithole.stage3.api.tasks.MetricsResponse.newBuilder();
+        for (Shim s : shims.values()) {
+            if (s == null || !s.namespace.equals(ns) || (!ids.isEmpty() && !ids.contains(s.id))) {
+                continue;
+            }
+            dev.rabbithole.stage3.api.shim.StatsResponse stats = s.client.call(TaskGrpc.getStatsMethod(),
+                    dev.rabbithole.stage3.api.shim.StatsRequest.newBuilder().setId(s.id).build(), Shim.CALL);
+            r.addMetrics(dev.rabbithole.stage3.api.types.Metric.newBuilder().setTimestamp(now()).setId(s.id)
+                    .setData(stats.getStats()));
+        }
+        reply.onNext(r.build());
+        reply.onCompleted();
+    }
+    // end::containerd-pause-update-metrics[]
 
     /** Closes every shim connection; the shims and their tasks keep running. */
     void closeAll() {

@@ -598,6 +598,48 @@ public final class ContainerdRuntime implements ContainerRuntime {
         }
     }
 
+    // tag::containerd-runtime-cgroup[]
+    /** {@code Tasks.Pause}: containerd's shim runs {@code runc pause}. */
+    @Override
+    public void pause(String containerId) {
+        call("pause " + containerId, () -> tasks().pause(dev.rabbithole.stage3.api.tasks.PauseTaskRequest.newBuilder()
+                .setContainerId(containerId).build()));
+    }
+
+    /** {@code Tasks.Resume}: containerd's shim runs {@code runc resume}. */
+    @Override
+    public void resume(String containerId) {
+        call("resume " + containerId, () -> tasks().resume(dev.rabbithole.stage3.api.tasks.ResumeTaskRequest.newBuilder()
+                .setContainerId(containerId).build()));
+    }
+
+    /** {@code Tasks.Update} with the changed {@code LinuxResources} (JSON in an Any): the shim runs {@code runc update}. */
+    @Override
+    public void update(String containerId, dev.rabbithole.stage1.cgroups.ResourceUpdate update) {
+        call("update " + containerId, () -> tasks().update(dev.rabbithole.stage3.api.tasks.UpdateTaskRequest.newBuilder()
+                .setContainerId(containerId).setResources(CgroupMetrics.resources(update)).build()));
+    }
+
+    /** {@code Tasks.Metrics} filtered to the container ({@code id==ID}): its cgroup v1 metrics. */
+    @Override
+    public dev.rabbithole.stage1.cgroups.ResourceStats stats(String containerId) {
+        var r = call("metrics " + containerId, () -> tasks().metrics(dev.rabbithole.stage3.api.tasks.MetricsRequest
+                .newBuilder().addFilters("id==" + containerId).build()));
+        if (r.getMetricsCount() == 0) {
+            throw new dev.rabbithole.stage1.errdefs.ConflictException("Container " + containerId + " is not running");
+        }
+        return CgroupMetrics.stats(r.getMetrics(0).getData());
+    }
+
+    /** {@code Tasks.ListPids}: the shim runs {@code runc ps --format json}. */
+    @Override
+    public List<Long> pids(String containerId) {
+        var r = call("ps " + containerId, () -> tasks().listPids(dev.rabbithole.stage3.api.tasks.ListPidsRequest
+                .newBuilder().setContainerId(containerId).build()));
+        return r.getProcessesList().stream().map(p -> (long) p.getPid()).toList();
+    }
+    // end::containerd-runtime-cgroup[]
+
     /**
      * The OOM kills in a container's memory cgroup: the {@code oom_kill} line of cgroup v1's
      * {@code memory.oom_control} or v2's {@code memory.events} (kernel docs, cgroup-v1/memory.rst and

@@ -36,7 +36,7 @@ import java.util.concurrent.Callable;
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class,
                 DeleteCommand.class, ListCommand.class, PsCommand.class, SpecCommand.class, RunCommand.class,
                 FeaturesCommand.class, PauseCommand.Pause.class, PauseCommand.Resume.class, UpdateCommand.class,
-                ExecCommand.class})
+                ExecCommand.class, EventsCommand.class})
 public final class RuncMain implements Callable<Integer> {
     /** The default runtime root: one directory per container under it. */
     public static final String DEFAULT_ROOT = "/run/rabbithole/stage3/runc";

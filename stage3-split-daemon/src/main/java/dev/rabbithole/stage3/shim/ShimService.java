@@ -74,8 +74,8 @@ import java.util.concurrent.TimeoutException;
  * publishes {@code /tasks/delete}; Pids runs {@code runtime ps --format json ID}. A process's exit publishes
  * {@code /tasks/exit} once its output has been copied (at most 2 s after the exit), after {@code /tasks/oom} when
  * the container's memory cgroup counted a new OOM kill ({@link Oom}). Runtime failures reach the
- * caller as UNKNOWN with the runtime's own message. Pause, Resume, Checkpoint, Update and Stats answer
- * UNIMPLEMENTED. A process with a terminal ({@code terminal=true}) gets the runtime's {@code --console-socket}: the
+ * caller as UNKNOWN with the runtime's own message. Pause and Resume run {@code runtime pause|resume ID}, Update
+ * {@code runtime update --resources FILE ID}, Stats {@code runtime events --stats ID}; Checkpoint answers UNIMPLEMENTED. A process with a terminal ({@code terminal=true}) gets the runtime's {@code --console-socket}: the
  * shim receives the pty master ({@link Console}), copies it to stdout and stdin into it, and ResizePty sets its size.
  */
 final class ShimService extends TaskGrpc.TaskImplBase {
@@ -654,6 +654,84 @@ final class ShimService extends TaskGrpc.TaskImplBase {
         reply.onNext(r.build());
         reply.onCompleted();
     }
+
+    // tag::shim-pause-update-stats[]
+    /** {@code Task.Pause}: {@code runtime pause ID} (the cgroup freezer). */
+    @Override
+    public void pause(dev.rabbithole.stage3.api.shim.PauseRequest request, StreamObserver<Empty> reply) {
+        Task t = task(request.getId());
+        try {
+            t.runtime.run(t.log(), List.of("pause", t.id));
+        } catch (IOException e) {
+            throw runtimeFailed("pause", e);
+        }
+        reply.onNext(Empty.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    /** {@code Task.Resume}: {@code runtime resume ID}. */
+    @Override
+    public void resume(dev.rabbithole.stage3.api.shim.ResumeRequest request, StreamObserver<Empty> reply) {
+        Task t = task(request.getId());
+        try {
+            t.runtime.run(t.log(), List.of("resume", t.id));
+        } catch (IOException e) {
+            throw runtimeFailed("resume", e);
+        }
+        reply.onNext(Empty.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    /**
+     * {@code Task.Update}: the Any's value is the runtime-spec's {@code LinuxResources} as JSON (type URL
+     * {@code types.containerd.io/opencontainers/runtime-spec/1/LinuxResources}); written to a file in the bundle and
+     * given to {@code runtime update --resources FILE ID}.
+     */
+    @Override
+    public void update(dev.rabbithole.stage3.api.shim.UpdateTaskRequest request, StreamObserver<Empty> reply) {
+        Task t = task(request.getId());
+        Path file = t.bundle.resolve("update-resources.json");
+        try {
+            Files.write(file, request.getResources().getValue().toByteArray());
+            t.runtime.run(t.log(), List.of("update", "--resources", file.toString(), t.id));
+        } catch (IOException e) {
+            throw runtimeFailed("update", e);
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // left in the bundle, removed with it
+            }
+        }
+        reply.onNext(Empty.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    /**
+     * {@code Task.Stats}: {@code runtime events --stats ID} (one JSON line), answered as an Any of
+     * {@code io.containerd.cgroups.v1.Metrics} (see {@link RuncStats}).
+     */
+    @Override
+    public void stats(dev.rabbithole.stage3.api.shim.StatsRequest request,
+                      StreamObserver<dev.rabbithole.stage3.api.shim.StatsResponse> reply) {
+        Task t = task(request.getId());
+        String out;
+        try {
+            out = t.runtime.run(t.log(), List.of("events", "--stats", t.id));
+        } catch (IOException e) {
+            throw runtimeFailed("events --stats", e);
+        }
+        JsonNode event;
+        try {
+            event = JSON.readTree(out);
+        } catch (IOException e) {
+            throw io.grpc.Status.INTERNAL.withDescription("runtime events --stats printed no JSON: " + out).asRuntimeException();
+        }
+        reply.onNext(dev.rabbithole.stage3.api.shim.StatsResponse.newBuilder().setStats(Any.newBuilder()
+                .setTypeUrl(RuncStats.METRICS_V1).setValue(RuncStats.metrics(event.path("data")).toByteString())).build());
+        reply.onCompleted();
+    }
+    // end::shim-pause-update-stats[]
 
     @Override
     public void closeIO(CloseIORequest request, StreamObserver<Empty> reply) {

@@ -1,7 +1,9 @@
 package dev.rabbithole.stage1.execdriver.lxc;
 
 import dev.rabbithole.stage1.AtomicFiles;
+import dev.rabbithole.stage1.cgroups.CgroupFs;
 import dev.rabbithole.stage1.cgroups.CgroupVersion;
+import dev.rabbithole.stage1.errdefs.ConflictException;
 import dev.rabbithole.stage1.errdefs.EngineException;
 import dev.rabbithole.stage1.errdefs.InvalidParameterException;
 import dev.rabbithole.stage1.errdefs.SystemException;
@@ -23,7 +25,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -331,6 +335,42 @@ public class LxcExecDriver implements ExecDriver {
      * container's pid namespace, a decimal number.
      */
     static final String HOOK_LAST_PID_FILE = "devices-hook.last-pid";
+
+    // tag::lxc-cgroup-paths[]
+    /**
+     * The container's cgroups as LXC made them: {@code lxc.payload.ID} at the root of each mounted hierarchy,
+     * keyed by the v1 controllers of that hierarchy, or {@code unified} on a cgroup v2 host. stage 1 freezes,
+     * updates and reads them itself (the files, not {@code lxc-freeze} or {@code lxc-cgroup}).
+     *
+     * @throws ConflictException the container has no payload cgroup (it is not running)
+     */
+    @Override
+    public Map<String, Path> cgroupPaths(String containerId, Path stateDir) {
+        CgroupVersion version = cgroups != null ? cgroups : CgroupVersion.detect();
+        String mountinfo;
+        try {
+            mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
+        } catch (IOException e) {
+            throw new SystemException("reading mountinfo failed: " + e.getMessage(), e);
+        }
+        Map<String, Path> paths = new LinkedHashMap<>();
+        for (CgroupVersion.CgroupMount m : CgroupVersion.mounts(mountinfo)) {
+            Path dir = m.mountPoint().resolve("lxc.payload." + containerId);
+            if (!Files.isDirectory(dir) || m.v2() != (version == CgroupVersion.V2)) {
+                continue;
+            }
+            if (m.v2()) {
+                paths.putIfAbsent(CgroupFs.UNIFIED, dir);
+            } else {
+                m.options().forEach(o -> paths.putIfAbsent(o, dir));
+            }
+        }
+        if (paths.isEmpty()) {
+            throw new ConflictException("Container " + containerId + " has no cgroup: it is not running");
+        }
+        return paths;
+    }
+    // end::lxc-cgroup-paths[]
 
     /** The file the stop hook writes: the memory cgroup's {@code oom_kill} count, a decimal number. */
     static final String OOM_KILL_FILE = "oom_kill";

@@ -50,6 +50,31 @@ public interface CgroupManager {
         return 0;
     }
 
+    // tag::cgroup-freeze[]
+    /**
+     * Freezes or thaws every task of the cgroup and returns once the kernel reports the new state, what runc's
+     * {@code Manager.Freeze} does for {@code runc pause} and {@code runc resume}: v1 writes {@code FROZEN} or
+     * {@code THAWED} to the freezer hierarchy's {@code freezer.state} until it reads back so (it says
+     * {@code FREEZING} while tasks are still being stopped); v2 writes 1 or 0 to {@code cgroup.freeze} and waits for
+     * {@code frozen 1} or {@code frozen 0} in {@code cgroup.events}. Sources: cgroup-v1/freezer-subsystem.rst,
+     * cgroup-v2.rst "Core Interface Files".
+     *
+     * @param frozen true to freeze, false to thaw
+     * @throws CgroupException no freezer, a write failed, or the state did not settle within 10 seconds
+     */
+    default void freeze(boolean frozen) {
+        throw new CgroupException("this cgroup manager has no freezer");
+    }
+    // end::cgroup-freeze[]
+
+    /**
+     * @return whether the freezer reports the cgroup frozen; false when there is no freezer or the cgroup is gone
+     * @throws CgroupException the file exists but cannot be read
+     */
+    default boolean frozen() {
+        return false;
+    }
+
     /**
      * Removes the cgroup's directories (rmdir: the kernel drops the control files with them). Does not kill
      * anything: a cgroup that still has tasks cannot be removed, which is reported. Idempotent: a directory

@@ -214,6 +214,42 @@ public final class V1Manager implements CgroupManager {
                 CgroupFiles.readLong(dir("pids"), "pids.current"));
     }
 
+    /** v1: {@code freezer.state}, written each round until it reads back {@code FROZEN} or {@code THAWED}. */
+    @Override
+    public void freeze(boolean frozen) {
+        Path freezer = dir("freezer");
+        String want = frozen ? "FROZEN" : "THAWED";
+        long deadline = System.nanoTime() + FREEZE_TIMEOUT_NANOS;
+        while (true) {
+            CgroupFiles.write(sys, freezer, "freezer.state", want);   // again each round: a task forked meanwhile
+            if (CgroupFiles.read(freezer, "freezer.state").equals(want)) {
+                return;
+            }
+            waitFreezer(deadline, freezer);
+        }
+    }
+
+    @Override
+    public boolean frozen() {
+        Path freezer = paths.get("freezer");
+        return freezer != null && CgroupFiles.readIfExists(freezer, "freezer.state").equals("FROZEN");
+    }
+
+    /** How long {@link #freeze} waits for the kernel, nanoseconds. */
+    static final long FREEZE_TIMEOUT_NANOS = 10_000_000_000L;
+
+    static void waitFreezer(long deadline, Path dir) {
+        if (System.nanoTime() > deadline) {
+            throw new CgroupException("the freezer of " + dir + " did not settle within 10 s");
+        }
+        try {
+            Thread.sleep(2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CgroupException("interrupted while waiting for the freezer of " + dir);
+        }
+    }
+
     /** @return {@code oom_kill} of {@code memory.oom_control}; 0 without a memory hierarchy */
     @Override
     public long oomKillCount() {

@@ -207,6 +207,21 @@ public final class V2Manager implements CgroupManager {
                 usageUsec * 1000, CgroupFiles.readLong(dir, "pids.current"));
     }
 
+    /** v2: {@code cgroup.freeze} 1 or 0, then {@code frozen 1} or {@code frozen 0} in {@code cgroup.events}. */
+    @Override
+    public void freeze(boolean frozen) {
+        CgroupFiles.write(sys, dir, "cgroup.freeze", frozen ? "1" : "0");
+        long deadline = System.nanoTime() + V1Manager.FREEZE_TIMEOUT_NANOS;
+        while (CgroupFiles.readKey(dir, "cgroup.events", "frozen") != (frozen ? 1 : 0)) {
+            V1Manager.waitFreezer(deadline, dir);
+        }
+    }
+
+    @Override
+    public boolean frozen() {
+        return CgroupFiles.readKey(dir, "cgroup.events", "frozen") == 1;
+    }
+
     /** @return {@code oom_kill} of {@code memory.events}; 0 when the memory controller is not enabled here */
     @Override
     public long oomKillCount() {
