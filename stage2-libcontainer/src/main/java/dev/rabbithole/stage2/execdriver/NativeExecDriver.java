@@ -216,7 +216,7 @@ public final class NativeExecDriver implements ExecDriver {
         // and refuse a program that is missing (127) or cannot be executed (126) with docker's messages
         RootfsPaths.createWorkingDir(c);
         RootfsPaths.checkExecutable(c);
-        ContainerConfig config = DefaultTemplate.config(c);
+        ContainerConfig config = NetworkTemplate.apply(DefaultTemplate.config(c), c.network());
         destroyLeftover(c);                     // a container started again: the previous run's state
         LinuxContainer container;
         try {
