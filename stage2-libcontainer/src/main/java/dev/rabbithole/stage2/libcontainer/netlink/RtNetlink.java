@@ -5,9 +5,6 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -297,15 +294,8 @@ public final class RtNetlink implements AutoCloseable {
      */
     // tag::netlink-addr[]
     public void addAddress(String name, String cidr) {
-        int slash = cidr.indexOf('/');
-        if (slash < 0) {
-            throw new IllegalArgumentException("not ADDRESS/PREFIX: " + cidr);
-        }
-        byte[] addr = ipv4(cidr.substring(0, slash));
-        int prefix = Integer.parseInt(cidr.substring(slash + 1));
-        if (prefix < 0 || prefix > 32) {
-            throw new IllegalArgumentException("prefix length out of 0..32: " + cidr);
-        }
+        int prefix = checkCidr(cidr);
+        byte[] addr = ipv4(cidr.substring(0, cidr.indexOf('/')));
         byte[] brd = broadcast(addr, prefix);
         Message m = new Message(Rtm.RTM_NEWADDR, create(), ++seq)
                 .ifaddr(Rtm.AF_INET, prefix, Rtm.RT_SCOPE_UNIVERSE, index(name))
@@ -358,17 +348,24 @@ public final class RtNetlink implements AutoCloseable {
 
     // ---------------------------------------------------------------- encoding helpers (package-visible for tests)
 
-    /** @param dotted {@code a.b.c.d} @return the four bytes, network order */
+    /**
+     * @param dotted {@code a.b.c.d}, each part 0 to 255 in decimal (parsed here: no name lookup)
+     * @return the four bytes, network order
+     * @throws IllegalArgumentException anything else
+     */
     static byte[] ipv4(String dotted) {
-        try {
-            InetAddress a = InetAddress.getByName(dotted.trim());
-            if (!(a instanceof Inet4Address) || !dotted.trim().matches("[0-9.]+")) {
+        String[] parts = dotted == null ? new String[0] : dotted.trim().split("\\.", -1);
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("not an IPv4 address: " + dotted);
+        }
+        byte[] out = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            if (!parts[i].matches("[0-9]{1,3}") || Integer.parseInt(parts[i]) > 255) {
                 throw new IllegalArgumentException("not an IPv4 address: " + dotted);
             }
-            return a.getAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("not an IPv4 address: " + dotted, e);
+            out[i] = (byte) Integer.parseInt(parts[i]);
         }
+        return out;
     }
 
     /** @param addr four bytes @param prefix bits @return the subnet's broadcast address */
@@ -377,6 +374,26 @@ public final class RtNetlink implements AutoCloseable {
         int host = prefix == 32 ? 0 : (int) ((1L << (32 - prefix)) - 1);
         int b = a | host;
         return new byte[] {(byte) (b >>> 24), (byte) (b >>> 16), (byte) (b >>> 8), (byte) b};
+    }
+
+    /**
+     * Checks an IPv4 address with prefix length.
+     *
+     * @param cidr e.g. {@code 172.30.1.1/24}
+     * @return the prefix length, bits
+     * @throws IllegalArgumentException it is not {@code a.b.c.d/0..32}
+     */
+    public static int checkCidr(String cidr) {
+        int slash = cidr == null ? -1 : cidr.indexOf('/');
+        if (slash < 0 || !cidr.substring(slash + 1).matches("[0-9]{1,2}")) {
+            throw new IllegalArgumentException("not ADDRESS/PREFIX: " + cidr);
+        }
+        ipv4(cidr.substring(0, slash));
+        int prefix = Integer.parseInt(cidr.substring(slash + 1));
+        if (prefix > 32) {
+            throw new IllegalArgumentException("prefix length out of 0..32: " + cidr);
+        }
+        return prefix;
     }
 
     /** @param mac {@code 02:42:ac:11:00:02} @return its six bytes */
