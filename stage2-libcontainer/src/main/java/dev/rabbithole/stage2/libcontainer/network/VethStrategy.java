@@ -3,6 +3,7 @@ package dev.rabbithole.stage2.libcontainer.network;
 import dev.rabbithole.stage2.libcontainer.configs.Network;
 import dev.rabbithole.stage2.libcontainer.netlink.NetlinkException;
 import dev.rabbithole.stage2.libcontainer.netlink.RtNetlink;
+import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
 import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.util.concurrent.ThreadLocalRandom;
@@ -22,16 +23,46 @@ public final class VethStrategy {
     private VethStrategy() { }
 
     /**
-     * Makes the container's interface.
+     * Makes the container's interface, the peer moved by the init's pid ({@code IFLA_NET_NS_PID}): libcontainer's way.
      *
      * @param n        what to make
      * @param initPid  the init's host pid, in its new network namespace
      * @param recorder where the netlink requests are recorded for {@code run --explain}, or null
      * @throws NetlinkException a request the kernel refused (the message names it and the errno)
      */
-    // tag::veth-strategy[]
     public static void create(Network n, long initPid, Syscalls recorder) {
-        String peer = "rhp" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 4).substring(0, 8);
+        make(n, "/proc/" + initPid + "/ns/net", (host, peer) -> host
+                .because("the peer into the init's new network namespace").moveToPid(peer, initPid), recorder);
+    }
+
+    /**
+     * Makes the interface in a namespace named by path, the peer moved by a descriptor on it ({@code IFLA_NET_NS_FD}):
+     * stage 3's dockerd, which makes the namespace before any container process exists.
+     *
+     * @param n             what to make
+     * @param namespacePath an nsfs file, e.g. a bind mount under the daemon's exec root
+     * @param recorder      where the requests are recorded, or null
+     * @throws NetlinkException a request the kernel refused
+     */
+    public static void createIn(Network n, String namespacePath, Syscalls recorder) {
+        make(n, namespacePath, (host, peer) -> {
+            JnaSyscalls sys = new JnaSyscalls();
+            int fd = sys.openNamespace(namespacePath);
+            try {
+                host.because("the peer into the container's network namespace").moveToFd(peer, fd);
+            } finally {
+                sys.close(fd);
+            }
+        }, recorder);
+    }
+
+    private interface Mover {
+        void move(RtNetlink host, String peer);
+    }
+
+    // tag::veth-strategy[]
+    private static void make(Network n, String namespacePath, Mover mover, Syscalls recorder) {
+        String peer = "rhp" + String.format("%08x", ThreadLocalRandom.current().nextInt());
         boolean made = false;
         try (RtNetlink host = RtNetlink.open(recorder)) {
             host.because("a veth pair on the host; one end goes into the container").createVeth(n.hostInterface(),
@@ -39,8 +70,8 @@ public final class VethStrategy {
             made = true;
             host.because("the host end joins the bridge").setMaster(n.hostInterface(), n.bridge());
             host.because("the host end up").up(n.hostInterface());
-            host.because("the peer into the init's new network namespace").moveToPid(peer, initPid);
-            try (RtNetlink ctr = RtNetlink.openIn("/proc/" + initPid + "/ns/net", recorder)) {
+            mover.move(host, peer);
+            try (RtNetlink ctr = RtNetlink.openIn(namespacePath, recorder)) {
                 ctr.because("the container's end gets its name").rename(peer, n.name());
                 if (n.macAddress() != null) {
                     ctr.because("its MAC, 02:42 and the IPv4 address, as Docker").setMac(n.name(), n.macAddress());
