@@ -51,6 +51,8 @@ import java.util.function.Supplier;
             ImageCommands.Save.class,
             SystemCommands.Version.class,
             SystemCommands.Info.class,
+            dev.rabbithole.stage1.client.NetworkCommands.Network.class,
+            dev.rabbithole.stage1.client.NetworkCommands.Port.class,
         })
 public final class Main implements Callable<Integer>, ClientContext {
     /** Exit code for command-line errors, as docker's. */
@@ -281,15 +283,25 @@ public final class Main implements Callable<Integer>, ClientContext {
                 description = {"Socket to serve the Engine API on (default:",
                         "the top-level -H, else $RABBITHOLE_HOST, else", EngineClient.DEFAULT_HOST + ")."})
         String host;
+        @Option(names = {"-b", "--bridge"}, paramLabel = "NAME",
+                description = {"The default bridge (default: rh-stage1); none: no bridge,",
+                        "containers get loopback only (dockerd's --bridge=none)."})
+        String bridge;
+        @Option(names = "--bip", paramLabel = "CIDR",
+                description = "The default bridge's address and subnet (default: 10.201.1.1/24).")
+        String bip;
 
         @Override
         public Integer call() {
             String listen = host != null ? host : parent.host();
             try {
                 EngineClient.socketPath(listen);
+                dev.rabbithole.stage1.network.NetworkOptions.use(dev.rabbithole.stage1.network.NetworkOptions.of(
+                        bridge, bip, new dev.rabbithole.stage1.network.IpCommandLinks()));
                 DaemonMain.runDaemon(dataRoot, listen);
                 return 0;
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            } catch (IllegalArgumentException | UnsupportedOperationException
+                     | dev.rabbithole.stage1.errdefs.EngineException e) {
                 parent.err().println("rabbithole-stage1 daemon: " + e.getMessage());
                 return 1;
             } catch (InterruptedException e) {

@@ -122,18 +122,28 @@ public final class Main {
                 description = "Init JVMs the native driver keeps started ahead, in fresh namespaces, for the next "
                         + "containers (default: ${DEFAULT-VALUE}; 0 turns the pool off).")
         int initPool;
+        @Option(names = {"-b", "--bridge"}, paramLabel = "NAME",
+                description = "The default bridge (default: rh-stage2); none: no bridge, loopback only.")
+        String bridge;
+        @Option(names = "--bip", paramLabel = "CIDR",
+                description = "The default bridge's address and subnet (default: 10.201.2.1/24).")
+        String bip;
 
         @Override
         public Integer call() {
             String listen = host != null ? host : parent.host();
             try {
                 EngineClient.socketPath(listen);
+                // the daemon's hand on the host's links: stage 1's ip command until stage 2 passes its rtnetlink one
+                dev.rabbithole.stage1.network.NetworkOptions.use(dev.rabbithole.stage1.network.NetworkOptions.of(
+                        bridge, bip, new dev.rabbithole.stage1.network.IpCommandLinks()));
                 if (driver == Driver.NATIVE) {
                     EngineLog.info(SeccompReport.defaultProfileSummary());   // once, not per container
                 }
                 DaemonMain.runDaemon(dataRoot, listen, driver.create(execRoot, initPool));
                 return 0;
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            } catch (IllegalArgumentException | UnsupportedOperationException
+                     | dev.rabbithole.stage1.errdefs.EngineException e) {
                 parent.err().println("rabbithole-stage2 daemon: " + e.getMessage());
                 return 1;
             } catch (InterruptedException e) {

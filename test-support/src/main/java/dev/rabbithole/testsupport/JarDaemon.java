@@ -71,6 +71,11 @@ public abstract class JarDaemon implements AutoCloseable {
         List<String> cmd = new ArrayList<>(launcher);
         cmd.addAll(List.of("java", "-jar", jar.toString(), "daemon", "--data-root", dataRoot.toString(), "--host", host()));
         cmd.addAll(daemonArgs());
+        if (!daemonArgs().contains("--bridge") && launcher.stream().noneMatch(w -> w.startsWith("--net="))) {
+            // a daemon in the host's network namespace gets no bridge and no rules there (dockerd's --bridge=none);
+            // networking tests start theirs in a namespace of their own (NetworkNamespace#launcher)
+            cmd.addAll(List.of("--bridge", "none"));
+        }
         daemon = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(daemonLog.toFile()))

@@ -35,9 +35,18 @@ public final class NetworkNamespace implements AutoCloseable {
         return ns;
     }
 
-    /** @return {@code ip netns exec NAME}: words to put before a command so that it runs in this namespace */
+    /**
+     * Words to put before a daemon's command so that it runs in this namespace: {@code nsenter --net} into it, in a
+     * mount namespace of its own where {@code /sys} is a sysfs of this network namespace (LXC and {@code ip} look up
+     * links under {@code /sys/class/net}) with the host's cgroup mounts moved back under {@code /sys/fs/cgroup}.
+     * ({@code ip netns exec} mounts a fresh {@code /sys} too, but without the cgroup hierarchies a daemon needs.)
+     *
+     * @return the words, ending in {@code sh}: the command's words follow as the script's arguments
+     */
     public List<String> launcher() {
-        return List.of("ip", "netns", "exec", name);
+        return List.of("nsenter", "--net=/run/netns/" + name, "unshare", "-m", "--propagation", "slave", "sh", "-c",
+                "T=$(mktemp -d) && mount --rbind /sys/fs/cgroup \"$T\" && mount -t sysfs sysfs /sys"
+                        + " && mount --move \"$T\" /sys/fs/cgroup && rmdir \"$T\" && exec \"$@\"", "sh");
     }
 
     /**
@@ -47,7 +56,7 @@ public final class NetworkNamespace implements AutoCloseable {
      * @return its exit status, stdout and stderr
      */
     public JarDaemon.Result exec(String... command) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(launcher());
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", name));
         cmd.addAll(List.of(command));
         return runForResult(cmd);
     }

@@ -18,7 +18,6 @@ import java.util.Set;
  */
 final class CreateChecks {
 
-    private static final Set<String> NETWORK_MODES = Set.of("", "default", "none");
     private static final Set<String> IPC_MODES = Set.of("", "private", "shareable");
     private static final Set<String> CGROUPNS_MODES = Set.of("", "private");
     private static final Set<String> USERNS_MODES = Set.of("", "host");
@@ -35,13 +34,7 @@ final class CreateChecks {
             new Unsupported("Tmpfs", "--tmpfs"),
             new Unsupported("VolumesFrom", "--volumes-from"),
             new Unsupported("VolumeDriver", "--volume-driver"),
-            new Unsupported("PortBindings", "-p/--publish"),
-            new Unsupported("PublishAllPorts", "-P/--publish-all"),
             new Unsupported("Links", "--link"),
-            new Unsupported("Dns", "--dns"),
-            new Unsupported("DnsOptions", "--dns-option"),
-            new Unsupported("DnsSearch", "--dns-search"),
-            new Unsupported("ExtraHosts", "--add-host"),
             new Unsupported("DeviceCgroupRules", "--device-cgroup-rule"),
             new Unsupported("DeviceRequests", "--gpus"),
             new Unsupported("PidMode", "--pid"),
@@ -105,8 +98,7 @@ final class CreateChecks {
         if (swappiness != null && !swappiness.isNull() && swappiness.asLong() != -1) {
             throw unsupported("--memory-swappiness", "HostConfig.MemorySwappiness");
         }
-        oneOf(hc, "NetworkMode", NETWORK_MODES, "--network",
-                "containers get their own network namespace with only loopback (default, none)");
+        // NetworkMode (bridge, host, none, container:NAME, a network's name): the daemon's networks check it
         oneOf(hc, "IpcMode", IPC_MODES, "--ipc", "containers get their own IPC namespace");
         oneOf(hc, "CgroupnsMode", CGROUPNS_MODES, "--cgroupns", "containers get their own cgroup namespace");
         oneOf(hc, "UsernsMode", USERNS_MODES, "--userns", "stage 1 has no user namespaces");

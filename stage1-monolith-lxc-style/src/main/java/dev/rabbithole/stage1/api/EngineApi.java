@@ -48,6 +48,8 @@ import java.util.regex.Pattern;
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
  * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
  * POST /images/create (pull)           DELETE /images/{name}
+ * GET  /networks[/{id}]   POST /networks/create|prune|{id}/connect|{id}/disconnect   DELETE /networks/{id}
+ *                                      (see NetworkApi)
  * </pre>
  *
  * Errors are {@code {"message": ...}} with the status of the {@link EngineException}; an unknown route is 404
@@ -66,12 +68,14 @@ final class EngineApi {
     private final ObjectMapper json;
     private final Views views;
     private final InteractiveApi interactive;
+    private final NetworkApi networks;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
         this.json = json;
         this.views = new Views(json, daemon);
         this.interactive = new InteractiveApi(daemon, json);
+        this.networks = new NetworkApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -178,7 +182,7 @@ final class EngineApi {
             }
             default -> {
                 if (routeContainer(ex, path, get, post, delete) || routeImage(ex, path, get, delete)
-                        || interactive.route(ex, path, get, post)) {
+                        || interactive.route(ex, path, get, post) || networks.route(ex, path, get, post, delete)) {
                     return;
                 }
             }

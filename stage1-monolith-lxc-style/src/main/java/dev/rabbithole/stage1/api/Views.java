@@ -46,12 +46,12 @@ final class Views {
         n.put("ImageID", c.imageId());
         n.put("Command", CommandColumn.of(c.path(), c.args()));
         n.put("Created", epochSeconds(c.created()));
-        n.putArray("Ports");
+        n.set("Ports", new NetworkApi(daemon, json).summaryPorts(c));
         n.set("Labels", json.valueToTree(labels(c)));
         n.put("State", c.state().status());
         n.put("Status", status(c.state(), Instant.now()));
         n.putObject("HostConfig").put("NetworkMode", networkMode(c.hostConfig()));
-        n.putObject("NetworkSettings").putObject("Networks");
+        n.putObject("NetworkSettings").set("Networks", new NetworkApi(daemon, json).summaryNetworks(c));
         n.putArray("Mounts");
         return n;
     }
@@ -87,7 +87,9 @@ final class Views {
         logConfig.put("Type", "json-file");
         logConfig.putObject("Config");
         hc.putNull("Binds");
-        hc.putObject("PortBindings");
+        if (c.hostConfig().portBindings() == null) {
+            hc.putObject("PortBindings");
+        }
         n.set("HostConfig", hc);
         ObjectNode graph = n.putObject("GraphDriver");
         graph.put("Name", c.driver());
@@ -96,14 +98,7 @@ final class Views {
         ObjectNode config = json.valueToTree(c.config());
         config.set("Labels", json.valueToTree(labels(c)));
         n.set("Config", config);
-        ObjectNode net = n.putObject("NetworkSettings");
-        net.put("Bridge", "");
-        net.put("SandboxID", "");
-        net.putObject("Ports");
-        net.put("IPAddress", "");
-        net.put("Gateway", "");
-        net.put("MacAddress", "");
-        net.putObject("Networks");
+        n.set("NetworkSettings", new NetworkApi(daemon, json).settings(c));
         return n;
     }
 

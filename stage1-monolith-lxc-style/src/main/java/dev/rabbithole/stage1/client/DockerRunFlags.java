@@ -44,6 +44,16 @@ public final class DockerRunFlags {
     List<String> tmpfs = new ArrayList<>();
     @Option(names = "--dns", paramLabel = "IP", description = "DNS server (HostConfig.Dns). Repeatable.")
     List<String> dns = new ArrayList<>();
+    @Option(names = {"-P", "--publish-all"}, description = "Publish every exposed port on a free host port (HostConfig.PublishAllPorts).")
+    boolean publishAll;
+    @Option(names = "--expose", paramLabel = "PORT[/PROTO]", description = "Expose a port (Config.ExposedPorts). Repeatable.")
+    List<String> expose = new ArrayList<>();
+    @Option(names = "--add-host", paramLabel = "HOST:IP", description = "Add a line to /etc/hosts (HostConfig.ExtraHosts). Repeatable.")
+    List<String> addHost = new ArrayList<>();
+    @Option(names = "--dns-search", paramLabel = "DOMAIN", description = "DNS search domain (HostConfig.DnsSearch). Repeatable.")
+    List<String> dnsSearch = new ArrayList<>();
+    @Option(names = "--dns-option", paramLabel = "OPTION", description = "DNS option (HostConfig.DnsOptions). Repeatable.")
+    List<String> dnsOption = new ArrayList<>();
     @Option(names = "--log-driver", paramLabel = "DRIVER", description = "Logging driver (HostConfig.LogConfig.Type).")
     String logDriver;
     @Option(names = "--ipc", paramLabel = "MODE", description = "IPC namespace mode (HostConfig.IpcMode).")
@@ -119,6 +129,19 @@ public final class DockerRunFlags {
         }
         for (String d : dns) {
             host.withArray("Dns").add(d);
+        }
+        if (publishAll) host.put("PublishAllPorts", true);
+        for (String e : expose) {
+            body.with("ExposedPorts").putObject(e.contains("/") ? e : e + "/tcp");
+        }
+        for (String h : addHost) {
+            host.withArray("ExtraHosts").add(h);
+        }
+        for (String d : dnsSearch) {
+            host.withArray("DnsSearch").add(d);
+        }
+        for (String d : dnsOption) {
+            host.withArray("DnsOptions").add(d);
         }
         if (logDriver != null) {
             ObjectNode log = host.putObject("LogConfig");

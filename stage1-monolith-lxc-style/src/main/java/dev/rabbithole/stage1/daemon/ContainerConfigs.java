@@ -295,7 +295,24 @@ public final class ContainerConfigs {
                 : d != null && notEmpty(d.stopSignal()) ? d.stopSignal() : null;   // the image's StopSignal
         return new ContainerConfig(hostname, userName, env, cmd, entrypoint, user.image(),
                 workingDir, user.tty(), user.openStdin(), user.attachStdin(), user.attachStdout(),
-                user.attachStderr(), labels, stopSignal, user.stopTimeout(), user.stdinOnce());
+                user.attachStderr(), labels, stopSignal, user.stopTimeout(), user.stdinOnce(),
+                exposedPorts(user.exposedPorts(), d == null ? null : d.exposedPorts()), user.volumes());
+    }
+
+    /** Config.ExposedPorts: the user's ({@code --expose}, {@code -p}) and the image's EXPOSE, as Docker merges them. */
+    private static Map<String, Map<String, Object>> exposedPorts(Map<String, Map<String, Object>> user,
+                                                                 Map<String, Map<String, Object>> image) {
+        if ((user == null || user.isEmpty()) && (image == null || image.isEmpty())) {
+            return user;
+        }
+        Map<String, Map<String, Object>> merged = new java.util.TreeMap<>();
+        if (image != null) {
+            merged.putAll(image);
+        }
+        if (user != null) {
+            merged.putAll(user);
+        }
+        return merged;
     }
 
     private static String envKey(String kv) {

@@ -39,6 +39,7 @@ final class ContainerLifecycle {
     private final ImageStore images;
     private final StorageDriver storage;
     private final Events events;
+    private final dev.rabbithole.stage1.network.NetworkController networks;
     /** Set by a {@link ContainerRuntime#liveRestore()} shutdown: exits seen from now on are not recorded. */
     private volatile boolean detached;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
@@ -48,8 +49,10 @@ final class ContainerLifecycle {
     });
 
     ContainerLifecycle(ContainerStore store, ContainerRuntime runtime, ContainerConfigs configs, ImageStore images,
-                       StorageDriver storage, Events events) {
+                       StorageDriver storage, Events events,
+                       dev.rabbithole.stage1.network.NetworkController networks) {
         this.events = events;
+        this.networks = networks;
         this.store = store;
         this.runtime = runtime;
         this.configs = configs;
@@ -86,12 +89,13 @@ final class ContainerLifecycle {
             try {
                 Image image = images.resolve(c.imageId());
                 Path rootfs = storage.mount(c.id(), images.layerDirs(image));
-                process = runtime.start(configs.command(c, rootfs, runtime.stateDir(c.id())));
+                process = runtime.start(networks.attach(c, configs.command(c, rootfs, runtime.stateDir(c.id()))));
             } catch (RuntimeException e) {
                 EngineException error = e instanceof EngineException ee ? ee
                         : new SystemException("starting container " + c.id() + ": " + e, e);
                 EngineLog.warn("container " + c.shortId() + " failed to start: " + error.getMessage());
                 quietly(() -> storage.unmount(c.id()));
+                quietly(() -> networks.detach(c.id()));        // no address, veth or rule of a failed start
                 exited(l, StartFailure.exitCode(error.getMessage(), c.path()), error.getMessage());
                 throw error;
             }
@@ -185,6 +189,7 @@ final class ContainerLifecycle {
                 events.container(l.c, "die", java.util.Map.of("exitCode", Integer.toString(code)));
             }
             quietly(() -> storage.unmount(c.id()));
+            quietly(() -> networks.detach(c.id()));
             l.log.end();
             CompletableFuture<Integer> done = l.nextExit;
             l.nextExit = new CompletableFuture<>();
@@ -394,6 +399,7 @@ final class ContainerLifecycle {
         l.log.end();
         l.log.close();
         store.delete(c);
+        quietly(() -> networks.forget(c.id()));
         events.container(c, "destroy", java.util.Map.of());
         l.removed.complete(c.state().exitCode());
         EngineLog.info("container " + c.shortId() + " removed");

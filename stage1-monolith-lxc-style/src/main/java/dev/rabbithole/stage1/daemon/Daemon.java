@@ -54,6 +54,7 @@ public class Daemon implements AutoCloseable {
     private final Events events = new Events();
     private final Execs execs;
     private final Instant startedAt = Instant.now();
+    private final dev.rabbithole.stage1.network.NetworkController networks;
 
     /** As {@link #Daemon(Path, ImageStore, StorageDriver, ExecDriver, SecurityResolver)} with {@link SecurityResolver#DEFAULT}. */
     public Daemon(Path dataRoot, ImageStore images, StorageDriver storage, ExecDriver exec) {
@@ -88,14 +89,33 @@ public class Daemon implements AutoCloseable {
         this.configs = new ContainerConfigs(images, security);
         this.store = new ContainerStore(dataRoot.resolve("containers"));
         this.runtime = runtime;
-        this.lifecycle = new ContainerLifecycle(store, runtime, configs, images, storage, events);
+        this.networks = new dev.rabbithole.stage1.network.NetworkController(dataRoot,
+                dev.rabbithole.stage1.network.NetworkOptions.current(), ref -> store.get(ref).c,
+                c -> exposedPorts(images, c));
+        this.lifecycle = new ContainerLifecycle(store, runtime, configs, images, storage, events, networks);
         this.execs = new Execs(store, runtime, events, java.util.concurrent.Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "exec-worker");
             t.setDaemon(true);
             return t;
         }));
         lifecycle.restore();
+        networks.reconcile(store.list(true).stream().map(Container::id).collect(java.util.stream.Collectors.toSet()),
+                store.list(false).stream().map(Container::id).collect(java.util.stream.Collectors.toSet()));
     }
+
+    /** The image's ExposedPorts keys ({@code 80/tcp}) of a container, for {@code -P}; empty when unknown. */
+    private static java.util.Set<String> exposedPorts(ImageStore images, Container c) {
+        try {
+            var cfg = images.resolve(c.imageId()).config();
+            var ports = cfg == null || cfg.config() == null ? null : cfg.config().exposedPorts();
+            return ports == null ? java.util.Set.of() : ports.keySet();
+        } catch (RuntimeException e) {
+            return java.util.Set.of();
+        }
+    }
+
+    /** @return the networks, their endpoints and published ports ({@code /networks}, NetworkSettings) */
+    public dev.rabbithole.stage1.network.NetworkController networks() { return networks; }
 
     /** @return the data root this daemon keeps its state in */
     public Path dataRoot() { return dataRoot; }
@@ -128,6 +148,7 @@ public class Daemon implements AutoCloseable {
             StdioSupport.check(config, runtime);
         }
         ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
+        networks.checkCreate(p.hostConfig());
         LiveContainer l = store.add(p.id(), p.wantedName(), finalName -> p.container(finalName, storage.name(),
                 store.dir(p.id()).resolve(p.id() + "-json.log").toString()));
         EngineLog.info("container " + l.c.shortId() + " created as " + l.c.name() + " from " + config.image());
@@ -207,5 +228,10 @@ public class Daemon implements AutoCloseable {
      * exits and AutoRemove removals, closes the logs, then the runtime. Idempotent.
      */
     @Override
-    public void close() { lifecycle.close(); }
+    public void close() {
+        lifecycle.close();
+        if (!runtime.liveRestore()) {
+            networks.close();           // live restore: the running containers keep their endpoints
+        }
+    }
 }

@@ -31,6 +31,13 @@ public final class EtcFiles {
     /** The host's resolver configuration, which {@link #resolvConf(String)} filters. */
     public static final Path HOST_RESOLV_CONF = Path.of("/etc/resolv.conf");
 
+    /**
+     * A file the daemon leaves in a state directory whose {@code hostname}, {@code hosts} and {@code resolv.conf} it
+     * wrote itself (networking: the container's address, its peers, {@code --add-host}, {@code --dns}); {@link #write}
+     * then keeps them, so that the daemon can rewrite them in place later.
+     */
+    public static final String DAEMON_MARKER = ".etc-by-daemon";
+
     /** The nameservers a container gets when the host has only loopback ones (Docker's defaults). */
     public static final List<String> FALLBACK_NAMESERVERS = List.of("8.8.8.8", "8.8.4.4");
 
@@ -87,7 +94,8 @@ public final class EtcFiles {
 
     /**
      * Writes {@code hostname}, {@code hosts} and {@code resolv.conf} for a container into a directory of the host
-     * (created if missing), each replaced atomically (temporary file, rename).
+     * (created if missing), each replaced atomically (temporary file, rename); unless the daemon wrote them for this
+     * start ({@link #DAEMON_MARKER} in the directory).
      *
      * @param dir      the directory, e.g. the exec driver's state directory
      * @param hostname the container's hostname
@@ -96,6 +104,9 @@ public final class EtcFiles {
      */
     public static void write(Path dir, String hostname, Path hostResolvConf) throws IOException {
         Files.createDirectories(dir);
+        if (Files.exists(dir.resolve(DAEMON_MARKER))) {
+            return;                                 // the daemon's networking wrote them for this start
+        }
         String host;
         try {
             host = Files.isReadable(hostResolvConf) ? Files.readString(hostResolvConf) : "";

@@ -297,9 +297,6 @@ class ApiServerTest {
         Map<String, String> refused = new java.util.LinkedHashMap<>();
         refused.put("\"Binds\":[\"/tmp:/x\"]", "-v/--volume (HostConfig.Binds) is not supported by stage 1");
         refused.put("\"Mounts\":[{\"Type\":\"tmpfs\",\"Target\":\"/t\"}]", "--mount (HostConfig.Mounts)");
-        refused.put("\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}", "-p/--publish");
-        refused.put("\"NetworkMode\":\"host\"", "--network host (HostConfig.NetworkMode) is not supported by stage 1");
-        refused.put("\"NetworkMode\":\"bridge\"", "--network bridge");
         refused.put("\"RestartPolicy\":{\"Name\":\"always\",\"MaximumRetryCount\":0}", "--restart always");
         refused.put("\"DeviceCgroupRules\":[\"c 10:229 rwm\"]", "--device-cgroup-rule");
         refused.put("\"IpcMode\":\"host\"", "--ipc host");
@@ -310,12 +307,19 @@ class ApiServerTest {
         for (Map.Entry<String, String> r : refused.entrySet()) {
             assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{" + r.getKey() + "}}")).as(r.getKey())
                     .contains(r.getValue()).endsWith("is not supported by stage 1"
-                            + (r.getValue().startsWith("--network") ? ": containers get their own network namespace"
-                            + " with only loopback (default, none)" : r.getValue().startsWith("--restart")
+                            + (r.getValue().startsWith("--restart")
                             ? ": containers are never restarted" : r.getValue().startsWith("--ipc")
                             ? ": containers get their own IPC namespace" : r.getValue().startsWith("--log-driver")
                             ? ": logs are always json-file" : ""));
         }
+        // networking: a daemon without a bridge (--bridge=none) has no bridge network and publishes nothing
+        assertThat(call("POST", "/v1.41/containers/create", "{\"Image\":\"busybox\",\"HostConfig\":{\"NetworkMode\":"
+                + "\"bridge\"}}", 404).get("message").asText()).isEqualTo("network bridge not found");
+        assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\","
+                + "\"HostPort\":\"8080\"}]}}}")).isEqualTo("conflicting options: port publishing and the container type "
+                + "network mode");
+        assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\","
+                + "\"HostPort\":\"99999\"}]}}}")).isEqualTo("Invalid hostPort: 99999");
         assertThat(message("{\"Image\":\"busybox\",\"Volumes\":{\"/data\":{}}}"))
                 .isEqualTo("-v/--volume (Config.Volumes) is not supported by stage 1");
         // what the docker CLI sends when none of these flags is given is accepted

@@ -66,7 +66,7 @@ class DockerDifferentialIT {
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             Future<DebianDockerd> d = pool.submit(DifferentialRun::startDocker);
-            Future<Stage1JarDaemon> s1 = pool.submit(Stage1JarDaemon::new);
+            Future<Stage1JarDaemon> s1 = pool.submit(() -> new Stage1JarDaemon());
             Future<Stage2Daemon> s2 = pool.submit(() -> {
                 stage2Dir = Files.createTempDirectory("rh-stage2-");
                 return new Stage2Daemon(stage2Dir, "native");

@@ -21,7 +21,17 @@ final class Stage1JarDaemon extends JarDaemon {
 
     /** Starts the daemon and waits until it answers {@code version} (at most 60 s). */
     Stage1JarDaemon() throws IOException, InterruptedException {
-        super(JAR, Files.createTempDirectory("rh-stage1-"), List.of());
+        this(List.of());
+    }
+
+    /**
+     * Starts the daemon behind launcher words (e.g. {@code NetworkNamespace#launcher()}: in a network namespace of
+     * the test's) and waits until it answers.
+     *
+     * @param launcher words before {@code java -jar ...}
+     */
+    Stage1JarDaemon(List<String> launcher) throws IOException, InterruptedException {
+        super(JAR, Files.createTempDirectory("rh-stage1-"), launcher);
         try {
             start();
         } catch (IOException | InterruptedException | RuntimeException e) {

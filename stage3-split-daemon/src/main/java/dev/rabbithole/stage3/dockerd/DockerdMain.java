@@ -91,6 +91,12 @@ public final class DockerdMain implements Callable<Integer> {
     @Option(names = "--live-restore", description = "Leave containers running when dockerd stops; the next "
             + "dockerd finds them again (Docker's --live-restore).")
     boolean liveRestore;
+    @Option(names = {"-b", "--bridge"}, paramLabel = "NAME",
+            description = "The default bridge (default: rh-stage3); none: no bridge, loopback only.")
+    String bridge;
+    @Option(names = "--bip", paramLabel = "CIDR",
+            description = "The default bridge's address and subnet (default: 10.201.3.1/24).")
+    String bip;
 
     private PrintStream err = System.err;
 
@@ -186,6 +192,8 @@ public final class DockerdMain implements Callable<Integer> {
                 return 1;
             }
             ShutdownSignals.install();
+            dev.rabbithole.stage1.network.NetworkOptions.use(dev.rabbithole.stage1.network.NetworkOptions.of(
+                    bridge, bip, new dev.rabbithole.stage1.network.IpCommandLinks()));
             // another dockerd on this data root: refuse now, before a second containerd is started for it
             dev.rabbithole.stage1.daemon.DataRootLock.acquire(dataRoot).close();
             Path containerdSocket = containerd;

@@ -115,6 +115,9 @@ final class DockerdFixture implements AutoCloseable {
         if (containerdSocket != null) {
             cmd.addAll(List.of("--containerd", containerdSocket.toString()));
         }
+        if (!List.of(flags).contains("--bridge")) {
+            cmd.addAll(List.of("--bridge", "none"));   // in the host's network namespace: no bridge, no rules
+        }
         cmd.addAll(List.of(flags));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dockerdLog.toFile()));

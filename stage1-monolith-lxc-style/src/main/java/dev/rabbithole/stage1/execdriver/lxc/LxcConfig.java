@@ -6,6 +6,7 @@ import dev.rabbithole.stage1.execdriver.Command;
 import dev.rabbithole.stage1.execdriver.ContainerUser;
 import dev.rabbithole.stage1.execdriver.EtcFiles;
 import dev.rabbithole.stage1.execdriver.HostDevices;
+import dev.rabbithole.stage1.execdriver.Network;
 import dev.rabbithole.stage1.security.Capabilities;
 
 import java.nio.file.Path;
@@ -77,13 +78,11 @@ public final class LxcConfig {
         out.comment("the root filesystem: the directory the storage driver mounted");
         out.set("lxc.rootfs.path", "dir:" + c.rootfs());
 
+        Network net = c.network() == null ? Network.NONE : c.network();
+        boolean ownNet = net.mode() == Network.Mode.NONE || net.mode() == Network.Mode.BRIDGE;
         out.comment("new namespaces: no user namespace, the container's root is the host's root");
-        out.set("lxc.namespace.clone", "mnt pid uts ipc net cgroup");
-
-        out.comment("an own network namespace with only loopback (stage 1 has no bridge); 'up' on an empty network");
-        out.comment("makes LXC bring lo up, as Docker does (without it lo stays down: 127.0.0.1 is unreachable)");
-        out.set("lxc.net.0.type", "empty");
-        out.set("lxc.net.0.flags", "up");
+        out.set("lxc.namespace.clone", ownNet ? "mnt pid uts ipc net cgroup" : "mnt pid uts ipc cgroup");
+        network(out, net);
 
         out.comment("/proc (with /proc/sys read-only), /sys read-only, the container's own cgroups read-only;");
         out.comment("':force' because LXC leaves cgroup mounts to the container's init when it has a cgroup namespace");
@@ -187,6 +186,49 @@ public final class LxcConfig {
         out.set("lxc.log.level", "NOTICE");
         return out.toString();
     }
+
+    // tag::lxc-net[]
+    /**
+     * The network keys (lxc.container.conf(5), NETWORK): LXC makes the veth pair, names its host end, moves the
+     * other into the container's namespace as {@code eth0} with its address, MAC and default route, and enslaves
+     * the host end to the daemon's bridge; the daemon owns the bridge and the rules.
+     */
+    static void network(Lines out, Network net) {
+        switch (net.mode()) {
+            case BRIDGE -> {
+                Network.Endpoint e = net.endpoint();
+                out.comment("--network bridge: a veth pair, the host end on the daemon's bridge, eth0 inside");
+                out.set("lxc.net.0.type", "veth");
+                out.set("lxc.net.0.link", e.bridge());
+                out.set("lxc.net.0.veth.pair", e.hostInterface());
+                out.set("lxc.net.0.name", e.containerInterface());
+                out.set("lxc.net.0.hwaddr", e.macAddress());
+                out.set("lxc.net.0.mtu", Integer.toString(e.mtu()));
+                // ADDRESS/PREFIX BROADCAST: without the broadcast LXC gives eth0 a wrong one (brd 0.0.0.255)
+                dev.rabbithole.stage1.network.Ipv4 a = dev.rabbithole.stage1.network.Ipv4.parseCidr(e.address());
+                int broadcast = a.address() | ~dev.rabbithole.stage1.network.Ipv4.mask(a.prefix());
+                out.set("lxc.net.0.ipv4.address", e.address() + " "
+                        + dev.rabbithole.stage1.network.Ipv4.format(broadcast));
+                out.set("lxc.net.0.ipv4.gateway", e.gateway());
+                out.set("lxc.net.0.flags", "up");
+            }
+            case HOST -> {
+                out.comment("--network host: no network namespace of its own, the daemon's links");
+                out.set("lxc.net.0.type", "none");
+            }
+            case JOIN -> {
+                out.comment("--network container:NAME: that container's network namespace");
+                out.set("lxc.namespace.share.net", net.namespacePath());
+            }
+            default -> {
+                out.comment("an own network namespace with only loopback; 'up' on an empty network makes LXC");
+                out.comment("bring lo up, as Docker does (without it lo stays down: 127.0.0.1 is unreachable)");
+                out.set("lxc.net.0.type", "empty");
+                out.set("lxc.net.0.flags", "up");
+            }
+        }
+    }
+    // end::lxc-net[]
 
     /** cgroup limits: v1 files ({@code memory.limit_in_bytes}, ...) or their v2 successors ({@code memory.max}, ...). */
     static void resources(Lines out, Command.Resources r, CgroupVersion v) {

@@ -26,7 +26,18 @@ class BookExampleTest {
     static final String ID = "3f4e1c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f";
     static final Path STATE = Path.of("/var/lib/rabbithole/stage1/containers", ID, "lxc");
 
+    /** The book's container: on the default bridge, with the address the daemon gave it. */
     static Command example() {
+        Command c = plain();
+        return new Command(c.id(), c.rootfs(), c.stateDir(), c.args(), c.env(), c.workingDir(), c.user(), c.hostname(),
+                c.resources(), c.capabilities(), c.privileged(), c.seccomp(), c.noNewPrivileges(), c.init(), c.devices(),
+                c.groupAdd(), c.stdio(), c.mounts(), c.readonlyRootfs(),
+                new dev.rabbithole.stage1.execdriver.Network(dev.rabbithole.stage1.execdriver.Network.Mode.BRIDGE, null,
+                        new dev.rabbithole.stage1.execdriver.Network.Endpoint("rh-stage1", "veth3f4e1c2", "eth0",
+                                "10.201.1.2/24", "10.201.1.1", "02:42:0a:c9:01:02", 1500)));
+    }
+
+    static Command plain() {
         return new Command(ID, Path.of("/var/lib/rabbithole/stage1/overlay2", ID, "merged"), STATE,
                 List.of("echo", "hi"),
                 List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=" + ID.substring(0, 12)),
