@@ -25,13 +25,22 @@ class NetworkingOnStage3IT extends NetworkingCases {
 
     @BeforeAll
     static void startDockerd() throws Exception {
+        start(false);
+    }
+
+    /**
+     * Starts dockerd in a new test namespace and sets the shared cases' fields.
+     *
+     * @param ourStack dockerd's defaults (our shim and our runc) instead of Debian's shim and runc
+     */
+    static void start(boolean ourStack) throws Exception {
         DockerdFixture.assumeCanRun();
         assumeTrue(DockerdMain.onPath("nft", System.getenv("PATH") + ":/usr/sbin"),
                 "nft is not installed: the daemon's rules need nftables");
         ns = NetworkNamespace.create();
         fx = new DockerdFixture();
         fx.launcher = ns.launcher();
-        configure();
+        fx.ourStack = ourStack;
         fx.startDockerd();
         cli = fx::docker;
         bridge = "rh-stage3";
@@ -62,10 +71,6 @@ class NetworkingOnStage3IT extends NetworkingCases {
         };
     }
 
-    /** For a subclass: how dockerd is started (its stack). */
-    static void configure() {
-    }
-
     /** Stage 3's own: the spec names the namespace dockerd made, by path, and the namespace goes with the task. */
     @Test
     @Order(0)
@@ -92,6 +97,11 @@ class NetworkingOnStage3IT extends NetworkingCases {
 
     @AfterAll
     static void stop() throws Exception {
+        stopAll();
+    }
+
+    /** Stops dockerd and its processes, removes the test namespace. */
+    static void stopAll() throws Exception {
         try {
             if (fx != null) {
                 fx.close();
