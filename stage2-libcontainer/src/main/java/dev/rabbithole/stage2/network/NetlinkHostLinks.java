@@ -2,9 +2,9 @@ package dev.rabbithole.stage2.network;
 
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.network.HostLinks;
-import dev.rabbithole.stage2.libcontainer.netlink.NetlinkException;
-import dev.rabbithole.stage2.libcontainer.netlink.Reply;
-import dev.rabbithole.stage2.libcontainer.netlink.RtNetlink;
+import dev.rabbithole.stage2.netlink.NetlinkException;
+import dev.rabbithole.stage2.netlink.Reply;
+import dev.rabbithole.stage2.netlink.RtNetlink;
 
 import java.util.List;
 import java.util.function.Function;

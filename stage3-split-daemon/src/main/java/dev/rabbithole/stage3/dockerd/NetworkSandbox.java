@@ -2,26 +2,21 @@ package dev.rabbithole.stage3.dockerd;
 
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Network;
-import dev.rabbithole.stage2.libcontainer.configs.NamespaceType;
-import dev.rabbithole.stage2.libcontainer.netlink.NetlinkException;
-import dev.rabbithole.stage2.libcontainer.netlink.RtNetlink;
-import dev.rabbithole.stage2.libcontainer.network.VethStrategy;
-import dev.rabbithole.stage2.libcontainer.system.JnaSyscalls;
-import dev.rabbithole.stage2.libcontainer.system.MountFlags;
-import dev.rabbithole.stage2.libcontainer.system.SyscallException;
+import dev.rabbithole.stage2.netlink.NetlinkException;
+import dev.rabbithole.stage2.netlink.Netns;
+import dev.rabbithole.stage2.netlink.Veth;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The network namespace stage 3's dockerd makes for a container before containerd creates its task, as Docker
  * 1.11's dockerd did through libnetwork's sandbox: a thread unshares {@code CLONE_NEWNET}, its namespace file
  * ({@code /proc/thread-self/ns/net}) is bind-mounted at {@code EXEC_ROOT/netns/ID} so that the namespace outlives
  * the thread, loopback is brought up in it, and for a bridge endpoint the veth is made with rtnetlink
- * ({@link VethStrategy#createIn}). The OCI spec then names the file in {@code linux.namespaces} (runtime-spec
+ * ({@link Veth#createIn}). The OCI spec then names the file in {@code linux.namespaces} (runtime-spec
  * {@code config-linux.md}, "Namespaces": a path joins an existing namespace), so that runc, ours or Debian's, joins
  * it instead of making one. {@link #remove} unmounts it (the kernel then frees the namespace once no process is in
  * it) and deletes the host end of the veth.
@@ -64,28 +59,11 @@ public final class NetworkSandbox {
         try {
             Files.createDirectories(file.getParent());
             Files.createFile(file);
-            AtomicReference<RuntimeException> failure = new AtomicReference<>();
-            Thread t = new Thread(() -> {
-                try {
-                    JnaSyscalls sys = new JnaSyscalls();
-                    sys.unshare(NamespaceType.NET.cloneFlag); // this thread only; it ends below
-                    sys.mount("/proc/thread-self/ns/net", file.toString(), null, MountFlags.MS_BIND, null);
-                    try (RtNetlink lo = RtNetlink.open(null)) {
-                        lo.up("lo");
-                    }
-                } catch (RuntimeException e) {
-                    failure.set(e);
-                }
-            }, "netns-" + id.substring(0, Math.min(12, id.length())));
-            t.start();
-            t.join();
-            if (failure.get() != null) {
-                throw failure.get();
-            }
+            Netns.create(file, "netns-" + id.substring(0, Math.min(12, id.length()))); // a thread's unshare, bound
             if (n.mode() == Network.Mode.BRIDGE) {
                 Network.Endpoint e = n.endpoint();
                 Files.writeString(file.resolveSibling(id + LINK_SUFFIX), e.hostInterface(), StandardCharsets.UTF_8);
-                VethStrategy.createIn(new dev.rabbithole.stage2.libcontainer.configs.Network(e.bridge(),
+                Veth.createIn(new Veth.Spec(e.bridge(),
                         e.hostInterface(), e.containerInterface() == null ? "eth0" : e.containerInterface(),
                         e.address(), e.gateway(), e.macAddress(), e.mtu()), file.toString(), null);
             }
@@ -93,10 +71,6 @@ public final class NetworkSandbox {
         } catch (IOException | RuntimeException e) {
             remove(execRoot, id);
             throw new SystemException("making the network namespace of " + id + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            remove(execRoot, id);
-            throw new SystemException("making the network namespace of " + id + ": interrupted", e);
         }
     }
     // end::dockerd-netns[]
@@ -113,18 +87,14 @@ public final class NetworkSandbox {
         Path link = file.resolveSibling(id + LINK_SUFFIX);
         try {
             if (Files.exists(link)) {
-                VethStrategy.deleteQuietly(Files.readString(link, StandardCharsets.UTF_8).trim());
+                Veth.deleteQuietly(Files.readString(link, StandardCharsets.UTF_8).trim());
                 Files.deleteIfExists(link);
             }
         } catch (IOException | NetlinkException e) {
             // the kernel removes the pair with the namespace anyway
         }
         if (Files.exists(file)) {
-            try {
-                new JnaSyscalls().umount2(file.toString(), MountFlags.MNT_DETACH);
-            } catch (SyscallException e) {
-                // EINVAL: not mounted (a start that failed before the bind)
-            }
+            Netns.unmount(file); // false: not mounted (a start that failed before the bind)
             try {
                 Files.deleteIfExists(file);
             } catch (IOException e) {

@@ -1,4 +1,4 @@
-package dev.rabbithole.stage2.libcontainer.netlink;
+package dev.rabbithole.stage2.netlink;
 
 /**
  * A netlink request the kernel refused (an {@code NLMSG_ERROR} with a negative errno, netlink(7)), or a socket call

@@ -1,9 +1,8 @@
-package dev.rabbithole.stage2.libcontainer.netlink;
+package dev.rabbithole.stage2.netlink;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
-import dev.rabbithole.stage2.libcontainer.system.Syscalls;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * close-on-exec. What {@code ip link add}, {@code ip link set}, {@code ip addr add} and {@code ip route add} send,
  * without running them.
  *
- * <p>Each request is recorded, before it is sent, on the given {@link Syscalls} as a {@code sendmsg} note with the
+ * <p>Each request is recorded, before it is sent, on the given {@link Recorder} as a {@code sendmsg} with the
  * reason set by {@link #because}: {@code run --explain} shows them. Not thread-safe: one request at a time.
  */
 public final class RtNetlink implements AutoCloseable {
@@ -44,12 +43,12 @@ public final class RtNetlink implements AutoCloseable {
     }
 
     private final int fd;
-    private final Syscalls recorder;
+    private final Recorder recorder;
     private final String where;
     private int seq = (int) (System.nanoTime() & 0x7fffffff);
     private String reason = "";
 
-    private RtNetlink(int fd, Syscalls recorder, String where) {
+    private RtNetlink(int fd, Recorder recorder, String where) {
         this.fd = fd;
         this.recorder = recorder;
         this.where = where;
@@ -58,11 +57,11 @@ public final class RtNetlink implements AutoCloseable {
     /**
      * Opens a socket in the calling thread's network namespace.
      *
-     * @param recorder where requests are recorded ({@link Syscalls#note}), or null
+     * @param recorder where requests are recorded, or null
      * @return the socket
      * @throws NetlinkException socket(2) failed
      */
-    public static RtNetlink open(Syscalls recorder) {
+    public static RtNetlink open(Recorder recorder) {
         try {
             return new RtNetlink(Libc.socket(Rtm.AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, Rtm.NETLINK_ROUTE), recorder, "");
         } catch (LastErrorException e) {
@@ -80,7 +79,7 @@ public final class RtNetlink implements AutoCloseable {
      * @return the socket
      * @throws NetlinkException the namespace cannot be opened or joined, or socket(2) failed
      */
-    public static RtNetlink openIn(String namespacePath, Syscalls recorder) {
+    public static RtNetlink openIn(String namespacePath, Recorder recorder) {
         AtomicReference<Object> result = new AtomicReference<>();
         Thread t = new Thread(() -> {
             int ns;
@@ -114,8 +113,8 @@ public final class RtNetlink implements AutoCloseable {
             throw ne;
         }
         if (recorder != null) {
-            recorder.because("a netlink socket in the container's network namespace (a thread's setns, then socket)")
-                    .note("socket", "AF_NETLINK", "SOCK_RAW|SOCK_CLOEXEC", "NETLINK_ROUTE", "in " + namespacePath);
+            recorder.record("a netlink socket in the container's network namespace (a thread's setns, then socket)",
+                    "socket", "AF_NETLINK", "SOCK_RAW|SOCK_CLOEXEC", "NETLINK_ROUTE", "in " + namespacePath);
         }
         return new RtNetlink((Integer) r, recorder, namespacePath);
     }
@@ -336,6 +335,24 @@ public final class RtNetlink implements AutoCloseable {
         return out;
     }
 
+    /** open(2) of a namespace file, close-on-exec. @param path the file @return the descriptor */
+    static int openNamespace(String path) {
+        try {
+            return Libc.open(path, O_RDONLY | O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new NetlinkException("open(\"" + path + "\")", e.getErrorCode());
+        }
+    }
+
+    /** close(2), errors ignored. @param fd a descriptor */
+    static void closeQuietly(int fd) {
+        try {
+            Libc.close(fd);
+        } catch (LastErrorException ignored) {
+            // EBADF
+        }
+    }
+
     /** Closes the socket. */
     @Override
     public void close() {
@@ -439,7 +456,7 @@ public final class RtNetlink implements AutoCloseable {
 
     private void request(Message m, String type, String description) {
         if (recorder != null) {
-            recorder.because(reason).note("sendmsg", "NETLINK_ROUTE", type, description);
+            recorder.record(reason, "sendmsg", "NETLINK_ROUTE", type, description);
         }
         reason = "";
         exchange(m.bytes(), type + " " + description + (where.isEmpty() ? "" : " in " + where), false);

@@ -1,4 +1,4 @@
-package dev.rabbithole.stage2.libcontainer.netlink;
+package dev.rabbithole.stage2.netlink;
 
 /**
  * The numbers of the rtnetlink protocol this package speaks: message types, header flags, attribute types

@@ -1,4 +1,4 @@
-package dev.rabbithole.stage2.libcontainer.netlink;
+package dev.rabbithole.stage2.netlink;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
