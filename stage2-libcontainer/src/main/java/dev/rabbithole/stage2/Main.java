@@ -134,9 +134,9 @@ public final class Main {
             String listen = host != null ? host : parent.host();
             try {
                 EngineClient.socketPath(listen);
-                // the daemon's hand on the host's links: stage 1's ip command until stage 2 passes its rtnetlink one
+                // the daemon's hand on the host's links: rtnetlink over JNA, as Docker 1.x's libcontainer netlink
                 dev.rabbithole.stage1.network.NetworkOptions.use(dev.rabbithole.stage1.network.NetworkOptions.of(
-                        bridge, bip, new dev.rabbithole.stage1.network.IpCommandLinks()));
+                        bridge, bip, new dev.rabbithole.stage2.network.NetlinkHostLinks()));
                 if (driver == Driver.NATIVE) {
                     EngineLog.info(SeccompReport.defaultProfileSummary());   // once, not per container
                 }

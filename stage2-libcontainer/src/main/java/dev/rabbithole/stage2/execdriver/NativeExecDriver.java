@@ -216,7 +216,7 @@ public final class NativeExecDriver implements ExecDriver {
         // and refuse a program that is missing (127) or cannot be executed (126) with docker's messages
         RootfsPaths.createWorkingDir(c);
         RootfsPaths.checkExecutable(c);
-        ContainerConfig config = DefaultTemplate.config(c);
+        ContainerConfig config = NetworkTemplate.apply(DefaultTemplate.config(c), c.network());
         destroyLeftover(c);                     // a container started again: the previous run's state
         LinuxContainer container;
         try {
@@ -228,8 +228,10 @@ public final class NativeExecDriver implements ExecDriver {
         }
         try {
             // the daemon's /etc files, the same as the LXC driver binds (libcontainer binds what is in its state)
-            EtcFiles.write(container.stateDir(), c.hostname() == null || c.hostname().isEmpty()
-                    ? c.id().substring(0, Math.min(12, c.id().length())) : c.hostname(), EtcFiles.HOST_RESOLV_CONF);
+            if (!DaemonEtcFiles.link(c.stateDir(), container.stateDir())) {
+                EtcFiles.write(container.stateDir(), c.hostname() == null || c.hostname().isEmpty()
+                        ? c.id().substring(0, Math.min(12, c.id().length())) : c.hostname(), EtcFiles.HOST_RESOLV_CONF);
+            }
         } catch (IOException e) {
             destroyQuietly(container);
             throw new SystemException("native: writing the /etc files of " + c.id() + ": " + e.getMessage(), e);

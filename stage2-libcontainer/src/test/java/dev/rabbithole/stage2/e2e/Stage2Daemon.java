@@ -33,7 +33,16 @@ final class Stage2Daemon extends JarDaemon {
      * @param driver {@code native} or {@code lxc}
      */
     Stage2Daemon(Path dir, String driver) throws IOException, InterruptedException {
-        super(JAR, dir, List.of());
+        this(dir, driver, List.of());
+    }
+
+    /**
+     * @param dir      an empty temporary directory
+     * @param driver   {@code native} or {@code lxc}
+     * @param launcher words before {@code java -jar ...}, e.g. {@code NetworkNamespace#launcher()}
+     */
+    Stage2Daemon(Path dir, String driver, List<String> launcher) throws IOException, InterruptedException {
+        super(JAR, dir, launcher);
         this.driver = driver;
         this.execRoot = shortRunDir();
         start();

@@ -173,8 +173,10 @@ public final class ContainerdRuntime implements ContainerRuntime {
             EtcFiles.write(state, c.hostname() == null || c.hostname().isEmpty() ? c.id().substring(0, 12)
                     : c.hostname(), EtcFiles.HOST_RESOLV_CONF);
             spec = OciSpec.of(c, state, options.cgroupParent());
+            OciSpec.network(spec, NetworkSandbox.create(options.execRoot(), c.id(), c.network()));
             dev.rabbithole.stage1.AtomicFiles.writeString(state.resolve("config.json"), spec.toPrettyString());
         } catch (IOException e) {
+            NetworkSandbox.remove(options.execRoot(), c.id());
             throw new SystemException("writing the state of " + c.id() + ": " + e.getMessage(), e);
         }
         removeStale(c.id());
@@ -253,6 +255,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
         quietly(() -> tasks().delete(DeleteTaskRequest.newBuilder().setContainerId(id).build()));
         quietly(() -> containers().delete(DeleteContainerRequest.newBuilder().setId(id).build()));
         quietly(() -> Fifos.removeDir(fifoDir(id)));
+        NetworkSandbox.remove(options.execRoot(), id);      // the network namespace dockerd made, and its veth
     }
 
     /** The type URL containerd gives an OCI runtime-spec Process in an {@link Any} (Tasks/Exec's spec). */
@@ -543,6 +546,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
                 }
                 quietly(() -> containers().delete(DeleteContainerRequest.newBuilder().setId(id).build()));
                 quietly(() -> Fifos.removeDir(fifoDir(id)));
+                NetworkSandbox.remove(options.execRoot(), id);  // the task is gone: its namespace and veth go too
                 exit.complete(code);
             }, "containerd-exit");
             t.setDaemon(true);

@@ -193,7 +193,7 @@ public final class DockerdMain implements Callable<Integer> {
             }
             ShutdownSignals.install();
             dev.rabbithole.stage1.network.NetworkOptions.use(dev.rabbithole.stage1.network.NetworkOptions.of(
-                    bridge, bip, new dev.rabbithole.stage1.network.IpCommandLinks()));
+                    bridge, bip, new dev.rabbithole.stage2.network.NetlinkHostLinks()));
             // another dockerd on this data root: refuse now, before a second containerd is started for it
             dev.rabbithole.stage1.daemon.DataRootLock.acquire(dataRoot).close();
             Path containerdSocket = containerd;

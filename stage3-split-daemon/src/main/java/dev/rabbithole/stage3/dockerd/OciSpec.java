@@ -331,4 +331,33 @@ public final class OciSpec {
         }
         return s;
     }
+
+    /**
+     * Names the container's network namespace in a spec made by {@link #of}: the {@code network} entry of
+     * {@code linux.namespaces} gets the path (runtime-spec config-linux.md, "Namespaces": the runtime joins it), as
+     * dockerd names libnetwork's sandbox; with no path ({@code --network host}) the entry and the {@code net.*}
+     * sysctls go, so the container keeps the host's namespace (and the host's sysctls are not changed).
+     *
+     * @param spec the spec
+     * @param path an nsfs file to join, or null for the host's namespace
+     */
+    public static void network(ObjectNode spec, String path) {
+        ObjectNode linux = (ObjectNode) spec.get("linux");
+        ArrayNode ns = (ArrayNode) linux.get("namespaces");
+        for (int i = 0; i < ns.size(); i++) {
+            if ("network".equals(ns.get(i).path("type").asText())) {
+                if (path == null) {
+                    ns.remove(i);
+                } else {
+                    ((ObjectNode) ns.get(i)).put("path", path);
+                }
+                break;
+            }
+        }
+        if (path == null && linux.get("sysctl") instanceof ObjectNode sysctl) {
+            List<String> names = new ArrayList<>();
+            sysctl.fieldNames().forEachRemaining(names::add);
+            names.stream().filter(k -> k.startsWith("net.")).forEach(sysctl::remove);
+        }
+    }
 }

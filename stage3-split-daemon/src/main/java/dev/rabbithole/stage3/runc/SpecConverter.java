@@ -27,7 +27,7 @@ import java.util.Set;
  * Turns a bundle's runtime-spec {@code config.json} (runtime-spec 1.0.2: config.md, config-linux.md, as
  * containerd 1.6, Docker 20.10 and {@code runc spec} write it) into stage 2's libcontainer {@link ContainerConfig},
  * as runc's {@code libcontainer/specconv} does. A field libcontainer cannot do (user namespaces and id mappings,
- * joining a namespace by path, hooks run inside the container, blkio weights, hugepage limits, SELinux labels, ...) is refused
+ * joining a mount, user or cgroup namespace by path, hooks run inside the container, blkio weights, hugepage limits, SELinux labels, ...) is refused
  * with a {@link SpecException} naming the field, never dropped silently. Fields this runtime cannot know
  * (extensions) are ignored, as runc's JSON decoding ignores them.
  *
@@ -246,6 +246,7 @@ public final class SpecConverter {
             throw new SpecException("linux.gidMappings: user namespaces are not supported");
         }
         Set<NamespaceType> namespaces = EnumSet.noneOf(NamespaceType.class);
+        Map<NamespaceType, String> joined = new java.util.EnumMap<>(NamespaceType.class);
         i = 0;
         for (JsonNode n : array(linux, "namespaces", "linux.namespaces")) {
             String f = "linux.namespaces[" + i++ + "]";
@@ -253,8 +254,14 @@ public final class SpecConverter {
             NamespaceType t = namespace(type, f);
             String path = text(n, "path", f + ".path");
             if (path != null && !path.isEmpty()) {
-                throw new SpecException(f + ".path: " + path + ": joining an existing " + type
-                        + " namespace is not supported");
+                if (!dev.rabbithole.stage2.libcontainer.namespaces.NamespaceSpawner.JOINABLE.contains(t)) {
+                    throw new SpecException(f + ".path: " + path + ": joining an existing " + type
+                            + " namespace is not supported (only network, uts, ipc, pid)");
+                }
+                if (!path.startsWith("/") || !java.nio.file.Files.exists(java.nio.file.Path.of(path))) {
+                    throw new SpecException(f + ".path: " + path + ": no such namespace file");
+                }
+                joined.put(t, path);
             }
             if (!namespaces.add(t)) {
                 throw new SpecException(f + ".type: " + type + " namespace listed twice");
@@ -328,7 +335,8 @@ public final class SpecConverter {
         List<String> readonlyPaths = strings(linux, "readonlyPaths", "linux.readonlyPaths");
 
         ContainerConfig config = new ContainerConfig(id, rootfs, readonly, hostname, namespaces, mounts, masked,
-                readonlyPaths, cgroup, caps, seccomp, noNewPrivileges, rlimits, proc, devices);
+                readonlyPaths, cgroup, caps, seccomp, noNewPrivileges, rlimits, proc, devices,
+                joined.isEmpty() ? null : joined, null);
         Map<String, String> annotations = new LinkedHashMap<>();
         JsonNode a = object(spec, "annotations", "annotations");
         if (a != null) {

@@ -36,6 +36,12 @@ final class DockerdFixture implements AutoCloseable {
      * module's {@code bin} directory first on its PATH: our shim and our runc, the whole stack ours.
      */
     boolean ourStack;
+    /**
+     * Words before dockerd's command, e.g. {@code NetworkNamespace#launcher()}: dockerd (and the containerd it
+     * supervises, which inherits its namespaces) in a network namespace of the test's; empty for the host's. With a
+     * launcher dockerd keeps its default bridge, else it gets {@code --bridge none}.
+     */
+    List<String> launcher = List.of();
     /** What the shim's command line shows (the tree's shim line): Debian's runc shim, or our jar's {@code shim}. */
     String shimCommand = "containerd-shim-runc-v2";
     private final Path dockerdLog;
@@ -106,7 +112,8 @@ final class DockerdFixture implements AutoCloseable {
      * @param flags more flags ({@code --live-restore}); without {@link #containerdSocket} dockerd supervises its own
      */
     void startDockerd(String... flags) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", java(), "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of("/usr/bin/setsid", java(), "-cp", System.getProperty("java.class.path"),
                 "dev.rabbithole.stage3.Main", "dockerd", "--data-root", dataRoot.toString(), "-H", host(),
                 "--exec-root", execRoot.toString(), "--cgroup-parent", cgroupParent));
         if (!ourStack) {
@@ -115,7 +122,7 @@ final class DockerdFixture implements AutoCloseable {
         if (containerdSocket != null) {
             cmd.addAll(List.of("--containerd", containerdSocket.toString()));
         }
-        if (!List.of(flags).contains("--bridge")) {
+        if (!List.of(flags).contains("--bridge") && launcher.isEmpty()) {
             cmd.addAll(List.of("--bridge", "none"));   // in the host's network namespace: no bridge, no rules
         }
         cmd.addAll(List.of(flags));

@@ -205,10 +205,38 @@ class SpecConverterTest {
                 "linux.uidMappings: user namespaces are not supported");
     }
 
+    int namespaceIndex(String type) {
+        ArrayNode ns = (ArrayNode) linux().get("namespaces");
+        for (int k = 0; k < ns.size(); k++) {
+            if (type.equals(ns.get(k).get("type").asText())) {
+                return k;
+            }
+        }
+        throw new AssertionError("no " + type + " namespace in the default spec");
+    }
+
     @Test
-    void joiningANamespaceByPathIsRefused() {
-        refused(s -> ((ObjectNode) linux().get("namespaces").get(1)).put("path", "/proc/1/ns/net"),
-                "linux.namespaces[1].path: /proc/1/ns/net: joining an existing network namespace is not supported");
+    void aNetworkNamespaceIsJoinedByPath() throws Exception {
+        ArrayNode ns = (ArrayNode) linux().get("namespaces");
+        ((ObjectNode) ns.get(namespaceIndex("network"))).put("path", "/proc/self/ns/net");
+        SpecConverter.Converted out = convert();
+        assertThat(out.config().namespacePaths()).containsExactly(
+                java.util.Map.entry(dev.rabbithole.stage2.libcontainer.configs.NamespaceType.NET, "/proc/self/ns/net"));
+        assertThat(out.config().namespaces()).contains(dev.rabbithole.stage2.libcontainer.configs.NamespaceType.NET);
+    }
+
+    @Test
+    void joiningAMountNamespaceOrAMissingPathIsRefusedNamingTheField() {
+        int mnt = namespaceIndex("mount");
+        refused(s -> ((ObjectNode) linux().get("namespaces").get(mnt)).put("path", "/proc/1/ns/mnt"),
+                "linux.namespaces[" + mnt + "].path: /proc/1/ns/mnt: joining an existing mount namespace is not supported");
+    }
+
+    @Test
+    void aNamespacePathThatIsNotThereIsRefused() {
+        int uts = namespaceIndex("uts");
+        refused(s -> ((ObjectNode) linux().get("namespaces").get(uts)).put("path", "/no/such/ns"),
+                "linux.namespaces[" + uts + "].path: /no/such/ns: no such namespace file");
     }
 
     @Test

@@ -24,12 +24,40 @@ import java.util.Set;
  * @param process         the workload
  * @param devices         device nodes created in the container besides the default ones (runtime-spec
  *                        "linux.devices"); one with a default device's path replaces it; null for none
+ * @param namespacePaths  namespaces joined rather than made (runtime-spec "linux.namespaces[].path"): type to a
+ *                        path such as {@code /proc/PID/ns/net}; each type is also in {@code namespaces}; null
+ *                        for none. The parent joins them on the spawning thread (network, uts, ipc, pid)
+ * @param network         the veth the parent makes and moves into the new network namespace, or null for none
+ *                        (loopback only)
  */
 public record ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
                               Set<NamespaceType> namespaces, List<Mount> mounts, List<String> maskedPaths,
                               List<String> readonlyPaths, Cgroup cgroup, CapabilitySet capabilities,
                               Seccomp seccomp, boolean noNewPrivileges, List<Rlimit> rlimits,
-                              ProcessConfig process, List<Device> devices) {
+                              ProcessConfig process, List<Device> devices,
+                              java.util.Map<NamespaceType, String> namespacePaths, Network network) {
+
+    /** A config without joined namespaces or a veth. */
+    public ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
+                           Set<NamespaceType> namespaces, List<Mount> mounts, List<String> maskedPaths,
+                           List<String> readonlyPaths, Cgroup cgroup, CapabilitySet capabilities,
+                           Seccomp seccomp, boolean noNewPrivileges, List<Rlimit> rlimits,
+                           ProcessConfig process, List<Device> devices) {
+        this(id, rootfs, readonlyRootfs, hostname, namespaces, mounts, maskedPaths, readonlyPaths, cgroup,
+                capabilities, seccomp, noNewPrivileges, rlimits, process, devices, null, null);
+    }
+
+    /**
+     * @param newNamespaces  the namespaces, joined ones included
+     * @param joined         type to path for the namespaces joined, or null
+     * @param veth           the veth to make, or null
+     * @return this config with other namespaces and network
+     */
+    public ContainerConfig withNetwork(Set<NamespaceType> newNamespaces, java.util.Map<NamespaceType, String> joined,
+                                       Network veth) {
+        return new ContainerConfig(id, rootfs, readonlyRootfs, hostname, newNamespaces, mounts, maskedPaths,
+                readonlyPaths, cgroup, capabilities, seccomp, noNewPrivileges, rlimits, process, devices, joined, veth);
+    }
 
     /** A config without extra device nodes. */
     public ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,

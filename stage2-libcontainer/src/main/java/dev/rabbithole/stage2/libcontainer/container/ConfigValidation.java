@@ -47,6 +47,7 @@ public final class ConfigValidation {
             throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "user namespaces cannot be created from a JVM: "
                     + "unshare(CLONE_NEWUSER) fails with EINVAL in a multithreaded process");
         }
+        namespacePaths(config);
         process(config.process());
         capabilities(config.capabilities());
         for (Rlimit r : config.rlimits() == null ? List.<Rlimit>of() : config.rlimits()) {
@@ -149,6 +150,31 @@ public final class ConfigValidation {
             } catch (IllegalArgumentException e) {
                 throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, e.getMessage(), e);
             }
+        }
+    }
+
+    /** Joined namespaces: only those the spawning thread can join, each also listed, each path there; a veth needs a new one. */
+    private static void namespacePaths(ContainerConfig config) throws ContainerException {
+        java.util.Map<NamespaceType, String> paths = config.namespacePaths() == null ? java.util.Map.of()
+                : config.namespacePaths();
+        for (java.util.Map.Entry<NamespaceType, String> e : paths.entrySet()) {
+            if (!dev.rabbithole.stage2.libcontainer.namespaces.NamespaceSpawner.JOINABLE.contains(e.getKey())) {
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "joining a "
+                        + e.getKey().procName + " namespace by path is not supported (only net, uts, ipc, pid)");
+            }
+            if (!config.namespaces().contains(e.getKey())) {
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "namespace path for "
+                        + e.getKey().procName + " given but that namespace is not in the config's namespaces");
+            }
+            if (e.getValue() == null || !e.getValue().startsWith("/") || !Files.exists(java.nio.file.Path.of(e.getValue()))) {
+                throw new ContainerException(ContainerException.Kind.INVALID_CONFIG, "namespace path "
+                        + e.getValue() + " for " + e.getKey().procName + ": no such file");
+            }
+        }
+        if (config.network() != null && (!config.namespaces().contains(NamespaceType.NET)
+                || paths.containsKey(NamespaceType.NET))) {
+            throw new ContainerException(ContainerException.Kind.INVALID_CONFIG,
+                    "a veth needs a new network namespace (not the host's, not a joined one)");
         }
     }
 }

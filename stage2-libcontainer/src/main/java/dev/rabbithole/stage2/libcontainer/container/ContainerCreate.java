@@ -18,6 +18,7 @@ final class ContainerCreate {
         try {
             InitProcess init = c.prepareInit();
             c.spawned(init.spawn(pool)); // persisted: from here a crash leaves what cleanup finds
+            c.makeNetwork(); // the veth, while the init waits for its config
             c.makeGate();
             c.parentCalls().addAll(init.awaitCreated(c.execFifo(), () -> {
                 c.lowerMemoryBeforeExec();

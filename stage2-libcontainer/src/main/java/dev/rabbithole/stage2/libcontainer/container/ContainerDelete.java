@@ -74,6 +74,9 @@ final class ContainerDelete {
                     }
                     m.destroy();
                 }
+                if (cfg.network() != null) { // the kernel deletes it with the namespace, but not at once
+                    dev.rabbithole.stage2.libcontainer.network.VethStrategy.deleteQuietly(cfg.network().hostInterface());
+                }
             }
             deleteRecursively(dir);
         } catch (IOException | RuntimeException e) {

@@ -91,7 +91,8 @@ final class InitProcess implements AutoCloseable {
      * @throws IOException when it cannot be started
      */
     Process spawn(InitPool pool) throws IOException {
-        taken = pool == null || !pool.stdio().equals(options.stdio()) ? null : pool.take(config.namespaces());
+        boolean joins = config.namespacePaths() != null && !config.namespacePaths().isEmpty();
+        taken = pool == null || joins || !pool.stdio().equals(options.stdio()) ? null : pool.take(config.namespaces());
         if (taken != null) {
             process = taken.process();
             parent.addAll(taken.spawnCalls());
@@ -110,7 +111,8 @@ final class InitProcess implements AutoCloseable {
             Set<NamespaceType> spawnNs = EnumSet.noneOf(NamespaceType.class);
             spawnNs.addAll(config.namespaces());
             spawnNs.remove(NamespaceType.CGROUP);
-            process = new NamespaceSpawner(parent).spawn(spawnNs, pb, config.id());
+            process = new NamespaceSpawner(parent).spawn(spawnNs,
+                    joins ? config.namespacePaths() : java.util.Map.of(), pb, config.id());
             if (pool != null) {
                 parent.because("a new init JVM: the init pool had no idle init for these namespaces")
                         .note("pool", "none");

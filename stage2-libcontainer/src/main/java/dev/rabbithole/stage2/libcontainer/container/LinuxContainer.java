@@ -389,6 +389,14 @@ public final class LinuxContainer {
         return init;
     }
 
+    /** The init's network interface through rtnetlink, when the config has one ({@link dev.rabbithole.stage2.libcontainer.network.VethStrategy}). */
+    void makeNetwork() {
+        if (config.network() != null) {
+            dev.rabbithole.stage2.libcontainer.network.VethStrategy.create(config.network(), initPid, parentCalls);
+            report.mark("veth made");
+        }
+    }
+
     /** The start gate, made before the init is told where it is (in its config message). */
     void makeGate() {
         parentCalls.because("the start gate: the init blocks reading it until start writes a byte")
@@ -688,6 +696,9 @@ public final class LinuxContainer {
             destroyCgroup();
         } catch (RuntimeException e) {
             // reported by destroy() later; the start error matters more
+        }
+        if (config.network() != null) { // the kernel removes it with the namespace, later: now, so no veth is left
+            dev.rabbithole.stage2.libcontainer.network.VethStrategy.deleteQuietly(config.network().hostInterface());
         }
         persistQuietly();
     }

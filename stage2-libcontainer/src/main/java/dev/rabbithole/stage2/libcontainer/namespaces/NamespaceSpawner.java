@@ -50,6 +50,33 @@ public final class NamespaceSpawner {
      * @throws dev.rabbithole.stage2.libcontainer.system.SyscallException when unshare(2) fails
      */
     public Process spawn(Set<NamespaceType> types, ProcessBuilder builder, String name) throws IOException {
+        return spawn(types, java.util.Map.of(), builder, name);
+    }
+
+    /** The namespaces the spawning thread can join by path: the others are the init's or impossible. */
+    public static final Set<NamespaceType> JOINABLE = Set.of(NamespaceType.NET, NamespaceType.UTS,
+            NamespaceType.IPC, NamespaceType.PID);
+
+    /**
+     * As {@link #spawn(Set, ProcessBuilder, String)}, joining some namespaces by path instead of making them (the
+     * runtime-spec's {@code linux.namespaces[].path}): the thread opens each path, setns(2)s into it, closes it,
+     * then unshares the others.
+     *
+     * @param types   namespaces of the child, joined ones included
+     * @param join    type to path, each type in {@link #JOINABLE}
+     * @param builder the child's command
+     * @param name    the thread's name
+     * @return the started child
+     * @throws IllegalArgumentException a type that cannot be joined here
+     * @throws IOException when the child cannot be started
+     */
+    public Process spawn(Set<NamespaceType> types, java.util.Map<NamespaceType, String> join, ProcessBuilder builder,
+                         String name) throws IOException {
+        for (NamespaceType t : join.keySet()) {
+            if (!JOINABLE.contains(t)) {
+                throw new IllegalArgumentException("joining a " + t.procName + " namespace by path is not supported");
+            }
+        }
         if (types.contains(NamespaceType.USER)) {
             throw new UnsupportedOperationException("user namespaces cannot be created from a JVM: "
                     + "unshare(CLONE_NEWUSER) fails with EINVAL in a multithreaded process");
@@ -60,7 +87,8 @@ public final class NamespaceSpawner {
         CountDownLatch started = new CountDownLatch(1);
         synchronized (SPAWN_LOCK) {
             warmProcessReaper();
-            return spawnLocked(copy, builder, name, child, failure, started);
+            copy.removeAll(join.keySet());
+            return spawnLocked(copy, new java.util.LinkedHashMap<>(join), builder, name, child, failure, started);
         }
     }
 
@@ -88,13 +116,24 @@ public final class NamespaceSpawner {
         }
     }
 
-    private Process spawnLocked(Set<NamespaceType> copy, ProcessBuilder builder, String name,
+    private Process spawnLocked(Set<NamespaceType> copy, java.util.Map<NamespaceType, String> join,
+                                ProcessBuilder builder, String name,
                                 AtomicReference<Process> child, AtomicReference<Throwable> failure,
                                 CountDownLatch started) throws IOException {
         // tag::unshare[]
         Thread spawner = new Thread(() -> {
             Process p;
             try {
+                for (java.util.Map.Entry<NamespaceType, String> j : join.entrySet()) {
+                    int fd = syscalls.because("join the " + j.getKey().procName + " namespace named by path")
+                            .openNamespace(j.getValue());
+                    try {
+                        syscalls.because("this thread only; its next child is born in it")
+                                .setns(fd, j.getKey().cloneFlag);
+                    } finally {
+                        syscalls.close(fd);
+                    }
+                }
                 int flags = CloneFlags.of(copy);
                 if (flags != 0) {
                     // CLONE_NEWNS implies CLONE_FS: this thread gets its own root and cwd too.

@@ -357,4 +357,9 @@ public final class JnaSyscalls implements Syscalls {
             Libc.close(fd);
         }
     }
+
+    @Override
+    public int openNamespace(String path) {
+        return call("open", () -> Libc.open(path, O_RDONLY | O_CLOEXEC), path, "O_RDONLY|O_CLOEXEC");
+    }
 }

@@ -358,4 +358,11 @@ public final class RecordingSyscalls implements Syscalls {
     public void interfaceUp(String name) {
         call(() -> delegate.interfaceUp(name), "ioctl", flags("SIOCSIFFLAGS"), name, flags("IFF_UP"));
     }
+
+    @Override
+    public int openNamespace(String path) {
+        int[] fd = {nextFakeFd()};
+        call(() -> fd[0] = delegate.openNamespace(path), "open", path, flags("O_RDONLY|O_CLOEXEC"));
+        return fd[0];
+    }
 }

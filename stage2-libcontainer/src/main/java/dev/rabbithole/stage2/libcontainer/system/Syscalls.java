@@ -257,4 +257,14 @@ public interface Syscalls {
      * @param name the interface name, at most 15 bytes, e.g. {@code lo}
      */
     void interfaceUp(String name);
+
+    /**
+     * Opens a namespace file for setns(2): open(2) with {@code O_RDONLY|O_CLOEXEC} (no {@code O_DIRECTORY}: an nsfs
+     * file is not a directory).
+     *
+     * @param path {@code /proc/PID/ns/net} or a bind mount of one
+     * @return the descriptor
+     * @throws SyscallException e.g. ENOENT
+     */
+    int openNamespace(String path);
 }

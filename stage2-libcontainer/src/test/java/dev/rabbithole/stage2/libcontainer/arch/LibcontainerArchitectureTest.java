@@ -40,10 +40,20 @@ class LibcontainerArchitectureTest {
 
     @Test
     void libcontainerDependsOnNoStage2ClassOutsideItself() {
+        // stage2.netlink is the one library beside it, as runc's libcontainer used Go's netlink package: stage 3's
+        // dockerd uses it too without depending on libcontainer
         noClasses().that().resideInAPackage("dev.rabbithole.stage2.libcontainer..")
                 .should().dependOnClassesThat().resideOutsideOfPackages("dev.rabbithole.stage2.libcontainer..",
-                        "java..", "javax..", "com.sun.jna..",
+                        "dev.rabbithole.stage2.netlink..", "java..", "javax..", "com.sun.jna..",
                         "com.fasterxml.jackson..")
+                .check(classes);
+    }
+
+    @Test
+    void netlinkDependsOnNothingButTheJdkAndJna() {
+        noClasses().that().resideInAPackage("dev.rabbithole.stage2.netlink..")
+                .should().dependOnClassesThat().resideOutsideOfPackages("dev.rabbithole.stage2.netlink..",
+                        "java..", "com.sun.jna..")
                 .check(classes);
     }
 
