@@ -90,10 +90,13 @@ class ExecRootTest extends RootContainerTests {
         assertThat(ns(p.pid(), "pid")).isNotEqualTo(ns(ProcessHandle.current().pid(), "pid"));
         assertThat(Files.readString(Path.of("/proc", Long.toString(p.pid()), "cgroup")))
                 .isEqualTo(Files.readString(Path.of("/proc", Long.toString(init), "cgroup")));
-        // the exec JVM's descriptors did not leak: only the stdio (runc's CVE-2024-21626 advisory)
-        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(p.pid()), "fd"))) {
-            assertThat(fds.map(f -> f.getFileName().toString()).sorted().toList()).containsExactly("0", "1", "2");
-        }
+        // the exec JVM's descriptors did not leak: only the stdio (runc's CVE-2024-21626 advisory). Read once the
+        // shell waits in `read`: while it runs the script's pipelines it holds their pipe ends (fd 3, 4) for a moment
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
+            try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(p.pid()), "fd"))) {
+                assertThat(fds.map(f -> f.getFileName().toString()).sorted().toList()).containsExactly("0", "1", "2");
+            }
+        });
         p.process().getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
         p.process().getOutputStream().close();
         assertThat(p.waitFor()).isEqualTo(3);
