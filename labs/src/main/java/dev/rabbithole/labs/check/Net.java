@@ -142,4 +142,22 @@ final class Net {
         Checker.Result r = Checker.sh("nsenter", "--target", Long.toString(pid), "--net", "ip", "-o", "addr", "show", "dev", dev);
         return r.code() == 0 ? r.output() : "";
     }
+
+    /**
+     * The root network namespace's firewall rules, to look for a lab's DNAT rule where it must not be.
+     *
+     * @return {@code nft list ruleset}, or when nft is missing {@code iptables -t nat -S}; empty when neither runs
+     * @throws InterruptedException when interrupted
+     */
+    static String rootNatRules() throws InterruptedException {
+        for (String[] cmd : new String[][] {{"nft", "list", "ruleset"}, {"iptables", "-t", "nat", "-S"}}) {
+            try {
+                Checker.Result r = Checker.sh(cmd);
+                if (r.code() == 0) return r.output();
+            } catch (IOException absent) {
+                // try the next tool
+            }
+        }
+        return "";
+    }
 }
