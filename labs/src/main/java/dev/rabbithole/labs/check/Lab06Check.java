@@ -146,6 +146,14 @@ public final class Lab06Check extends Checker {
                                 + " (--publish " + HOST_PORT + ":" + PORT + ", DNAT in the peer namespace)",
                         "nothing answers at " + peerIp + ":" + HOST_PORT + " in the peer namespace: for --publish " + HOST_PORT
                                 + ":" + PORT + " add DNAT rules there (nat hooks prerouting and output) to " + ips[0] + ":" + PORT);
+                if (!served) {
+                    var hooks = Net.dnatHooks(peer);
+                    if (!hooks.isEmpty() && !hooks.contains("output")) {
+                        r.hint("dnat-prerouting-only", "the peer namespace has DNAT rules in " + hooks + " but none in the nat "
+                                + "output hook: a connection opened in the namespace itself never passes prerouting (Docker adds "
+                                + "its DNAT to both PREROUTING and OUTPUT)");
+                    }
+                }
             } else {
                 r.fail("no ping or connection tried on the bridge: the checker sends packets only between namespaces it made, "
                         + "with nothing of theirs in the host's");
