@@ -39,6 +39,7 @@ run_help() {
   echo "options of run and busybox (each takes a value; what your lab does not implement yet is ignored):"
   echo "  --name NAME  --rootfs DIR  --hostname NAME  --memory BYTES  --pids N  --cpu-quota MICROSECONDS"
   echo "  --caps CAP,...  --seccomp-deny SYSCALL,...  --ip CIDR  --peer-ip CIDR  --peer-netns NAME"
+  echo "  --bridge NAME  --publish HOSTPORT:PORT"
   echo "  --volume SRC:DST:private|slave|shared  --layer DIR  --upper DIR  --work DIR  --sync FIFO"
   echo "example: labs/lab.sh run $n run --rootfs ROOTFS -- sh"
   exit 0

@@ -177,10 +177,14 @@ public final class LabRuntime {
      * Lab 06: connects the init's network namespace to a peer network namespace with a veth pair. The peer namespace
      * (spec.peerNetns, made with {@code ip netns add}) stands in for the host: both ends live in namespaces the lab
      * created, and nothing is configured in the host's own network namespace (ip-link(8), ip-netns(8), nsenter(1)).
+     * With spec.bridge the peer end hangs on a bridge there that holds spec.peerIp (Docker's docker0); each of
+     * spec.publish ("HOSTPORT:PORT") becomes a DNAT rule in the peer namespace, with nft(8) when it is installed, else
+     * iptables-extensions(8) DNAT (Docker's -p).
      *
-     * @param spec the container (spec.ip, spec.peerIp, spec.peerNetns, the veth names)
+     * @param spec the container (spec.ip, spec.peerIp, spec.peerNetns, spec.bridge, spec.publish, the veth names)
      * @param pid  the init's pid on the host
-     * @throws IllegalArgumentException when spec.ip is set without spec.peerNetns and spec.peerIp
+     * @throws IllegalArgumentException when spec.ip is set without spec.peerNetns and spec.peerIp, or spec.bridge or
+     *                                  spec.publish without spec.ip
      * @throws IllegalStateException    when the init shares this process's network namespace (no CLONE_NEWNET)
      * @throws Exception                when an ip command fails
      */
@@ -195,6 +199,8 @@ public final class LabRuntime {
                     .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")))) {
                 throw new IllegalStateException("the init shares the host's network namespace: add CLONE_NEWNET before using --ip");
             }
+        } else if (spec.bridge != null || !spec.publish.isEmpty()) {
+            throw new IllegalArgumentException("--bridge and --publish need --ip CIDR (and --peer-ip, --peer-netns)");
         }
 //@ 06
 //@todo when spec.ip is set: create the veth pair with each end already in its namespace, none in the host's:
@@ -202,15 +208,50 @@ public final class LabRuntime {
 //@todo and the names are spec.peerVeth() and spec.containerVeth() ("ip -n NS ..." runs ip inside the named
 //@todo namespace NS). In the peer namespace give PEERVETH the address spec.peerIp and bring it up; then inside the
 //@todo init's namespace (nsenter --target PID --net ip ...) bring lo up, give CTRVETH spec.ip and bring it up.
-//@todo Host.run runs a command.
+//@todo Host.run runs a command, Host.ok says whether one succeeded.
+//@todo Then the bridge: when spec.bridge is set, spec.peerIp goes on the bridge instead of PEERVETH. If the peer
+//@todo namespace has no such link yet (ip -n PEERNS link show dev BRIDGE fails), create it (link add BRIDGE type
+//@todo bridge), give it spec.peerIp and bring it up; then enslave PEERVETH to it (link set PEERVETH master BRIDGE).
+//@todo Last, the published ports: for each "HOSTPORT:PORT" in spec.publish, DNAT TCP connections to the peer's own
+//@todo address (spec.peerIp without its /24) on HOSTPORT to the container's address on PORT, in the peer namespace
+//@todo (ip netns exec PEERNS nft ...), in the nat hooks prerouting (from outside) and output (from the namespace
+//@todo itself); with iptables: -t nat -A PREROUTING and -A OUTPUT ... -j DNAT --to-destination ADDR:PORT.
         if (spec.ip == null) return;
         String peer = spec.peerNetns, v = spec.peerVeth(), c = spec.containerVeth(), p = Long.toString(pid);
         Host.run("ip", "-n", peer, "link", "add", v, "type", "veth", "peer", "name", c, "netns", p);
-        Host.run("ip", "-n", peer, "addr", "add", spec.peerIp, "dev", v);
+        if (spec.bridge == null) {
+            Host.run("ip", "-n", peer, "addr", "add", spec.peerIp, "dev", v);
+        } else {
+            // docker0 in miniature: the first container on the bridge creates it, and the bridge holds the peer address
+            if (!Host.ok("ip", "-n", peer, "link", "show", "dev", spec.bridge)) {
+                Host.run("ip", "-n", peer, "link", "add", spec.bridge, "type", "bridge");
+                Host.run("ip", "-n", peer, "addr", "add", spec.peerIp, "dev", spec.bridge);
+                Host.run("ip", "-n", peer, "link", "set", spec.bridge, "up");
+            }
+            Host.run("ip", "-n", peer, "link", "set", v, "master", spec.bridge);
+        }
         Host.run("ip", "-n", peer, "link", "set", v, "up");
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", "lo", "up");
         Host.run("nsenter", "--target", p, "--net", "ip", "addr", "add", spec.ip, "dev", c);
         Host.run("nsenter", "--target", p, "--net", "ip", "link", "set", c, "up");
+        String peerAddr = spec.peerIp.split("/")[0], ctrAddr = spec.ip.split("/")[0];
+        for (String port : spec.publish) {
+            String hostPort = port.split(":")[0], to = ctrAddr + ":" + port.split(":")[1];
+            if (Host.ok("nft", "--version")) {
+                Host.run("ip", "netns", "exec", peer, "nft", "add table ip rhlab; "
+                        + "add chain ip rhlab prerouting { type nat hook prerouting priority -100; }; "
+                        + "add chain ip rhlab output { type nat hook output priority -100; }");
+                for (String chain : List.of("prerouting", "output")) {
+                    Host.run("ip", "netns", "exec", peer, "nft", "add", "rule", "ip", "rhlab", chain,
+                            "ip", "daddr", peerAddr, "tcp", "dport", hostPort, "dnat", "to", to);
+                }
+            } else {
+                for (String chain : List.of("PREROUTING", "OUTPUT")) {
+                    Host.run("ip", "netns", "exec", peer, "iptables", "-t", "nat", "-A", chain, "-d", peerAddr,
+                            "-p", "tcp", "--dport", hostPort, "-j", "DNAT", "--to-destination", to);
+                }
+            }
+        }
 //@ end
     }
     // end::network[]

@@ -35,6 +35,8 @@ class HintsTest {
         "2|pivot-root-shared|`LIBC.mount(null, \"/\", null, MS_REC | MS_PRIVATE, null);`|`LIBC.mount(null, \"/\", null, MS_REC | MS_SHARED, null);`",
         "4|proc-not-mounted|`        LIBC.mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);\n`|``",
         "6|veth-not-moved|`\"peer\", \"name\", c, \"netns\", p);`|`\"peer\", \"name\", c);`",
+        // a published port reached from the peer namespace itself: its connections pass the nat output hook only
+        "6|dnat-prerouting-only|`List.of(\"prerouting\", \"output\")`|`List.of(\"prerouting\")`",
         "7|init-not-in-cgroup|`            Files.writeString(g.resolve(\"cgroup.procs\"), Long.toString(pid));\n`|``",
         "9|caps-wrong-thread|`        capabilities(spec);\n`|`        Thread other = new Thread(() -> capabilities(spec));\n        other.start();\n        other.join();\n`",
         "11|lowerdir-order|`lower.add(0, layer.toAbsolutePath().toString())`|`lower.add(layer.toAbsolutePath().toString())`",

@@ -6,6 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The network side of the checkers (labs 06 and 12). The workplace rule they follow: test traffic goes only to
@@ -141,5 +144,62 @@ final class Net {
     static String addrIn(long pid, String dev) throws IOException, InterruptedException {
         Checker.Result r = Checker.sh("nsenter", "--target", Long.toString(pid), "--net", "ip", "-o", "addr", "show", "dev", dev);
         return r.code() == 0 ? r.output() : "";
+    }
+
+    /**
+     * The root network namespace's firewall rules, to look for a lab's DNAT rule where it must not be.
+     *
+     * @return {@code nft list ruleset}, or when nft is missing {@code iptables -t nat -S}; empty when neither runs
+     * @throws InterruptedException when interrupted
+     */
+    static String rootNatRules() throws InterruptedException {
+        for (String[] cmd : new String[][] {{"nft", "list", "ruleset"}, {"iptables", "-t", "nat", "-S"}}) {
+            try {
+                Checker.Result r = Checker.sh(cmd);
+                if (r.code() == 0) return r.output();
+            } catch (IOException absent) {
+                // try the next tool
+            }
+        }
+        return "";
+    }
+
+    /**
+     * Which nat hooks of a named network namespace hold a DNAT rule: read from {@code nft list ruleset} there (a chain
+     * "type nat hook HOOK" holding "dnat to"; iptables-nft's rules show there too), else from
+     * {@code iptables -t nat -S} there ("-A PREROUTING ... -j DNAT").
+     *
+     * @param netns the namespace; the caller created it
+     * @return the hooks in lower case, "prerouting", "output", ...; empty when there is none or neither tool runs
+     * @throws InterruptedException when interrupted
+     */
+    static Set<String> dnatHooks(String netns) throws InterruptedException {
+        Set<String> hooks = new TreeSet<>();
+        try {
+            Checker.Result nft = Checker.sh("ip", "netns", "exec", netns, "nft", "list", "ruleset");
+            if (nft.code() == 0) {
+                String hook = null;
+                for (String line : nft.output().split("\n")) {
+                    String l = line.strip();
+                    if (l.startsWith("chain ")) hook = null;
+                    int at = l.indexOf("type nat hook ");
+                    if (at >= 0) hook = l.substring(at + "type nat hook ".length()).split("[\\s;]")[0];
+                    if (hook != null && l.contains("dnat to")) hooks.add(hook.toLowerCase(Locale.ROOT));
+                }
+                return hooks;
+            }
+        } catch (IOException absent) {
+            // no nft: try iptables
+        }
+        try {
+            Checker.Result ipt = Checker.sh("ip", "netns", "exec", netns, "iptables", "-t", "nat", "-S");
+            for (String line : ipt.output().split("\n")) {
+                String[] f = line.strip().split("\\s+");
+                if (f.length > 1 && f[0].equals("-A") && line.contains("-j DNAT")) hooks.add(f[1].toLowerCase(Locale.ROOT));
+            }
+        } catch (IOException absent) {
+            // neither tool: nothing known
+        }
+        return hooks;
     }
 }

@@ -24,4 +24,23 @@ public final class Host {
         if (code != 0) throw new IOException(String.join(" ", List.of(command)) + " exited " + code + ": " + out.trim());
         return out;
     }
+
+    /**
+     * Runs a command and says whether it succeeded, never throwing on its failure (for "does this exist?" questions,
+     * such as {@code ip -n NS link show dev BRIDGE} or whether {@code nft} is installed).
+     *
+     * @param command the command and its arguments
+     * @return true when it started and exited 0
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public static boolean ok(String... command) throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
 }

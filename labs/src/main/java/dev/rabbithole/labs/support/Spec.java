@@ -11,6 +11,7 @@ import java.util.List;
  * <pre>
  * run [--name NAME] [--rootfs DIR] [--hostname NAME] [--memory BYTES] [--pids N] [--cpu-quota MICROSECONDS]
  *     [--caps CAP_X,CAP_Y] [--seccomp-deny SYSCALL,SYSCALL] [--ip CIDR --peer-ip CIDR [--peer-netns NAME]]
+ *     [--bridge NAME] [--publish HOSTPORT:PORT]...
  *     [--volume HOSTDIR:CONTAINERDIR[:private|slave|shared]]... [--layer DIR]... [--upper DIR --work DIR]
  *     -- COMMAND [ARG]...
  * </pre>
@@ -19,7 +20,8 @@ import java.util.List;
  *
  * <p>The network options join the container to a <em>peer network namespace</em> that stands in for the host: both
  * ends of the veth pair live in namespaces the lab creates, nothing is configured in the host's own (root) network
- * namespace. In Docker the host end sits in the root namespace on a bridge ({@code docker0}); see the workshop page of
+ * namespace. In Docker the host end sits in the root namespace on a bridge ({@code docker0}); {@code --bridge} puts it
+ * on a bridge in the peer namespace instead, and {@code --publish} adds a DNAT rule there; see the workshop page of
  * lab 06.
  */
 public final class Spec {
@@ -49,6 +51,16 @@ public final class Spec {
      * {@link #ownPeerNetns()}).
      */
     public String peerNetns;
+    /**
+     * A bridge in the peer namespace (ip-link(8) "type bridge") that the peer end of the veth is enslaved to, holding
+     * {@link #peerIp} instead of the veth: Docker's {@code docker0} in miniature. Null: the address goes on the veth.
+     */
+    public String bridge;
+    /**
+     * Published TCP ports, "HOSTPORT:PORT": a connection to the peer namespace's own address (the address of
+     * {@link #peerIp}) on HOSTPORT is DNATed to the container's address on PORT, like {@code docker run -p}.
+     */
+    public List<String> publish = new ArrayList<>();
     /** Bind mounts from the host. */
     public List<Volume> volumes = new ArrayList<>();
     /** Image layers, lowest first. */
@@ -102,6 +114,13 @@ public final class Spec {
                 case "--ip" -> s.ip = v;
                 case "--peer-ip" -> s.peerIp = v;
                 case "--peer-netns" -> s.peerNetns = v;
+                case "--bridge" -> s.bridge = v;
+                case "--publish" -> {
+                    if (!v.matches("\\d{1,5}:\\d{1,5}")) {
+                        throw new IllegalArgumentException("--publish wants HOSTPORT:PORT (two TCP port numbers), not " + v);
+                    }
+                    s.publish.add(v);
+                }
                 case "--volume" -> {
                     String[] p = v.split(":");
                     s.volumes.add(new Volume(Path.of(p[0]), p[1], p.length > 2 ? p[2] : "private"));
@@ -134,6 +153,8 @@ public final class Spec {
         if (ip != null) { a.add("--ip"); a.add(ip); }
         if (peerIp != null) { a.add("--peer-ip"); a.add(peerIp); }
         if (peerNetns != null) { a.add("--peer-netns"); a.add(peerNetns); }
+        if (bridge != null) { a.add("--bridge"); a.add(bridge); }
+        for (String p : publish) { a.add("--publish"); a.add(p); }
         for (Volume v : volumes) { a.add("--volume"); a.add(v.source() + ":" + v.target() + ":" + v.propagation()); }
         for (Path l : layers) { a.add("--layer"); a.add(l.toString()); }
         if (upper != null) { a.add("--upper"); a.add(upper.toString()); }
