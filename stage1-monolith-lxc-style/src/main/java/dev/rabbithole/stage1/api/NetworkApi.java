@@ -240,7 +240,9 @@ final class NetworkApi {
         net.put("IPv6Gateway", "");
         net.put("MacAddress", top ? e.mac() : "");
         ObjectNode nets = net.putObject("Networks");
-        if (!mode.startsWith("container:")) {
+        // disconnected from its network (docker network disconnect): none, and Docker lists no network then
+        boolean left = mode.equals("none") && !"none".equals(c.hostConfig().networkMode());
+        if (!mode.startsWith("container:") && !left) {
             String networkId = "";
             String name = mode;
             try {

@@ -69,6 +69,7 @@ public final class NetworkController implements AutoCloseable {
     private final Map<String, String> attachments = new LinkedHashMap<>();
     private final Map<String, List<EndpointRecord>> connected = new LinkedHashMap<>();
     private final Map<String, Path> hostsFiles = new HashMap<>();
+    private final Map<String, Integer> nextInterface = new HashMap<>();
     private final Map<String, List<Closeable>> reservations = new HashMap<>();
 
     /**
@@ -386,6 +387,7 @@ public final class NetworkController implements AutoCloseable {
 
     private boolean release(String containerId) {
         hostsFiles.remove(containerId);
+        nextInterface.remove(containerId);
         List<Closeable> held = reservations.remove(containerId);
         if (held != null) {
             held.forEach(NetworkController::closeQuietly);
@@ -607,8 +609,12 @@ public final class NetworkController implements AutoCloseable {
             mine.add(ep);
         }
         mine.addAll(connected.getOrDefault(c.id(), List.of()));
-        s.append(mine.isEmpty() ? "127.0.1.1" : mine.get(0).address()).append('\t').append(c.config().hostname())
-                .append('\n');
+        if (mine.isEmpty()) {
+            s.append("127.0.1.1").append('\t').append(c.config().hostname()).append('\n');
+        }
+        for (EndpointRecord own : mine) { // each address of the container with its hostname, as Docker's connect
+            s.append(own.address()).append('\t').append(c.config().hostname()).append('\n');
+        }
         NetworkRecord bridge = byNameOrNull("bridge");
         Set<String> lines = new java.util.LinkedHashSet<>();
         for (EndpointRecord own : mine) {
@@ -942,14 +948,10 @@ public final class NetworkController implements AutoCloseable {
                     + "networks in private (none) mode");
         }
         long pid = c.state().pid();
-        Set<String> taken = new java.util.HashSet<>();
-        if (endpoints.containsKey(c.id())) {
-            taken.add("eth0");
-        }
-        connectedOf(c.id()).forEach(e -> taken.add(e.ifname()));
-        int i = 0;
-        while (taken.contains("eth" + i)) {
-            i++;
+        // as libnetwork's sandbox: the next index, never one used before in this run (eth1 after eth1 left)
+        int i = nextInterface.getOrDefault(c.id(), 1);
+        for (EndpointRecord e : connectedOf(c.id())) {
+            i = Math.max(i, Integer.parseInt(e.ifname().substring(3)) + 1);
         }
         Path hosts = hostsFiles.get(c.id());
         if (hosts == null && endpoints.get(c.id()) != null && endpoints.get(c.id()).hostsFile() != null) {
@@ -959,6 +961,7 @@ public final class NetworkController implements AutoCloseable {
         options.links().addVethInto(n.bridge(), ep.veth(), pid, ep.ifname(), ep.address() + "/" + ep.prefix(),
                 ep.mac(), 1500);
         connected.computeIfAbsent(c.id(), k -> new ArrayList<>()).add(ep);
+        nextInterface.put(c.id(), i + 1);
         persist();
         quietly(() -> refreshPeers(n.id()));
         EngineLog.info("network: connected " + name + " to " + n.name() + ": " + ep.ifname() + " " + ep.address()
@@ -984,7 +987,9 @@ public final class NetworkController implements AutoCloseable {
         boolean first = (mode.equals(n.name()) || mode.equals(n.id()))
                 && (!running || endpoints.containsKey(c.id()) || n.bridge() == null);
         if (extra == null && !first) {
-            throw new NetworkForbiddenException("container " + c.id() + " is not connected to network " + n.name());
+            // Docker's words differ for a container that does not run
+            throw new NetworkForbiddenException("container " + c.id() + " is not connected to " + (running ? ""
+                    : "the ") + "network " + n.name());
         }
         if (running && mode.equals("host")) {
             throw new InvalidParameterException("container cannot be disconnected from host network or connected to "

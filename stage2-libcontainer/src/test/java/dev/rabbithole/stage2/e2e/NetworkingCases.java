@@ -247,6 +247,9 @@ public abstract class NetworkingCases {
             assertThat(ping.out()).contains("1 packets received");
             // the peer's /etc/hosts, rewritten in place, names the newcomer
             assertThat(inside("target", "cat", "/etc/hosts").out()).contains("10.250.9.3\troamer\n");
+            // and its own lists its new address with its hostname, as Docker's
+            assertThat(inside("roamer", "cat", "/etc/hosts").out()).contains("10.250.9.3\t" + roamerId.substring(0, 12)
+                    + "\n");
             var nets = cli.docker("inspect", "-f",
                     "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}", "roamer");
             assertThat(nets.out().strip()).as(nets.toString()).isEqualTo("bridge=" + bridgeIp + " rhcon=10.250.9.3");
@@ -272,6 +275,10 @@ public abstract class NetworkingCases {
             var notOn = cli.docker("network", "disconnect", "rhcon", "roamer");
             assertThat(notOn.exit()).isEqualTo(1);
             assertThat(notOn.err()).contains("container " + roamerId + " is not connected to network rhcon");
+            var idle = cli.docker("create", "--name", "idle", "busybox", "true");
+            var notOnStopped = cli.docker("network", "disconnect", "rhcon", "idle");
+            assertThat(notOnStopped.err()).contains("container " + idle.out().strip()
+                    + " is not connected to the network rhcon");
 
             // connected again, then removed: every endpoint is released
             assertThat(cli.docker("network", "connect", "rhcon", "roamer").exit()).isZero();
@@ -288,8 +295,13 @@ public abstract class NetworkingCases {
             assertThat(veths()).isEmpty();
             assertThat(cli.docker("network", "inspect", "-f", "{{len .Containers}}", "rhcon").out().strip())
                     .isEqualTo("0");
+            assertThat(cli.docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", "target").out().strip())
+                    .isEqualTo("{}");
+            // connected again: the next interface name, as Docker's sandbox counts (eth0 is not reused)
+            assertThat(cli.docker("network", "connect", "rhcon", "target").exit()).isZero();
+            assertThat(inside("target", "ip", "-o", "-4", "addr", "show", "eth1").out()).contains("inet 10.250.9.");
         } finally {
-            cli.docker("rm", "-f", "roamer", "target");
+            cli.docker("rm", "-f", "roamer", "target", "idle");
             cli.docker("network", "rm", "rhcon");
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(veths()).isEmpty());
