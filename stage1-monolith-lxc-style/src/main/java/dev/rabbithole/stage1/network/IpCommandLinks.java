@@ -79,7 +79,11 @@ public final class IpCommandLinks implements HostLinks {
     @Override
     public void addVethInto(String bridge, String hostEnd, long pid, String ifname, String address, String mac,
                             int mtu) {
-        Ipv4.parseCidr(address); // bad input: refused before anything is made
+        try {
+            Ipv4.parseCidr(address); // bad input: refused before anything is made
+        } catch (dev.rabbithole.stage1.errdefs.InvalidParameterException e) {
+            throw new SystemException(e.getMessage(), e);
+        }
         run("link", "add", hostEnd, "mtu", Integer.toString(mtu), "type", "veth", "peer", "name", ifname,
                 "mtu", Integer.toString(mtu), "address", mac, "netns", Long.toString(pid));
         try {
