@@ -214,7 +214,7 @@ final class NetworkApi {
     /**
      * A container's {@code NetworkSettings} as dockerd fills it: the endpoint's address, gateway, MAC and ports while
      * it runs (the top-level fields only for the default {@code bridge}, as Docker), and under {@code Networks} the
-     * network it is on.
+     * network it is on and, while it runs, those it was connected to since ({@code docker network connect}).
      */
     ObjectNode settings(Container c) {
         ObjectNode net = json.createObjectNode();
@@ -240,7 +240,9 @@ final class NetworkApi {
         net.put("IPv6Gateway", "");
         net.put("MacAddress", top ? e.mac() : "");
         ObjectNode nets = net.putObject("Networks");
-        if (!mode.startsWith("container:")) {
+        // disconnected from its network (docker network disconnect): none, and Docker lists no network then
+        boolean left = mode.equals("none") && !"none".equals(c.hostConfig().networkMode());
+        if (!mode.startsWith("container:") && !left) {
             String networkId = "";
             String name = mode;
             try {
@@ -264,6 +266,30 @@ final class NetworkApi {
             o.put("GlobalIPv6PrefixLen", 0);
             o.put("MacAddress", e != null ? e.mac() : "");
             o.putNull("DriverOpts");
+        }
+        if (c.state().running()) {
+            for (EndpointRecord x : networks().connectedOf(c.id())) {
+                String name = x.networkId();
+                try {
+                    name = networks().network(x.networkId()).name();
+                } catch (RuntimeException ignored) {
+                    // removed since
+                }
+                ObjectNode o = nets.putObject(name);
+                o.putNull("IPAMConfig");
+                o.putNull("Links");
+                o.putNull("Aliases");
+                o.put("NetworkID", x.networkId());
+                o.put("EndpointID", x.endpointId());
+                o.put("Gateway", x.gateway());
+                o.put("IPAddress", x.address());
+                o.put("IPPrefixLen", x.prefix());
+                o.put("IPv6Gateway", "");
+                o.put("GlobalIPv6Address", "");
+                o.put("GlobalIPv6PrefixLen", 0);
+                o.put("MacAddress", x.mac());
+                o.putNull("DriverOpts");
+            }
         }
         return net;
     }

@@ -39,6 +39,23 @@ public interface HostLinks {
      */
     List<String> names(String prefix);
 
+    /**
+     * Makes a veth pair whose host end joins a bridge and whose other end is made inside the network namespace of a
+     * running process ({@code /proc/PID/ns/net}), named, addressed and up there, without a default route: the second
+     * and later interfaces of {@code docker network connect} (Engine API {@code POST /networks/{id}/connect}). A
+     * failure part way deletes the host end (and so the pair). Remove it with {@link #delete} of the host end.
+     *
+     * @param bridge   the host bridge the host end joins
+     * @param hostEnd  the host end's name, at most 15 bytes
+     * @param pid      a host pid in the target network namespace (the container's init)
+     * @param ifname   the name inside, e.g. {@code eth1}
+     * @param address  IPv4 address with prefix length, e.g. {@code 10.202.1.2/24}
+     * @param mac      the inside end's MAC, {@code 02:42:..}
+     * @param mtu      bytes for both ends
+     * @throws dev.rabbithole.stage1.errdefs.SystemException the kernel (or the program) refused
+     */
+    void addVethInto(String bridge, String hostEnd, long pid, String ifname, String address, String mac, int mtu);
+
     /** @return the IPv4 routes of the host's main table as {@code ADDRESS/PREFIX} (to refuse overlapping subnets) */
     List<String> routes();
 }

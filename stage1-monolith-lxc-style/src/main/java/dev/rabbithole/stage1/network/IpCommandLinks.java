@@ -71,6 +71,41 @@ public final class IpCommandLinks implements HostLinks {
         return out;
     }
 
+    /**
+     * {@code ip link add HOSTEND mtu MTU type veth peer name IFNAME address MAC netns PID} (ip-link(8): the peer is
+     * made in the pid's namespace), {@code ip link set HOSTEND master BRIDGE up}, then inside through nsenter(1)
+     * {@code --net=/proc/PID/ns/net}: {@code ip addr add ADDRESS broadcast + dev IFNAME}, {@code ip link set IFNAME up}.
+     */
+    @Override
+    public void addVethInto(String bridge, String hostEnd, long pid, String ifname, String address, String mac,
+                            int mtu) {
+        try {
+            Ipv4.parseCidr(address); // bad input: refused before anything is made
+        } catch (dev.rabbithole.stage1.errdefs.InvalidParameterException e) {
+            throw new SystemException(e.getMessage(), e);
+        }
+        run("link", "add", hostEnd, "mtu", Integer.toString(mtu), "type", "veth", "peer", "name", ifname,
+                "mtu", Integer.toString(mtu), "address", mac, "netns", Long.toString(pid));
+        try {
+            run("link", "set", hostEnd, "master", bridge, "up");
+            inside(pid, "addr", "add", address, "broadcast", "+", "dev", ifname);
+            inside(pid, "link", "set", ifname, "up");
+        } catch (RuntimeException e) {
+            exec("link", "delete", hostEnd);
+            throw e;
+        }
+    }
+
+    private void inside(long pid, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=/proc/" + pid + "/ns/net", ip));
+        cmd.addAll(List.of(args));
+        Commands.Result r = Commands.run(cmd, null);
+        if (r.exit() != 0) {
+            throw new SystemException("nsenter --net=/proc/" + pid + "/ns/net ip " + String.join(" ", args) + ": "
+                    + r.err().strip());
+        }
+    }
+
     /** The destinations of {@code ip -4 route show table main} but {@code default}; a bare address is a /32. */
     @Override
     public List<String> routes() {

@@ -67,6 +67,9 @@ public final class NetworkController implements AutoCloseable {
     private final List<NetworkRecord> networks = new ArrayList<>();
     private final Map<String, EndpointRecord> endpoints = new LinkedHashMap<>();
     private final Map<String, String> attachments = new LinkedHashMap<>();
+    private final Map<String, List<EndpointRecord>> connected = new LinkedHashMap<>();
+    private final Map<String, Path> hostsFiles = new HashMap<>();
+    private final Map<String, Integer> nextInterface = new HashMap<>();
     private final Map<String, List<Closeable>> reservations = new HashMap<>();
 
     /**
@@ -147,6 +150,9 @@ public final class NetworkController implements AutoCloseable {
             if (s.attachments() != null) {
                 attachments.putAll(s.attachments());
             }
+            if (s.connected() != null) {
+                s.connected().forEach((k, v) -> connected.put(k, new ArrayList<>(v)));
+            }
         } catch (IOException e) {
             throw new SystemException("reading " + file + ": " + e.getMessage(), e);
         }
@@ -223,6 +229,13 @@ public final class NetworkController implements AutoCloseable {
                     reservations.put(id, reserve(ep.ports(), ""));
                 } catch (RuntimeException e) {
                     EngineLog.warn("network: ports of " + id.substring(0, 12) + ": " + e.getMessage());
+                }
+            }
+        }
+        for (String id : new ArrayList<>(connected.keySet())) {
+            if (!running.contains(id)) {
+                for (EndpointRecord ep : connected.remove(id)) {
+                    quietly(() -> options.links().delete(ep.veth()));
                 }
             }
         }
@@ -322,7 +335,7 @@ public final class NetworkController implements AutoCloseable {
             if (n.bridge() == null) {
                 net = n.name().equals("host") ? Network.HOST : Network.NONE;
             } else {
-                ep = endpoint(c, n, cmd.stateDir());
+                ep = endpoint(c, n, cmd.stateDir(), "eth0", true);
                 net = new Network(Network.Mode.BRIDGE, null, new Network.Endpoint(n.bridge(), ep.veth(), "eth0",
                         ep.address() + "/" + ep.prefix(), ep.gateway(), ep.mac(), 1500));
             }
@@ -335,6 +348,7 @@ public final class NetworkController implements AutoCloseable {
                 applyRules();
             }
             if (cmd.stateDir() != null) {
+                hostsFiles.put(c.id(), cmd.stateDir().resolve("hosts"));
                 writeEtc(c, ep, cmd.stateDir(), net.mode() == Network.Mode.HOST);
             }
             if (ep != null) {
@@ -372,13 +386,20 @@ public final class NetworkController implements AutoCloseable {
     }
 
     private boolean release(String containerId) {
+        hostsFiles.remove(containerId);
+        nextInterface.remove(containerId);
         List<Closeable> held = reservations.remove(containerId);
         if (held != null) {
             held.forEach(NetworkController::closeQuietly);
         }
+        List<EndpointRecord> more = connected.remove(containerId);
+        for (EndpointRecord e : more == null ? List.<EndpointRecord>of() : more) {
+            quietly(() -> options.links().delete(e.veth()));
+            quietly(() -> refreshPeers(e.networkId()));
+        }
         EndpointRecord ep = endpoints.remove(containerId);
         if (ep == null) {
-            return false;
+            return more != null;
         }
         quietly(() -> options.links().delete(ep.veth()));
         quietly(() -> refreshPeers(ep.networkId()));
@@ -390,12 +411,24 @@ public final class NetworkController implements AutoCloseable {
         return endpoints.get(containerId);
     }
 
-    private EndpointRecord endpoint(Container c, NetworkRecord n, Path stateDir) {
+    /** @return the further endpoints of a running container ({@code docker network connect}), in connect order */
+    public synchronized List<EndpointRecord> connectedOf(String containerId) {
+        return List.copyOf(connected.getOrDefault(containerId, List.of()));
+    }
+
+    /** @return every endpoint: the first of each running container and those it was connected to since */
+    private List<EndpointRecord> allEndpoints() {
+        List<EndpointRecord> all = new ArrayList<>(endpoints.values());
+        connected.values().forEach(all::addAll);
+        return all;
+    }
+
+    private EndpointRecord endpoint(Container c, NetworkRecord n, Path stateDir, String ifname, boolean withPorts) {
         Ipv4 subnet = Ipv4.parseCidr(n.subnet());
         int gw = Ipv4.parse(n.gateway());
         Set<Integer> used = new java.util.HashSet<>();
         used.add(gw);
-        for (EndpointRecord e : endpoints.values()) {
+        for (EndpointRecord e : allEndpoints()) {
             if (e.networkId().equals(n.id())) {
                 used.add(Ipv4.parse(e.address()));
             }
@@ -419,14 +452,14 @@ public final class NetworkController implements AutoCloseable {
         } while (options.links().exists(veth) || vethInUse(veth));
         String name = c.name().startsWith("/") ? c.name().substring(1) : c.name();
         String endpointId = newId();
-        List<PortRecord> ports = ports(c, name, endpointId);
+        List<PortRecord> ports = withPorts ? ports(c, name, endpointId) : List.of();
         return new EndpointRecord(c.id(), name, n.id(), endpointId, veth, Ipv4.format(address), subnet.prefix(),
                 n.gateway(), Ipv4.mac(address), stateDir == null ? null : stateDir.resolve("hosts").toString(),
-                c.config().hostname(), ports);
+                c.config().hostname(), ports, ifname);
     }
 
     private boolean vethInUse(String veth) {
-        return endpoints.values().stream().anyMatch(e -> e.veth().equals(veth));
+        return allEndpoints().stream().anyMatch(e -> e.veth().equals(veth));
     }
 
     // ---------------------------------------------------------------- published ports
@@ -571,29 +604,46 @@ public final class NetworkController implements AutoCloseable {
             int colon = h.indexOf(':');
             s.append(h.substring(colon + 1)).append('\t').append(h, 0, colon).append('\n');
         }
-        s.append(ep == null ? "127.0.1.1" : ep.address()).append('\t').append(c.config().hostname()).append('\n');
-        if (ep != null && !ep.networkId().equals(byName("bridge").id())) {
-            for (EndpointRecord peer : endpoints.values()) {
-                if (peer.networkId().equals(ep.networkId()) && !peer.containerId().equals(c.id())) {
-                    s.append(peer.address()).append('\t').append(peer.containerName()).append('\n');
+        List<EndpointRecord> mine = new ArrayList<>();
+        if (ep != null) {
+            mine.add(ep);
+        }
+        mine.addAll(connected.getOrDefault(c.id(), List.of()));
+        if (mine.isEmpty()) {
+            s.append("127.0.1.1").append('\t').append(c.config().hostname()).append('\n');
+        }
+        for (EndpointRecord own : mine) { // each address of the container with its hostname, as Docker's connect
+            s.append(own.address()).append('\t').append(c.config().hostname()).append('\n');
+        }
+        NetworkRecord bridge = byNameOrNull("bridge");
+        Set<String> lines = new java.util.LinkedHashSet<>();
+        for (EndpointRecord own : mine) {
+            if (bridge != null && own.networkId().equals(bridge.id())) {
+                continue;
+            }
+            for (EndpointRecord peer : allEndpoints()) {
+                if (peer.networkId().equals(own.networkId()) && !peer.containerId().equals(c.id())) {
+                    lines.add(peer.address() + "\t" + peer.containerName() + "\n");
                 }
             }
         }
+        lines.forEach(s::append);
         return s.toString();
     }
     // end::hosts[]
 
     /** Rewrites, in place (bind mounts keep seeing the file), the hosts files of a network's running containers. */
     private void refreshPeers(String networkId) {
-        for (EndpointRecord peer : new ArrayList<>(endpoints.values())) {
-            if (!peer.networkId().equals(networkId) || peer.hostsFile() == null) {
+        Set<String> done = new java.util.HashSet<>();
+        for (EndpointRecord peer : allEndpoints()) {
+            if (!peer.networkId().equals(networkId) || peer.hostsFile() == null || !done.add(peer.containerId())) {
                 continue;
             }
             try {
                 Container pc = containers.apply(peer.containerId());
                 Path hosts = Path.of(peer.hostsFile());
                 if (Files.exists(hosts)) {
-                    writeInPlace(hosts, hostsText(pc, peer));
+                    writeInPlace(hosts, hostsText(pc, endpoints.get(peer.containerId())));
                 }
             } catch (IOException | RuntimeException e) {
                 EngineLog.warn("network: rewriting the hosts file of " + peer.containerName() + ": " + e.getMessage());
@@ -710,7 +760,7 @@ public final class NetworkController implements AutoCloseable {
 
     /** @return the endpoints of the running containers on a network */
     public synchronized List<EndpointRecord> endpointsOn(String networkId) {
-        return endpoints.values().stream().filter(e -> e.networkId().equals(networkId)).toList();
+        return allEndpoints().stream().filter(e -> e.networkId().equals(networkId)).toList();
     }
 
     // tag::create-network[]
@@ -855,48 +905,140 @@ public final class NetworkController implements AutoCloseable {
         return removed;
     }
 
+    // tag::connect[]
     /**
-     * {@code POST /networks/{id}/connect}: stage 1 gives a container one network; connecting a container that does
-     * not run makes it use that network from its next start.
+     * {@code POST /networks/{id}/connect}. A container that does not run uses that network from its next start
+     * (stage 1 gives a stopped container one network). A running one gets one more interface ({@code eth1},
+     * {@code eth2}...) with an address from that network, made in its network namespace through
+     * {@link HostLinks#addVethInto} (no default route: that stays on its first network); its {@code /etc/hosts} and
+     * those of the network's other containers are rewritten in place. The connection lasts while it runs.
      *
-     * @throws NotFoundException no such network or container
-     * @throws dev.rabbithole.stage1.errdefs.NotImplementedException the container runs
+     * @throws NotFoundException         no such network or container
+     * @throws NetworkForbiddenException {@code endpoint with name NAME already exists in network NET}
+     * @throws InvalidParameterException host or {@code container:} network mode, a {@code none} container, the
+     *                                   {@code host} or {@code none} network (Docker's messages)
+     * @throws SystemException           the interface cannot be made (nothing is left of it)
      */
     public synchronized void connect(String ref, String containerRef) {
         NetworkRecord n = network(ref);
         Container c = containers.apply(containerRef);
         String mode = networkModeOf(c);
-        if (mode.equals(n.name()) || mode.equals(n.id())) {
-            throw new NetworkForbiddenException("endpoint with name " + c.name().substring(1)
-                    + " already exists in network " + n.name());
+        String name = c.name().startsWith("/") ? c.name().substring(1) : c.name();
+        boolean running = c.state().running();
+        if ((mode.equals(n.name()) || mode.equals(n.id())) && (!running || endpoints.containsKey(c.id()))
+                || connectedOf(c.id()).stream().anyMatch(e -> e.networkId().equals(n.id()))) {
+            throw new NetworkForbiddenException("endpoint with name " + name + " already exists in network " + n.name());
         }
-        if (c.state().running()) {
-            throw new dev.rabbithole.stage1.errdefs.NotImplementedException("connecting a running container is not "
-                    + "supported by stage 1: a container has one network; stop it, connect, start it");
+        if (!running) {
+            attachments.put(c.id(), n.name());
+            persist();
+            return;
         }
-        attachments.put(c.id(), n.name());
+        String own = c.hostConfig().networkMode() == null ? "" : c.hostConfig().networkMode();
+        if (mode.equals("host") || n.name().equals("host")) {
+            throw new InvalidParameterException("container cannot be disconnected from host network or connected to "
+                    + "host network");
+        }
+        if (mode.startsWith("container:")) {
+            throw new InvalidParameterException("container sharing network namespace with another container or host "
+                    + "cannot be connected to any other network");
+        }
+        if (own.equals("none") || n.name().equals("none") || n.bridge() == null) {
+            throw new InvalidParameterException("container cannot be connected to multiple networks with one of the "
+                    + "networks in private (none) mode");
+        }
+        long pid = c.state().pid();
+        // as libnetwork's sandbox: the next index, never one used before in this run (eth1 after eth1 left)
+        int i = nextInterface.getOrDefault(c.id(), 1);
+        for (EndpointRecord e : connectedOf(c.id())) {
+            i = Math.max(i, Integer.parseInt(e.ifname().substring(3)) + 1);
+        }
+        Path hosts = hostsFiles.get(c.id());
+        if (hosts == null && endpoints.get(c.id()) != null && endpoints.get(c.id()).hostsFile() != null) {
+            hosts = Path.of(endpoints.get(c.id()).hostsFile());
+        }
+        EndpointRecord ep = endpoint(c, n, hosts == null ? null : hosts.getParent(), "eth" + i, false);
+        options.links().addVethInto(n.bridge(), ep.veth(), pid, ep.ifname(), ep.address() + "/" + ep.prefix(),
+                ep.mac(), 1500);
+        connected.computeIfAbsent(c.id(), k -> new ArrayList<>()).add(ep);
+        nextInterface.put(c.id(), i + 1);
         persist();
+        quietly(() -> refreshPeers(n.id()));
+        EngineLog.info("network: connected " + name + " to " + n.name() + ": " + ep.ifname() + " " + ep.address()
+                + ", host end " + ep.veth());
     }
 
     /**
-     * {@code POST /networks/{id}/disconnect}: a container that does not run leaves the network (it has none then,
-     * {@code none}).
+     * {@code POST /networks/{id}/disconnect}. A container that does not run leaves the network (it has none then,
+     * {@code none}). A running one loses that interface, its address and the hosts lines; leaving its first (or
+     * only) network leaves it the others (or loopback only) while it runs, and {@code none} from its next start.
      *
-     * @throws NotFoundException no such network or container
+     * @throws NotFoundException         no such network or container
+     * @throws NetworkForbiddenException {@code container ID is not connected to network NET}
+     * @throws InvalidParameterException a running container on the host network (Docker's message)
      */
     public synchronized void disconnect(String ref, String containerRef) {
         NetworkRecord n = network(ref);
         Container c = containers.apply(containerRef);
         String mode = networkModeOf(c);
-        if (!mode.equals(n.name()) && !mode.equals(n.id())) {
-            throw new NetworkForbiddenException("container " + c.id() + " is not connected to network " + n.name());
+        boolean running = c.state().running();
+        EndpointRecord extra = running ? connectedOf(c.id()).stream().filter(e -> e.networkId().equals(n.id()))
+                .findFirst().orElse(null) : null;
+        boolean first = (mode.equals(n.name()) || mode.equals(n.id()))
+                && (!running || endpoints.containsKey(c.id()) || n.bridge() == null);
+        if (extra == null && !first) {
+            // Docker's words differ for a container that does not run
+            throw new NetworkForbiddenException("container " + c.id() + " is not connected to " + (running ? ""
+                    : "the ") + "network " + n.name());
         }
-        if (c.state().running()) {
-            throw new dev.rabbithole.stage1.errdefs.NotImplementedException("disconnecting a running container is "
-                    + "not supported by stage 1: stop it first");
+        if (running && mode.equals("host")) {
+            throw new InvalidParameterException("container cannot be disconnected from host network or connected to "
+                    + "host network");
         }
-        attachments.put(c.id(), "none");
+        if (extra != null) {
+            connected.get(c.id()).remove(extra);
+            if (connected.get(c.id()).isEmpty()) {
+                connected.remove(c.id());
+            }
+            options.links().delete(extra.veth());
+        } else {
+            if (running) {
+                EndpointRecord ep = endpoints.remove(c.id());
+                List<Closeable> held = reservations.remove(c.id());
+                if (held != null) {
+                    held.forEach(NetworkController::closeQuietly);
+                }
+                if (ep != null) {
+                    options.links().delete(ep.veth());
+                    applyRules();
+                }
+            }
+            attachments.put(c.id(), "none");
+        }
         persist();
+        quietly(() -> refreshPeers(n.id()));
+        if (running) {
+            quietly(() -> rewriteHosts(c));
+        }
+    }
+    // end::connect[]
+
+    /** Rewrites a running container's own hosts file in place (it may be on no network of the peers any more). */
+    private void rewriteHosts(Container c) {
+        Path hosts = hostsFiles.get(c.id());
+        if (hosts == null) {
+            EndpointRecord any = allEndpoints().stream().filter(e -> e.containerId().equals(c.id())
+                    && e.hostsFile() != null).findFirst().orElse(null);
+            hosts = any == null ? null : Path.of(any.hostsFile());
+        }
+        if (hosts == null || !Files.exists(hosts)) {
+            return;
+        }
+        try {
+            writeInPlace(hosts, hostsText(c, endpoints.get(c.id())));
+        } catch (IOException e) {
+            EngineLog.warn("network: rewriting the hosts file of " + c.name() + ": " + e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------- shutdown
@@ -939,7 +1081,7 @@ public final class NetworkController implements AutoCloseable {
         try {
             Files.createDirectories(file.getParent());
             AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(
-                    new NetworkState(networks, endpoints, attachments)));
+                    new NetworkState(networks, endpoints, attachments, connected)));
         } catch (IOException e) {
             throw new SystemException("writing " + file + ": " + e.getMessage(), e);
         }

@@ -14,11 +14,14 @@ import java.util.Map;
  * @param endpoints   the endpoints of running containers, by container ID
  * @param attachments {@code docker network connect|disconnect} of a stopped container: container ID to the network
  *                    name it uses from its next start (instead of its HostConfig.NetworkMode)
+ * @param connected   the further endpoints of running containers ({@code docker network connect}), by container ID;
+ *                    null in a state written before
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NetworkState(@JsonProperty("networks") List<NetworkRecord> networks,
                            @JsonProperty("endpoints") Map<String, EndpointRecord> endpoints,
-                           @JsonProperty("attachments") Map<String, String> attachments) {
+                           @JsonProperty("attachments") Map<String, String> attachments,
+                           @JsonProperty("connected") Map<String, List<EndpointRecord>> connected) {
 
     /**
      * One network.
@@ -61,6 +64,7 @@ public record NetworkState(@JsonProperty("networks") List<NetworkRecord> network
      * @param hostsFile     the {@code /etc/hosts} the container has bound, rewritten in place when peers come and go
      * @param hostname      the container's hostname
      * @param ports         its published ports
+     * @param ifname        the interface's name in the container, {@code eth0}, {@code eth1}...; null means eth0
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record EndpointRecord(@JsonProperty("containerId") String containerId,
@@ -71,7 +75,8 @@ public record NetworkState(@JsonProperty("networks") List<NetworkRecord> network
                                  @JsonProperty("prefix") int prefix, @JsonProperty("gateway") String gateway,
                                  @JsonProperty("mac") String mac, @JsonProperty("hostsFile") String hostsFile,
                                  @JsonProperty("hostname") String hostname,
-                                 @JsonProperty("ports") List<PortRecord> ports) {
+                                 @JsonProperty("ports") List<PortRecord> ports,
+                                 @JsonProperty("ifname") String ifname) {
     }
 
     /**

@@ -31,6 +31,8 @@ class NetworkControllerStartTest {
 
         @Override public void ensureBridge(String name, String address, int mtu) { calls.add("bridge " + name); }
         @Override public void delete(String name) { calls.add("delete " + name); }
+        @Override public void addVethInto(String bridge, String hostEnd, long pid, String ifname, String address,
+                                          String mac, int mtu) { calls.add("veth " + hostEnd + " " + ifname); }
         @Override public boolean exists(String name) { return false; }
         @Override public List<String> names(String prefix) { return List.of(); }
         @Override public List<String> routes() { return routes; }

@@ -5,6 +5,7 @@ import dev.rabbithole.stage1.network.HostLinks;
 import dev.rabbithole.stage2.netlink.NetlinkException;
 import dev.rabbithole.stage2.netlink.Reply;
 import dev.rabbithole.stage2.netlink.RtNetlink;
+import dev.rabbithole.stage2.netlink.Veth;
 
 import java.util.List;
 import java.util.function.Function;
@@ -79,6 +80,21 @@ public final class NetlinkHostLinks implements HostLinks {
     @Override
     public List<String> names(String prefix) {
         return with(n -> n.links().stream().map(Reply.Link::name).filter(s -> s.startsWith(prefix)).sorted().toList());
+    }
+
+    /**
+     * {@inheritDoc} Through {@link Veth#createForPid}: the pair on the host, the peer moved by
+     * {@code IFLA_NET_NS_PID}, then a socket opened in the pid's namespace renames, addresses and brings it up.
+     */
+    @Override
+    public void addVethInto(String bridge, String hostEnd, long pid, String ifname, String address, String mac,
+                            int mtu) {
+        try {
+            RtNetlink.checkCidr(address);
+            Veth.createForPid(new Veth.Spec(bridge, hostEnd, ifname, address, null, mac, mtu), pid, null);
+        } catch (NetlinkException | IllegalArgumentException e) {
+            throw new SystemException(e.getMessage(), e);
+        }
     }
 
     @Override

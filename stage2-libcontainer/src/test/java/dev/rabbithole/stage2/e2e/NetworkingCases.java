@@ -221,6 +221,92 @@ public abstract class NetworkingCases {
         }
     }
 
+    @Test
+    @Order(5)
+    public void connectARunningContainerAddsEth1AndNamesThenDisconnectTakesThemAway() throws Exception {
+        var create = cli.docker("network", "create", "--subnet", "10.250.9.0/24", "rhcon");
+        assertThat(create.exit()).as(create.toString()).isZero();
+        try {
+            assertThat(cli.docker("run", "-d", "--name", "target", "--network", "rhcon", "busybox", "sleep", "300")
+                    .exit()).isZero();
+            var roamer = cli.docker("run", "-d", "--name", "roamer", "busybox", "sleep", "300");
+            assertThat(roamer.exit()).as(roamer.toString()).isZero();
+            String roamerId = roamer.out().strip();
+            String bridgeIp = cli.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "roamer").out().strip();
+            // on the default bridge only: the name does not resolve
+            assertThat(inside("roamer", "ping", "-c1", "-W2", "target").exit()).isNotZero();
+
+            var connect = cli.docker("network", "connect", "rhcon", "roamer");
+            assertThat(connect.exit()).as(connect.toString()).isZero();
+            var addr = inside("roamer", "sh", "-c", "ip addr show eth1; ip route");
+            assertThat(addr.out()).as(addr.toString()).contains("inet 10.250.9.3/24 brd 10.250.9.255 scope global eth1")
+                    .contains("link/ether 02:42:0a:fa:09:03")
+                    .contains("default via " + subnet + "1 dev eth0");
+            var ping = inside("roamer", "ping", "-c1", "-W5", "target");
+            assertThat(ping.exit()).as(ping.toString()).isZero();
+            assertThat(ping.out()).contains("1 packets received");
+            // the peer's /etc/hosts, rewritten in place, names the newcomer
+            assertThat(inside("target", "cat", "/etc/hosts").out()).contains("10.250.9.3\troamer\n");
+            // and its own lists its new address with its hostname, as Docker's
+            assertThat(inside("roamer", "cat", "/etc/hosts").out()).contains("10.250.9.3\t" + roamerId.substring(0, 12)
+                    + "\n");
+            var nets = cli.docker("inspect", "-f",
+                    "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}", "roamer");
+            assertThat(nets.out().strip()).as(nets.toString()).isEqualTo("bridge=" + bridgeIp + " rhcon=10.250.9.3");
+            var members = cli.docker("network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", "rhcon");
+            assertThat(members.out().strip().split(" ")).containsExactlyInAnyOrder("target", "roamer");
+            assertThat(veths()).hasSize(3);
+
+            // Docker's answers to a second connect
+            var again = cli.docker("network", "connect", "rhcon", "roamer");
+            assertThat(again.exit()).isEqualTo(1);
+            assertThat(again.err()).contains("endpoint with name roamer already exists in network rhcon");
+            var host = cli.docker("network", "connect", "host", "roamer");
+            assertThat(host.err()).contains("container cannot be disconnected from host network or connected to host network");
+
+            var disconnect = cli.docker("network", "disconnect", "rhcon", "roamer");
+            assertThat(disconnect.exit()).as(disconnect.toString()).isZero();
+            assertThat(inside("roamer", "ip", "link", "show", "eth1").exit()).isNotZero();
+            assertThat(inside("roamer", "ping", "-c1", "-W2", "target").exit()).isNotZero();
+            assertThat(inside("target", "cat", "/etc/hosts").out()).doesNotContain("roamer");
+            assertThat(cli.docker("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+                    "roamer").out().strip()).isEqualTo("bridge");
+            assertThat(veths()).hasSize(2);
+            var notOn = cli.docker("network", "disconnect", "rhcon", "roamer");
+            assertThat(notOn.exit()).isEqualTo(1);
+            assertThat(notOn.err()).contains("container " + roamerId + " is not connected to network rhcon");
+            var idle = cli.docker("create", "--name", "idle", "busybox", "true");
+            var notOnStopped = cli.docker("network", "disconnect", "rhcon", "idle");
+            assertThat(notOnStopped.err()).contains("container " + idle.out().strip()
+                    + " is not connected to the network rhcon");
+
+            // connected again, then removed: every endpoint is released
+            assertThat(cli.docker("network", "connect", "rhcon", "roamer").exit()).isZero();
+            assertThat(veths()).hasSize(3);
+            assertThat(cli.docker("rm", "-f", "roamer").exit()).isZero();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(veths()).hasSize(1));
+            assertThat(inside("target", "cat", "/etc/hosts").out()).doesNotContain("roamer");
+
+            // leaving the only network: loopback only, and the network has no endpoint left
+            var last = cli.docker("network", "disconnect", "rhcon", "target");
+            assertThat(last.exit()).as(last.toString()).isZero();
+            var links = inside("target", "ip", "-o", "link");
+            assertThat(links.out().lines().toList()).as(links.toString()).hasSize(1);
+            assertThat(veths()).isEmpty();
+            assertThat(cli.docker("network", "inspect", "-f", "{{len .Containers}}", "rhcon").out().strip())
+                    .isEqualTo("0");
+            assertThat(cli.docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", "target").out().strip())
+                    .isEqualTo("{}");
+            // connected again: the next interface name, as Docker's sandbox counts (eth0 is not reused)
+            assertThat(cli.docker("network", "connect", "rhcon", "target").exit()).isZero();
+            assertThat(inside("target", "ip", "-o", "-4", "addr", "show", "eth1").out()).contains("inet 10.250.9.");
+        } finally {
+            cli.docker("rm", "-f", "roamer", "target", "idle");
+            cli.docker("network", "rm", "rhcon");
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(veths()).isEmpty());
+    }
+
     // --- none, host, container:NAME ---
 
     @Test
@@ -327,6 +413,17 @@ public abstract class NetworkingCases {
         var run = cli.docker("run", "-d", "--name", name, "busybox", "sleep", "300");
         assertThat(run.exit()).as(run.toString()).isZero();
         return cli.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", name).out().strip();
+    }
+
+    /**
+     * Runs a program of a running container's image in its mount and network namespaces (nsenter(1); stages 1 and 2
+     * have no {@code docker exec}).
+     */
+    private static JarDaemon.Result inside(String container, String... cmd) throws Exception {
+        String pid = cli.docker("inspect", "-f", "{{.State.Pid}}", container).out().strip();
+        List<String> argv = new java.util.ArrayList<>(List.of("nsenter", "-t", pid, "-m", "-n", "--"));
+        argv.addAll(List.of(cmd));
+        return JarDaemon.exec(argv);
     }
 
     /** @return the veth links of the daemon's namespace */
