@@ -98,10 +98,10 @@ class DockerCliOnStage2IT {
         var client = daemon.client("version");
         assertThat(client.out()).as(client.toString()).contains("Client: rabbithole stage 2").contains("0.1.0-stage2")
                 .doesNotContain("stage1").doesNotContain("stage 1");
-        var refused = daemon.client("run", "--rm", "-p", "8080:80", "busybox", "true");
+        var refused = daemon.client("run", "--rm", "--pid", "host", "busybox", "true");
         assertThat(refused.exit()).as(refused.toString()).isEqualTo(125);
         assertThat(refused.err()).as(refused.toString())
-                .contains("-p/--publish (HostConfig.PortBindings) is not supported by stage 2");
+                .contains("--pid (HostConfig.PidMode) is not supported by stage 2");
         var noImage = daemon.docker("run", "--rm", "alpine:3.19", "true");
         assertThat(noImage.err()).as(noImage.toString()).doesNotContain("stage 1").doesNotContain("stage1");
     }
