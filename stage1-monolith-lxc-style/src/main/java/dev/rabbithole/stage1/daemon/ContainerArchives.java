@@ -109,7 +109,8 @@ final class ContainerArchives {
 
     /**
      * Unmounts a stopped container's rootfs (caller holds l). A runtime that is still tearing the container down
-     * (LXC's monitor) may hold the mount busy for a moment after the exit was reported: a few tries, 100 ms apart.
+     * (LXC's monitor) may hold the mount busy for a moment after the exit was reported: tries 100 ms apart, for 5 s
+     * at most (a loaded host needs more than a few).
      */
     private void unmount(LiveContainer l) {
         for (int attempt = 1; ; attempt++) {
@@ -117,7 +118,7 @@ final class ContainerArchives {
                 storage.unmount(l.c.id());
                 return;
             } catch (RuntimeException e) {
-                if (attempt == 5) {
+                if (attempt == 50) {
                     EngineLog.warn("docker cp: unmounting the rootfs of " + l.c.shortId() + ": " + e.getMessage());
                     return;
                 }

@@ -105,8 +105,10 @@ public abstract class CpLikeDockerCases {
             }
             // from inside: the running container sees the file the copy wrote
             assertThat(go("cp-running", in, "/tmp/copied.bin")).contains("300000 /tmp/copied.bin");
-            // a container that is not running has its rootfs mounted for the copy only
-            assertThat(mountsOf(created)).isEmpty();
+            // a container that is not running has its rootfs mounted for the copy only; the daemon unmounts it once the
+            // tar is written, which the CLI may have read to its end a moment before
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(mountsOf(created)).isEmpty());
             assertThat(mountsOf(running)).isNotEmpty();
             // the copy survives a start: it is in the container's writable layer
             ok(cli.docker("start", "cp-created"));
@@ -117,7 +119,8 @@ public abstract class CpLikeDockerCases {
             ok(cli.docker("cp", "cp-created:/tmp/copied.bin", dir.resolve("after.bin").toString()));
             assertThat(Files.readAllBytes(dir.resolve("after.bin"))).isEqualTo(data);
             if (!mountedAfterExit) {
-                assertThat(mountsOf(created)).isEmpty();
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                        .untilAsserted(() -> assertThat(mountsOf(created)).isEmpty());
             } else {
                 System.err.println("note: the rootfs of the exited cp-created was still mounted before the copy");
             }
