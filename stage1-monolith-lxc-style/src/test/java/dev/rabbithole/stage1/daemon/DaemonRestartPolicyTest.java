@@ -142,7 +142,10 @@ class DaemonRestartPolicyTest {
         daemon.start(id);
         CompletableFuture<Integer> exit = daemon.waitFor(id, WaitCondition.NOT_RUNNING);
         assertThat(exit.get(10, TimeUnit.SECONDS)).as("not-running wakes at an exit that restarts").isEqualTo(5);
-        await().atMost(Duration.ofSeconds(20)).until(() -> daemon.inspect(id).state().restarting());
+        // restarting after five restarts: the back-off (100 ms doubling) now waits over a second, so the remove
+        // below meets the restarting state, not the next run (the first delays are 100 ms: a loaded host missed them)
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> daemon.inspect(id).state().restarting() && daemon.inspect(id).restartCount() >= 5);
         CompletableFuture<Integer> removed = daemon.waitFor(id, WaitCondition.REMOVED);
         assertThatThrownBy(() -> daemon.remove(id, false)).isInstanceOf(ConflictException.class)
                 .hasMessageContaining("You cannot remove a restarting container " + id + ". Stop the container");
