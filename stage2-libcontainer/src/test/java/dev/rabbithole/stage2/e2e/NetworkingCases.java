@@ -437,4 +437,17 @@ public abstract class NetworkingCases {
         JarDaemon.Result r = ns.exec("nft", "list", "ruleset");
         return Arrays.stream(r.out().split("\n")).map(String::strip).filter(l -> l.contains("dnat to")).toList();
     }
+
+    /**
+     * @param program a program's file name, e.g. {@code nft}
+     * @return true when it is an executable on PATH or in /usr/sbin (the subclasses skip without it)
+     */
+    protected static boolean onPath(String program) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/sbin", program));
+    }
 }

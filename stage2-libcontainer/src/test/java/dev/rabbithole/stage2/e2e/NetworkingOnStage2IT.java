@@ -63,15 +63,6 @@ class NetworkingOnStage2IT extends NetworkingCases {
         }
     }
 
-    private static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return Files.isExecutable(Path.of("/usr/sbin", program));
-    }
-
     @AfterAll
     static void stopDaemon() throws Exception {
         try {
