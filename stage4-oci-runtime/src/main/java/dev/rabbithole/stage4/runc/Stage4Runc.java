@@ -1,0 +1,26 @@
+package dev.rabbithole.stage4.runc;
+
+import java.io.PrintStream;
+
+/**
+ * Stage 4's OCI runtime: a runtime-spec runtime with runc's command line ({@code rabbithole stage4 runc}, and the
+ * executable {@code bin/rabbithole-runc} that containerd's shims and dockerd's {@code --add-runtime} run). It grows
+ * stage 3's runc ({@link dev.rabbithole.stage3.runc.RuncMain}) on stage 2's libcontainer.
+ */
+public final class Stage4Runc {
+
+    private Stage4Runc() {
+    }
+
+    /**
+     * Runs one runc command line.
+     *
+     * @param args runc's global options, a command and its arguments ({@code --root DIR create --bundle B ID})
+     * @param out  the command's standard output
+     * @param err  the command's standard error
+     * @return runc's exit status: 0, 1 for an error
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return dev.rabbithole.stage3.runc.RuncMain.run(args, out, err);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.rabbithole.stage4;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MainTest {
+
+    @Test
+    void helpListsThePrograms() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc = Main.run(new String[] {"--help"}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
+        assertThat(rc).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .containsPattern("(?m)^  dockerd +the Engine API")
+                .containsPattern("(?m)^  runc +a runtime-spec runtime")
+                .containsPattern("(?m)^  containerd ")
+                .containsPattern("(?m)^  shim ")
+                .contains("bin/rabbithole-runc");
+    }
+
+    @Test
+    void anUnknownProgramExitsTwo() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertThat(Main.run(new String[] {"frob"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8)))
+                .isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown program: frob");
+    }
+}
