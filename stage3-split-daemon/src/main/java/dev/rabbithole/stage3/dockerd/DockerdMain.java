@@ -221,6 +221,7 @@ public final class DockerdMain implements Callable<Integer> {
                 if (child != null) {
                     child.close();
                 }
+                CgroupParents.removeEmpty(CgroupParents.CGROUP_ROOT, cgroupParent); // a running container's stays
             }, "dockerd-shutdown"));
             running.server().awaitClosed();
             return 0;
