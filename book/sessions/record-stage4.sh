@@ -9,6 +9,7 @@
 #                               namespaces (prestart, createRuntime, poststart, poststop) read on their stdin
 #   stage4-image-layout.txt     the image store of a stage-4 dockerd, an OCI image layout: oci-layout, index.json,
 #                               the manifest, the config, the layer, each blob named by its digest
+#   stage4-image-layout.puml    the same image as a PlantUML object diagram, with its real digests
 #                               ($IMAGE, default busybox, is what `docker pull` brings into it)
 #   stage4-under-containerd.txt Debian's containerd and its runc shim run rabbithole-runc (ctr run --runc-binary)
 #   stage4-under-dockerd.txt    Debian's dockerd runs it as a runtime of its own (--add-runtime, docker run --runtime)
@@ -156,6 +157,31 @@ show "docker image inspect -f '{{.Id}}' $IMAGE"
 d4 image inspect -f '{{.Id}}' "$IMAGE" 2>&1
 } >"$ROOT/layout.txt" 2>&1
 hide <"$ROOT/layout.txt" >"$OUT/stage4-image-layout.txt"
+
+# the same image as a diagram (chapter 4 renders it with PlantUML): the real digests, shortened to 12 hex digits
+short() { printf '%s…' "${1:0:19}"; }
+M="$L/blobs/sha256/${manifest#sha256:}"
+G="$L/blobs/sha256/${config#sha256:}"
+{
+printf '@startuml\n!pragma layout smetana\nskinparam defaultFontName sans-serif\nskinparam shadowing false\n'
+printf "' written by book/sessions/record-stage4.sh from the image store of a stage-4 dockerd: do not edit\n"
+printf 'object "index.json" as index {\n  mediaType = %s\n}\n' "$(jq -r .mediaType "$L/index.json")"
+printf 'object "manifest %s" as manifest {\n  mediaType = %s\n  size = %s bytes\n}\n' "$(short "$manifest")" \
+  "$(jq -r .mediaType "$M")" "$(stat -c %s "$M")"
+printf 'object "config %s" as config {\n  architecture = %s\n  os = %s\n  size = %s bytes\n}\n' "$(short "$config")" \
+  "$(jq -r .architecture "$G")" "$(jq -r .os "$G")" "$(stat -c %s "$G")"
+n=$(jq '.layers | length' "$M")
+for i in $(seq 0 $((n - 1))); do
+  d=$(jq -r ".layers[$i].digest" "$M")
+  printf 'object "layer %s" as layer%s {\n  mediaType = %s\n  size = %s bytes\n  diff_id = %s\n}\n' "$(short "$d")" "$i" \
+    "$(jq -r ".layers[$i].mediaType" "$M")" "$(jq -r ".layers[$i].size" "$M")" "$(short "$(jq -r ".rootfs.diff_ids[$i]" "$G")")"
+done
+printf 'index --> manifest : manifests[0]\\n%s\n' "$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"] // ""' "$L/index.json")"
+printf 'manifest --> config : config\n'
+for i in $(seq 0 $((n - 1))); do printf 'manifest --> layer%s : layers[%s]\n' "$i" "$i"; done
+for i in $(seq 0 $((n - 1))); do printf 'config ..> layer%s : rootfs.diff_ids[%s]\n' "$i" "$i"; done
+printf '@enduml\n'
+} >"$OUT/stage4-image-layout.puml"
 
 {
 show 'sudo ./rabbithole stage4 dockerd --runtime-binary /usr/sbin/runc ... &'
