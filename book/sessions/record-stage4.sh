@@ -11,6 +11,7 @@
 #                               the manifest, the config, the layer, each blob named by its digest
 #   stage4-image-layout.puml    the same image as a PlantUML object diagram, with its real digests
 #                               ($IMAGE, default busybox, is what `docker pull` brings into it)
+#   stage4-same-bundle.txt      the same bundle under Debian's runc, and under crun where the host's cgroups allow it
 #   stage4-under-containerd.txt Debian's containerd and its runc shim run rabbithole-runc (ctr run --runc-binary)
 #   stage4-under-dockerd.txt    Debian's dockerd runs it as a runtime of its own (--add-runtime, docker run --runtime)
 #   stage4-our-dockerd-runc.txt stage 4's dockerd, containerd and shim run Debian's runc (--runtime-binary)
@@ -18,7 +19,8 @@
 # under /run: a socket path must fit in 107 bytes); nothing uses a default socket or state directory. Everything it
 # started is stopped by pid at the end, its mounts unmounted and its cgroups removed. Output is shown as printed,
 # except that the temporary paths and the repository's path are replaced by those names, a terminal's carriage
-# returns and NUL bytes are dropped, and lines are cut at 120 characters.
+# returns and NUL bytes are dropped, 64-hex-digit container IDs are shown as $ID where they would change from run to
+# run (not the digests of the image layout), and lines are cut at 120 characters.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 REPO="$PWD"
@@ -118,8 +120,24 @@ rabbithole-runc --root "$ROOT/state" list 2>&1
 show 'cat $ROOT/hooks.log   # each hook appended its name and the state it read on stdin'
 cat "$ROOT/hooks.log"
 } >"$ROOT/lifecycle.txt" 2>&1
+
+# ---- the same bundle under Debian's runc, and under crun where this host's cgroups let it run -------------------
+{
+show "jq 'del(.hooks) | .process.args = [\"echo\", \"hello\"]' config.json > c.json && mv c.json config.json"
+jq 'del(.hooks) | .process.args = ["echo", "hello"]' config.json >c.json && mv c.json config.json
+show "runc --version | head -n 1; runc --root \$ROOT/runc run demo2; echo \"exit \$?\""
+runc --version | head -n 1; runc --root "$ROOT/runc" run demo2 </dev/null 2>&1; echo "exit $?"
+if command -v crun >/dev/null; then
+  show "crun --version | head -n 1; crun --root \$ROOT/crun run demo3; echo \"exit \$?\""
+  crun --version | head -n 1; crun --root "$ROOT/crun" run demo3 </dev/null 2>&1; echo "exit $?"
+  crun --root "$ROOT/crun" delete -f demo3 >/dev/null 2>&1
+else
+  printf '# crun is not installed on this machine\n'
+fi
+} >"$ROOT/other.txt" 2>&1
 cd "$REPO" || exit 1
 hide <"$ROOT/lifecycle.txt" >"$OUT/stage4-runc-lifecycle.txt"
+hide <"$ROOT/other.txt" >"$OUT/stage4-same-bundle.txt"
 
 # ---- stage 4's dockerd: its image store, an OCI image layout; then Debian's runc under it ----------------------
 D4="unix://$ROOT/d4.sock"
