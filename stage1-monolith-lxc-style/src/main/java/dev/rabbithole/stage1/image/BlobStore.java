@@ -70,6 +70,7 @@ public final class BlobStore {
         }
     }
 
+    // tag::blob-adopt[]
     /**
      * Moves a file that already sits on the store's file system into place as blob {@code digest},
      * after checking its bytes hash to that digest.
@@ -96,6 +97,7 @@ public final class BlobStore {
             throw new SystemException("cannot store blob " + digest + ": " + e.getMessage(), e);
         }
     }
+    // end::blob-adopt[]
 
     /** Reads a whole blob (manifests and configs: kilobytes). @throws SystemException missing or unreadable */
     public byte[] read(String digest) {

@@ -44,6 +44,7 @@ public final class Oci {
             .build()
             .setDefaultPropertyInclusion(JsonInclude.Include.NON_NULL);
 
+    // tag::oci-documents[]
     /**
      * A content descriptor (descriptor.md).
      *
@@ -98,4 +99,5 @@ public final class Oci {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Index(int schemaVersion, String mediaType, List<Descriptor> manifests,
                         Map<String, String> annotations) { }
+    // end::oci-documents[]
 }

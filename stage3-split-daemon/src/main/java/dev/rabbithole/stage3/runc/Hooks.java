@@ -83,6 +83,7 @@ record Hooks(List<Hook> prestart, List<Hook> createRuntime, List<Hook> poststart
         return out;
     }
 
+    // tag::hook-state[]
     /**
      * The state a hook reads on stdin.
      *
@@ -101,6 +102,7 @@ record Hooks(List<Hook> prestart, List<Hook> createRuntime, List<Hook> poststart
         }
         return n.toString();
     }
+    // end::hook-state[]
 
     /**
      * Runs hooks in order, each to its end.

@@ -55,6 +55,7 @@ record RuncState(String ociVersion, String bundle, Map<String, String> annotatio
         return s == Status.DESTROYED ? "stopped" : s.name().toLowerCase(Locale.ROOT);
     }
 
+    // tag::runc-state[]
     /**
      * The state runc prints. The pid is 0 once the container stopped, as runc.
      *
@@ -79,6 +80,7 @@ record RuncState(String ociVersion, String bundle, Map<String, String> annotatio
         n.put("owner", "");
         return n;
     }
+    // end::runc-state[]
 
     /**
      * Go's RFC 3339 with nanoseconds, as {@code time.Time} marshals: the fraction without trailing zeros.

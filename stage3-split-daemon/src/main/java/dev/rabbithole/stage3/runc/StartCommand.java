@@ -28,6 +28,7 @@ final class StartCommand implements Callable<Integer> {
         return 0;
     }
 
+    // tag::runc-start[]
     /**
      * Starts a created container, with runc's messages for the other statuses, then runs its poststart hooks
      * (a failing one is logged as a warning).
@@ -53,4 +54,5 @@ final class StartCommand implements Callable<Integer> {
             log.warn(e.getMessage());
         }
     }
+    // end::runc-start[]
 }
