@@ -1,0 +1,34 @@
+package dev.rabbithole.stage4.distribution;
+
+import dev.rabbithole.stage1.errdefs.EngineException;
+
+/**
+ * A registry's refusal or an unreachable registry, with the Engine API status dockerd gives it: 404 for an unknown
+ * manifest or repository, 401 for refused credentials, 500 otherwise. The message is the registry's error in
+ * Docker's form ({@code manifest unknown: manifest unknown}, distribution-spec "Error Codes").
+ */
+public final class RegistryException extends EngineException {
+    private final int status;
+    private final String code;
+
+    /**
+     * @param status  the Engine API status to answer with
+     * @param code    the registry's error code, e.g. {@code MANIFEST_UNKNOWN}, or null
+     * @param message the message
+     */
+    public RegistryException(int status, String code, String message) {
+        super(message);
+        this.status = status;
+        this.code = code;
+    }
+
+    /** @return the registry's error code ({@code MANIFEST_UNKNOWN}, {@code UNAUTHORIZED}, ...), or null */
+    public String code() {
+        return code;
+    }
+
+    @Override
+    public int httpStatus() {
+        return status;
+    }
+}
