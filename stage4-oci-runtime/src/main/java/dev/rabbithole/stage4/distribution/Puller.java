@@ -264,6 +264,11 @@ final class Puller {
             throw new RegistryException(500, null, "error pulling layer " + d.digest() + " after " + count + " of " + d.size()
                     + " bytes: " + RegistryClient.describe(e));
         }
+        if (count < d.size()) {
+            Files.deleteIfExists(file);
+            throw new RegistryException(500, null, "error pulling layer " + d.digest() + " after " + count + " of " + d.size()
+                    + " bytes: unexpected EOF (the connection closed)");
+        }
         progress.status(id, "Verifying Checksum");
         String actual = MediaTypes.digest(md);
         if (count != d.size() || !actual.equals(d.digest())) {

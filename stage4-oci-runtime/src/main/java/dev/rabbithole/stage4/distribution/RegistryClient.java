@@ -37,6 +37,8 @@ final class RegistryClient {
     private static final Pattern PARAM = Pattern.compile("([a-zA-Z_]+)=\"([^\"]*)\"");
     /** How long a response's headers may take. */
     static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(2);
+    /** How long the HTTPS probe of an insecure registry may take before plain HTTP is tried. */
+    static final Duration PROBE_FALLBACK_TIMEOUT = Duration.ofSeconds(3);
 
     private final RegistryHosts hosts;
     private final String domain;
@@ -78,10 +80,13 @@ final class RegistryClient {
         if (endpoint != null) return;
         List<RegistryHosts.Endpoint> endpoints = hosts.endpoints(domain);
         String lastError = null;
-        for (RegistryHosts.Endpoint e : endpoints) {
+        for (int i = 0; i < endpoints.size(); i++) {
+            RegistryHosts.Endpoint e = endpoints.get(i);
             URI uri = e.base().resolve("/v2/");
+            // an insecure registry's HTTPS try gives up soon: a plain HTTP server may never answer a TLS hello
+            Duration timeout = i < endpoints.size() - 1 ? PROBE_FALLBACK_TIMEOUT : REQUEST_TIMEOUT;
             try {
-                HttpResponse<byte[]> r = e.client().send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build(),
+                HttpResponse<byte[]> r = e.client().send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 if (r.statusCode() == 200 || r.statusCode() == 401) {
                     endpoint = e;
