@@ -55,7 +55,8 @@ public final class DistributionRegistry implements Registry {
     /**
      * {@inheritDoc}
      *
-     * @throws RegistryException the registry refused or could not be reached (404 {@code manifest unknown}, 401, 500)
+     * @throws RegistryException the registry refused or could not be reached (404 {@code manifest unknown}; 500 for
+     *         the rest, refused credentials included, as dockerd 20.10 answers)
      * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException an invalid reference
      */
     @Override
@@ -101,19 +102,19 @@ public final class DistributionRegistry implements Registry {
             if (scheme.equals("bearer")) {
                 client.token(challenge.get("realm"), challenge.get("service"), null);
             } else if (scheme.equals("basic")) {
-                if (!auth.hasPassword()) throw new RegistryException(401, "UNAUTHORIZED", "no basic auth credentials");
+                if (!auth.hasPassword()) throw new RegistryException(500, "UNAUTHORIZED", "no basic auth credentials");
                 try {
                     HttpResponse<InputStream> r = client.send("GET", "/v2/", Map.of(), null);
                     r.body().close();
                     if (r.statusCode() != 200) {
-                        throw new RegistryException(401, "UNAUTHORIZED", "login attempt to " + client.base().resolve("/v2/")
+                        throw new RegistryException(500, "UNAUTHORIZED", "login attempt to " + client.base().resolve("/v2/")
                                 + " failed with status: " + r.statusCode() + " " + reason(r.statusCode()));
                     }
                 } catch (IOException e) {
                     throw new RegistryException(500, null, "Get \"" + client.base().resolve("/v2/") + "\": " + RegistryClient.describe(e));
                 } catch (RegistryException e) {
-                    if (e.httpStatus() == 401) {
-                        throw new RegistryException(401, "UNAUTHORIZED", "login attempt to " + client.base().resolve("/v2/")
+                    if ("UNAUTHORIZED".equals(e.code())) {
+                        throw new RegistryException(500, "UNAUTHORIZED", "login attempt to " + client.base().resolve("/v2/")
                                 + " failed with status: 401 Unauthorized");
                     }
                     throw e;

@@ -142,7 +142,7 @@ final class Pusher {
             r.body().close();
             if (r.statusCode() == 200) return true;
             if (r.statusCode() == 404) return false;
-            throw new RegistryException(r.statusCode() == 401 ? 401 : 500, null,
+            throw new RegistryException(500, null,
                     "Head \"" + client.base().resolve(path) + "\": unexpected status " + r.statusCode());
         } catch (IOException e) {
             throw new RegistryException(500, null, "Head \"" + client.base().resolve(path) + "\": " + RegistryClient.describe(e));

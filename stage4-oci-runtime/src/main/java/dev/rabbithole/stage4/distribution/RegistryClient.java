@@ -156,11 +156,11 @@ final class RegistryClient {
         String scheme = c.getOrDefault("scheme", "");
         if (scheme.equals("basic")) {
             if (!auth.hasPassword()) {
-                throw new RegistryException(401, "UNAUTHORIZED", failed + ": no basic auth credentials");
+                throw new RegistryException(500, "UNAUTHORIZED", failed + ": no basic auth credentials");
             }
             String h = auth.basicHeader();
             if (h.equals(authorization)) {
-                throw new RegistryException(401, "UNAUTHORIZED", failed + ": unauthorized: authentication required");
+                throw new RegistryException(500, "UNAUTHORIZED", failed + ": unauthorized: authentication required");
             }
             authorization = h;
         } else if (scheme.equals("bearer")) {
@@ -169,7 +169,7 @@ final class RegistryClient {
             String token = token(c.get("realm"), c.get("service"), scope);
             String h = "Bearer " + token;
             if (h.equals(authorization)) {
-                throw new RegistryException(401, "UNAUTHORIZED", failed + ": unauthorized: authentication required");
+                throw new RegistryException(500, "UNAUTHORIZED", failed + ": unauthorized: authentication required");
             }
             authorization = h;
         } else {
@@ -207,7 +207,7 @@ final class RegistryClient {
         try {
             HttpResponse<byte[]> r = client.send(b.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() == 401 || r.statusCode() == 403) {
-                throw new RegistryException(401, "UNAUTHORIZED", "Get \"" + realm + "\": unauthorized: incorrect username or password");
+                throw new RegistryException(500, "UNAUTHORIZED", "Get \"" + realm + "\": unauthorized: incorrect username or password");
             }
             if (r.statusCode() != 200) {
                 throw new RegistryException(500, null, "token server " + realm + " answered " + r.statusCode());
@@ -266,7 +266,7 @@ final class RegistryClient {
         if (msg.length() == 0) msg.append("unexpected status ").append(r.statusCode());
         int status = switch (r.statusCode()) {
             case 404 -> 404;
-            case 401, 403 -> 401;
+            case 401, 403 -> 500;         // dockerd 20.10 answers refused credentials with 500 (a 401 makes the CLI prompt)
             default -> 500;
         };
         return new RegistryException(status, firstCode, (context == null ? "" : context + ": ") + msg);

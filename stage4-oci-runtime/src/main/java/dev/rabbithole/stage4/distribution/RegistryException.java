@@ -3,8 +3,9 @@ package dev.rabbithole.stage4.distribution;
 import dev.rabbithole.stage1.errdefs.EngineException;
 
 /**
- * A registry's refusal or an unreachable registry, with the Engine API status dockerd gives it: 404 for an unknown
- * manifest or repository, 401 for refused credentials, 500 otherwise. The message is the registry's error in
+ * A registry's refusal or an unreachable registry, with the Engine API status dockerd 20.10 gives it: 404 for an
+ * unknown manifest or repository, 500 otherwise (refused credentials too: with a 401 the docker CLI would ask for
+ * a password and pull again). The message is the registry's error in
  * Docker's form ({@code manifest unknown: manifest unknown}, distribution-spec "Error Codes").
  */
 public final class RegistryException extends EngineException {
