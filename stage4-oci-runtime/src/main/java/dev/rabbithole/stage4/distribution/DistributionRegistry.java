@@ -43,7 +43,7 @@ public final class DistributionRegistry implements Registry {
         this.hosts = hosts;
         this.builtin = builtin;
         AtomicInteger n = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(CONCURRENT_DOWNLOADS * 2, r -> {
+        ExecutorService pool = Executors.newFixedThreadPool(CONCURRENT_DOWNLOADS, r -> {
             Thread t = new Thread(r, "layer-download-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;

@@ -47,6 +47,7 @@ public final class RegistryHosts {
 
     private final Set<String> insecure;
     private final Path certsDir;
+    private final boolean loopbackInsecure;
     private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
 
     /**
@@ -54,8 +55,17 @@ public final class RegistryHosts {
      * @param certsDir the {@code certs.d}-style directory, or null for the system CAs only
      */
     public RegistryHosts(List<String> insecure, Path certsDir) {
+        this(insecure, certsDir, true);
+    }
+
+    /**
+     * @param loopbackInsecure false to treat {@code 127.0.0.0/8} as any other address (tests of certificate checks
+     *                         against a registry on loopback)
+     */
+    RegistryHosts(List<String> insecure, Path certsDir, boolean loopbackInsecure) {
         this.insecure = Set.copyOf(insecure.stream().map(RegistryHosts::stripScheme).toList());
         this.certsDir = certsDir;
+        this.loopbackInsecure = loopbackInsecure;
     }
 
     /** One way to reach a registry: a base URI ({@code https://HOST:PORT}) and the client to use. */
@@ -72,6 +82,7 @@ public final class RegistryHosts {
         if (insecure.contains(d)) return true;
         String hostOnly = hostPart(d);
         if (insecure.contains(hostOnly)) return true;
+        if (!loopbackInsecure) return false;
         try {
             for (InetAddress a : InetAddress.getAllByName(hostOnly.replace("[", "").replace("]", ""))) {
                 byte[] b = a.getAddress();

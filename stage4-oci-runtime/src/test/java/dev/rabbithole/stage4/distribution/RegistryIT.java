@@ -163,6 +163,20 @@ class RegistryIT {
     }
 
     @Test
+    void theCertificateIsCheckedAgainstTheCaDirectoryWhenTheRegistryIsNotInsecure() throws Exception {
+        // dockerd tries HTTPS without checks first for 127.0.0.0/8 (an insecure range), so the CA matters only for a
+        // registry that is not insecure: the same loopback registry, with that rule off
+        RegistryClient trusted = new RegistryClient(new RegistryHosts(List.of(), dir.resolve("certs.d"), false),
+                tls.address(), "tlsimage", AuthConfig.ANONYMOUS, "pull");
+        trusted.probe();
+        assertThat(trusted.base().toString()).isEqualTo("https://" + tls.address());
+        RegistryClient untrusted = new RegistryClient(new RegistryHosts(List.of(), Files.createDirectories(dir.resolve("no-cas")), false),
+                tls.address(), "tlsimage", AuthConfig.ANONYMOUS, "pull");
+        org.assertj.core.api.Assertions.assertThatThrownBy(untrusted::probe).isInstanceOf(RegistryException.class)
+                .hasMessageContaining("https://" + tls.address()).hasMessageContaining("SSLHandshakeException");
+    }
+
+    @Test
     void basicAuthNeedsLoginAndThenPullsAndPushes() throws Exception {
         TestImages.Made image = TestImages.make(7, 300_000, 1_000);
         Path archive = TestImages.dockerArchive(image, "private:1", dir.resolve("private.tar"));
