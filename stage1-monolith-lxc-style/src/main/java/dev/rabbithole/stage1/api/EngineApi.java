@@ -77,6 +77,7 @@ final class EngineApi {
     private final CowApi cow;
     private final ArchiveApi archives;
     private final ResourcesApi resources;
+    private final RegistryApi registry;
 
     EngineApi(Daemon daemon, ObjectMapper json) {
         this.daemon = daemon;
@@ -87,6 +88,7 @@ final class EngineApi {
         this.cow = new CowApi(daemon, json);
         this.archives = new ArchiveApi(daemon, json);
         this.resources = new ResourcesApi(daemon, json);
+        this.registry = new RegistryApi(daemon, json);
     }
 
     /** @return the path without a leading {@code /vN.NN} */
@@ -133,6 +135,9 @@ final class EngineApi {
         boolean get = method.equals(HttpMethod.GET);
         boolean post = method.equals(HttpMethod.POST);
         boolean delete = method.equals(HttpMethod.DELETE);
+        if (registry.route(ex, path, post)) {             // pull, push, login when a registry client is installed
+            return;
+        }
         switch (path) {
             case "/_ping" -> {
                 if (get || method.equals(HttpMethod.HEAD)) {

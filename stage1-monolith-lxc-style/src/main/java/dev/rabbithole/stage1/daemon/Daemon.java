@@ -129,6 +129,8 @@ public class Daemon implements AutoCloseable {
     public Path dataRoot() { return dataRoot; }
     /** @return the image store */
     public ImageStore images() { return images.store(); }
+    /** @return the image service (its {@link Registry}, when one is installed, serves pull, push and login) */
+    public ImageService imageService() { return images; }
     /** @return the storage driver */
     public StorageDriver storageDriver() { return storage; }
     /** @return the exec driver */

@@ -15,7 +15,7 @@ public final class ImageEvents {
     private ImageEvents() { }
 
     /** @return the image, after its {@code pull} event */
-    static Image pulled(Events events, Image image, String fromImage, String tag) {
+    public static Image pulled(Events events, Image image, String fromImage, String tag) {
         String repo = fromImage;
         String ref = tag == null || tag.isEmpty() ? (fromImage.contains(":") ? fromImage : fromImage + ":latest")
                 : fromImage + ":" + tag;

@@ -16,10 +16,26 @@ import java.util.Objects;
 public final class ImageService {
 
     private final ImageStore images;
+    private volatile Registry registry;
 
     /** @param images the store that holds the images */
     public ImageService(ImageStore images) {
         this.images = images;
+    }
+
+    /**
+     * Installs a registry client: pull, push and login go to it from then on. Without one (stages 1 to 3) only the
+     * built-in busybox can be "pulled" ({@link #pull}) and push and login are unknown routes.
+     *
+     * @param registry the client, or null for none
+     */
+    public void registry(Registry registry) {
+        this.registry = registry;
+    }
+
+    /** @return the installed registry client, or null */
+    public Registry registry() {
+        return registry;
     }
 
     /** @return the image store behind the service */

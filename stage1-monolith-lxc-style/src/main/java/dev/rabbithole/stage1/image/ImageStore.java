@@ -107,6 +107,42 @@ public interface ImageStore {
     }
 
     /**
+     * A verified layer blob waiting in a {@link #newStagingDirectory()} to be added by {@link #addPulled}.
+     *
+     * @param gzipFile the tar+gzip bytes, on the store's file system (it is moved in)
+     * @param digest   {@code sha256:<hex>} of the file's bytes
+     * @param size     the file's length in bytes
+     */
+    record StagedLayer(Path gzipFile, String digest, long size) { }
+
+    /**
+     * @return a new empty directory on the store's file system for blobs on their way in; the caller deletes it
+     *         (the store empties its staging area when it opens)
+     * @throws UnsupportedOperationException a store that cannot add images
+     */
+    default Path newStagingDirectory() {
+        throw new UnsupportedOperationException("this image store cannot add images");
+    }
+
+    /**
+     * Adds an image whose blobs a registry client has fetched and verified: what {@code docker pull} stores. The
+     * layers are adopted (their digests checked once more) and unpacked (each must unpack to its config
+     * {@code diff_id}); if any is refused every blob and layer directory this call added is deleted again and no
+     * name moves. An image whose config is already stored gets the name only.
+     *
+     * @param config    the config blob's bytes (its digest is the image ID)
+     * @param layers    tar+gzip layers, lowest first, one per {@code rootfs.diff_ids} entry
+     * @param reference {@code name:tag} to point at the image, or null to keep it untagged
+     * @return the stored image
+     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException a config that does not match the layers, a
+     *         layer that does not hash or unpack as promised, an unsafe layer
+     * @throws UnsupportedOperationException a store that cannot add images
+     */
+    default Image addPulled(byte[] config, List<StagedLayer> layers, String reference) {
+        throw new UnsupportedOperationException("this image store cannot add images");
+    }
+
+    /**
      * The image's layers unpacked on disk (each a directory, whiteouts already in overlayfs form or
      * applied), lowest first: what the storage driver stacks as overlay lowerdirs.
      *

@@ -403,6 +403,43 @@ public class LocalImageStore implements ImageStore {
         return resolve(id);
     }
 
+    /** {@inheritDoc} ({@code tmp/pull-UUID}) */
+    @Override
+    public Path newStagingDirectory() {
+        try {
+            return Files.createDirectory(tmpDir.resolve("pull-" + UUID.randomUUID()));
+        } catch (IOException e) {
+            throw new SystemException("cannot create a staging directory in " + tmpDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@inheritDoc} (through the same checks and roll-back as {@link #load}) */
+    @Override
+    public synchronized Image addPulled(byte[] config, List<StagedLayer> layers, String reference) {
+        ImageConfig parsed;
+        try {
+            parsed = Oci.JSON.readValue(config, ImageConfig.class);
+        } catch (IOException e) {
+            throw new InvalidParameterException("image config is not valid JSON: " + e.getMessage(), e);
+        }
+        List<String> diffIds = parsed.rootfs() == null || parsed.rootfs().diffIds() == null ? List.of()
+                : parsed.rootfs().diffIds();
+        if (diffIds.size() != layers.size()) {
+            throw new InvalidParameterException("image config lists " + diffIds.size() + " diff_ids for "
+                    + layers.size() + " layers");
+        }
+        List<ArchiveImporter.Layer> staged = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            StagedLayer l = layers.get(i);
+            staged.add(new ArchiveImporter.Layer(l.gzipFile(), l.digest(), l.size(), diffIds.get(i)));
+        }
+        unpackOrRollBack(List.of(new ArchiveImporter.Imported(config, parsed, staged, List.of())));
+        String manifest = storeImage(config, layers.stream()
+                .map(l -> new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_GZIP, l.digest(), l.size(), null, null)).toList());
+        addEntry(manifest, reference == null ? null : References.normalize(reference));
+        return resolve(Digests.of(config));
+    }
+
     /** {@inheritDoc} */
     @Override
     public synchronized String tag(String imageId, String reference) {

@@ -99,6 +99,7 @@ public final class DockerdMain implements Callable<Integer> {
     String bip;
 
     private PrintStream err = System.err;
+    private java.util.function.Consumer<Daemon> wiring = d -> { };
 
     /**
      * Runs {@code dockerd} with a command line; returns when it stops.
@@ -109,8 +110,20 @@ public final class DockerdMain implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, d -> { });
+    }
+
+    /**
+     * Runs {@code dockerd} as {@link #run(String[], PrintStream, PrintStream)}, letting a later stage add to the
+     * daemon before the API serves (stage 4 installs its registry client).
+     *
+     * @param wiring called once with the daemon, before the socket is served
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, java.util.function.Consumer<Daemon> wiring) {
         DockerdMain main = new DockerdMain();
         main.err = err;
+        main.wiring = wiring;
         return new CommandLine(main).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
                 .execute(args);
     }
@@ -213,7 +226,7 @@ public final class DockerdMain implements Callable<Integer> {
                     binary, execRoot, cgroupParent, liveRestore);
             EngineLog.info("containerd " + containerdSocket + ", namespace " + namespace + ", runtime " + runtime
                     + " with " + binary + (liveRestore ? ", live restore" : ""));
-            DaemonMain.Running running = start(dataRoot, socket, options);
+            DaemonMain.Running running = start(dataRoot, socket, options, wiring);
             SupervisedContainerd child = supervised;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 EngineLog.info("shutting down" + (liveRestore ? " (live restore: containers keep running)" : ""));
@@ -248,6 +261,12 @@ public final class DockerdMain implements Callable<Integer> {
      * @throws dev.rabbithole.stage1.errdefs.SystemException another daemon holds the data root or the socket
      */
     public static DaemonMain.Running start(Path dataRoot, Path socket, ContainerdRuntime.Options options) {
+        return start(dataRoot, socket, options, d -> { });
+    }
+
+    /** As {@link #start(Path, Path, ContainerdRuntime.Options)}, with {@code wiring} called before the API serves. */
+    public static DaemonMain.Running start(Path dataRoot, Path socket, ContainerdRuntime.Options options,
+                                           java.util.function.Consumer<Daemon> wiring) {
         DataRootLock lock = DataRootLock.acquire(dataRoot);
         try {
             ApiServer.refuseIfAnswering(socket);
@@ -262,6 +281,7 @@ public final class DockerdMain implements Callable<Integer> {
             Daemon daemon = new Daemon(dataRoot, new LocalImageStore(dataRoot.resolve("image")),
                     new OverlayDriver(dataRoot.resolve("overlay2")), new InfoOnly(options), SecurityResolver.DEFAULT,
                     runtime);
+            wiring.accept(daemon);
             DaemonMain.Running running = DaemonMain.start(daemon, socket);
             return new DaemonMain.Running(running.daemon(), running.server(), lock);
         } catch (RuntimeException e) {

@@ -20,6 +20,14 @@ public final class Stage4Dockerd {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return dev.rabbithole.stage3.dockerd.DockerdMain.run(args, out, err);
+        // registries: --insecure-registry HOST:PORT, --registry-certs-dir DIR; pull, push and login go to them
+        dev.rabbithole.stage4.distribution.RegistryOptions registry;
+        try {
+            registry = dev.rabbithole.stage4.distribution.RegistryOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("dockerd: " + e.getMessage());
+            return 2;
+        }
+        return dev.rabbithole.stage3.dockerd.DockerdMain.run(registry.remaining(), out, err, registry.installer());
     }
 }
