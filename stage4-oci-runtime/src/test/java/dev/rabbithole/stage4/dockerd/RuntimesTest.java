@@ -94,8 +94,11 @@ class RuntimesTest {
         assertThat(Stage4Dockerd.run(new String[] {"--help"}, new PrintStream(out, true, StandardCharsets.UTF_8),
                 System.err)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("--add-runtime=NAME=PATH", "--default-runtime=NAME",
-                "unix:///run/rabbithole/stage4/docker.sock", "/var/lib/rabbithole/stage4", "/run/rabbithole/stage4",
-                "rh-stage4", "10.201.4.1/24");
+                "/var/lib/rabbithole/stage4", "/run/rabbithole/stage4", "rh-stage4", "10.201.4.1/24");
+        assertThat(Stage4Dockerd.DEFAULT_HOST).isEqualTo("unix:///run/rabbithole/stage4/docker.sock");
+        // the bridge and subnet stage 1's network package gives stage 4, which the help names
+        assertThat(dev.rabbithole.stage1.network.NetworkOptions.defaultBridge(4)).isEqualTo("rh-stage4");
+        assertThat(dev.rabbithole.stage1.network.NetworkOptions.defaultBip(4)).isEqualTo("10.201.4.1/24");
         assertThat(Stage4Dockerd.STAGE4.version()).isEqualTo("0.1.0-stage4");
     }
 }

@@ -206,9 +206,8 @@ class Stage4RuntimesIT {
         String running = ran.out().trim();
 
         d.stop();                                      // no --live-restore: the running one is stopped with it
-        List<String> next = new ArrayList<>(flags);
-        next.removeAll(List.of("--add-runtime", "myrunc=" + runc));
-        next.addAll(List.of("--default-runtime", "runc"));
+        List<String> next = new ArrayList<>(List.of("--default-runtime", "runc"));      // and myrunc no longer added
+        crun.ifPresent(c -> next.addAll(List.of("--add-runtime", "crun=" + c)));
         d.start(next);
 
         assertThat(d.docker("info", "--format", "{{.DefaultRuntime}}").out().trim()).isEqualTo("runc");
