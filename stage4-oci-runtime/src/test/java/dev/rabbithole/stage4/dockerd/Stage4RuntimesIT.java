@@ -32,7 +32,8 @@ import static org.awaitility.Awaitility.await;
  * (hostname, {@code /proc/self/status}, exit code, the same for every runtime) and from outside (the runtime's own
  * state under {@code EXEC_ROOT/runtime-NAME/moby/ID}, which only that runtime's {@code state} command reads), and
  * leaves nothing after {@code docker rm}. The unknown-runtime error, {@code docker info}'s runtimes and the recorded
- * {@code HostConfig.Runtime} are Debian's dockerd 20.10's; the default runtime is switched and dockerd restarted.
+ * {@code HostConfig.Runtime} are Debian's dockerd 20.10's; the default runtime is switched and dockerd restarted, then
+ * restarted again with {@code --live-restore} while every container runs.
  * One dockerd for the class (the restart is the last case).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -197,7 +198,7 @@ class Stage4RuntimesIT {
 
     @Test
     @Order(100)
-    void theDefaultSwitchesAndEachContainerKeepsItsRuntimeAcrossARestart() throws Exception {
+    void theDefaultSwitchesAndEachContainerKeepsItsRuntimeAcrossRestarts() throws Exception {
         String ours = d.docker("create", "busybox", "sleep", "300").out().trim();          // the default: ours
         String withRunc = d.docker("create", "--runtime", "runc", "busybox", "sleep", "300").out().trim();
         String added = d.docker("create", "--runtime", "myrunc", "busybox", "sleep", "300").out().trim();
@@ -206,7 +207,7 @@ class Stage4RuntimesIT {
         String running = ran.out().trim();
 
         d.stop();                                      // no --live-restore: the running one is stopped with it
-        List<String> next = new ArrayList<>(List.of("--default-runtime", "runc"));      // and myrunc no longer added
+        List<String> next = new ArrayList<>(List.of("--default-runtime", "runc", "--live-restore"));   // no myrunc
         crun.ifPresent(c -> next.addAll(List.of("--add-runtime", "crun=" + c)));
         d.start(next);
 
@@ -226,6 +227,19 @@ class Stage4RuntimesIT {
         assertThat(start.err()).contains("Error response from daemon: Unknown runtime specified myrunc");
         assertThat(d.docker("inspect", "-f", "{{.State.Running}} {{.HostConfig.Runtime}}", added).out().trim())
                 .isEqualTo("false myrunc");
+
+        // with --live-restore they keep running through the next restart, each still held by its runtime, and
+        // an exec goes through the runtime the container was made with
+        d.stop();
+        d.start(next);
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            assertThat(d.docker("inspect", "-f", "{{.State.Running}} {{.HostConfig.Runtime}}", e.getKey()).out().trim())
+                    .isEqualTo("true " + e.getValue());
+            assertThat(d.runtimeState(e.getValue(), e.getKey())).as(e.getValue()).isDirectory();
+            JarDaemon.Result exec = d.docker("exec", e.getKey(), "sh", "-c", "grep ^Seccomp: /proc/self/status; exit 4");
+            assertThat(exec.exit()).as(exec.toString()).isEqualTo(4);
+            assertThat(exec.out()).isEqualTo("Seccomp:\t2\n");
+        }
 
         List<String> all = List.of(ours, withRunc, added, running, fresh);
         List<String> rm = new ArrayList<>(List.of("rm", "-f"));
