@@ -206,7 +206,7 @@ public final class Stage4Dockerd implements Callable<Integer> {
         CompletableFuture<Daemon> daemon = new CompletableFuture<>();
         runtime.runtimes(runtimes.table(), id -> runtimes.shim(runtimeOf(daemon, id)));
         try {
-            Daemon d = DockerdMain.STAGE3_DAEMON.create(dataRoot, runtime, info);
+            Daemon d = new RuntimeCheckingDaemon(dataRoot, runtime, info, runtimes);
             daemon.complete(d);
             return d;
         } catch (RuntimeException e) {
@@ -215,6 +215,33 @@ public final class Stage4Dockerd implements Callable<Integer> {
         }
     }
     // end::stage4-wiring[]
+
+    /**
+     * Stage 3's daemon ({@link DockerdMain#STAGE3_DAEMON}: the image store, the overlay driver, Docker's default
+     * security) that checks a container's runtime before a start changes anything: {@code POST
+     * /containers/{id}/start} of a container whose runtime is no longer configured is refused with
+     * {@code Unknown runtime specified NAME} (400) and the container keeps its state, no exit code or error recorded,
+     * as dockerd 20.10 does.
+     */
+    static final class RuntimeCheckingDaemon extends Daemon {
+        private final Runtimes runtimes;
+
+        RuntimeCheckingDaemon(Path dataRoot, ContainerdRuntime runtime, ExecDriver info, Runtimes runtimes) {
+            super(dataRoot, new dev.rabbithole.stage1.image.LocalImageStore(dataRoot.resolve("image")),
+                    new dev.rabbithole.stage1.storage.OverlayDriver(dataRoot.resolve("overlay2")), info,
+                    dev.rabbithole.stage1.daemon.SecurityResolver.DEFAULT, runtime);
+            this.runtimes = runtimes;
+        }
+
+        /**
+         * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException {@code Unknown runtime specified NAME}
+         */
+        @Override
+        public boolean start(String ref) {
+            runtimes.table().nameOf(inspect(ref).hostConfig().runtime());
+            return super.start(ref);
+        }
+    }
 
     /** A container's {@code HostConfig.Runtime}, as its daemon recorded it at create. */
     private static String runtimeOf(CompletableFuture<Daemon> daemon, String id) {

@@ -225,8 +225,8 @@ class Stage4RuntimesIT {
         JarDaemon.Result start = d.docker("start", added);
         assertThat(start.exit()).isEqualTo(1);
         assertThat(start.err()).contains("Error response from daemon: Unknown runtime specified myrunc");
-        assertThat(d.docker("inspect", "-f", "{{.State.Running}} {{.HostConfig.Runtime}}", added).out().trim())
-                .isEqualTo("false myrunc");
+        assertThat(d.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} [{{.State.Error}}] "
+                + "{{.HostConfig.Runtime}}", added).out().trim()).isEqualTo("created 0 [] myrunc");
 
         // with --live-restore they keep running through the next restart, each still held by its runtime, and
         // an exec goes through the runtime the container was made with
