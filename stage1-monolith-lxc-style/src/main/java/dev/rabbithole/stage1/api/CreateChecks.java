@@ -15,7 +15,8 @@ import java.util.Set;
  * strings, {@code null}, empty arrays and objects, {@code NetworkMode "default"},
  * {@code RestartPolicy {"Name":"no"}}, {@code MemorySwappiness -1}. The messages name the flag and the field:
  * {@code -p/--publish (HostConfig.PortBindings) is not supported by stage 1}. Mounts ({@code -v},
- * {@code --mount}, {@code --tmpfs}, {@code --read-only}, {@code --volumes-from}) are the daemon's (volume package).
+ * {@code --mount}, {@code --tmpfs}, {@code --read-only}, {@code --volumes-from}) are the daemon's (volume package),
+ * and so is {@code --runtime} ({@code OciRuntimes}: refused where the daemon has no named runtimes).
  */
 final class CreateChecks {
 
@@ -54,7 +55,6 @@ final class CreateChecks {
             new Unsupported("KernelMemory", "--kernel-memory"),
             new Unsupported("OomKillDisable", "--oom-kill-disable"),
             new Unsupported("OomScoreAdj", "--oom-score-adj"),
-            new Unsupported("Runtime", "--runtime"),
             new Unsupported("StorageOpt", "--storage-opt"));
 
     private CreateChecks() { }

@@ -319,8 +319,13 @@ final class Views {
         ArrayNode execStatus = n.putArray("ExecutionDriverStatus"); // rabbithole extension: [[label, value], ...]
         daemon.execDriver().status().forEach((k, v) -> execStatus.addArray().add(k).add(v));
         ObjectNode runtimes = n.putObject("Runtimes");
-        runtimes.putObject(daemon.execDriver().name()).put("path", daemon.execDriver().name());
-        n.put("DefaultRuntime", daemon.execDriver().name());
+        dev.rabbithole.stage1.daemon.OciRuntimes oci = daemon.ociRuntimes();     // stage 4: --add-runtime
+        if (oci == null) {
+            runtimes.putObject(daemon.execDriver().name()).put("path", daemon.execDriver().name());
+        } else {
+            oci.paths().forEach((name, path) -> runtimes.putObject(name).put("path", path));
+        }
+        n.put("DefaultRuntime", oci == null ? daemon.execDriver().name() : oci.defaultName());
         ObjectNode swarm = n.putObject("Swarm");
         swarm.put("NodeID", "");
         swarm.put("NodeAddr", "");

@@ -191,6 +191,19 @@ public interface ContainerRuntime extends AutoCloseable {
     }
     // end::runtime-cgroup[]
 
+    /**
+     * The named OCI runtimes a container can be created with ({@code docker run --runtime NAME}, Engine API 1.41
+     * {@code HostConfig.Runtime}), as dockerd's {@code --add-runtime} and {@code --default-runtime} configure them;
+     * {@code GET /info} lists them. The daemon checks a create's runtime against them and records it
+     * ({@link OciRuntimes#resolve}); the runtime starts the container with it.
+     *
+     * @return the runtimes; null (by default) when this runtime runs every container one way (stages 1 to 3):
+     *         then a create that names a runtime is refused
+     */
+    default OciRuntimes ociRuntimes() {
+        return null;
+    }
+
     /** Releases what the runtime keeps besides containers; the daemon calls it last on shutdown. */
     @Override
     void close();

@@ -135,6 +135,8 @@ public class Daemon implements AutoCloseable {
     public StorageDriver storageDriver() { return storage; }
     /** @return the exec driver */
     public ExecDriver execDriver() { return exec; }
+    /** @return the named OCI runtimes ({@code --runtime}); null when the daemon has none (stages 1 to 3) */
+    public OciRuntimes ociRuntimes() { return runtime.ociRuntimes(); }
     /** @return when this daemon started */
     public Instant startedAt() { return startedAt; }
 
@@ -157,6 +159,7 @@ public class Daemon implements AutoCloseable {
         if (config != null) {
             StdioSupport.check(config, runtime);
         }
+        hostConfig = OciRuntimes.resolve(runtime.ociRuntimes(), hostConfig);   // --runtime: known, recorded
         RestartPolicies.check(hostConfig);
         ContainerConfigs.Prepared p = configs.prepare(name, config, hostConfig, platform);
         networks.checkCreate(p.hostConfig());

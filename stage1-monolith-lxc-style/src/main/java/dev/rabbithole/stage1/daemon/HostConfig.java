@@ -49,6 +49,8 @@ import java.util.Map;
  * @param dnsOptions  {@code --dns-option}: resolv.conf(5) options; null for the host's
  * @param extraHosts  {@code --add-host NAME:IP}: lines added to /etc/hosts; null for none
  * @param memorySwap  {@code --memory-swap}: memory plus swap, bytes; 0 = not set, -1 = unlimited
+ * @param runtime     {@code --runtime}: the name of the OCI runtime the container runs with (stage 4, see
+ *                    {@link OciRuntimes}); null for none (stages 1 to 3, where it is absent from inspect)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -80,7 +82,8 @@ public record HostConfig(
         @JsonProperty("DnsSearch") List<String> dnsSearch,
         @JsonProperty("DnsOptions") List<String> dnsOptions,
         @JsonProperty("ExtraHosts") List<String> extraHosts,
-        @JsonProperty("MemorySwap") long memorySwap) {
+        @JsonProperty("MemorySwap") long memorySwap,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("Runtime") String runtime) {
 
     /**
      * One {@code --mount}: the Engine API's {@code Mount} object (Docker's {@code api/types/mount.Mount}).
@@ -172,6 +175,19 @@ public record HostConfig(
         public static final RestartPolicy NO = new RestartPolicy("no", 0);
     }
 
+    /** A host config without {@code Runtime} (the parameter list before that field existed). */
+    public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
+                      Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
+                      boolean privileged, String networkMode, Boolean init, List<DeviceMapping> devices,
+                      List<String> groupAdd, List<String> binds, List<Mount> mounts, Map<String, String> tmpfs,
+                      boolean readonlyRootfs, List<String> volumesFrom, Map<String, List<PortBinding>> portBindings,
+                      boolean publishAllPorts, RestartPolicy restartPolicy, List<String> dns, List<String> dnsSearch,
+                      List<String> dnsOptions, List<String> extraHosts, long memorySwap) {
+        this(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop, securityOpt,
+                privileged, networkMode, init, devices, groupAdd, binds, mounts, tmpfs, readonlyRootfs, volumesFrom,
+                portBindings, publishAllPorts, restartPolicy, dns, dnsSearch, dnsOptions, extraHosts, memorySwap, null);
+    }
+
     /** A host config without {@code MemorySwap} (the parameter list before that field existed). */
     public HostConfig(boolean autoRemove, long memory, long nanoCpus, long cpuQuota, long cpuPeriod, long cpuShares,
                       Long pidsLimit, List<String> capAdd, List<String> capDrop, List<String> securityOpt,
@@ -227,7 +243,7 @@ public record HostConfig(
         return new HostConfig(value, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
                 securityOpt, privileged, networkMode, init, devices, groupAdd, binds, mounts, tmpfs, readonlyRootfs,
                 volumesFrom, portBindings, publishAllPorts, restartPolicy, dns, dnsSearch, dnsOptions, extraHosts,
-                memorySwap);
+                memorySwap, runtime);
     }
 
     /**
@@ -247,6 +263,17 @@ public record HostConfig(
         return new HostConfig(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
                 securityOpt, privileged, networkMode, init, devices, groupAdd, binds, mounts, tmpfs, readonlyRootfs,
                 volumesFrom, portBindings, publishAllPorts, restart, dns, dnsSearch, dnsOptions, extraHosts,
-                memorySwap);
+                memorySwap, runtime);
+    }
+
+    /**
+     * @param name the OCI runtime's name ({@code HostConfig.Runtime}, {@code docker run --runtime})
+     * @return a copy that runs with that runtime
+     */
+    public HostConfig withRuntime(String name) {
+        return new HostConfig(autoRemove, memory, nanoCpus, cpuQuota, cpuPeriod, cpuShares, pidsLimit, capAdd, capDrop,
+                securityOpt, privileged, networkMode, init, devices, groupAdd, binds, mounts, tmpfs, readonlyRootfs,
+                volumesFrom, portBindings, publishAllPorts, restartPolicy, dns, dnsSearch, dnsOptions, extraHosts,
+                memorySwap, name);
     }
 }

@@ -300,6 +300,7 @@ class ApiServerTest {
         refused.put("\"PidMode\":\"host\"", "--pid (HostConfig.PidMode)");
         refused.put("\"UTSMode\":\"host\"", "--uts (HostConfig.UTSMode)");
         refused.put("\"LogConfig\":{\"Type\":\"none\",\"Config\":{}}", "--log-driver none");
+        refused.put("\"Runtime\":\"runc\"", "--runtime (HostConfig.Runtime)");     // no named runtimes before stage 4
         for (Map.Entry<String, String> r : refused.entrySet()) {
             assertThat(message("{\"Image\":\"busybox\",\"HostConfig\":{" + r.getKey() + "}}")).as(r.getKey())
                     .contains(r.getValue()).endsWith("is not supported by stage 1"

@@ -5,6 +5,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import dev.rabbithole.stage1.daemon.ContainerRuntime;
 import dev.rabbithole.stage1.daemon.EngineLog;
+import dev.rabbithole.stage1.daemon.OciRuntimes;
 import dev.rabbithole.stage1.errdefs.EngineException;
 import dev.rabbithole.stage1.errdefs.SystemException;
 import dev.rabbithole.stage1.execdriver.Command;
@@ -103,8 +104,23 @@ public final class ContainerdRuntime implements ContainerRuntime {
     public record Options(Path containerdSocket, String namespace, String runtimeName, String binaryName,
                           Path execRoot, String cgroupParent, boolean liveRestore) { }
 
+    /**
+     * The shim and runtime binary one container runs with (stage 4: {@code docker run --runtime NAME}, as dockerd
+     * 20.10 gives each of its runtimes containerd's runc shim with its own options): {@code Containers/Create}'s
+     * {@code Runtime.Name} and runc's shim {@code Options} (containerd's {@code runtime/v2/runc/options/oci.proto}).
+     *
+     * @param runtimeName the shim's runtime name, e.g. {@code io.containerd.runc.v2}
+     * @param binaryName  {@code Options.binary_name}: the runtime binary the shim runs; empty for the shim's default
+     * @param root        {@code Options.root}: the runtime's {@code --root} (the shim adds the namespace); empty for
+     *                    the shim's default
+     */
+    public record Shim(String runtimeName, String binaryName, String root) { }
+
     private final Options options;
     private final Function<String, Path> containerDir;
+    /** Stage 4's named runtimes, or null: every container runs {@link #options}' shim and binary. */
+    private volatile OciRuntimes ociRuntimes;
+    private volatile Function<String, Shim> shims;
     private final EventLoopGroup group = new EpollEventLoopGroup(1);
     private final ManagedChannel channel;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -132,6 +148,33 @@ public final class ContainerdRuntime implements ContainerRuntime {
     /** @return the options */
     public Options options() {
         return options;
+    }
+
+    /**
+     * Stage 4's seam: each container runs with its own runtime ({@code HostConfig.Runtime}) instead of
+     * {@link #options}' shim and binary. Call it before the first start.
+     *
+     * @param runtimes     the daemon's named runtimes ({@code GET /info}, the create check)
+     * @param perContainer a container's shim and runtime binary by container ID, looked up at each start; it throws
+     *                     an {@link dev.rabbithole.stage1.errdefs.EngineException} for a runtime it does not know
+     * @return this
+     */
+    public ContainerdRuntime runtimes(OciRuntimes runtimes, Function<String, Shim> perContainer) {
+        this.ociRuntimes = runtimes;
+        this.shims = perContainer;
+        return this;
+    }
+
+    @Override
+    public OciRuntimes ociRuntimes() {
+        return ociRuntimes;
+    }
+
+    /** The shim and binary a container starts with: its runtime's (stage 4), else the options'. */
+    Shim shim(String id) {
+        Function<String, Shim> perContainer = shims;
+        return perContainer != null ? perContainer.apply(id)
+                : new Shim(options.runtimeName(), options.binaryName() == null ? "" : options.binaryName(), "");
     }
 
     private <S extends AbstractStub<S>> S ns(S stub) {
@@ -166,6 +209,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
     // tag::dockerd-start[]
     @Override
     public ContainerProcess start(Command c) {
+        Shim shim = shim(c.id());                  // first: an unknown runtime changes nothing
         Path state = c.stateDir() != null ? c.stateDir() : stateDir(c.id());
         dev.rabbithole.stage1.execdriver.RootfsPaths.createWorkingDir(c);   // dockerd makes a missing -w, as moby
         ObjectNode spec;
@@ -182,11 +226,11 @@ public final class ContainerdRuntime implements ContainerRuntime {
         removeStale(c.id());
         Any runcOptions = Any.newBuilder().setTypeUrl(RUNC_OPTIONS_TYPE_URL)
                 .setValue(dev.rabbithole.stage3.api.runc.Options.newBuilder()
-                        .setBinaryName(options.binaryName() == null ? "" : options.binaryName())
+                        .setBinaryName(shim.binaryName()).setRoot(shim.root())
                         .build().toByteString()).build();
         call("create container " + c.id(), () -> containers().create(CreateContainerRequest.newBuilder()
                 .setContainer(Container.newBuilder().setId(c.id())
-                        .setRuntime(Container.Runtime.newBuilder().setName(options.runtimeName()).setOptions(runcOptions))
+                        .setRuntime(Container.Runtime.newBuilder().setName(shim.runtimeName()).setOptions(runcOptions))
                         .setSpec(Any.newBuilder().setTypeUrl(SPEC_TYPE_URL)
                                 .setValue(ByteString.copyFrom(spec.toString(), StandardCharsets.UTF_8))))
                 .build()));
@@ -411,9 +455,15 @@ public final class ContainerdRuntime implements ContainerRuntime {
 
     @Override
     public List<String> explain(String containerId) {
+        String binary;
+        try {
+            binary = shim(containerId).binaryName();
+        } catch (RuntimeException e) {
+            binary = "(" + e.getMessage() + ")";
+        }
         return List.of("dockerd made no kernel call: the container was created through containerd, its shim and the "
-                + "runtime binary " + (options.binaryName() == null || options.binaryName().isEmpty() ? "runc"
-                : options.binaryName()) + "; its OCI spec is " + stateDir(containerId).resolve("config.json"));
+                + "runtime binary " + (binary == null || binary.isEmpty() ? "runc" : binary)
+                + "; its OCI spec is " + stateDir(containerId).resolve("config.json"));
     }
 
     @Override

@@ -99,7 +99,6 @@ public final class DockerdMain implements Callable<Integer> {
     String bip;
 
     private PrintStream err = System.err;
-    private java.util.function.Consumer<Daemon> wiring = d -> { };
 
     /**
      * Runs {@code dockerd} with a command line; returns when it stops.
@@ -110,20 +109,8 @@ public final class DockerdMain implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return run(args, out, err, d -> { });
-    }
-
-    /**
-     * Runs {@code dockerd} as {@link #run(String[], PrintStream, PrintStream)}, letting a later stage add to the
-     * daemon before the API serves (stage 4 installs its registry client).
-     *
-     * @param wiring called once with the daemon, before the socket is served
-     * @return the exit status
-     */
-    public static int run(String[] args, PrintStream out, PrintStream err, java.util.function.Consumer<Daemon> wiring) {
         DockerdMain main = new DockerdMain();
         main.err = err;
-        main.wiring = wiring;
         return new CommandLine(main).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
                 .execute(args);
     }
@@ -164,9 +151,21 @@ public final class DockerdMain implements Callable<Integer> {
      * @return the path to look runtimes up in and to hand to the supervised containerd
      */
     public static String withJarBin(String path) {
+        return withJarBin(path, DockerdMain.class);
+    }
+
+    /**
+     * As {@link #withJarBin(String)}, with the {@code bin} directory beside the jar (or classes directory) that holds
+     * a stage's own class: stage 4's {@code stage4-oci-runtime/bin}.
+     *
+     * @param path   the inherited {@code $PATH}, may be null
+     * @param anchor a class of the stage whose {@code bin} comes first
+     * @return the path to look runtimes up in and to hand to the supervised containerd
+     */
+    public static String withJarBin(String path, Class<?> anchor) {
         String inherited = path == null ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : path;
         try {
-            Path jar = Path.of(DockerdMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path jar = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path bin = jar.getParent() == null || jar.getParent().getParent() == null ? null
                     : jar.getParent().getParent().resolve("bin");
             if (bin != null && Files.isExecutable(bin.resolve("containerd-shim-rabbithole-v2"))) {
@@ -226,7 +225,7 @@ public final class DockerdMain implements Callable<Integer> {
                     binary, execRoot, cgroupParent, liveRestore);
             EngineLog.info("containerd " + containerdSocket + ", namespace " + namespace + ", runtime " + runtime
                     + " with " + binary + (liveRestore ? ", live restore" : ""));
-            DaemonMain.Running running = start(dataRoot, socket, options, wiring);
+            DaemonMain.Running running = start(dataRoot, socket, options);
             SupervisedContainerd child = supervised;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 EngineLog.info("shutting down" + (liveRestore ? " (live restore: containers keep running)" : ""));
@@ -261,12 +260,38 @@ public final class DockerdMain implements Callable<Integer> {
      * @throws dev.rabbithole.stage1.errdefs.SystemException another daemon holds the data root or the socket
      */
     public static DaemonMain.Running start(Path dataRoot, Path socket, ContainerdRuntime.Options options) {
-        return start(dataRoot, socket, options, d -> { });
+        return start(dataRoot, socket, options, STAGE3_DAEMON);
     }
 
-    /** As {@link #start(Path, Path, ContainerdRuntime.Options)}, with {@code wiring} called before the API serves. */
+    /**
+     * How a dockerd makes its daemon once containerd answers: the stage's services around the containerd runtime
+     * (stage 3's: {@link #STAGE3_DAEMON}; stage 4 adds its named runtimes and its own services).
+     */
+    @FunctionalInterface
+    public interface DaemonFactory {
+        /**
+         * @param dataRoot the data root (locked by the caller)
+         * @param runtime  the containerd client, connected; the daemon closes it
+         * @param info     what {@code GET /info} reports as the execution driver
+         * @return the daemon, its containers restored
+         */
+        Daemon create(Path dataRoot, ContainerdRuntime runtime, ExecDriver info);
+    }
+
+    /** Stage 3's daemon: the image store, the overlay driver, Docker's default security, the containerd runtime. */
+    public static final DaemonFactory STAGE3_DAEMON = (dataRoot, runtime, info) -> new Daemon(dataRoot,
+            new LocalImageStore(dataRoot.resolve("image")), new OverlayDriver(dataRoot.resolve("overlay2")), info,
+            SecurityResolver.DEFAULT, runtime);
+
+    /**
+     * As {@link #start(Path, Path, ContainerdRuntime.Options)}, with the daemon made by a stage's factory.
+     *
+     * @param factory makes the daemon over the containerd runtime
+     * @return the running daemon; close it to stop
+     * @throws dev.rabbithole.stage1.errdefs.SystemException another daemon holds the data root or the socket
+     */
     public static DaemonMain.Running start(Path dataRoot, Path socket, ContainerdRuntime.Options options,
-                                           java.util.function.Consumer<Daemon> wiring) {
+                                           DaemonFactory factory) {
         DataRootLock lock = DataRootLock.acquire(dataRoot);
         try {
             ApiServer.refuseIfAnswering(socket);
@@ -278,10 +303,7 @@ public final class DockerdMain implements Callable<Integer> {
                 runtime.close();
                 throw e;
             }
-            Daemon daemon = new Daemon(dataRoot, new LocalImageStore(dataRoot.resolve("image")),
-                    new OverlayDriver(dataRoot.resolve("overlay2")), new InfoOnly(options), SecurityResolver.DEFAULT,
-                    runtime);
-            wiring.accept(daemon);
+            Daemon daemon = factory.create(dataRoot, runtime, new InfoOnly(options));
             DaemonMain.Running running = DaemonMain.start(daemon, socket);
             return new DaemonMain.Running(running.daemon(), running.server(), lock);
         } catch (RuntimeException e) {
