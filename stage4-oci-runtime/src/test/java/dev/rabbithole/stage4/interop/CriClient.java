@@ -20,14 +20,17 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A few calls of Kubernetes' CRI ({@code runtime.v1.RuntimeService}, k8s.io/cri-api {@code api.proto}), as the
  * kubelet makes them on containerd's socket, without generated classes: each message is written and read field
- * by field (protobuf's wire format), which is enough for {@code Version} and {@code Status}. Stands in for
- * {@code crictl}, which Debian 12 does not package.
+ * by field (protobuf's wire format, the field numbers of api.proto), for {@code Version}, {@code Status} and one
+ * pod's life: {@code RunPodSandbox} with a runtime handler, {@code CreateContainer}, {@code StartContainer},
+ * {@code ContainerStatus}, {@code StopPodSandbox}, {@code RemovePodSandbox}. Stands in for {@code crictl}, which
+ * Debian 12 does not package.
  */
 final class CriClient implements AutoCloseable {
 
@@ -91,12 +94,129 @@ final class CriClient implements AutoCloseable {
         return info;
     }
 
+    /** NamespaceMode of api.proto: POD 0, CONTAINER 1, NODE 2. */
+    static final int POD = 0;
+    static final int CONTAINER = 1;
+    static final int NODE = 2;
+
+    /**
+     * A PodSandboxConfig: metadata (name, uid, namespace {@code default}), the log directory, and Linux options
+     * (the cgroup parent; namespace options: the node's network, a pid namespace per container, the pod's IPC).
+     *
+     * @param name         the pod's name (also its uid here)
+     * @param logDirectory the pod's log directory on the host
+     * @param cgroupParent the pod's cgroup parent (cgroupfs syntax)
+     * @return the encoded message
+     */
+    static byte[] podConfig(String name, String logDirectory, String cgroupParent) throws IOException {
+        byte[] metadata = message(w -> {
+            w.writeString(1, name);
+            w.writeString(2, name);
+            w.writeString(3, "default");
+        });
+        byte[] namespaces = message(w -> {
+            w.writeEnum(1, NODE);
+            w.writeEnum(2, CONTAINER);
+            w.writeEnum(3, POD);
+        });
+        byte[] security = message(w -> w.writeByteArray(1, namespaces));
+        byte[] linux = message(w -> {
+            w.writeString(1, cgroupParent);
+            w.writeByteArray(2, security);
+        });
+        return message(w -> {
+            w.writeByteArray(1, metadata);
+            w.writeString(3, logDirectory);
+            w.writeByteArray(8, linux);
+        });
+    }
+
+    /**
+     * {@code RunPodSandbox}: the pod's sandbox container (the configured sandbox image) through the handler.
+     *
+     * @param podConfig {@link #podConfig}
+     * @param handler   the runtime handler ({@code runtime_handler}), a RuntimeClass's {@code handler}
+     * @return the sandbox's id
+     */
+    String runPodSandbox(byte[] podConfig, String handler) throws IOException {
+        return string(UnknownFieldSet.parseFrom(call("RunPodSandbox", message(w -> {
+            w.writeByteArray(1, podConfig);
+            w.writeString(2, handler);
+        }))), 1);
+    }
+
+    /**
+     * {@code CreateContainer} in a sandbox: an image and a command, its log at {@code logPath} under the pod's
+     * log directory, a pid namespace of its own, the pod's network (the node's) and IPC.
+     *
+     * @return the container's id
+     */
+    String createContainer(String sandboxId, byte[] podConfig, String name, String image, List<String> command,
+                           String logPath) throws IOException {
+        byte[] metadata = message(w -> w.writeString(1, name));
+        byte[] imageSpec = message(w -> w.writeString(1, image));
+        byte[] namespaces = message(w -> {
+            w.writeEnum(1, NODE);
+            w.writeEnum(2, CONTAINER);
+            w.writeEnum(3, POD);
+        });
+        byte[] security = message(w -> w.writeByteArray(3, namespaces));
+        byte[] linux = message(w -> w.writeByteArray(2, security));
+        byte[] config = message(w -> {
+            w.writeByteArray(1, metadata);
+            w.writeByteArray(2, imageSpec);
+            for (String c : command) {
+                w.writeString(3, c);
+            }
+            w.writeString(11, logPath);
+            w.writeByteArray(15, linux);
+        });
+        return string(UnknownFieldSet.parseFrom(call("CreateContainer", message(w -> {
+            w.writeString(1, sandboxId);
+            w.writeByteArray(2, config);
+            w.writeByteArray(3, podConfig);
+        }))), 1);
+    }
+
+    /** {@code StartContainer}. */
+    void startContainer(String id) throws IOException {
+        call("StartContainer", message(w -> w.writeString(1, id)));
+    }
+
+    /**
+     * {@code ContainerStatus}.
+     *
+     * @return {@code state} (0 created, 1 running, 2 exited, 3 unknown), {@code exit_code}, {@code reason},
+     *         {@code message}, as strings
+     */
+    Map<String, String> containerStatus(String id) throws IOException {
+        UnknownFieldSet reply = UnknownFieldSet.parseFrom(call("ContainerStatus", message(w -> w.writeString(1, id))));
+        UnknownFieldSet status = UnknownFieldSet.parseFrom(reply.getField(1).getLengthDelimitedList().get(0));
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("state", Long.toString(varint(status, 3)));
+        out.put("exit_code", Integer.toString((int) varint(status, 7)));
+        out.put("reason", string(status, 10));
+        out.put("message", string(status, 11));
+        return out;
+    }
+
+    /** {@code StopPodSandbox}, then {@code RemovePodSandbox} (its containers with it). */
+    void stopAndRemovePod(String sandboxId) throws IOException {
+        call("StopPodSandbox", message(w -> w.writeString(1, sandboxId)));
+        call("RemovePodSandbox", message(w -> w.writeString(1, sandboxId)));
+    }
+
+    private static long varint(UnknownFieldSet message, int field) {
+        UnknownFieldSet.Field f = message.getField(field);
+        return f == null || f.getVarintList().isEmpty() ? 0 : f.getVarintList().get(0);
+    }
+
     private byte[] call(String method, byte[] request) {
         MethodDescriptor<byte[], byte[]> md = MethodDescriptor.<byte[], byte[]>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNARY)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, method))
                 .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
-        return ClientCalls.blockingUnaryCall(channel, md, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+        return ClientCalls.blockingUnaryCall(channel, md, CallOptions.DEFAULT.withDeadlineAfter(120, TimeUnit.SECONDS),
                 request);
     }
 

@@ -109,26 +109,49 @@ final class DebianContainerd implements AutoCloseable {
         }
     }
 
-    /**
-     * Imports busybox as {@link #IMAGE}: a Docker archive ({@code manifest.json}, the config, the gzip layer) made
-     * from {@link BusyboxImage}, given to {@code ctr image import}.
-     */
+    /** The cgroup parent of CRI pods in the tests (below each v1 hierarchy); removed by {@link #close}. */
+    static final String POD_CGROUP_PARENT = "rh-s4-pods";
+
+    /** A second image of the same layer whose command sleeps an hour: a pod's sandbox (pause) image. */
+    static final String PAUSE = "docker.io/library/rh-pause:latest";
+
+    /** {@link #importBusybox(String)} into {@link #NS}. */
     void importBusybox() throws Exception {
+        importBusybox(NS);
+    }
+
+    /**
+     * Imports busybox as {@link #IMAGE} and {@link #PAUSE}: a Docker archive ({@code manifest.json}, two configs,
+     * the gzip layer) made from {@link BusyboxImage}, given to {@code ctr image import}.
+     *
+     * @param namespace the containerd namespace to import into ({@code k8s.io} for the CRI)
+     */
+    void importBusybox(String namespace) throws Exception {
         BusyboxImage.Built image = BusyboxImage.build();
         Path archive = Files.createDirectories(dir.resolve("archive"));
+        ObjectMapper json = new ObjectMapper();
         Files.write(archive.resolve("config.json"), image.config());
+        com.fasterxml.jackson.databind.node.ObjectNode pause =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(image.config());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) pause.get("config")).putArray("Cmd").add("sleep").add("3600");
+        json.writeValue(archive.resolve("pause.json").toFile(), pause);
         Files.write(archive.resolve("layer.tar.gz"), image.layer());
-        new ObjectMapper().writeValue(archive.resolve("manifest.json").toFile(), List.of(Map.of(
-                "Config", "config.json", "RepoTags", List.of("rh-busybox:latest"), "Layers", List.of("layer.tar.gz"))));
+        json.writeValue(archive.resolve("manifest.json").toFile(), List.of(
+                Map.of("Config", "config.json", "RepoTags", List.of("rh-busybox:latest"), "Layers", List.of("layer.tar.gz")),
+                Map.of("Config", "pause.json", "RepoTags", List.of("rh-pause:latest"), "Layers", List.of("layer.tar.gz"))));
         Path tar = dir.resolve("busybox-archive.tar");
         Result packed = run(List.of("tar", "-C", archive.toString(), "-cf", tar.toString(),
-                "manifest.json", "config.json", "layer.tar.gz"));
+                "manifest.json", "config.json", "pause.json", "layer.tar.gz"));
         if (packed.status != 0) {
             throw new IllegalStateException("tar: " + packed);
         }
-        Result imported = ctr("image", "import", tar.toString());
-        if (imported.status != 0 || !ctr("image", "ls", "-q").out.contains(IMAGE)) {
-            throw new IllegalStateException("ctr image import: " + imported + "\n" + ctr("image", "ls"));
+        List<String> importCmd = new ArrayList<>(List.of("/usr/bin/ctr", "--address", socket.toString(), "-n",
+                namespace, "image", "import", tar.toString()));
+        Result imported = run(importCmd);
+        String listed = run(List.of("/usr/bin/ctr", "--address", socket.toString(), "-n", namespace, "image", "ls",
+                "-q")).out;
+        if (imported.status != 0 || !listed.contains(IMAGE) || !listed.contains(PAUSE)) {
+            throw new IllegalStateException("ctr image import: " + imported + "\n" + listed);
         }
         HostFiles.deleteRecursively(archive);
         Files.delete(tar);
@@ -189,8 +212,7 @@ final class DebianContainerd implements AutoCloseable {
         HostFiles.unmountUnder(dir);
         HostFiles.deleteRecursively(dir);
         try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-            for (Path h : hierarchies.toList()) {
-                Path ns = h.resolve(NS);
+            for (Path ns : hierarchies.flatMap(h -> Stream.of(h.resolve(NS), h.resolve(POD_CGROUP_PARENT))).toList()) {
                 if (Files.isDirectory(ns)) {
                     try (Stream<Path> walk = Files.walk(ns)) {
                         for (Path sub : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -25,8 +25,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * binary; and a container runs through the same runc shim with our binary as its {@code BinaryName}
  * ({@code ctr run --runc-binary}, which sets that option as the CRI plugin does for a pod of the RuntimeClass).
  *
- * <p>Not done here: a pod through the CRI ({@code RunPodSandbox} with {@code runtime_handler: rabbithole}), which
- * wants crictl (not packaged by Debian 12), a pause image and CNI. Skipped when not root or a binary is missing.
+ * <p>Then a pod as the kubelet runs one, through the CRI ({@link CriClient}: crictl is not packaged by Debian 12):
+ * {@code RunPodSandbox} with {@code runtime_handler: rabbithole} (the sandbox, a sleeping busybox as the pause
+ * image, on the node's network so that no CNI plugin is needed), {@code CreateContainer} and
+ * {@code StartContainer} of a busybox in it, its exit code and its log in the CRI's log format. Skipped when not
+ * root or a binary is missing.
  */
 class DebianContainerdCriRuntimeClassIT {
 
@@ -48,11 +51,16 @@ class DebianContainerdCriRuntimeClassIT {
                 "[plugins.\"io.containerd.grpc.v1.cri\"]",
                 "  stream_server_address = \"127.0.0.1\"",
                 "  stream_server_port = \"0\"",
+                "  sandbox_image = \"" + DebianContainerd.PAUSE + "\"",
+                // a sandbox asks for oom_score_adj -998; lowering it needs CAP_SYS_RESOURCE, which a host inside a
+                // container may lack (runc fails as ours does): keep pods at containerd's own score
+                "  restrict_oom_score_adj = true",
                 "  [plugins.\"io.containerd.grpc.v1.cri\".cni]",
                 "    bin_dir = \"@DIR@/cni/bin\"",
                 "    conf_dir = \"@DIR@/cni/conf\"",
                 "") + config.replace(BOOK_PATH, DebianContainerd.OURS.toString()));
         containerd.importBusybox();
+        containerd.importBusybox("k8s.io");   // the CRI plugin's namespace
     }
 
     @AfterAll
@@ -93,6 +101,58 @@ class DebianContainerdCriRuntimeClassIT {
             assertThat(handler.path("runtimeType").asText()).as(info.get("config")).isEqualTo("io.containerd.runc.v2");
             assertThat(handler.path("options").path("BinaryName").asText()).isEqualTo(DebianContainerd.OURS.toString());
             assertThat(criConfig.path("containerd").path("defaultRuntimeName").asText()).isEqualTo("runc");
+        }
+    }
+
+    @Test
+    void aPodOfTheDefaultHandlerRunsOnDebiansRunc() throws Exception {
+        runAPod("runc", "runc");
+    }
+
+    @Test
+    void aPodOfTheRuntimeClassRunsOnOurBinary() throws Exception {
+        runAPod("rabbithole", DebianContainerd.OURS.toString());
+    }
+
+    /** One pod's life through the CRI, with the handler given; its shim's options name the binary given. */
+    private void runAPod(String handler, String binary) throws Exception {
+        String name = "rh-pod-" + handler;
+        Path logs = Files.createDirectories(containerd.dir.resolve("pods/default_" + name));
+        byte[] pod = CriClient.podConfig(name, logs.toString(), "/" + DebianContainerd.POD_CGROUP_PARENT);
+        try (CriClient cri = new CriClient(containerd.socket)) {
+            String sandbox = cri.runPodSandbox(pod, handler);
+            try {
+                // the sandbox runs under the handler's shim, whose runtime is our binary
+                String tasks = DebianContainerd.run(List.of("/usr/bin/ctr", "--address", containerd.socket.toString(),
+                        "-n", "k8s.io", "task", "ls")).out();
+                assertThat(tasks).containsPattern("(?m)^" + sandbox + " +[0-9]+ +RUNNING");
+                long pid = Long.parseLong(tasks.replaceAll("(?s).*\n" + sandbox + " +([0-9]+) .*", "$1"));
+                ProcessHandle shim = ProcessHandle.of(pid).orElseThrow().parent().orElseThrow();
+                assertThat(shim.info().command().orElse("")).endsWith("containerd-shim-runc-v2");
+                Path options = containerd.dir.resolve("state/io.containerd.runtime.v2.task/k8s.io/" + sandbox
+                        + "/options.json");
+                if (!binary.equals("runc")) {
+                    assertThat(Files.readString(options)).as("the shim's runc options")
+                            .contains("\"binary_name\":\"" + binary + "\"");
+                }
+
+                String id = cri.createContainer(sandbox, pod, "busybox", DebianContainerd.IMAGE,
+                        List.of("sh", "-c", "echo hello from rabbithole-runc in $(cat /proc/1/comm); exit 3"),
+                        "busybox/0.log");
+                cri.startContainer(id);
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
+                        cri.containerStatus(id).get("state").equals("2"));
+                Map<String, String> status = cri.containerStatus(id);
+                assertThat(status.get("exit_code")).as(status.toString()).isEqualTo("3");
+                assertThat(status.get("reason")).isEqualTo("Error");
+                // the CRI's log format: TIME STREAM TAG MESSAGE
+                assertThat(Files.readString(logs.resolve("busybox/0.log")))
+                        .containsPattern("(?m)^\\S+ stdout F hello from rabbithole-runc in sh$");
+            } finally {
+                cri.stopAndRemovePod(sandbox);
+            }
+            assertThat(DebianContainerd.run(List.of("/usr/bin/ctr", "--address", containerd.socket.toString(),
+                    "-n", "k8s.io", "containers", "ls", "-q")).out()).doesNotContain(sandbox);
         }
     }
 
