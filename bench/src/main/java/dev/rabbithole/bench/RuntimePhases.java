@@ -90,6 +90,23 @@ final class RuntimePhases {
             InterruptedException {
         Files.createDirectories(r.root());
         Path pidFile = r.root().resolve(id + ".pid");
+        boolean deleted = false;
+        try {
+            deleted = phases(r, id, pidFile, into);
+        } finally {
+            if (!deleted) {
+                // a failed phase: what the runtime still knows of goes, with its cgroup
+                new ProcessBuilder(r.binary(), "--root", r.root().toString(), "delete", "--force", id)
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                        .waitFor(120, TimeUnit.SECONDS);
+            }
+            Files.deleteIfExists(pidFile);
+        }
+    }
+
+    /** @return true once the container is deleted */
+    private static boolean phases(Runtime r, String id, Path pidFile, Map<String, List<Double>> into)
+            throws IOException, InterruptedException {
         double sum = 0;
         sum += timed(into, "--version", List.of(r.binary(), "--version"));
         sum += timed(into, "create", List.of(r.binary(), "--root", r.root().toString(), "create", "--bundle",
@@ -109,7 +126,7 @@ final class RuntimePhases {
         sum += waited;
         sum += timed(into, "delete", List.of(r.binary(), "--root", r.root().toString(), "delete", id));
         into.get("sum").add(sum);
-        Files.deleteIfExists(pidFile);
+        return true;
     }
 
     /** @return whether the process exists and is no zombie ({@code /proc/PID/stat}, proc(5), field 3) */
@@ -124,19 +141,26 @@ final class RuntimePhases {
 
     private static double timed(Map<String, List<Double>> into, String phase, List<String> cmd) throws IOException,
             InterruptedException {
-        long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", cmd) + ": no answer within 120 s");
+        // the output goes to a file, not a pipe: after create the container's init holds the runtime's stdout and
+        // stderr (process.terminal false) until it exits, so a pipe would not end when the command does
+        Path log = Files.createTempFile("rh-phase", ".out");
+        try {
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", cmd) + ": no answer within 120 s");
+            }
+            double ms = (System.nanoTime() - t0) / 1e6;
+            String out = Files.readString(log, StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new IOException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out.trim());
+            }
+            into.get(phase).add(ms);
+            return ms;
+        } finally {
+            Files.deleteIfExists(log);
         }
-        double ms = (System.nanoTime() - t0) / 1e6;
-        if (p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out.trim());
-        }
-        into.get(phase).add(ms);
-        return ms;
     }
 }
