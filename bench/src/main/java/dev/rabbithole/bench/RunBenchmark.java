@@ -58,8 +58,15 @@ import java.util.stream.Stream;
  * with one shim per container and once with one shared shim; its engine processes are dockerd and containerd,
  * its per-container processes the shim (a shared shim's PSS is divided among the containers it serves).
  *
- * <p>Usage: {@code RunBenchmark --stage1-jar JAR --stage2-jar JAR [--stage3-jar JAR] [--java JAVA
- * [--java-option OPT]...] [N]}.
+ * <p>Stage 4 (with {@code --stage4-runc PATH}, the executable {@code rabbithole-runc}): the runtime alone,
+ * {@code rabbithole-runc run} of the same bundle as the runc row (the goal: at most 3 times runc's median); and
+ * under Debian's dockerd, registered as {@code --add-runtime rabbithole=PATH}, {@code docker run --runtime
+ * rabbithole} beside that dockerd's own row (its default runtime, runc). After the table, where the runtime's
+ * time goes: the median of each of its commands run apart ({@code --version}, the JVM's start alone;
+ * {@code create}, {@code start}, the wait for the workload's exit, {@code delete}), runc's beside it.
+ *
+ * <p>Usage: {@code RunBenchmark [--stage1-jar JAR] [--stage2-jar JAR] [--stage3-jar JAR] [--stage4-runc PATH]
+ * [--java JAVA [--java-option OPT]...] [N]}.
  */
 public final class RunBenchmark {
     private RunBenchmark() { }
@@ -102,6 +109,7 @@ public final class RunBenchmark {
         Path stage1 = null;
         Path stage2 = null;
         Path stage3 = null;
+        Path stage4Runc = null;
         String java = javaLauncher();
         List<String> javaOptions = new ArrayList<>();
         int n = 15;
@@ -110,12 +118,13 @@ public final class RunBenchmark {
                 case "--stage1-jar" -> stage1 = Path.of(args[++i]);
                 case "--stage2-jar" -> stage2 = Path.of(args[++i]);
                 case "--stage3-jar" -> stage3 = Path.of(args[++i]);
+                case "--stage4-runc" -> stage4Runc = Path.of(args[++i]).toAbsolutePath();
                 case "--java" -> java = args[++i];
                 case "--java-option" -> javaOptions.add(args[++i]);
                 default -> {
                     if (!args[i].matches("[0-9]+")) {
-                        System.err.println("usage: RunBenchmark --stage1-jar JAR --stage2-jar JAR [--stage3-jar JAR] "
-                                + "[--java JAVA [--java-option OPT]...] [N]");
+                        System.err.println("usage: RunBenchmark [--stage1-jar JAR] [--stage2-jar JAR] [--stage3-jar JAR] "
+                                + "[--stage4-runc PATH] [--java JAVA [--java-option OPT]...] [N]");
                         System.exit(2);
                     }
                     n = Integer.parseInt(args[i]);
@@ -162,12 +171,24 @@ public final class RunBenchmark {
             String dockerd = which("dockerd", "/usr/bin/dockerd");
             Engine docker0 = null;
             if (dockerd != null) {
-                docker0 = Dockerd.start(dockerd, docker, rootfs, dir);
+                docker0 = Dockerd.start(dockerd, docker, rootfs, dir, stage4Runc == null ? List.of()
+                        : List.of("--add-runtime", "rabbithole=" + stage4Runc));
                 engines.add(docker0);
+                if (stage4Runc != null) {
+                    engines.add(new DockerdRuntime((Dockerd) docker0, "rabbithole",
+                            "docker --runtime rabbithole (rabbithole-runc)"));
+                }
             }
-            Engine runc = which("runc", "/usr/sbin/runc") == null ? null : Runc.create(rootfs, dir);
+            String runcBinary = which("runc", "/usr/sbin/runc");
+            Runc runc = runcBinary == null ? null : Runc.create(runcBinary, rootfs, dir, "runc run (" + firstLine(
+                    List.of(runcBinary, "--version")) + ")");
             if (runc != null) {
                 engines.add(runc);
+            }
+            Runc ours = null;
+            if (stage4Runc != null) {
+                ours = Runc.create(stage4Runc.toString(), rootfs, dir, "rabbithole-runc run (stage 4)");
+                engines.add(ours);
             }
             for (Engine e : engines) {
                 if (e instanceof OurDaemon d) {
@@ -193,6 +214,15 @@ public final class RunBenchmark {
             }
             System.out.print(table(rows, docker0 == null ? null : docker0.label()));
             System.out.printf("%nload average after the timed runs: %s%n%n", loadAverage());
+            if (ours != null) {
+                System.out.print(ratio(rows, ours.label(), runc == null ? null : runc.label(), "goal: at most 3x"));
+                System.out.print(ratio(rows, "docker --runtime rabbithole (rabbithole-runc)",
+                        docker0 == null ? null : docker0.label(), "the same dockerd, containerd and shim"));
+                System.out.println();
+                System.out.println(RuntimePhases.report(List.of(runc, ours).stream().filter(r -> r != null)
+                        .map(r -> new RuntimePhases.Runtime(r.label(), r.binary, r.bundle, dir.resolve("phases-"
+                                + Integer.toHexString(r.label().hashCode())))).toList(), Math.max(3, n / 2)));
+            }
             for (Engine e : engines) {
                 if (e instanceof OurDaemon d) {
                     String report = startReport(d.label(), d.log());
@@ -243,6 +273,24 @@ public final class RunBenchmark {
         return out.toString();
     }
 
+    /**
+     * @param rows      the timed rows
+     * @param label     a row
+     * @param reference the row it is compared with, or null
+     * @param note      what to say after the ratio
+     * @return {@code LABEL / REFERENCE: R x (NOTE)}, or empty when either row has no samples
+     */
+    static String ratio(List<Row> rows, String label, String reference, String note) {
+        double a = rows.stream().filter(r -> r.label().equals(label) && !r.millis().isEmpty())
+                .mapToDouble(r -> median(sorted(r.millis()))).findFirst().orElse(Double.NaN);
+        double b = rows.stream().filter(r -> r.label().equals(reference) && !r.millis().isEmpty())
+                .mapToDouble(r -> median(sorted(r.millis()))).findFirst().orElse(Double.NaN);
+        if (Double.isNaN(a) || Double.isNaN(b)) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%s / %s: %.2fx (%s)%n", label, reference, a / b, note);
+    }
+
     private static List<Double> sorted(List<Double> l) {
         return l.stream().sorted().toList();
     }
@@ -261,7 +309,7 @@ public final class RunBenchmark {
      * @param sorted samples, ascending, not empty
      * @return the median (the mean of the two middle ones for an even count)
      */
-    static double median(List<Double> sorted) {
+    public static double median(List<Double> sorted) {
         int size = sorted.size();
         return size % 2 == 1 ? sorted.get(size / 2) : (sorted.get(size / 2 - 1) + sorted.get(size / 2)) / 2;
     }
@@ -598,13 +646,16 @@ public final class RunBenchmark {
             this.label = label;
         }
 
-        static Dockerd start(String dockerd, String docker, Path rootfs, Path benchDir) throws Exception {
+        static Dockerd start(String dockerd, String docker, Path rootfs, Path benchDir, List<String> flags)
+                throws Exception {
             Path dir = Files.createTempDirectory("rabbithole-bench-dockerd");
             Path execRoot = shortDir();
             Path socket = dir.resolve("docker.sock");
-            Process p = new ProcessBuilder(dockerd, "--data-root", dir.resolve("data").toString(), "--exec-root",
-                    execRoot.toString(), "-H", "unix://" + socket, "--pidfile", dir.resolve("docker.pid").toString(),
-                    "--bridge=none", "--iptables=false", "--ip6tables=false")
+            List<String> command = new ArrayList<>(List.of(dockerd, "--data-root", dir.resolve("data").toString(),
+                    "--exec-root", execRoot.toString(), "-H", "unix://" + socket, "--pidfile",
+                    dir.resolve("docker.pid").toString(), "--bridge=none", "--iptables=false", "--ip6tables=false"));
+            command.addAll(flags);
+            Process p = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("dockerd.log").toFile()).start();
             String host = "unix://" + socket;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -672,30 +723,19 @@ public final class RunBenchmark {
         }
     }
 
-    /** {@code runc run} of an OCI bundle holding the busybox rootfs: no engine, no CLI, no image store. */
-    private static final class Runc implements Engine {
-        private final Path bundle;
-        private final Path root;
+    /**
+     * A runtime registered with a {@link Dockerd} ({@code --add-runtime}): {@code docker run --rm --runtime NAME
+     * busybox true} on that dockerd. Its memory is not measured apart (the engine is the dockerd's row).
+     */
+    private static final class DockerdRuntime implements Engine {
+        private final Dockerd dockerd;
+        private final String runtime;
         private final String label;
-        private int seq;
 
-        private Runc(Path bundle, Path root, String label) {
-            this.bundle = bundle;
-            this.root = root;
+        DockerdRuntime(Dockerd dockerd, String runtime, String label) {
+            this.dockerd = dockerd;
+            this.runtime = runtime;
             this.label = label;
-        }
-
-        static Runc create(Path rootfs, Path benchDir) throws IOException {
-            Path bundle = Files.createDirectories(benchDir.resolve("bundle"));
-            exec(List.of("runc", "spec", "--bundle", bundle.toString()));
-            ObjectNode spec = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
-            spec.putObject("root").put("path", rootfs.toString()).put("readonly", true);
-            ObjectNode process = (ObjectNode) spec.get("process");
-            process.put("terminal", false);
-            process.putArray("args").add("/bin/true");
-            JSON.writeValue(bundle.resolve("config.json").toFile(), spec);
-            return new Runc(bundle, benchDir.resolve("runc-state"), "runc run (" + firstLine(List.of("runc",
-                    "--version")) + ")");
         }
 
         @Override
@@ -705,7 +745,67 @@ public final class RunBenchmark {
 
         @Override
         public void runOnce() {
-            exec(List.of("runc", "--root", root.toString(), "run", "--bundle", bundle.toString(),
+            exec(List.of(dockerd.docker, "-H", dockerd.host(), "run", "--rm", "--runtime", runtime, "busybox", "true"));
+        }
+
+        @Override
+        public String host() {
+            return null;
+        }
+
+        @Override
+        public Set<Long> enginePids() {
+            return Set.of();
+        }
+
+        @Override
+        public void close() {
+            // the dockerd's row stops it
+        }
+    }
+
+    /** A runtime's {@code run} of an OCI bundle holding the busybox rootfs: no engine, no CLI, no image store. */
+    private static final class Runc implements Engine {
+        final String binary;
+        final Path bundle;
+        private final Path root;
+        private final String label;
+        private int seq;
+
+        private Runc(String binary, Path bundle, Path root, String label) {
+            this.binary = binary;
+            this.bundle = bundle;
+            this.root = root;
+            this.label = label;
+        }
+
+        /** A runtime with runc's command line ({@code runc}, {@code rabbithole-runc}) and the bench's bundle. */
+        static Runc create(String binary, Path rootfs, Path benchDir, String label) throws IOException {
+            Path bundle = benchDir.resolve("bundle");
+            if (Files.isRegularFile(bundle.resolve("config.json"))) {
+                return new Runc(binary, bundle, benchDir.resolve("state-" + Integer.toHexString(label.hashCode())),
+                        label);
+            }
+            Files.createDirectories(bundle);
+            String runc = which("runc", "/usr/sbin/runc");
+            exec(List.of(runc == null ? binary : runc, "spec", "--bundle", bundle.toString()));
+            ObjectNode spec = (ObjectNode) JSON.readTree(bundle.resolve("config.json").toFile());
+            spec.putObject("root").put("path", rootfs.toString()).put("readonly", true);
+            ObjectNode process = (ObjectNode) spec.get("process");
+            process.put("terminal", false);
+            process.putArray("args").add("/bin/true");
+            JSON.writeValue(bundle.resolve("config.json").toFile(), spec);
+            return new Runc(binary, bundle, benchDir.resolve("state-" + Integer.toHexString(label.hashCode())), label);
+        }
+
+        @Override
+        public String label() {
+            return label;
+        }
+
+        @Override
+        public void runOnce() {
+            exec(List.of(binary, "--root", root.toString(), "run", "--bundle", bundle.toString(),
                     "rh-bench-" + ProcessHandle.current().pid() + "-" + seq++));
         }
 

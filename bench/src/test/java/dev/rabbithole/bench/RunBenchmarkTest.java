@@ -28,6 +28,18 @@ class RunBenchmarkTest {
     }
 
     @Test
+    void theRuntimeRatioIsOfTheTwoMedians() {
+        List<RunBenchmark.Row> rows = List.of(
+                new RunBenchmark.Row("rabbithole-runc run", List.of(300.0, 500.0, 400.0), null),
+                new RunBenchmark.Row("runc run", List.of(90.0, 100.0, 110.0), null),
+                new RunBenchmark.Row("none", List.of(), "missing"));
+        assertThat(RunBenchmark.ratio(rows, "rabbithole-runc run", "runc run", "goal: at most 3x"))
+                .isEqualTo("rabbithole-runc run / runc run: 4.00x (goal: at most 3x)\n");
+        assertThat(RunBenchmark.ratio(rows, "rabbithole-runc run", "none", "x")).isEmpty();
+        assertThat(RunBenchmark.ratio(rows, "rabbithole-runc run", null, "x")).isEmpty();
+    }
+
+    @Test
     void withoutDockerThereAreNoRatios() {
         String t = RunBenchmark.table(List.of(new RunBenchmark.Row("ours", List.of(100.0), null)), null);
         assertThat(t).containsPattern("ours +100 ms +100 ms +-");

@@ -39,19 +39,32 @@ public final class DebianDockerd implements AutoCloseable {
      * @throws IllegalStateException when it exits or does not answer within 60 s (with its log)
      */
     public DebianDockerd(Path dockerdBinary) throws IOException {
+        this(dockerdBinary, List.of());
+    }
+
+    /**
+     * Starts dockerd with more flags after the ones above and waits until it answers {@code docker version}.
+     *
+     * @param dockerdBinary the dockerd executable
+     * @param extraArgs     more dockerd flags, e.g. {@code --add-runtime NAME=PATH}, {@code --default-runtime NAME}
+     * @throws IllegalStateException when it exits or does not answer within 60 s (with its log)
+     */
+    public DebianDockerd(Path dockerdBinary, List<String> extraArgs) throws IOException {
         this.dir = Files.createTempDirectory("rh-dockerd-");
         this.socket = dir.resolve("docker.sock");
         this.log = dir.resolve("dockerd.log");
         Path config = Files.writeString(dir.resolve("daemon.json"), "{}\n");
         this.cgroupParent = dir.getFileName().toString();
-        dockerd = new ProcessBuilder(dockerdBinary.toString(),
+        List<String> command = new ArrayList<>(List.of(dockerdBinary.toString(),
                 "--config-file", config.toString(),
                 "--data-root", dir.resolve("data").toString(),
                 "--exec-root", dir.resolve("exec").toString(),
                 "-H", host(),
                 "--pidfile", dir.resolve("docker.pid").toString(),
                 "--cgroup-parent", "/" + cgroupParent,
-                "--bridge=none", "--iptables=false")
+                "--bridge=none", "--iptables=false"));
+        command.addAll(extraArgs);
+        dockerd = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
