@@ -184,6 +184,7 @@ final class Views {
         n.put("DockerVersion", raw.path("docker_version").asText(""));
         n.put("Author", raw.path("author").asText(""));
         n.set("Config", raw.path("config").isObject() ? LegacyConfig.containerConfig(raw.get("config"))
+                : cfg != null && cfg.config() != null ? LegacyConfig.containerConfig(json.valueToTree(cfg.config()))
                 : json.nullNode());
         n.put("Architecture", cfg != null && cfg.architecture() != null ? cfg.architecture() : goArch());
         if (!raw.path("variant").asText("").isEmpty()) n.put("Variant", raw.path("variant").asText());
