@@ -56,7 +56,8 @@ import java.util.TreeMap;
  *
  * Entries come in the order of a walk of that tree (names sorted), owned by root, files 0644 and directories
  * 0755, stamped with the image's creation time; {@code manifest.json}, {@code repositories}, {@code oci-layout},
- * {@code index.json} and manifests with time 0. Two saves of the same images are the same bytes.
+ * {@code index.json} and manifests with time 0. Two saves of the same images are the same bytes. With no image
+ * to save, only {@code manifest.json} ({@code null}), as Docker 20.10.
  *
  * <p>Which images and tags: {@code name:tag} saves that tag; a name without a tag saves every tag of that
  * repository; an ID (or ID prefix) saves the image without tags ({@code RepoTags} null), unless another name
@@ -205,8 +206,10 @@ public final class SaveArchive {
         ArrayNode manifest = JSON.createArrayNode();
         Map<String, Map<String, String>> repositories = new TreeMap<>();
         List<Oci.Descriptor> index = new ArrayList<>();
-        entries.add(new Entry(List.of("blobs"), true, Instant.EPOCH, null));
-        entries.add(new Entry(List.of("blobs", "sha256"), true, Instant.EPOCH, null));
+        if (!images.isEmpty()) {       // nothing to save: Docker 20.10's manifest.json alone
+            entries.add(new Entry(List.of("blobs"), true, Instant.EPOCH, null));
+            entries.add(new Entry(List.of("blobs", "sha256"), true, Instant.EPOCH, null));
+        }
         for (Image image : images.values()) {
             Instant created = created(image);
             String configHex = Digests.hex(image.id());
@@ -289,11 +292,13 @@ public final class SaveArchive {
             byte[] repoBytes = (JSON.writeValueAsString(repositories) + "\n").getBytes(StandardCharsets.UTF_8);
             entries.add(new Entry(List.of("repositories"), false, Instant.EPOCH, () -> repoBytes));
         }
-        byte[] layoutBytes = ("{\"imageLayoutVersion\":\"" + Oci.IMAGE_LAYOUT_VERSION + "\"}")
-                .getBytes(StandardCharsets.UTF_8);
-        entries.add(new Entry(List.of("oci-layout"), false, Instant.EPOCH, () -> layoutBytes));
-        byte[] indexBytes = Oci.JSON.writeValueAsBytes(new Oci.Index(2, Oci.MEDIA_TYPE_INDEX, index, null));
-        entries.add(new Entry(List.of("index.json"), false, Instant.EPOCH, () -> indexBytes));
+        if (!images.isEmpty()) {
+            byte[] layoutBytes = ("{\"imageLayoutVersion\":\"" + Oci.IMAGE_LAYOUT_VERSION + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            entries.add(new Entry(List.of("oci-layout"), false, Instant.EPOCH, () -> layoutBytes));
+            byte[] indexBytes = Oci.JSON.writeValueAsBytes(new Oci.Index(2, Oci.MEDIA_TYPE_INDEX, index, null));
+            entries.add(new Entry(List.of("index.json"), false, Instant.EPOCH, () -> indexBytes));
+        }
         entries.sort(SaveArchive::walkOrder);
 
         TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosing(out));
