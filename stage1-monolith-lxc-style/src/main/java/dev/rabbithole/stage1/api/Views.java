@@ -151,8 +151,13 @@ final class Views {
         ObjectNode n = json.createObjectNode();
         n.put("Id", image.id());
         n.put("ParentId", daemon.images().parent(image.id()).orElse(""));
-        n.set("RepoTags", json.valueToTree(image.repoTags()));
-        n.set("RepoDigests", json.valueToTree(daemon.images().repoDigests(image.id())));
+        // dockerd 20.10: RepoDigests null when there are none; an image with neither tags nor digests is listed as
+        // <none>:<none> and <none>@<none>
+        List<String> digests = daemon.images().repoDigests(image.id());
+        boolean dangling = image.repoTags().isEmpty() && digests.isEmpty();
+        n.set("RepoTags", json.valueToTree(dangling ? List.of("<none>:<none>") : image.repoTags()));
+        n.set("RepoDigests", dangling ? json.valueToTree(List.of("<none>@<none>"))
+                : digests.isEmpty() ? json.nullNode() : json.valueToTree(digests));
         n.put("Created", image.createdEpochSeconds());
         n.put("Size", image.size());
         n.put("VirtualSize", image.size());
