@@ -142,6 +142,16 @@ class ImageLayoutOnStage4IT extends ImageLayoutCases {
             // everything Docker 20.10 writes, we write with the same bytes (we add the OCI layout beside it)
             assertThat(ourFiles.keySet()).containsAll(dockers.keySet());
             for (Map.Entry<String, byte[]> f : dockers.entrySet()) {
+                if (f.getKey().equals("manifest.json")) {
+                    // dockerd 20.10 walks a Go map of the images: their order in manifest.json varies run to run
+                    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+                    List<String> theirsEntries = new ArrayList<>();
+                    json.readTree(f.getValue()).forEach(n -> theirsEntries.add(n.toString()));
+                    List<String> oursEntries = new ArrayList<>();
+                    json.readTree(ourFiles.get("manifest.json")).forEach(n -> oursEntries.add(n.toString()));
+                    assertThat(oursEntries).containsExactlyInAnyOrderElementsOf(theirsEntries);
+                    continue;
+                }
                 assertThat(ourFiles.get(f.getKey())).as(f.getKey()).isEqualTo(f.getValue());
             }
             // and Docker's archive loads into ours to the same IDs
