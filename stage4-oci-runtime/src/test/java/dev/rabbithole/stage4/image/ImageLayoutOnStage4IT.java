@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Stage 2's {@link ImageLayoutCases} (from its test jar) on stage 4's dockerd ({@code rabbithole stage4 dockerd}, from
  * this module's shaded jar, over the containerd, shim and runtime it starts), one dockerd for the class; and, with
  * Debian's dockerd 20.10 beside it, the same archive both ways: what we save Docker loads to the same image IDs, and
- * Docker's {@code manifest.json}, {@code repositories} and v1 layer files for the same images are ours byte for byte.
+ * Docker's {@code repositories}, configs and v1 layer files ({@code VERSION}, {@code json}, {@code layer.tar}) for the
+ * same images are ours byte for byte, its {@code manifest.json} the same entries (in the order of a Go map walk).
  * Needs root, containerd, busybox-static and the docker CLI; skipped with a reason otherwise.
  */
 class ImageLayoutOnStage4IT extends ImageLayoutCases {
