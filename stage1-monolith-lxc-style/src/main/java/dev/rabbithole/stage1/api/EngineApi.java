@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  *                                      (see InteractiveApi)
  * GET  /images/json (filters: see ImageFilters)   GET /images/{name}/json   POST /images/load
  * GET  /images/get?names=...           GET /images/{name}/get    (docker save: see SaveArchive)
- * POST /images/create (pull)           DELETE /images/{name}
+ * POST /images/create (pull)           DELETE /images/{name}   POST /images/{name}/tag (see ImageTagApi)
  * GET  /networks[/{id}]   POST /networks/create|prune|{id}/connect|{id}/disconnect   DELETE /networks/{id}
  *                                      (see NetworkApi)
  * POST /commit   POST /images/create?fromSrc=-   GET /images/{name}/history   GET /containers/{id}/changes|export
@@ -208,7 +208,7 @@ final class EngineApi {
             }
             default -> {
                 if (archives.route(ex, path) || routeContainer(ex, path, get, post, delete)
-                        || routeImage(ex, path, get, delete)
+                        || routeImage(ex, path, get, delete) || ImageTagApi.route(daemon, ex, path, post)
                         || interactive.route(ex, path, get, post) || networks.route(ex, path, get, post, delete)
                         || cow.route(ex, path, get, post)
                         || VolumesApi.route(daemon, json, ex, path, get, post, delete)) {

@@ -10,6 +10,7 @@ import dev.rabbithole.stage1.daemon.Daemon;
 import dev.rabbithole.stage1.daemon.HostConfig;
 import dev.rabbithole.stage1.image.Image;
 import dev.rabbithole.stage1.image.ImageConfig;
+import dev.rabbithole.stage1.image.LegacyConfig;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -150,8 +151,13 @@ final class Views {
         ObjectNode n = json.createObjectNode();
         n.put("Id", image.id());
         n.put("ParentId", daemon.images().parent(image.id()).orElse(""));
-        n.set("RepoTags", json.valueToTree(image.repoTags()));
-        n.putArray("RepoDigests");
+        // dockerd 20.10: RepoDigests null when there are none; an image with neither tags nor digests is listed as
+        // <none>:<none> and <none>@<none>
+        List<String> digests = daemon.images().repoDigests(image.id());
+        boolean dangling = image.repoTags().isEmpty() && digests.isEmpty();
+        n.set("RepoTags", json.valueToTree(dangling ? List.of("<none>:<none>") : image.repoTags()));
+        n.set("RepoDigests", dangling ? json.valueToTree(List.of("<none>@<none>"))
+                : digests.isEmpty() ? json.nullNode() : json.valueToTree(digests));
         n.put("Created", image.createdEpochSeconds());
         n.put("Size", image.size());
         n.put("VirtualSize", image.size());
@@ -167,7 +173,7 @@ final class Views {
         ObjectNode n = json.createObjectNode();
         n.put("Id", image.id());
         n.set("RepoTags", json.valueToTree(image.repoTags()));
-        n.putArray("RepoDigests");
+        n.set("RepoDigests", json.valueToTree(daemon.images().repoDigests(image.id())));
         com.fasterxml.jackson.databind.JsonNode raw = rawConfig(image);     // fields ImageConfig does not keep
         n.put("Parent", daemon.images().parent(image.id()).orElse(""));
         String comment = raw.path("comment").asText("");
@@ -177,12 +183,16 @@ final class Views {
         n.put("Comment", comment);
         n.put("Created", cfg != null && cfg.created() != null ? cfg.created()
                 : Instant.ofEpochSecond(image.createdEpochSeconds()).toString());
+        // dockerd's container.Config shape, every field it always prints (LegacyConfig)
+        n.put("Container", raw.path("container").asText(""));
+        n.set("ContainerConfig", LegacyConfig.containerConfig(raw.get("container_config")));
         n.put("DockerVersion", raw.path("docker_version").asText(""));
         n.put("Author", raw.path("author").asText(""));
-        ObjectNode config = cfg != null && cfg.config() != null ? json.valueToTree(cfg.config())
-                : json.createObjectNode();
-        n.set("Config", config);
+        n.set("Config", raw.path("config").isObject() ? LegacyConfig.containerConfig(raw.get("config"))
+                : cfg != null && cfg.config() != null ? LegacyConfig.containerConfig(json.valueToTree(cfg.config()))
+                : json.nullNode());
         n.put("Architecture", cfg != null && cfg.architecture() != null ? cfg.architecture() : goArch());
+        if (!raw.path("variant").asText("").isEmpty()) n.put("Variant", raw.path("variant").asText());
         n.put("Os", cfg != null && cfg.os() != null ? cfg.os() : "linux");
         n.put("Size", image.size());
         n.put("VirtualSize", image.size());

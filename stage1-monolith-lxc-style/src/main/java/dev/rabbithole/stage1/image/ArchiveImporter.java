@@ -224,14 +224,25 @@ final class ArchiveImporter {
         for (Map.Entry<String, LinkedHashSet<String>> en : refsByManifest.entrySet()) {
             Oci.Descriptor md = manifests.get(en.getKey());
             Oci.Manifest m = parse(blob(md), Oci.Manifest.class, "manifest " + md.digest());
+            checkMediaType("manifest " + md.digest(), m.mediaType() != null ? m.mediaType() : md.mediaType(),
+                    MANIFEST_TYPES);
             if (m.config() == null || m.layers() == null) throw invalid("manifest " + md.digest() + " has no config or layers");
+            checkMediaType("config " + m.config().digest() + " of manifest " + md.digest(), m.config().mediaType(),
+                    CONFIG_TYPES);
             byte[] config = blob(m.config());
             ImageConfig parsed = parseConfig(config, m.config().digest());
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < m.layers().size(); i++) {
                 Oci.Descriptor ld = m.layers().get(i);
                 checkDigest(ld);
-                layers.add(layer(require(blobName(ld.digest()), "layer"), blobName(ld.digest()), ld.digest(), parsed, i));
+                String what = "layer " + i + " (" + ld.digest() + ") of manifest " + md.digest();
+                if (ld.mediaType() != null && ld.mediaType().contains("zstd")) {
+                    throw invalid(what + " is zstd-compressed (" + ld.mediaType() + "), which this store does not unpack");
+                }
+                checkMediaType(what, ld.mediaType(), LAYER_TYPES);
+                Path file = require(blobName(ld.digest()), "layer");
+                checkSize(ld, sizeOf(file));
+                layers.add(layer(file, blobName(ld.digest()), ld.digest(), parsed, i));
             }
             checkLayerCount(parsed, layers.size(), m.config().digest());
             out.add(new Imported(config, parsed, layers, new ArrayList<>(en.getValue())));
@@ -255,6 +266,41 @@ final class ArchiveImporter {
         throw invalid("index " + d.digest() + " has no manifest for linux/" + arch);
     }
 
+    /** Manifests an image is made of (image-spec manifest.md; Docker's image manifest v2 schema 2). */
+    private static final java.util.Set<String> MANIFEST_TYPES = java.util.Set.of(Oci.MEDIA_TYPE_MANIFEST,
+            Oci.MEDIA_TYPE_DOCKER_MANIFEST);
+    /** Image configs (image-spec config.md; Docker's container image v1). */
+    private static final java.util.Set<String> CONFIG_TYPES = java.util.Set.of(Oci.MEDIA_TYPE_CONFIG,
+            "application/vnd.docker.container.image.v1+json");
+    /** Layers this store unpacks: tar and tar+gzip, OCI's and Docker's, distributable or not (layer.md). */
+    private static final java.util.Set<String> LAYER_TYPES = java.util.Set.of(Oci.MEDIA_TYPE_LAYER_TAR,
+            Oci.MEDIA_TYPE_LAYER_GZIP, "application/vnd.oci.image.layer.nondistributable.v1.tar",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            "application/vnd.docker.image.rootfs.diff.tar", "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip");
+
+    /** A media type outside {@code known} is refused, naming it; an absent one is taken for the expected kind. */
+    private static void checkMediaType(String what, String mediaType, java.util.Set<String> known) {
+        if (mediaType != null && !known.contains(mediaType)) {
+            throw invalid(what + " has media type " + mediaType + ", which is not one of " + new java.util.TreeSet<>(known));
+        }
+    }
+
+    /** A descriptor's size must be the blob's (descriptor.md). */
+    private static void checkSize(Oci.Descriptor d, long actual) {
+        if (d.size() != actual) {
+            throw invalid("blob " + d.digest() + " is " + actual + " bytes but its descriptor says " + d.size());
+        }
+    }
+
+    private static long sizeOf(Path f) {
+        try {
+            return Files.size(f);
+        } catch (IOException e) {
+            throw new SystemException("cannot read staged blob: " + e.getMessage(), e);
+        }
+    }
+
     private static void checkDigest(Oci.Descriptor d) {
         if (d == null || !Digests.isDigest(d.digest())) {
             throw invalid("descriptor without a sha256 digest: " + (d == null ? "null" : d.digest()));
@@ -269,6 +315,7 @@ final class ArchiveImporter {
         checkDigest(d);
         byte[] bytes = readSmall(require(blobName(d.digest()), "blob"), d.digest());
         if (!Digests.of(bytes).equals(d.digest())) throw invalid("blob " + d.digest() + " does not match its digest");
+        checkSize(d, bytes.length);
         return bytes;
     }
 
@@ -285,7 +332,15 @@ final class ArchiveImporter {
         if (expectedDiffId == null) throw invalid("config has no rootfs.diff_ids entry for layer " + index + " (" + name + ")");
         Layer cached = layerCache.get(file.toString());
         if (cached == null) {
-            cached = compressAndHash(file, name);
+            try {
+                cached = compressAndHash(file, name);
+            } catch (InvalidParameterException e) {
+                // a blob that is not what its name promises: say that, not what its damaged bytes look like
+                if (expectedDigest != null && !expectedDigest.equals(fileDigest(file))) {
+                    throw invalid("layer " + name + " does not match its digest " + expectedDigest);
+                }
+                throw e;
+            }
             layerCache.put(file.toString(), cached);
         }
         if (expectedDigest != null && !expectedDigest.equals(cached.digest()) && !expectedDigest.equals(cached.diffId())) {
@@ -341,6 +396,16 @@ final class ArchiveImporter {
         } catch (IOException | IllegalArgumentException e) {
             throw invalid("layer " + name + " is not a valid tar: " + oneLine(e));
         }
+    }
+
+    private static String fileDigest(Path f) {
+        MessageDigest md = Digests.sha256();
+        try (InputStream in = TeeInputStream.hashing(Files.newInputStream(f), md)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new SystemException("cannot read staged layer: " + e.getMessage(), e);
+        }
+        return Digests.of(md);
     }
 
     private static void fsync(Path f) throws IOException {

@@ -91,6 +91,34 @@ public interface ImageStore {
 
     /**
      * @param imageId {@code sha256:<hex>}
+     * @return the image's digest references, {@code name@sha256:<hex>} (Engine API ImageInspect {@code RepoDigests}):
+     *         empty for a loaded, committed or imported image, as in Docker 20.10; what {@link #recordRepoDigest}
+     *         recorded for a pulled one
+     */
+    default List<String> repoDigests(String imageId) {
+        return List.of();
+    }
+
+    /**
+     * Records that {@code name@manifestDigest} names an image (what {@code docker pull} records: the digest of the
+     * manifest or index the registry served for the name), so that it shows in {@code RepoDigests}, resolves
+     * ({@code docker run name@sha256:...}) and is removed with the name's last tag, as in Docker.
+     *
+     * @param imageId        {@code sha256:<hex>} of an image in the store
+     * @param name           a repository, with or without a tag (the tag is dropped): {@code busybox},
+     *                       {@code example.com/team/app:1}
+     * @param manifestDigest {@code sha256:<hex>}
+     * @return the recorded reference, e.g. {@code busybox@sha256:<hex>}
+     * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException not a valid name or digest
+     * @throws dev.rabbithole.stage1.errdefs.NotFoundException no such image
+     * @throws UnsupportedOperationException a store that cannot record names
+     */
+    default String recordRepoDigest(String imageId, String name, String manifestDigest) {
+        throw new UnsupportedOperationException("this image store cannot record repository digests");
+    }
+
+    /**
+     * @param imageId {@code sha256:<hex>}
      * @return the image this one was committed or built from ({@code sha256:<hex>}), if the store knows it
      *         (dockerd keeps it outside the config too, in its image metadata)
      */

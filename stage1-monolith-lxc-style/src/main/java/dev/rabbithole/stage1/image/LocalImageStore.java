@@ -236,7 +236,10 @@ public class LocalImageStore implements ImageStore {
         if (m.tag() != null) {
             index.removeIf(d -> m.tag().equals(d.annotation(Oci.ANNOTATION_REF_NAME)));
             out.add("Untagged: " + m.tag());
-            if (image.repoTags().size() > 1) {
+            // Docker: the repository's last tag takes the repository's digest references with it
+            out.addAll(RepoDigests.dropOrphaned(index, m.tag(), d -> manifest(d.digest()).config().digest(), image.id()));
+            if (index.stream().anyMatch(d -> d.annotation(Oci.ANNOTATION_REF_NAME) != null
+                    && image.id().equals(manifest(d.digest()).config().digest()))) {
                 writeIndex(index);
                 return out;
             }
@@ -246,6 +249,7 @@ public class LocalImageStore implements ImageStore {
                         + " (must be forced) - image is referenced in multiple repositories");
             }
             for (String t : image.repoTags()) out.add("Untagged: " + t);
+            for (String t : repoDigests(image.id())) out.add("Untagged: " + t);
         }
         // the image goes: every descriptor of a manifest with this config
         Set<String> goneManifests = new HashSet<>();
@@ -451,6 +455,37 @@ public class LocalImageStore implements ImageStore {
         return normalized;
     }
 
+    /** {@inheritDoc} (index.json descriptors of the image's manifest annotated {@code ref.name = name@sha256:<hex>}) */
+    @Override
+    public synchronized List<String> repoDigests(String imageId) {
+        List<String> out = new ArrayList<>();
+        for (Oci.Descriptor d : readIndex()) {
+            String ref = d.annotation(Oci.ANNOTATION_REF_NAME);
+            if (ref != null && ref.contains("@") && !out.contains(ref)
+                    && manifest(d.digest()).config().digest().equals(imageId)) {
+                out.add(ref);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Kept as one more descriptor of the image's manifest in {@code index.json}, annotated
+     * {@code org.opencontainers.image.ref.name = name@sha256:<hex>} (the annotation's grammar allows {@code @}); the
+     * named digest is the registry's, which may be a manifest list's, so it need not be the descriptor's own.
+     */
+    @Override
+    public synchronized String recordRepoDigest(String imageId, String name, String manifestDigest) {
+        if (!Digests.isDigest(manifestDigest)) throw new InvalidParameterException("invalid digest: " + manifestDigest);
+        String ref = RepoDigests.normalize(name + "@" + manifestDigest);
+        if (ref == null) throw new InvalidParameterException("invalid reference format: " + name);
+        String manifest = existingManifest(imageId).orElseThrow(() -> new NotFoundException("No such image: " + imageId));
+        addEntry(manifest, ref);
+        return ref;
+    }
+
     /** {@inheritDoc} */
     @Override
     public long layerSize(String layerDigest) {
@@ -580,6 +615,15 @@ public class LocalImageStore implements ImageStore {
         List<Oci.Descriptor> index = readIndex();
         Map<String, Image> images = images(index);
         String hex = null;
+        if (reference.contains("@")) {
+            String digestRef = RepoDigests.normalize(reference);
+            for (Oci.Descriptor d : index) {
+                if (digestRef != null && digestRef.equals(d.annotation(Oci.ANNOTATION_REF_NAME))) {
+                    return Optional.of(new Match(images.get(manifest(d.digest()).config().digest()), digestRef));
+                }
+            }
+            return Optional.empty();
+        }
         if (reference.startsWith("sha256:")) {
             hex = reference.substring("sha256:".length());
         } else {
@@ -609,7 +653,7 @@ public class LocalImageStore implements ImageStore {
             manifestOf.putIfAbsent(id, d.digest());
             List<String> t = tags.computeIfAbsent(id, k -> new ArrayList<>());
             String ref = d.annotation(Oci.ANNOTATION_REF_NAME);
-            if (ref != null && !t.contains(ref)) t.add(ref);
+            if (ref != null && !ref.contains("@") && !t.contains(ref)) t.add(ref);   // name@digest: repoDigests
         }
         Map<String, Image> out = new LinkedHashMap<>();
         for (Map.Entry<String, String> en : manifestOf.entrySet()) {

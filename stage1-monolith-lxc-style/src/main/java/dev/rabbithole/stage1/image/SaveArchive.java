@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,22 +32,32 @@ import java.util.TreeMap;
 
 /**
  * Writes images as {@code docker save} does ({@code GET /images/get}, {@code GET /images/{name}/get}, Engine
- * API 1.41), in the layout Docker 20.10 writes and every {@code docker load} reads:
+ * API 1.41): the archive Docker 20.10 writes and every {@code docker load} reads, and in the same tar the OCI image
+ * layout that Docker 25 added (image-spec image-layout.md), so that OCI tools ({@code skopeo ... oci-archive:},
+ * containerd's import) read it too:
  *
  * <pre>
  * CONFIGHEX.json          the image's config blob as stored (its sha256 is the image ID)
- * V1ID/                   one directory per layer, named by a legacy v1 ID derived from the layer chain
+ * V1ID/                   one directory per layer, named by the legacy v1 ID Docker derives from the layer chain
  * V1ID/VERSION            "1.0"
- * V1ID/json               the legacy v1 image JSON of the layer (id, parent, created, ...)
- * V1ID/layer.tar          the layer, uncompressed (its sha256 is the config's rootfs.diff_ids entry)
+ * V1ID/json               the legacy v1 image JSON of the layer (id, parent, created, ...), as Docker writes it
+ * V1ID/layer.tar          a symlink to ../blobs/sha256/DIFFIDHEX, the layer (Docker 20.10 symlinks a layer it
+ *                         already wrote, too)
  * manifest.json           [{"Config": "CONFIGHEX.json", "RepoTags": ["busybox:latest"] or null,
  *                           "Layers": ["V1ID/layer.tar", ...]}], one entry per image
  * repositories            {"busybox": {"latest": "V1ID of the top layer"}}, only when a tag is saved
+ * oci-layout              {"imageLayoutVersion":"1.0.0"}
+ * index.json              an OCI index: per saved tag one manifest descriptor annotated, as Docker 25's,
+ *                         io.containerd.image.name = "docker.io/library/busybox:latest" and
+ *                         org.opencontainers.image.ref.name = "latest"; an untagged image without annotations
+ * blobs/sha256/HEX        the config, an OCI manifest per image, and each layer uncompressed
+ *                         (application/vnd.oci.image.layer.v1.tar, so its digest is its diff_id)
  * </pre>
  *
  * Entries come in the order of a walk of that tree (names sorted), owned by root, files 0644 and directories
- * 0755, stamped with the image's creation time; {@code manifest.json} and {@code repositories} with time 0, as
- * Docker's.
+ * 0755, stamped with the image's creation time; {@code manifest.json}, {@code repositories}, {@code oci-layout},
+ * {@code index.json} and manifests with time 0. Two saves of the same images are the same bytes. With no image
+ * to save, only {@code manifest.json} ({@code null}), as Docker 20.10.
  *
  * <p>Which images and tags: {@code name:tag} saves that tag; a name without a tag saves every tag of that
  * repository; an ID (or ID prefix) saves the image without tags ({@code RepoTags} null), unless another name
@@ -121,13 +132,65 @@ public final class SaveArchive {
         return List.copyOf(images.keySet());
     }
 
-    /** One file or directory of the archive. */
-    private record Entry(List<String> path, boolean directory, Instant mtime, Content content) { }
+    /** One file, directory or symlink of the archive. */
+    private record Entry(List<String> path, boolean directory, Instant mtime, Content content, String linkTarget) {
+        Entry(List<String> path, boolean directory, Instant mtime, Content content) {
+            this(path, directory, mtime, content, null);
+        }
+    }
 
     @FunctionalInterface
     private interface Content {
         /** @return the bytes, or null for a layer that is streamed (its length known beforehand) */
         byte[] bytes() throws IOException;
+    }
+
+    /**
+     * One layer's legacy v1 entry, as {@code docker save} of Docker 20.10 derives it.
+     *
+     * @param id   the v1 ID, 64 hex characters
+     * @param json the {@code V1ID/json} file's bytes
+     */
+    record V1Layer(String id, byte[] json) { }
+
+    /**
+     * The legacy v1 IDs and JSON files of an image's layers, lowest first, as Docker 20.10's {@code docker save}
+     * writes them: a layer below the top gets only the epoch as {@code created} and an empty
+     * {@code container_config}, the top layer the config's own fields ({@link LegacyConfig#v1Image}); the ID is
+     * the sha256 of that JSON (keys of the top level sorted) with the layer's chain ID as {@code layer_id} and
+     * the parent's v1 ID as {@code parent}; the file then carries {@code id}, {@code parent} (hex) and {@code os}.
+     *
+     * @param rawConfig the config blob
+     * @return one entry per {@code rootfs.diff_ids} entry
+     * @throws IOException the config is not JSON
+     */
+    static List<V1Layer> v1Layers(byte[] rawConfig) throws IOException {
+        JsonNode raw = Oci.JSON.readTree(rawConfig);
+        List<String> diffIds = new ArrayList<>();
+        raw.path("rootfs").path("diff_ids").forEach(d -> diffIds.add(d.asText()));
+        String os = raw.path("os").asText("");
+        List<V1Layer> out = new ArrayList<>();
+        String chain = null;
+        String parent = null;
+        for (int n = 0; n < diffIds.size(); n++) {
+            chain = chain == null ? diffIds.get(n)
+                    : Digests.of((chain + " " + diffIds.get(n)).getBytes(StandardCharsets.UTF_8));
+            boolean top = n == diffIds.size() - 1;
+            ObjectNode v1 = top ? LegacyConfig.v1Image(raw) : LegacyConfig.v1Lower();
+            String v1Id = v1Id(v1, chain, parent);
+            ObjectNode file = JSON.createObjectNode().put("id", v1Id);
+            if (parent != null) {
+                file.put("parent", Digests.hex(parent));
+                v1.remove("parent");
+            }
+            file.setAll(v1);
+            if (!os.isEmpty()) {
+                file.put("os", os);
+            }
+            out.add(new V1Layer(v1Id, LegacyConfig.goJson(file)));
+            parent = "sha256:" + v1Id;
+        }
+        return out;
     }
 
     /**
@@ -139,47 +202,56 @@ public final class SaveArchive {
     public void write(OutputStream out) throws IOException {
         List<Entry> entries = new ArrayList<>();
         Map<String, LayerSource> layers = new LinkedHashMap<>();
+        Set<String> written = new HashSet<>();
         ArrayNode manifest = JSON.createArrayNode();
         Map<String, Map<String, String>> repositories = new TreeMap<>();
+        List<Oci.Descriptor> index = new ArrayList<>();
+        if (!images.isEmpty()) {       // nothing to save: Docker 20.10's manifest.json alone
+            entries.add(new Entry(List.of("blobs"), true, Instant.EPOCH, null));
+            entries.add(new Entry(List.of("blobs", "sha256"), true, Instant.EPOCH, null));
+        }
         for (Image image : images.values()) {
             Instant created = created(image);
-            String configName = Digests.hex(image.id()) + ".json";
+            String configHex = Digests.hex(image.id());
+            String configName = configHex + ".json";
             byte[] config;
             try (InputStream in = store.openBlob(image.id())) {
                 config = in.readAllBytes();
             }
             entries.add(new Entry(List.of(configName), false, created, () -> config));
+            if (written.add(configHex)) {
+                entries.add(new Entry(List.of("blobs", "sha256", configHex), false, created, () -> config));
+            }
             List<String> diffIds = image.config().rootfs().diffIds();
+            List<V1Layer> v1 = v1Layers(config);
             List<String> layerPaths = new ArrayList<>();
-            String chain = null;
-            String parent = null;
+            List<Oci.Descriptor> ociLayers = new ArrayList<>();
             for (int n = 0; n < diffIds.size(); n++) {
-                chain = chain == null ? diffIds.get(n)
-                        : Digests.of((chain + " " + diffIds.get(n)).getBytes(StandardCharsets.UTF_8));
-                boolean top = n == diffIds.size() - 1;
-                ObjectNode v1 = legacyJson(image, created, top);
-                String v1Id = v1Id(v1, chain, parent);
-                ObjectNode withIds = JSON.createObjectNode().put("id", v1Id);
-                if (parent != null) {
-                    withIds.put("parent", Digests.hex(parent));
+                String v1Id = v1.get(n).id();
+                String diffHex = Digests.hex(diffIds.get(n));
+                String blob = "blobs/sha256/" + diffHex;
+                LayerSource src = layers.get(blob);
+                if (src == null) {
+                    src = new LayerSource(image.layerDigests().get(n));
+                    layers.put(blob, src);
+                    entries.add(new Entry(List.of("blobs", "sha256", diffHex), false, created, null));
                 }
-                withIds.setAll(v1);
-                if (!layers.containsKey(v1Id)) {
-                    layers.put(v1Id, new LayerSource(image.layerDigests().get(n)));
-                    byte[] v1Bytes = JSON.writeValueAsBytes(withIds);
+                if (written.add(v1Id)) {
+                    byte[] v1Bytes = v1.get(n).json();
                     entries.add(new Entry(List.of(v1Id), true, created, null));
                     entries.add(new Entry(List.of(v1Id, "VERSION"), false, created,
                             () -> "1.0".getBytes(StandardCharsets.UTF_8)));
                     entries.add(new Entry(List.of(v1Id, "json"), false, created, () -> v1Bytes));
-                    entries.add(new Entry(List.of(v1Id, "layer.tar"), false, created, null));
+                    entries.add(new Entry(List.of(v1Id, "layer.tar"), false, created, null, "../" + blob));
                 }
                 layerPaths.add(v1Id + "/layer.tar");
-                parent = "sha256:" + v1Id;
+                ociLayers.add(new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_TAR, diffIds.get(n), src.length(), null, null));
             }
+            String top = v1.isEmpty() ? null : v1.get(v1.size() - 1).id();
             ObjectNode m = manifest.addObject();
             m.put("Config", configName);
             Set<String> t = tags.get(image.id());
-            if (t.isEmpty() || parent == null) {
+            if (t.isEmpty() || top == null) {
                 m.putNull("RepoTags");
             } else {
                 ArrayNode rt = m.putArray("RepoTags");
@@ -187,10 +259,31 @@ public final class SaveArchive {
                     rt.add(tag);
                     int colon = tag.lastIndexOf(':');
                     repositories.computeIfAbsent(tag.substring(0, colon), k -> new TreeMap<>())
-                            .put(tag.substring(colon + 1), Digests.hex(parent));
+                            .put(tag.substring(colon + 1), top);
                 }
             }
             layerPaths.forEach(m.putArray("Layers")::add);
+
+            // the OCI side: a manifest of the uncompressed layers, named in index.json
+            Oci.Platform platform = new Oci.Platform(image.config().architecture(),
+                    image.config().os() == null ? "linux" : image.config().os(), null);
+            byte[] ociManifest = Oci.JSON.writeValueAsBytes(new Oci.Manifest(2, Oci.MEDIA_TYPE_MANIFEST,
+                    new Oci.Descriptor(Oci.MEDIA_TYPE_CONFIG, image.id(), config.length, null, null), ociLayers, null));
+            String manifestDigest = Digests.of(ociManifest);
+            if (written.add(Digests.hex(manifestDigest))) {
+                entries.add(new Entry(List.of("blobs", "sha256", Digests.hex(manifestDigest)), false, Instant.EPOCH,
+                        () -> ociManifest));
+            }
+            if (t.isEmpty()) {
+                index.add(new Oci.Descriptor(Oci.MEDIA_TYPE_MANIFEST, manifestDigest, ociManifest.length, null, platform));
+            }
+            for (String tag : t) {
+                Map<String, String> annotations = new LinkedHashMap<>();
+                annotations.put(Oci.ANNOTATION_CONTAINERD_NAME, fullName(tag));
+                annotations.put(Oci.ANNOTATION_REF_NAME, tag.substring(tag.lastIndexOf(':') + 1));
+                index.add(new Oci.Descriptor(Oci.MEDIA_TYPE_MANIFEST, manifestDigest, ociManifest.length, annotations,
+                        platform));
+            }
         }
         String manifestText = manifest.isEmpty() ? "null" : JSON.writeValueAsString(manifest);  // Go's nil slice
         byte[] manifestBytes = (manifestText + "\n").getBytes(StandardCharsets.UTF_8);
@@ -199,6 +292,13 @@ public final class SaveArchive {
             byte[] repoBytes = (JSON.writeValueAsString(repositories) + "\n").getBytes(StandardCharsets.UTF_8);
             entries.add(new Entry(List.of("repositories"), false, Instant.EPOCH, () -> repoBytes));
         }
+        if (!images.isEmpty()) {
+            byte[] layoutBytes = ("{\"imageLayoutVersion\":\"" + Oci.IMAGE_LAYOUT_VERSION + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            entries.add(new Entry(List.of("oci-layout"), false, Instant.EPOCH, () -> layoutBytes));
+            byte[] indexBytes = Oci.JSON.writeValueAsBytes(new Oci.Index(2, Oci.MEDIA_TYPE_INDEX, index, null));
+            entries.add(new Entry(List.of("index.json"), false, Instant.EPOCH, () -> indexBytes));
+        }
         entries.sort(SaveArchive::walkOrder);
 
         TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosing(out));
@@ -206,18 +306,25 @@ public final class SaveArchive {
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         for (Entry e : entries) {
             String name = String.join("/", e.path()) + (e.directory() ? "/" : "");
-            TarArchiveEntry te = new TarArchiveEntry(name, e.directory() ? TarConstants.LF_DIR : TarConstants.LF_NORMAL);
-            te.setMode(e.directory() ? 040755 : 0100644);
+            TarArchiveEntry te;
+            if (e.linkTarget() != null) {
+                te = new TarArchiveEntry(name, TarConstants.LF_SYMLINK);
+                te.setLinkName(e.linkTarget());
+                te.setMode(0120777);
+            } else {
+                te = new TarArchiveEntry(name, e.directory() ? TarConstants.LF_DIR : TarConstants.LF_NORMAL);
+                te.setMode(e.directory() ? 040755 : 0100644);
+            }
             te.setUserId(0);
             te.setGroupId(0);
             te.setUserName("root");
             te.setGroupName("root");
             te.setModTime(Date.from(e.mtime()));
-            if (e.directory()) {
+            if (e.directory() || e.linkTarget() != null) {
                 tar.putArchiveEntry(te);
                 tar.closeArchiveEntry();
             } else if (e.content() == null) {
-                LayerSource src = layers.get(e.path().get(0));
+                LayerSource src = layers.get(String.join("/", e.path()));
                 te.setSize(src.length());
                 tar.putArchiveEntry(te);
                 try (InputStream in = src.open()) {
@@ -234,6 +341,22 @@ public final class SaveArchive {
         }
         tar.finish();
         tar.flush();
+    }
+
+    /**
+     * A reference as containerd (and Docker 25's {@code io.containerd.image.name}) spells it: with the registry
+     * host, {@code docker.io/library/} for an official image's short name.
+     *
+     * @param tag {@code name:tag} as the store keeps it ({@code busybox:latest}, {@code example.com/a/b:1})
+     * @return e.g. {@code docker.io/library/busybox:latest}, {@code example.com/a/b:1}
+     */
+    static String fullName(String tag) {
+        int slash = tag.indexOf('/');
+        String first = slash < 0 ? "" : tag.substring(0, slash);
+        if (slash >= 0 && (first.contains(".") || first.contains(":") || first.equals("localhost"))) {
+            return tag;
+        }
+        return "docker.io/" + (slash < 0 ? "library/" : "") + tag;
     }
 
     /** A layer blob of the store, read uncompressed; its length is measured by a first pass. */
@@ -280,39 +403,8 @@ public final class SaveArchive {
     }
 
     /**
-     * The legacy v1 JSON of a layer, without {@code id} and {@code parent}: the creation time, an empty
-     * container config and the OS; the top layer also carries the image's config and architecture.
-     */
-    private static ObjectNode legacyJson(Image image, Instant created, boolean top) {
-        ObjectNode v1 = JSON.createObjectNode();
-        v1.put("created", image.config().created() != null ? image.config().created() : created.toString());
-        ObjectNode cc = v1.putObject("container_config");
-        cc.put("Hostname", "").put("Domainname", "").put("User", "").put("AttachStdin", false)
-                .put("AttachStdout", false).put("AttachStderr", false).put("Tty", false).put("OpenStdin", false)
-                .put("StdinOnce", false).putNull("Env");
-        cc.putNull("Cmd");
-        cc.put("Image", "");
-        cc.putNull("Volumes");
-        cc.put("WorkingDir", "");
-        cc.putNull("Entrypoint");
-        cc.putNull("OnBuild");
-        cc.putNull("Labels");
-        if (top) {
-            JsonNode config = JSON.valueToTree(image.config().config());
-            if (config != null && !config.isNull()) {
-                v1.set("config", config);
-            }
-            if (image.config().architecture() != null) {
-                v1.put("architecture", image.config().architecture());
-            }
-        }
-        v1.put("os", image.config().os() == null ? "linux" : image.config().os());
-        return v1;
-    }
-
-    /**
-     * A layer's legacy ID, as Docker derives it: the sha256 of its v1 JSON with the layer's chain ID as
-     * {@code layer_id} and the parent's v1 ID as {@code parent}, keys sorted.
+     * A layer's legacy ID, as Docker derives it: the sha256 of its v1 JSON (Go's spelling) without {@code id},
+     * with the layer's chain ID as {@code layer_id} and the parent's v1 ID as {@code parent}, top-level keys sorted.
      */
     private static String v1Id(ObjectNode v1, String chainId, String parent) {
         TreeMap<String, JsonNode> sorted = new TreeMap<>();
@@ -321,11 +413,9 @@ public final class SaveArchive {
         if (parent != null) {
             sorted.put("parent", JSON.getNodeFactory().textNode(parent));
         }
-        try {
-            return Digests.hex(Digests.of(JSON.writeValueAsBytes(sorted)));
-        } catch (IOException e) {
-            throw new SystemException("cannot serialize a layer's v1 JSON: " + e.getMessage(), e);
-        }
+        ObjectNode ordered = JSON.createObjectNode();
+        sorted.forEach(ordered::set);
+        return Digests.hex(Digests.of(LegacyConfig.goJson(ordered)));
     }
 
     private static Instant created(Image image) {

@@ -392,6 +392,7 @@ class ApiServerTest {
         assertThat(list.get(0).get("Id").asText()).isEqualTo(FakeImageStore.BUSYBOX_ID);
         assertThat(list.get(0).get("RepoTags").get(0).asText()).isEqualTo("busybox:latest");
         assertThat(list.get(0).get("SharedSize").asInt()).isEqualTo(-1);
+        assertThat(list.get(0).get("RepoDigests").isNull()).as("dockerd 20.10: null, no digests").isTrue();
 
         JsonNode img = call("GET", "/v1.41/images/busybox/json", null, 200);
         assertThat(img.get("Os").asText()).isEqualTo("linux");

@@ -32,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code docker save} over the API ({@code GET /images/get?names=...}, {@code GET /images/{name}/get}) against a
  * real image store: the archive has the layout Docker 20.10 writes (checked against {@code docker save} of
  * Debian's dockerd: CONFIGHEX.json, V1ID/{VERSION,json,layer.tar}, manifest.json, repositories, in walk order)
- * and reads back with {@code load}.
+ * with Docker 25's OCI layout beside it, and reads back with {@code load}.
  */
 class SaveRoutesTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -82,12 +82,19 @@ class SaveRoutesTest {
             byte[] tar = c.body();
             List<TarArchiveEntry> entries = new java.util.ArrayList<>();
             Map<String, byte[]> files = new LinkedHashMap<>();
+            Map<String, String> links = new LinkedHashMap<>();
             try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(tar))) {
                 for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
                     entries.add(e);
-                    if (!e.isDirectory()) files.put(e.getName(), in.readAllBytes());
+                    if (e.isSymbolicLink()) {
+                        links.put(e.getName(), Path.of(e.getName()).getParent().resolve(e.getLinkName()).normalize()
+                                .toString());
+                    } else if (!e.isDirectory()) {
+                        files.put(e.getName(), in.readAllBytes());
+                    }
                 }
             }
+            links.forEach((name, target) -> files.put(name, files.get(target)));   // as docker load follows them
             return new Saved(entries, files);
         }
     }
@@ -108,9 +115,18 @@ class SaveRoutesTest {
         String layer = manifest.get(0).get("Layers").get(0).asText();
         String v1 = layer.substring(0, layer.indexOf('/'));
         assertThat(v1).matches("[0-9a-f]{64}");
-        // the order of Docker 20.10's archive: a walk of the directory it tars, names sorted
-        assertThat(s.names()).containsExactly(config, v1 + "/", v1 + "/VERSION", v1 + "/json", v1 + "/layer.tar",
-                "manifest.json", "repositories");
+        // the order of Docker 20.10's archive: a walk of the directory it tars, names sorted; beside it Docker 25's
+        // OCI layout, each layer once under blobs/ (V1ID/layer.tar links to it)
+        assertThat(s.names().stream().filter(n -> !n.startsWith("blobs/") && !n.equals("index.json")
+                && !n.equals("oci-layout")).toList()).containsExactly(config, v1 + "/", v1 + "/VERSION", v1 + "/json",
+                v1 + "/layer.tar", "manifest.json", "repositories");
+        String diffHex = busybox.config().rootfs().diffIds().get(0).substring(7);
+        assertThat(s.names()).contains("blobs/", "blobs/sha256/", "blobs/sha256/" + diffHex,
+                "blobs/sha256/" + busybox.id().substring(7), "index.json", "oci-layout");
+        assertThat(s.entries().stream().filter(e -> e.getName().equals(v1 + "/layer.tar")).findFirst().orElseThrow()
+                .getLinkName()).isEqualTo("../blobs/sha256/" + diffHex);
+        assertThat(s.json("index.json").findValuesAsText("io.containerd.image.name"))
+                .containsExactly("docker.io/library/busybox:latest");
         assertThat(sha256(s.files().get(config))).isEqualTo(busybox.id());
         // layers are uncompressed: the layer's sha256 is the config's diff_id
         assertThat(sha256(s.files().get(layer))).isEqualTo(busybox.config().rootfs().diffIds().get(0));
@@ -119,7 +135,7 @@ class SaveRoutesTest {
         assertThat(s.json("repositories").toString()).isEqualTo("{\"busybox\":{\"latest\":\"" + v1 + "\"}}");
         for (TarArchiveEntry e : s.entries()) {
             assertThat(e.getUserName()).isEqualTo("root");
-            assertThat(e.getMode() & 07777).isEqualTo(e.isDirectory() ? 0755 : 0644);
+            assertThat(e.getMode() & 07777).isEqualTo(e.isDirectory() ? 0755 : e.isSymbolicLink() ? 0777 : 0644);
             if (e.getName().equals("manifest.json") || e.getName().equals("repositories")) {
                 assertThat(e.getModTime().getTime()).isZero();
             }

@@ -186,13 +186,20 @@ class DockerParityIT {
         assertThat(daemon.docker("rm", "parity-failed").exit()).isZero();
     }
 
+    /** The archive's files by name; a symlink ({@code V1ID/layer.tar}) as its target's bytes, as docker load reads it. */
     static Map<String, byte[]> untar(Path tar) throws IOException {
         Map<String, byte[]> files = new LinkedHashMap<>();
+        Map<String, String> links = new LinkedHashMap<>();
         try (InputStream raw = Files.newInputStream(tar); TarArchiveInputStream in = new TarArchiveInputStream(raw)) {
             for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
-                if (!e.isDirectory()) files.put(e.getName(), in.readAllBytes());
+                if (e.isSymbolicLink()) {
+                    links.put(e.getName(), Path.of(e.getName()).getParent().resolve(e.getLinkName()).normalize().toString());
+                } else if (!e.isDirectory()) {
+                    files.put(e.getName(), in.readAllBytes());
+                }
             }
         }
+        links.forEach((name, target) -> files.put(name, files.get(target)));
         return files;
     }
 
