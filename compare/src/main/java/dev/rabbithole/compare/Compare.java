@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link RunBenchmark.Dockerd}, runs the same workloads on each through the docker CLI, stops everything, and writes
  * a report: a terminal summary, {@code report.html} (one file, charts as inline SVG), {@code figures.csv} and
  * {@code report.json}. Sections: 1 start latency, 2 memory (PSS), 3 process trees and IPC hops, 4 kill -9
- * survival, 5 20 concurrent starts, 6 kernel work per start, 7 lines of code. Needs root.
+ * survival, 5 concurrent starts (20 at once), 6 kernel work per start, 7 lines of code. Needs root.
  *
  * <p>Usage: {@code Compare --jar KEY=JAR... [--stages 1,2,3,4,docker] [--runs N] [--quick] [--out DIR]
  * [--source DIR] [--java JAVA [--java-option OPT]...]}.
@@ -56,6 +56,9 @@ public final class Compare {
             return quick ? 5 : 20;
         }
     }
+
+    private static final List<String> VALUED = List.of("--stages", "--runs", "--out", "--source", "--java",
+            "--java-option", "--jar");
 
     static final String USAGE = "usage: rabbithole compare [--stages 1,2,3,4,docker] [--runs N] [--quick] [--out DIR]";
 
@@ -89,7 +92,7 @@ public final class Compare {
         Options o = new Options();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            if (!a.equals("--quick") && i + 1 >= args.length) {
+            if (VALUED.contains(a) && i + 1 >= args.length) {
                 throw new IllegalArgumentException(a + " needs a value");
             }
             switch (a) {
@@ -543,21 +546,24 @@ public final class Compare {
      */
     static void parseStraceSummary(Report r, Stage s, String table) {
         Map<String, double[]> kinds = new LinkedHashMap<>();
+        double seconds = Double.NaN;
         for (String line : table.split("\n")) {
             String[] f = line.trim().split("\\s+");
-            if (f.length < 5 || !f[0].matches("[0-9.]+") || !f[1].matches("[0-9.]+")) {
+            if (f.length < 4 || !f[0].matches("[0-9.]+") || !f[1].matches("[0-9.]+")) {
                 continue;
             }
             String name = f[f.length - 1];
-            double calls = Double.parseDouble(f[3]);
-            kinds.put(name, new double[] {calls, Double.parseDouble(f[1])});
+            if (name.equals("total")) {
+                seconds = Double.parseDouble(f[1]);   // its columns vary with strace's version: the calls are summed
+            } else if (f.length >= 5) {
+                kinds.put(name, new double[] {Double.parseDouble(f[3]), Double.parseDouble(f[1])});
+            }
         }
-        double[] total = kinds.remove("total");
-        if (total == null) {
+        if (Double.isNaN(seconds)) {
             throw new IllegalStateException("strace wrote no summary: " + table.strip());
         }
-        r.add(6, s.key(), "strace", "calls", total[0], "calls");
-        r.add(6, s.key(), "strace", "system time", total[1], "s");
+        r.add(6, s.key(), "strace", "calls", kinds.values().stream().mapToDouble(k -> k[0]).sum(), "calls");
+        r.add(6, s.key(), "strace", "system time", seconds, "s");
         r.add(6, s.key(), "strace", "kinds", kinds.size(), "kinds");
         kinds.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0])).limit(8)
                 .forEach(k -> r.add(6, s.key(), "strace " + k.getKey(), "calls", k.getValue()[0], "calls"));
@@ -586,7 +592,7 @@ public final class Compare {
                 count++;
             }
             if (count == 0) {
-                r.note(6, s.key(), "the stage records no kernel calls of its starts (explain is empty)");
+                r.note(6, s.key(), "the stage records no kernel calls of its starts (its explain lists none)");
                 return;
             }
             r.add(6, s.key(), "explain", "calls", count, "calls");

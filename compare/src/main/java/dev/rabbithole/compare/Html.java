@@ -23,7 +23,8 @@ import java.util.Map;
 /**
  * The HTML report: one self-contained file (no script, no external file), its charts drawn by JFreeChart and
  * written as inline SVG by JFreeSVG, its process trees drawn as SVG boxes, each section with how it was measured
- * and the machine it ran on.
+ * and the machine it ran on. Each chart is also written alone, as {@code charts/section-N.svg} and
+ * {@code charts/tree-STAGE.svg} beside the report, for the book.
  */
 public final class Html {
     private Html() { }
@@ -42,6 +43,17 @@ public final class Html {
     public static void write(Report r, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
         Files.writeString(file, page(r));
+        Path charts = Files.createDirectories(file.resolveSibling("charts"));
+        for (int section : List.of(1, 2, 5, 6, 7)) {
+            String svg = chart(r, section);
+            if (svg != null) {
+                Files.writeString(charts.resolve("section-" + section + ".svg"), svg + "\n");
+            }
+        }
+        for (Map.Entry<String, List<ProcessTree.Node>> t : r.trees.entrySet()) {
+            Files.writeString(charts.resolve("tree-" + t.getKey() + ".svg"),
+                    treeSvg(t.getValue(), Stage.byKey(t.getKey())) + "\n");
+        }
     }
 
     /**
@@ -175,6 +187,7 @@ public final class Html {
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.getRangeAxis().setUpperMargin(0.15);   // room for the longest bar's label
         BarRenderer renderer = (BarRenderer) plot.getRenderer();
         renderer.setBarPainter(new StandardBarPainter());
         renderer.setShadowVisible(false);

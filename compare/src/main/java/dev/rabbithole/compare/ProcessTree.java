@@ -50,7 +50,8 @@ public final class ProcessTree {
     }
 
     /**
-     * The role of a process: for a JVM running a jar, the program after the jar ({@code dockerd}, {@code shim}),
+     * The role of a process: for a JVM running a stage jar, the program after the jar or the main class
+     * ({@code dockerd}, {@code containerd}, {@code shim}),
      * or {@code init (pooled)} for stage 2's pooled inits; {@code shim} for Docker's shim; else the executable's
      * file name.
      *
@@ -63,12 +64,22 @@ public final class ProcessTree {
             return "?";
         }
         String exe = Path.of(args.get(0)).getFileName().toString();
-        int jar = args.indexOf("-jar");
-        if (jar >= 0 && jar + 2 < args.size()) {
-            return args.get(jar + 2);
-        }
         if (args.contains("--pooled")) {
             return "init (pooled)";
+        }
+        if (exe.equals("java")) {
+            // java [OPTION...] (-jar JAR | MAINCLASS) PROGRAM ...: the stage jar's program
+            for (int i = 1; i < args.size(); i++) {
+                String a = args.get(i);
+                if (a.equals("-jar")) {
+                    return i + 2 < args.size() ? args.get(i + 2) : "java";
+                }
+                if (a.equals("-cp") || a.equals("-classpath") || a.equals("--class-path")) {
+                    i++;
+                } else if (!a.startsWith("-")) {
+                    return i + 1 < args.size() && !args.get(i + 1).startsWith("-") ? args.get(i + 1) : "java";
+                }
+            }
         }
         if (exe.startsWith("containerd-shim")) {
             return "shim";

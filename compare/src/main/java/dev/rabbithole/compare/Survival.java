@@ -163,9 +163,14 @@ final class Survival {
                 procs = new ArrayList<>(procs);
                 procs.add(workload);
             }
-            int mounts = Cli.mountsUnder(dir).size() + Cli.mountsUnder(exec).size();
-            String leaks = procs.isEmpty() && mounts == 0 ? "none"
-                    : (procs.size() + mounts) + " (" + procs.size() + " processes, " + mounts + " mounts)";
+            List<String> mounts = new ArrayList<>();
+            for (Path root : List.of(dir, exec)) {
+                Cli.mountsUnder(root).forEach(m -> mounts.add(root.relativize(Path.of(m)).toString()));
+            }
+            List<String> what = new ArrayList<>();
+            procs.forEach(p -> what.add(p == workload ? "the container's process" : ProcessTree.role(p)));
+            mounts.forEach(m -> what.add("mount " + (m.length() > 40 ? "..." + m.substring(m.length() - 37) : m)));
+            String leaks = what.isEmpty() ? "none" : what.size() + " (" + String.join(", ", what) + ")";
             return List.of(lives ? "yes" : "no", found, exit, leaks);
         }
 
