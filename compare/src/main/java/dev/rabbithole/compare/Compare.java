@@ -136,7 +136,7 @@ public final class Compare {
     private static final boolean TTY = System.console() != null;
 
     /** Prints the progress line: which section runs on which stage. */
-    static void progress(int section, String what) {
+    static synchronized void progress(int section, String what) {
         String line = String.format(Locale.ROOT, "[%d/%d] %s", section, STEPS, what);
         if (TTY) {
             System.err.print("\r" + String.format(Locale.ROOT, "%-110.110s", line));

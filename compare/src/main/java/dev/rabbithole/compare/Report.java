@@ -55,7 +55,7 @@ public final class Report {
      * @param value   the number
      * @param unit    its unit
      */
-    public void add(int section, String stage, String item, String metric, double value, String unit) {
+    public synchronized void add(int section, String stage, String item, String metric, double value, String unit) {
         figures.add(new Figure(section, stage, item, metric, value, unit));
     }
 
@@ -66,7 +66,7 @@ public final class Report {
      * @param stage   a stage key
      * @param text    the text
      */
-    public void note(int section, String stage, String text) {
+    public synchronized void note(int section, String stage, String text) {
         notes.computeIfAbsent(section, k -> new LinkedHashMap<>()).merge(stage, text, (a, b) -> a + "\n" + b);
     }
 
@@ -77,7 +77,7 @@ public final class Report {
      * @param metric  which figure
      * @return the figure's value, or NaN when it was not measured
      */
-    public double value(int section, String stage, String item, String metric) {
+    public synchronized double value(int section, String stage, String item, String metric) {
         return figures.stream().filter(f -> f.section() == section && f.stage().equals(stage)
                 && f.item().equals(item) && f.metric().equals(metric)).mapToDouble(Figure::value).findFirst()
                 .orElse(Double.NaN);
@@ -87,7 +87,7 @@ public final class Report {
      * @param section 1 to 7
      * @return the figures of that section
      */
-    public List<Figure> section(int section) {
+    public synchronized List<Figure> section(int section) {
         return figures.stream().filter(f -> f.section() == section).toList();
     }
 

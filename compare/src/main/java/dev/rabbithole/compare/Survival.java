@@ -44,46 +44,69 @@ final class Survival {
                 + "inspect` shows the container with the right state (running, or exited when its process died); "
                 + "exit code = after SIGTERM to the container's process from the host, the engine reports exit code "
                 + "7 (the shell's trap); leaks = processes naming the roots and mounts under them after `rm -f` and "
-                + "a normal stop (the daemon, then the containerd a live-restore dockerd leaves running)."
+                + "a normal stop (the daemon, then the containerd a live-restore dockerd leaves running). The stages "
+                + "run side by side, each on roots of its own; the cells of a stage one after the other."
                 + (o.quick ? " --quick: only the daemon of each stage is killed." : ""));
+        // the stages run side by side (roots of their own each): the answers do not depend on time, and the
+        // split's daemons take long to start
         for (Stage s : stages) {
-            Map<String, List<String>> row = new LinkedHashMap<>();
-            r.survival.put(s.key(), row);
-            Path dir;
-            Path exec;
+            r.survival.put(s.key(), java.util.Collections.synchronizedMap(new LinkedHashMap<>()));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, stages.size()));
+        List<java.util.concurrent.Future<?>> all = new ArrayList<>();
+        for (Stage s : stages) {
+            all.add(pool.submit(() -> stage(s)));
+        }
+        for (java.util.concurrent.Future<?> f : all) {
             try {
-                dir = Files.createTempDirectory("rabbithole-compare-survive");
-                exec = Files.createTempDirectory(Path.of("/run"), "rhc-");
-            } catch (IOException e) {
-                r.note(4, s.key(), "no temporary roots: " + e.getMessage());
-                continue;
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                r.note(4, "?", "a stage's survival run failed: " + e.getCause());
             }
-            try {
-                List<String> roles = o.quick ? s.roles().subList(0, 1) : s.roles();
-                boolean imported = false;
-                for (String role : roles) {
-                    Compare.progress(4, "kill -9 survival: " + s.label() + ", kill -9 " + role);
-                    Cell c = new Cell(s, dir, exec, role);
-                    try {
-                        row.put(role, c.run(!imported));
-                        imported = true;
-                    } catch (Exception e) {
-                        row.put(role, List.of("?", "?", "?", "?"));
-                        r.note(4, s.key(), "kill -9 " + role + ": not measured: " + e.getMessage());
-                    } finally {
-                        c.forceClean();
-                    }
-                    List<String> a = row.get(role);
-                    r.add(4, s.key(), "killed " + role, "container lives", a.get(0).startsWith("yes") ? 1 : 0, "bool");
-                    r.add(4, s.key(), "killed " + role, "found after restart", a.get(1).startsWith("yes") ? 1 : 0,
-                            "bool");
-                    r.add(4, s.key(), "killed " + role, "exit code kept", a.get(2).startsWith("yes") ? 1 : 0, "bool");
-                    r.add(4, s.key(), "killed " + role, "leaks", a.get(3).equals("none") ? 0
-                            : a.get(3).equals("?") ? -1 : Double.parseDouble(a.get(3).split(" ")[0]), "count");
+        }
+        pool.shutdown();
+    }
+
+    private void stage(Stage s) {
+        Map<String, List<String>> row = r.survival.get(s.key());
+        Path dir;
+        Path exec;
+        try {
+            dir = Files.createTempDirectory("rabbithole-compare-survive");
+            exec = Files.createTempDirectory(Path.of("/run"), "rhc-");
+        } catch (IOException e) {
+            r.note(4, s.key(), "no temporary roots: " + e.getMessage());
+            return;
+        }
+        try {
+            List<String> roles = o.quick ? s.roles().subList(0, 1) : s.roles();
+            boolean imported = false;
+            for (String role : roles) {
+                Compare.progress(4, "kill -9 survival: " + s.label() + ", kill -9 " + role);
+                Cell c = new Cell(s, dir, exec, role);
+                try {
+                    row.put(role, c.run(!imported));
+                    imported = true;
+                } catch (Exception e) {
+                    row.put(role, List.of("?", "?", "?", "?"));
+                    r.note(4, s.key(), "kill -9 " + role + ": not measured: " + e.getMessage());
+                } finally {
+                    c.forceClean();
                 }
-            } finally {
-                Cli.removeTrees(List.of(dir, exec));
+                List<String> a = row.get(role);
+                r.add(4, s.key(), "killed " + role, "container lives", a.get(0).startsWith("yes") ? 1 : 0, "bool");
+                r.add(4, s.key(), "killed " + role, "found after restart", a.get(1).startsWith("yes") ? 1 : 0,
+                        "bool");
+                r.add(4, s.key(), "killed " + role, "exit code kept", a.get(2).startsWith("yes") ? 1 : 0, "bool");
+                r.add(4, s.key(), "killed " + role, "leaks", a.get(3).equals("none") ? 0
+                        : a.get(3).equals("?") ? -1 : Double.parseDouble(a.get(3).split(" ")[0]), "count");
             }
+        } finally {
+            Cli.removeTrees(List.of(dir, exec));
         }
     }
 

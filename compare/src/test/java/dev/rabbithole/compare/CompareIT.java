@@ -15,9 +15,9 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code compare --quick --runs 2} on every stage whose jar is built, and Docker when installed: each section has
+ * {@code compare --quick --runs 1} on every stage whose jar is built, and Docker when installed: each section has
  * figures for each stage that started, the HTML holds a chart per charted section and a tree per stage, the CSV and
- * JSON are written, and nothing is left running or mounted on compare's roots. Quick on purpose (CI time): 2 runs,
+ * JSON are written, and nothing is left running or mounted on compare's roots. Quick on purpose (CI time): 1 timed run after the warm-up,
  * 3 idle containers, 5 concurrent starts, only each stage's daemon killed.
  */
 class CompareIT {
@@ -29,7 +29,7 @@ class CompareIT {
         Assumptions.assumeTrue(RunBenchmark.which("docker", "/usr/bin/docker") != null,
                 "compare drives the engines with the docker CLI: install docker.io");
         Path out = ROOT.resolve("compare/target/compare-it");
-        Compare.Options o = Compare.parse(new String[] {"--quick", "--runs", "2", "--out", out.toString(),
+        Compare.Options o = Compare.parse(new String[] {"--quick", "--runs", "1", "--out", out.toString(),
             "--source", ROOT.toString()});
         for (Stage s : Stage.ALL) {
             if (!s.isDocker()) {
