@@ -14,7 +14,7 @@ trap 'rm -rf "$TMP"' EXIT
 [ $# -gt 0 ] || set -- --runs 10
 ./rabbithole compare --out "$TMP/report" "$@" >"$TMP/summary.raw"
 hide() {
-  sed -E "s#$TMP/report#\$OUT#g; s#$PWD/##g; s#/tmp/[A-Za-z0-9._-]+#\$TMP#g; s#/run/rh[A-Za-z0-9._-]*#\$EXEC#g"
+  sed -E "s#$TMP/report#\$OUT#g; s#$PWD/##g; s#/tmp/[A-Za-z0-9._-]+#\$TMP#g; s#/run/rh[A-Za-z0-9._-]*#\$EXEC#g; s#/usr/lib/jvm/[A-Za-z0-9._-]+/bin/java#java#g"
 }
 rm -rf "$OUT" && mkdir -p "$OUT/charts"
 hide <"$TMP/summary.raw" >"$OUT/summary.txt"
