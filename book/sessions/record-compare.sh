@@ -3,7 +3,7 @@
 #   sudo book/sessions/record-compare.sh [COMPARE OPTIONS...]        (default: --runs 10)
 # Runs `./rabbithole compare` on every built stage and on a dockerd of its own (Debian's docker.io), all on
 # temporary roots, and writes book/src/docs/asciidoc/sessions/compare/: summary.txt (the terminal summary),
-# figures.csv and report.json (the raw figures), charts/*.svg (the report's charts and process trees, which the
+# figures.csv and report.json (the raw figures), tables.adoc (the report's tables, a tag per section), charts/*.svg (the report's charts and process trees, which the
 # chapter shows) and report.png (a headless Chromium screenshot of the top of report.html, for the README; only when
 # chromium is installed). Temporary paths are shown as $TMP and $EXEC. compare stops everything it started.
 set -euo pipefail
@@ -20,6 +20,7 @@ rm -rf "$OUT" && mkdir -p "$OUT/charts"
 hide <"$TMP/summary.raw" >"$OUT/summary.txt"
 hide <"$TMP/report/figures.csv" >"$OUT/figures.csv"
 hide <"$TMP/report/report.json" >"$OUT/report.json"
+hide <"$TMP/report/tables.adoc" >"$OUT/tables.adoc"
 for f in "$TMP"/report/charts/*.svg; do hide <"$f" >"$OUT/charts/$(basename "$f")"; done
 if command -v chromium >/dev/null; then
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1800 \

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * survival, 5 concurrent starts (20 at once), 6 kernel work per start, 7 lines of code. Needs root.
  *
  * <p>Usage: {@code Compare --jar KEY=JAR... [--stages 1,2,3,4,docker] [--runs N] [--quick] [--out DIR]
- * [--source DIR] [--java JAVA [--java-option OPT]...]}.
+ * [--source DIR] [--java JAVA [--java-option OPT]...]}, or {@code Compare --render DIR}: the HTML, charts,
+ * tables and summary again from {@code DIR/report.json}.
  */
 public final class Compare {
     private Compare() { }
@@ -67,6 +68,14 @@ public final class Compare {
      * @throws Exception when the report cannot be written
      */
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--render")) {
+            // the report again from its report.json: HTML, charts, tables, summary (no daemon, no root)
+            Path dir = Path.of(args[1]);
+            Report r = new ObjectMapper().readerForUpdating(new Report()).readValue(dir.resolve("report.json").toFile());
+            Html.write(r, dir.resolve("report.html"));
+            System.out.print(Summary.text(r));
+            return;
+        }
         Options o;
         try {
             o = parse(args);

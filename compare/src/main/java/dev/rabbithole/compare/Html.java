@@ -24,7 +24,7 @@ import java.util.Map;
  * The HTML report: one self-contained file (no script, no external file), its charts drawn by JFreeChart and
  * written as inline SVG by JFreeSVG, its process trees drawn as SVG boxes, each section with how it was measured
  * and the machine it ran on. Each chart is also written alone, as {@code charts/section-N.svg} and
- * {@code charts/tree-STAGE.svg} beside the report, for the book.
+ * {@code charts/tree-STAGE.svg} beside the report, and the tables as {@code tables.adoc}, for the book.
  */
 public final class Html {
     private Html() { }
@@ -43,6 +43,7 @@ public final class Html {
     public static void write(Report r, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
         Files.writeString(file, page(r));
+        Files.writeString(file.resolveSibling("tables.adoc"), Tables.asciidoc(r));
         Path charts = Files.createDirectories(file.resolveSibling("charts"));
         for (int section : List.of(1, 2, 5, 6, 7)) {
             String svg = chart(r, section);

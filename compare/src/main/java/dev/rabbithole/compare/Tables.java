@@ -42,6 +42,31 @@ final class Tables {
         return out;
     }
 
+    /**
+     * The tables as AsciiDoc, each between {@code tag::section-N[]} and {@code end::section-N[]} comments so that
+     * a book can include one section's table.
+     */
+    static String asciidoc(Report r) {
+        StringBuilder out = new StringBuilder("// written by rabbithole compare from report.json\n");
+        for (Table t : all(r)) {
+            out.append("// tag::section-").append(t.section()).append("[]\n");
+            out.append("[options=\"header\"]\n|===\n");
+            t.header().forEach(h -> out.append("| ").append(cell(h)).append(' '));
+            out.append("\n");
+            for (List<String> row : t.rows()) {
+                row.forEach(c -> out.append("| ").append(cell(c)).append(' '));
+                out.append("\n");
+            }
+            out.append("|===\n// end::section-").append(t.section()).append("[]\n\n");
+        }
+        return out.toString();
+    }
+
+    private static String cell(String c) {
+        // +...+: no substitution (run --rm keeps its two hyphens); a cell holding + itself stays plain
+        return c.isEmpty() ? "" : c.contains("+") ? c.replace("|", "\\|") : "+" + c.replace("|", "\\|") + "+";
+    }
+
     static String label(Report r, String key) {
         return r.stages.getOrDefault(key, key);
     }

@@ -68,5 +68,13 @@ class CompareTest {
         String html = Files.readString(dir.resolve("report.html"));
         assertThat(html).contains("<svg").contains("class=\"yes\"").contains("1. Start latency");
         assertThat(Summary.text(r)).contains("stage 3").contains("kill -9 dockerd");
+        assertThat(Files.readString(dir.resolve("tables.adoc"))).contains("// tag::section-4[]")
+                .contains("| +stage 3+ | +kill -9 dockerd+ | +yes+");
+        assertThat(dir.resolve("charts/section-1.svg")).exists();
+
+        // --render: the same report again from report.json
+        Report again = new com.fasterxml.jackson.databind.ObjectMapper().readerForUpdating(new Report())
+                .readValue(dir.resolve("report.json").toFile());
+        assertThat(Summary.text(again)).isEqualTo(Summary.text(r));
     }
 }
