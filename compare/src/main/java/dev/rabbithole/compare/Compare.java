@@ -140,7 +140,6 @@ public final class Compare {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static String docker;
-    private static int step;
     private static final int STEPS = 7;
     private static final boolean TTY = System.console() != null;
 
@@ -152,7 +151,6 @@ public final class Compare {
         } else {
             System.err.println(line);
         }
-        step = section;
     }
 
     static int run(Options o) throws Exception {
