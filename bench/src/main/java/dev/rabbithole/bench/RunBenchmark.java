@@ -80,7 +80,7 @@ public final class RunBenchmark {
     record Row(String label, List<Double> millis, String missing) { }
 
     /** One engine under test: how to run one container, and what to measure for memory. */
-    interface Engine extends AutoCloseable {
+    public interface Engine extends AutoCloseable {
         String label();
 
         /** Runs {@code run --rm busybox true} once; throws on failure. */
@@ -300,7 +300,7 @@ public final class RunBenchmark {
      * @param p      the percentile, 0 to 100
      * @return the nearest-rank percentile
      */
-    static double percentile(List<Double> sorted, double p) {
+    public static double percentile(List<Double> sorted, double p) {
         int rank = (int) Math.ceil(p / 100.0 * sorted.size());
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
     }
@@ -414,7 +414,7 @@ public final class RunBenchmark {
     }
 
     /** @return pid to parent pid of every process, from /proc/PID/stat (field 4) */
-    private static Map<Long, Long> parents() {
+    public static Map<Long, Long> parents() {
         Map<Long, Long> m = new HashMap<>();
         try (Stream<Path> s = Files.list(Path.of("/proc"))) {
             s.filter(p -> p.getFileName().toString().matches("[0-9]+")).forEach(p -> {
@@ -451,7 +451,7 @@ public final class RunBenchmark {
      * @param pid a process
      * @return its {@code Pss} from {@code /proc/PID/smaps_rollup}, bytes; 0 when it is gone
      */
-    static long pss(long pid) {
+    public static long pss(long pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
                 if (line.startsWith("Pss:")) {
@@ -464,7 +464,11 @@ public final class RunBenchmark {
         return 0;
     }
 
-    private static String comm(long pid) {
+    /**
+     * @param pid a process
+     * @return its {@code /proc/PID/comm} (the executable's name, 15 bytes at most), empty when it is gone
+     */
+    public static String comm(long pid) {
         try {
             return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).trim();
         } catch (IOException e) {
@@ -475,7 +479,7 @@ public final class RunBenchmark {
     // ---------------------------------------------------------------- the engines
 
     /** A daemon of ours, started from a stage jar on temporary roots; driven by the docker CLI. */
-    private static final class OurDaemon implements Engine {
+    public static final class OurDaemon implements Engine {
         private final String label;
         private final Process process;
         private final Path dir;
@@ -501,7 +505,7 @@ public final class RunBenchmark {
          * @param program the jar's program that serves the Engine API: {@code daemon} (stages 1 and 2) or
          *                {@code dockerd} (stage 3, which starts its own containerd)
          */
-        static OurDaemon start(String label, String java, List<String> javaOptions, Path jar, String docker,
+        public static OurDaemon start(String label, String java, List<String> javaOptions, Path jar, String docker,
                                String program, List<String> daemonArgs) throws Exception {
             Path dir = Files.createTempDirectory("rabbithole-bench-daemon");
             Path execRoot = shortDir();
@@ -522,7 +526,7 @@ public final class RunBenchmark {
         }
 
         /** Waits until the daemon answers, the init's archive is trained, and the pool is full. */
-        void awaitReady() throws Exception {
+        public void awaitReady() throws Exception {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             Path socket = dir.resolve("docker.sock");
             while (System.nanoTime() < deadline) {
@@ -573,7 +577,8 @@ public final class RunBenchmark {
             return label;
         }
 
-        String log() {
+        /** @return the daemon's output so far (stdout and stderr), empty when unreadable */
+        public String log() {
             try {
                 return Files.readString(dir.resolve("daemon.log"));
             } catch (IOException e) {
@@ -631,7 +636,7 @@ public final class RunBenchmark {
     }
 
     /** Debian's dockerd on temporary roots, with the same busybox imported; stopped and removed by close. */
-    private static final class Dockerd implements Engine {
+    public static final class Dockerd implements Engine {
         private final Process process;
         private final Path dir;
         private final Path execRoot;
@@ -646,7 +651,24 @@ public final class RunBenchmark {
             this.label = label;
         }
 
-        static Dockerd start(String dockerd, String docker, Path rootfs, Path benchDir, List<String> flags)
+        /**
+         * @param dockerd  Debian's dockerd
+         * @param docker   the docker CLI
+         * @param rootfs   the busybox rootfs to import as {@code busybox}
+         * @param benchDir a scratch directory for the image's tar
+         * @return the running dockerd, with busybox imported
+         * @throws Exception when it does not answer within 60 s or the import fails
+         */
+        public static Dockerd start(String dockerd, String docker, Path rootfs, Path benchDir) throws Exception {
+            return start(dockerd, docker, rootfs, benchDir, List.of());
+        }
+
+        /**
+         * As {@link #start(String, String, Path, Path)}, with more dockerd flags (e.g. {@code --add-runtime}).
+         *
+         * @param flags added to dockerd's command line
+         */
+        public static Dockerd start(String dockerd, String docker, Path rootfs, Path benchDir, List<String> flags)
                 throws Exception {
             Path dir = Files.createTempDirectory("rabbithole-bench-dockerd");
             Path execRoot = shortDir();
@@ -826,7 +848,7 @@ public final class RunBenchmark {
     }
 
     /** The same busybox as our daemons' built-in image: the host's static busybox and a link per applet. */
-    private static Path busyboxRootfs(Path rootfs) throws IOException {
+    public static Path busyboxRootfs(Path rootfs) throws IOException {
         Path bin = Files.createDirectories(rootfs.resolve("bin"));
         Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
         for (String applet : output(List.of("/bin/busybox", "--list")).lines().map(String::trim).toList()) {
@@ -912,7 +934,12 @@ public final class RunBenchmark {
         return run(cmd).out().lines().findFirst().orElse("").trim();
     }
 
-    private static String which(String tool, String preferred) {
+    /**
+     * @param tool      a program name
+     * @param preferred the path to take when it is executable
+     * @return {@code preferred}, else the first executable {@code tool} on the PATH or in the sbin/bin directories, else null
+     */
+    public static String which(String tool, String preferred) {
         if (Files.isExecutable(Path.of(preferred))) {
             return preferred;
         }
@@ -924,7 +951,8 @@ public final class RunBenchmark {
         return null;
     }
 
-    private static String loadAverage() {
+    /** @return the 1, 5 and 15 minute load averages of {@code /proc/loadavg} (proc(5)), or "?" */
+    public static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
             return f[0] + " " + f[1] + " " + f[2];
@@ -933,7 +961,8 @@ public final class RunBenchmark {
         }
     }
 
-    private static String memTotal() {
+    /** @return {@code MemTotal} of {@code /proc/meminfo}, as "N GiB RAM" */
+    public static String memTotal() {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
                 if (l.startsWith("MemTotal:")) {
