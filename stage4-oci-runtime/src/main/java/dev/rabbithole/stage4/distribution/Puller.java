@@ -90,6 +90,7 @@ final class Puller {
             for (Descriptor l : layers) progress.status(ProgressMessages.shortId(l.digest()), "Already exists");
             boolean same = name == null || existing.get().repoTags().contains(name);
             if (name != null && !same) store.tag(id, name);
+            recordDigest(id, ref, top.digest());
             progress.status("Digest: " + top.digest());
             progress.status("Status: " + (same ? "Image is up to date for " : "Downloaded newer image for ") + shown);
             return store.resolve(id);
@@ -109,6 +110,7 @@ final class Puller {
                         staged.get(i).size());
             }
             Image image = store.addPulled(config, staged, name);
+            recordDigest(id, ref, top.digest());
             for (Descriptor l : layers) progress.status(ProgressMessages.shortId(l.digest()), "Pull complete");
             progress.status("Digest: " + top.digest());
             progress.status("Status: Downloaded newer image for " + shown);
@@ -121,6 +123,18 @@ final class Puller {
                 System.getLogger(Puller.class.getName()).log(System.Logger.Level.WARNING,
                         "cannot remove pull staging directory {0}: {1}", staging, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Records {@code NAME@DIGEST} of what the registry served for the reference (the index's digest when it served
+     * an index), as dockerd's pull does: it shows in {@code RepoDigests} and resolves for {@code run}.
+     */
+    private void recordDigest(String imageId, ImageReference ref, String topDigest) {
+        try {
+            store.recordRepoDigest(imageId, ref.familiarName(), topDigest);
+        } catch (UnsupportedOperationException e) {
+            // a store that keeps no names: the pull stands, without RepoDigests
         }
     }
 

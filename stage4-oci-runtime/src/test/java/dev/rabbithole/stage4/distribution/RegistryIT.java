@@ -78,6 +78,12 @@ class RegistryIT {
         assertThat(r.out()).contains("1: Pulling from multi", "Pulling fs layer", "Verifying Checksum", "Download complete",
                 "Pull complete", "Digest: sha256:", "Status: Downloaded newer image for " + plain.address() + "/multi:1");
         assertThat(imageId(plain.address() + "/multi:1")).isEqualTo(multi.id());
+        // RepoDigests: NAME@ the digest the registry served for the tag, as dockerd records it; run by digest works
+        String digest = r.out().lines().filter(l -> l.startsWith("Digest: ")).findFirst().orElseThrow().substring(8);
+        assertThat(daemon.docker("image", "inspect", "-f", "{{json .RepoDigests}}", plain.address() + "/multi:1").out())
+                .contains(plain.address() + "/multi@" + digest);
+        assertThat(daemon.docker("image", "inspect", "-f", "{{.Id}}", plain.address() + "/multi@" + digest).out().trim())
+                .isEqualTo(multi.id());
         // the Engine API stream itself: Downloading lines carry progressDetail for the CLI's bars
         assertThat(daemon.docker("rmi", plain.address() + "/multi:1").exit()).isZero();
         List<JsonNode> stream = apiPull(plain.address() + "/multi", "1");
