@@ -115,6 +115,28 @@ public final class RuncMain implements Callable<Integer> {
          */
         default void started(Path stateDir, long pid) throws RuncException {
         }
+
+        /**
+         * A command failed: the message it prints.
+         *
+         * @param command the command's name ({@code exec})
+         * @param message runc's message as this runc has it
+         * @return the message to print and log
+         */
+        default String message(String command, String message) {
+            return message;
+        }
+
+        /**
+         * A command failed: its exit status.
+         *
+         * @param command the command's name ({@code exec})
+         * @param message the message it printed
+         * @return the exit status; 1 by default
+         */
+        default int exitStatus(String command, String message) {
+            return 1;
+        }
     }
 
     /**
@@ -158,10 +180,11 @@ public final class RuncMain implements Callable<Integer> {
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             String msg = ex instanceof RuncException || ex instanceof SpecException ? ex.getMessage()
                     : ex instanceof ContainerException ce ? ce.getMessage() : ex.toString();
+            msg = extension.message(commandLine.getCommandName(), msg);
             main.log().error(msg);
             commandLine.getErr().println(msg);
             commandLine.getErr().flush();
-            return 1;
+            return extension.exitStatus(commandLine.getCommandName(), msg);
         });
         cmd.setParameterExceptionHandler((ex, args1) -> {
             main.log().error(ex.getMessage());

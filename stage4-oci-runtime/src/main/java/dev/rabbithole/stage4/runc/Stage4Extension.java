@@ -20,7 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Stage 4's hooks that run inside the container (runtime-spec 1.2, config.md "POSIX-platform Hooks"), which
+ * What stage 4's runtime adds to stage 3's runc commands ({@link RuncMain.Extension}): runc 1.1's exit status and
+ * words where stage 3's differ ({@link #exitStatus}, {@link #message}), and the hooks that run inside the
+ * container.
+ *
+ * <p>Stage 4's hooks that run inside the container (runtime-spec 1.2, config.md "POSIX-platform Hooks"), which
  * stage 3's runc refuses: {@code createContainer} (in the container's namespaces, after its mounts, before
  * pivot_root; its path resolves in the runtime's filesystem) and {@code startContainer} (in the container,
  * after {@code start} and before the user process; its path resolves in the container). {@code create} takes
@@ -31,7 +35,7 @@ import java.util.concurrent.TimeoutException;
  * {@code prestart}, {@code createRuntime}, {@code poststart} and {@code poststop} stay stage 3's
  * ({@code dev.rabbithole.stage3.runc.Hooks}).
  */
-final class ContainerHooks implements RuncMain.Extension {
+final class Stage4Extension implements RuncMain.Extension {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The kinds this class takes over, in the spec's order. */
     static final List<String> KINDS = List.of("createContainer", "startContainer");
@@ -207,6 +211,26 @@ final class ContainerHooks implements RuncMain.Extension {
         if (!"ok".equals(outcome)) {
             throw new RuncException(outcome);
         }
+    }
+
+    /**
+     * runc 1.1's words for exec in a paused container, which name the option it has.
+     */
+    @Override
+    public String message(String command, String message) {
+        if ("exec".equals(command) && message.equals("exec failed: cannot exec in a paused container")) {
+            return message + " (use --ignore-paused to override)";
+        }
+        return message;
+    }
+
+    /**
+     * runc 1.1's exit status of an exec that failed before the process ran: 255 (its {@code fatal} after
+     * {@code exec failed: ...}); 1 for the other commands.
+     */
+    @Override
+    public int exitStatus(String command, String message) {
+        return "exec".equals(command) && message.startsWith("exec failed: ") ? 255 : 1;
     }
 
     /** @return whether the process exists and is not a zombie (proc(5), /proc/PID/stat field 3) */
