@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rabbithole.stage2.libcontainer.process.InnerHooks;
+import dev.rabbithole.stage2.libcontainer.process.SessionKeyring;
 import dev.rabbithole.stage3.runc.RuncException;
 import dev.rabbithole.stage3.runc.RuncMain;
 
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * What stage 4's runtime adds to stage 3's runc commands ({@link RuncMain.Extension}): runc 1.1's exit status and
  * words where stage 3's differ ({@link #exitStatus}, {@link #message}), and the hooks that run inside the
- * container.
+ * container; a session keyring of the container's own unless {@code --no-new-keyring}.
  *
  * <p>Stage 4's hooks that run inside the container (runtime-spec 1.2, config.md "POSIX-platform Hooks"), which
  * stage 3's runc refuses: {@code createContainer} (in the container's namespaces, after its mounts, before
@@ -44,6 +45,15 @@ final class Stage4Extension implements RuncMain.Extension {
     private List<InnerHooks.Hook> startContainer = List.of();
     private JsonNode spec;
     private RandomAccessFile result;
+    private final boolean newKeyring;
+
+    /**
+     * @param newKeyring whether the container joins a session keyring of its own, {@code _ses.ID} (runc's
+     *                   default; false for {@code --no-new-keyring})
+     */
+    Stage4Extension(boolean newKeyring) {
+        this.newKeyring = newKeyring;
+    }
 
     /**
      * Takes the createContainer and startContainer hooks out of the config.
@@ -141,9 +151,15 @@ final class Stage4Extension implements RuncMain.Extension {
         return n.toString();
     }
 
-    /** Leaves the hooks for the init, in the state directory. */
+    /**
+     * Leaves the hooks for the init, in the state directory, and, without {@code --no-new-keyring}, the name of
+     * the session keyring it joins ({@link SessionKeyring}).
+     */
     @Override
     public void beforeInit(String id, Path bundle, Path stateDir) throws IOException {
+        if (newKeyring) {
+            SessionKeyring.request(stateDir, "_ses." + id);
+        }
         InnerHooks inner = new InnerHooks(createContainer, startContainer, stateTemplate(spec, id, bundle));
         if (!inner.isEmpty()) {
             inner.write(stateDir);
@@ -214,12 +230,16 @@ final class Stage4Extension implements RuncMain.Extension {
     }
 
     /**
-     * runc 1.1's words for exec in a paused container, which name the option it has.
+     * runc 1.1's words: every error of {@code create} and {@code run} begins {@code runc create failed: } (or
+     * {@code runc run failed: }); exec in a paused container names the option runc has.
      */
     @Override
     public String message(String command, String message) {
         if ("exec".equals(command) && message.equals("exec failed: cannot exec in a paused container")) {
             return message + " (use --ignore-paused to override)";
+        }
+        if (("create".equals(command) || "run".equals(command)) && !message.startsWith("runc " + command + " failed: ")) {
+            return "runc " + command + " failed: " + message;
         }
         return message;
     }

@@ -197,9 +197,16 @@ public final class InitMain {
                     : java.nio.channels.FileChannel.open(
                             Path.of(config.execFifo()).resolveSibling(InnerHooks.RESULT_FIFO),
                             java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
-            Runnable beforePivot = inner == null || inner.createContainer().isEmpty() ? null
-                    : () -> InnerHooks.run(inner.createContainer(), "createContainer",
-                            inner.stateFor("creating", sys.getpid()));
+            String keyring = gate == null ? null : SessionKeyring.requested(Path.of(config.execFifo()).getParent());
+            Runnable beforePivot = () -> {
+                if (keyring != null) { // on this thread, the one that execs: the workload's and the hooks'
+                    sys.note("keyctl", "KEYCTL_JOIN_SESSION_KEYRING, \"" + keyring + "\"",
+                            "the container's own session keyring: " + SessionKeyring.join(keyring));
+                }
+                if (inner != null && !inner.createContainer().isEmpty()) {
+                    InnerHooks.run(inner.createContainer(), "createContainer", inner.stateFor("creating", sys.getpid()));
+                }
+            };
             init.run(config.config(), config.seccomp(), etc, beforePivot, (program, remaining) -> {
                 List<RecordingSyscalls.Call> calls = new ArrayList<>(sys.calls());
                 if (gate != null) {
