@@ -41,7 +41,10 @@ import java.util.stream.Stream;
  *     last ones it is about to make) and waits for the parent's second {@code go} (sent once the workload's
  *     memory limit is in place, where the init's usage fits under it): the container is "created";</li>
  * <li>with a start gate (the config's {@code execFifo}), it blocks reading one byte from that FIFO, which it
- *     opened read-write before pivot_root; {@code start}, from any process, writes the byte;</li>
+ *     opened read-write before pivot_root; {@code start}, from any process, writes the byte; then it runs the
+ *     startContainer hooks, when the runtime left any ({@link InnerHooks}: with a start gate, the runtime may
+ *     leave createContainer hooks, run before pivot_root, and a session keyring to join,
+ *     {@link SessionKeyring});</li>
  * <li>init marks all fds close-on-exec, installs seccomp, execve's; the socket then reaches end of
  *     stream at the parent, which means "started".</li>
  * </ol>
