@@ -322,8 +322,9 @@ class Stage4RuncIT {
 
     /**
      * CVE-2019-5736: a process exec'd into the container (created: the init JVM is pid 1 and holds the host's
-     * java and jar open) cannot read /proc/1/exe or /proc/1/fd links nor open /proc/1/exe for writing; the host's
-     * java binary and jar are unchanged. runc 1.1 runs its init from a sealed memfd copy instead: there the open
+     * java and jar open) cannot read the exe or fd links of /proc/1 or of any of its threads, nor open them for
+     * writing (without the init's PR_SET_DUMPABLE 0 it reads /proc/1/task/TID/fd of the init's main thread and
+     * opens the runtime's jar for writing); the host's java binary and jar are unchanged. runc 1.1 runs its init from a sealed memfd copy instead: there the open
      * fails with ETXTBSY.
      */
     @Test
@@ -334,13 +335,17 @@ class Stage4RuncIT {
         String jarSum = sha256(jar);
         String id = newId(OURS.toString());
         assertThat(run(OURS.toString(), "create", "--bundle", bundle(id, config(id)).toString(), id).code).isZero();
-        String probe = "readlink /proc/1/exe && echo EXE-READABLE; "
-                + "for f in /proc/1/fd/*; do readlink $f && echo FD-READABLE; done; "
-                + "(echo x >> /proc/1/exe) 2>/dev/null && echo EXE-WRITTEN; "
-                + "for f in /proc/1/fd/*; do (echo x >> $f) 2>/dev/null && echo FD-WRITTEN $f; done; "
-                + "ls /proc/1/root/ 2>/dev/null | grep -q . && echo ROOT-LISTED; echo probed";
+        // the init's threads: its main thread, which calls execve, has the container's uid and capabilities at the
+        // start gate, so only "not dumpable" keeps its /proc/1/task/TID/{exe,fd} (the host's java, the jar) closed;
+        // opened for appending, nothing is written
+        String probe = "for t in /proc/1 /proc/1/task/*; do "
+                + "readlink $t/exe && echo EXE-READABLE $t; "
+                + "for f in $t/fd/*; do readlink $f && echo FD-READABLE $f; done; "
+                + "(exec 9>>$t/exe) 2>/dev/null && echo EXE-OPENED $t; "
+                + "for f in $t/fd/*; do (exec 9>>$f) 2>/dev/null && echo FD-OPENED $f; done; "
+                + "ls $t/root/ 2>/dev/null | grep -q . && echo ROOT-LISTED $t; done; echo probed";
         Result created = run(OURS.toString(), "exec", id, "sh", "-c", probe);
-        assertThat(created.out).contains("probed").doesNotContain("READABLE").doesNotContain("WRITTEN")
+        assertThat(created.out).contains("probed").doesNotContain("READABLE").doesNotContain("OPENED")
                 .doesNotContain("ROOT-LISTED");
         assertThat(run(OURS.toString(), "start", id).code).isZero();
         // running: every process that enters through exec is a JVM until its execve; a prober inside keeps trying

@@ -167,7 +167,9 @@ public final class InitMain {
             ContainerInit init = new ContainerInit(sys);
             // until its execve this JVM is pid 1 of the container's pid namespace holding the host's java binary,
             // jar and files open: a process exec'd into the created container must not reach them through
-            // /proc/1/{exe,fd,root} (CVE-2019-5736); execve makes the workload dumpable again
+            // /proc/1/task/TID/{exe,fd} of this (main) thread, which has dropped to the container's uid and
+            // capabilities at the start gate, so that the ptrace access check lets such a process in: it could
+            // open the runtime's jar for writing (CVE-2019-5736); execve makes the workload dumpable again
             sys.because("not dumpable: the container cannot open the host's java or jar through /proc/1")
                     .prctl(PR_SET_DUMPABLE, 0, 0);
             if (!pooled) {
