@@ -52,18 +52,35 @@ final class Stage4Extension implements RuncMain.Extension {
      *                   default; false for {@code --no-new-keyring})
      */
     Stage4Extension(boolean newKeyring) {
-        this.newKeyring = newKeyring;
+        this(newKeyring, false);
     }
+
+    /**
+     * @param newKeyring whether the container joins a session keyring of its own
+     * @param noPivot    {@code --no-pivot} was given: refused by {@code create} and {@code run}
+     */
+    Stage4Extension(boolean newKeyring, boolean noPivot) {
+        this.newKeyring = newKeyring;
+        this.noPivot = noPivot;
+    }
+
+    private final boolean noPivot;
 
     /**
      * Takes the createContainer and startContainer hooks out of the config.
      *
      * @param spec config.json
      * @return a copy without them (or {@code spec} when it has none)
-     * @throws RuncException a malformed hook: its field named ({@code hooks.startContainer[0].path: ...})
+     * @throws RuncException a malformed hook: its field named ({@code hooks.startContainer[0].path: ...}); and
+     *                       {@code --no-pivot}, which runc implements with MS_MOVE and chroot(2) and this runtime
+     *                       does not: refused before anything is made, rather than pivoting all the same
      */
     @Override
     public JsonNode spec(JsonNode spec) throws RuncException {
+        if (noPivot) {
+            throw new RuncException("--no-pivot: not supported: this runtime always enters the rootfs with "
+                    + "pivot_root(2) (runc's MS_MOVE and chroot(2) are not implemented)");
+        }
         this.spec = spec;
         JsonNode hooks = spec.get("hooks");
         if (hooks == null || !hooks.isObject() || KINDS.stream().noneMatch(hooks::has)) {

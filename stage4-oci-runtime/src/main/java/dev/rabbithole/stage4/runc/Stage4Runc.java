@@ -22,6 +22,8 @@ public final class Stage4Runc {
      * @return runc's exit status: 0, 1 for an error
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return dev.rabbithole.stage3.runc.RuncMain.run(args, out, err, new Stage4Extension(!java.util.Arrays.asList(args).contains("--no-new-keyring")));
+        java.util.List<String> all = java.util.Arrays.asList(args);
+        return dev.rabbithole.stage3.runc.RuncMain.run(args, out, err,
+                new Stage4Extension(!all.contains("--no-new-keyring"), all.contains("--no-pivot")));
     }
 }

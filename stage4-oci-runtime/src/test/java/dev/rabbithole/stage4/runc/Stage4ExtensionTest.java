@@ -46,6 +46,12 @@ class Stage4ExtensionTest {
     }
 
     @Test
+    void noPivotIsRefusedBeforeAnythingIsMade() {
+        assertThatThrownBy(() -> new Stage4Extension(true, true).spec(JSON.readTree("{}")))
+                .isInstanceOf(RuncException.class).hasMessageStartingWith("--no-pivot: not supported");
+    }
+
+    @Test
     void theStateHasTheSpecsFieldsWithSlotsForPidAndStatus() throws Exception {
         String state = Stage4Extension.stateTemplate(JSON.readTree(
                 "{\"ociVersion\":\"1.2.0\",\"annotations\":{\"k\":\"v\"}}"), "c1", Path.of("/b"));

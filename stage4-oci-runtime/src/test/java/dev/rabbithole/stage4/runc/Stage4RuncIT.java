@@ -484,7 +484,8 @@ class Stage4RuncIT {
 
     /**
      * A session keyring of the container's own ({@code _ses.ID}) unless {@code --no-new-keyring}, as runc 1.1
-     * (seen in /proc/keys, unmasked for this test); {@code --systemd-cgroup} is refused with a clear message.
+     * (seen in /proc/keys, unmasked for this test); {@code --systemd-cgroup} and {@code --no-pivot} are refused
+     * with a clear message, nothing made.
      */
     @Test
     void sessionKeyringAndSystemdCgroup() throws Exception {
@@ -520,6 +521,10 @@ class Stage4RuncIT {
                 "create", "--bundle", bundle(id, config(id)).toString(), id));
         assertThat(systemd.code).isEqualTo(1);
         assertThat(systemd.err).contains("--systemd-cgroup: the systemd cgroup driver is not supported");
+        assertNothingLeft(OURS.toString(), id);
+        Result noPivot = run(OURS.toString(), "create", "--no-pivot", "--bundle", bundle(id, config(id)).toString(), id);
+        assertThat(noPivot.code).isEqualTo(1);
+        assertThat(noPivot.err).contains("runc create failed: --no-pivot: not supported");
         assertNothingLeft(OURS.toString(), id);
     }
 
