@@ -98,6 +98,7 @@ final class CreateCommand implements Callable<Integer> {
         if (spec == null || spec.isMissingNode()) {
             throw new RuncException("config.json: empty");
         }
+        spec = runc.extension.spec(spec);
         // tag::runc-create[]
         SpecConverter.Converted converted = SpecConverter.convert(id, dir, spec, Hosts.ownCgroup(),
                 Hosts.apparmorEnabled());
@@ -127,6 +128,7 @@ final class CreateCommand implements Callable<Integer> {
             RuncState runcState = new RuncState(converted.ociVersion(), dir.toString(), converted.annotations(),
                     converted.hooks());
             runcState.write(c.stateDir());
+            runc.extension.beforeInit(id, dir, c.stateDir());
             c.createInit(null);
         // end::runc-create[]
             Sysctls.apply(c.pid(), converted.sysctl());

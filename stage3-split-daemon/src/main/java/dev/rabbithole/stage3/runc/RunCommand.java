@@ -72,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         try {
-            StartCommand.start(c, runc.log());
+            StartCommand.start(c, runc.log(), runc.extension);
         } catch (RuncException e) {
             destroyQuietly(c);
             throw e;

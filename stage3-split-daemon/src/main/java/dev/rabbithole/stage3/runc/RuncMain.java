@@ -66,6 +66,88 @@ public final class RuncMain implements Callable<Integer> {
 
     private RuncLog log;
 
+    /** What a later stage adds to the commands; nothing by default. */
+    Extension extension = new Extension() { };
+
+    /**
+     * What a later stage's runtime adds to these commands (stage 4's hooks that run inside the container). Every
+     * method's default does nothing.
+     */
+    public interface Extension {
+        /**
+         * Before {@code create} converts the bundle's config.json.
+         *
+         * @param spec the parsed config.json
+         * @return the config.json to convert (a copy without what the extension takes over)
+         * @throws RuncException a config the extension refuses
+         */
+        default com.fasterxml.jackson.databind.JsonNode spec(com.fasterxml.jackson.databind.JsonNode spec)
+                throws RuncException {
+            return spec;
+        }
+
+        /**
+         * After the container's state directory is made, before its init is spawned.
+         *
+         * @param id       the container ID
+         * @param bundle   the bundle directory, absolute
+         * @param stateDir the container's state directory
+         * @throws Exception a failure: the create fails and nothing is left
+         */
+        default void beforeInit(String id, Path bundle, Path stateDir) throws Exception {
+        }
+
+        /**
+         * Before {@code start} opens the start gate of a created container.
+         *
+         * @param stateDir the container's state directory
+         * @throws RuncException the start cannot go on (nothing changed)
+         */
+        default void beforeStart(Path stateDir) throws RuncException {
+        }
+
+        /**
+         * After {@code start} opened the start gate, before the poststart hooks.
+         *
+         * @param stateDir the container's state directory
+         * @param pid      the container init's host pid
+         * @throws RuncException the start failed (the container stopped)
+         */
+        default void started(Path stateDir, long pid) throws RuncException {
+        }
+
+        /**
+         * A command failed: the message it prints.
+         *
+         * @param command the command's name ({@code exec})
+         * @param message runc's message as this runc has it
+         * @return the message to print and log
+         */
+        default String message(String command, String message) {
+            return message;
+        }
+
+        /**
+         * A command failed: its exit status.
+         *
+         * @param command the command's name ({@code exec})
+         * @param message the message it printed
+         * @return the exit status; 1 by default
+         */
+        default int exitStatus(String command, String message) {
+            return 1;
+        }
+    }
+
+    /**
+     * Runs a command line with a later stage's additions.
+     *
+     * @param args      the arguments after {@code runc}
+     * @param out       standard output
+     * @param err       standard error
+     * @param extension what the later stage adds
+     * @return the exit status
+     */
     /**
      * Runs a command line.
      *
@@ -75,8 +157,22 @@ public final class RuncMain implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, new Extension() { });
+    }
+
+    /**
+     * Runs a command line with a later stage's additions.
+     *
+     * @param args      the arguments after {@code runc}
+     * @param out       standard output
+     * @param err       standard error
+     * @param extension what the later stage adds to the commands
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, Extension extension) {
         jnaWithoutSearching(args);
         RuncMain main = new RuncMain();
+        main.extension = extension;
         CommandLine cmd = new CommandLine(main);
         ExecCommand.stopAtCommand(cmd);
         cmd.setOut(new PrintWriter(out, true));
@@ -84,10 +180,11 @@ public final class RuncMain implements Callable<Integer> {
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             String msg = ex instanceof RuncException || ex instanceof SpecException ? ex.getMessage()
                     : ex instanceof ContainerException ce ? ce.getMessage() : ex.toString();
+            msg = extension.message(commandLine.getCommandName(), msg);
             main.log().error(msg);
             commandLine.getErr().println(msg);
             commandLine.getErr().flush();
-            return 1;
+            return extension.exitStatus(commandLine.getCommandName(), msg);
         });
         cmd.setParameterExceptionHandler((ex, args1) -> {
             main.log().error(ex.getMessage());

@@ -24,7 +24,7 @@ final class StartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LinuxContainer c = runc.load(id);
-        start(c, runc.log());
+        start(c, runc.log(), runc.extension);
         return 0;
     }
 
@@ -34,9 +34,15 @@ final class StartCommand implements Callable<Integer> {
      * (a failing one is logged as a warning).
      */
     static void start(LinuxContainer c, RuncLog log) throws RuncException {
+        start(c, log, new RuncMain.Extension() { });
+    }
+
+    /** As {@link #start(LinuxContainer, RuncLog)}, telling {@code extension} once the start gate opened. */
+    static void start(LinuxContainer c, RuncLog log, RuncMain.Extension extension) throws RuncException {
         Status s = c.state().status();
         switch (s) {
             case CREATED -> {
+                extension.beforeStart(c.stateDir());
                 try {
                     c.start();
                 } catch (ContainerException e) {
@@ -47,6 +53,7 @@ final class StartCommand implements Callable<Integer> {
             case RUNNING -> throw new RuncException("cannot start an already running container");
             default -> throw new RuncException("cannot start a container in the " + RuncState.statusName(s) + " state");
         }
+        extension.started(c.stateDir(), c.pid());
         RuncState r = RuncState.read(c.stateDir());
         try {
             Hooks.run(r.hooksOrNone().poststart(), "poststart", Hooks.state(r, c.id(), "running", c.pid()));

@@ -5,7 +5,8 @@ import java.io.PrintStream;
 /**
  * Stage 4's OCI runtime: a runtime-spec runtime with runc's command line ({@code rabbithole stage4 runc}, and the
  * executable {@code bin/rabbithole-runc} that containerd's shims and dockerd's {@code --add-runtime} run). It grows
- * stage 3's runc ({@link dev.rabbithole.stage3.runc.RuncMain}) on stage 2's libcontainer.
+ * stage 3's runc ({@link dev.rabbithole.stage3.runc.RuncMain}) on stage 2's libcontainer with what stage 3 refuses:
+ * the hooks that run inside the container and runc 1.1's exit statuses ({@link Stage4Extension}).
  */
 public final class Stage4Runc {
 
@@ -21,6 +22,8 @@ public final class Stage4Runc {
      * @return runc's exit status: 0, 1 for an error
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return dev.rabbithole.stage3.runc.RuncMain.run(args, out, err);
+        java.util.List<String> all = java.util.Arrays.asList(args);
+        return dev.rabbithole.stage3.runc.RuncMain.run(args, out, err,
+                new Stage4Extension(!all.contains("--no-new-keyring"), all.contains("--no-pivot")));
     }
 }

@@ -83,6 +83,17 @@ public final class ContainerInit {
      *                          {@link IllegalArgumentException}) on the first failing step
      */
     public void run(ContainerConfig config, byte[] seccomp, RootfsSetup.EtcFiles etc, ExecHook hook) {
+        run(config, seccomp, etc, null, hook);
+    }
+
+    /**
+     * As {@link #run(ContainerConfig, byte[], RootfsSetup.EtcFiles, ExecHook)}, calling {@code beforePivot} in the
+     * container's namespaces once its mounts are made, before pivot_root (the runtime-spec's createContainer hooks).
+     *
+     * @param beforePivot called before pivot_root, or null
+     */
+    public void run(ContainerConfig config, byte[] seccomp, RootfsSetup.EtcFiles etc, Runnable beforePivot,
+                    ExecHook hook) {
         ProcessConfig p = config.process();
         if (p == null || p.args() == null || p.args().isEmpty()) {
             throw new IllegalArgumentException("process.args must not be empty");
@@ -96,7 +107,7 @@ public final class ContainerInit {
         if (console >= 0) {
             sys.note("connect", "\"" + p.consoleSocket() + "\"", "the console socket, before pivot_root hides it");
         }
-        new RootfsSetup(sys).run(config, etc);
+        new RootfsSetup(sys).run(config, etc, beforePivot);
         if (console >= 0) {
             terminal(sys, console, p);
         }

@@ -41,7 +41,10 @@ import java.util.stream.Stream;
  *     last ones it is about to make) and waits for the parent's second {@code go} (sent once the workload's
  *     memory limit is in place, where the init's usage fits under it): the container is "created";</li>
  * <li>with a start gate (the config's {@code execFifo}), it blocks reading one byte from that FIFO, which it
- *     opened read-write before pivot_root; {@code start}, from any process, writes the byte;</li>
+ *     opened read-write before pivot_root; {@code start}, from any process, writes the byte; then it runs the
+ *     startContainer hooks, when the runtime left any ({@link InnerHooks}: with a start gate, the runtime may
+ *     leave createContainer hooks, run before pivot_root, and a session keyring to join,
+ *     {@link SessionKeyring});</li>
  * <li>init marks all fds close-on-exec, installs seccomp, execve's; the socket then reaches end of
  *     stream at the parent, which means "started".</li>
  * </ol>
@@ -56,6 +59,11 @@ public final class InitMain {
      * container's rootfs), on its main thread, which does all of the setup and the execve.
      */
     public static final String POOLED = "--pooled";
+
+    /** The JDK's system property that picks how a {@link ProcessBuilder} starts a child. */
+    static final String LAUNCH_MECHANISM = "jdk.lang.Process.launchMechanism";
+    /** prctl(2): set the process's "dumpable" attribute; 0 makes its /proc files root's and refuses ptrace. */
+    static final int PR_SET_DUMPABLE = 4;
 
     private InitMain() { }
 
@@ -105,6 +113,11 @@ public final class InitMain {
      */
     public static void main(String[] args) {
         long t0 = System.nanoTime();
+        if (System.getProperty(LAUNCH_MECHANISM) == null) {
+            // the JDK's default helper program (jspawnhelper) is a host path pivot_root hides; the hooks run
+            // inside the container (InnerHooks) start their processes with vfork(2) instead
+            System.setProperty(LAUNCH_MECHANISM, "VFORK");
+        }
         Map<String, Long> timings = new LinkedHashMap<>();
         if (args.length == 2 && args[0].equals(TRAIN)) {
             train(Path.of(args[1]));
@@ -152,6 +165,13 @@ public final class InitMain {
             // always recorded (cheap): the parent merges these lines into LinuxContainer.kernelCalls()
             RecordingSyscalls sys = pooled ? early : new RecordingSyscalls(new JnaSyscalls());
             ContainerInit init = new ContainerInit(sys);
+            // until its execve this JVM is pid 1 of the container's pid namespace holding the host's java binary,
+            // jar and files open: a process exec'd into the created container must not reach them through
+            // /proc/1/task/TID/{exe,fd} of this (main) thread, which has dropped to the container's uid and
+            // capabilities at the start gate, so that the ptrace access check lets such a process in: it could
+            // open the runtime's jar for writing (CVE-2019-5736); execve makes the workload dumpable again
+            sys.because("not dumpable: the container cannot open the host's java or jar through /proc/1")
+                    .prctl(PR_SET_DUMPABLE, 0, 0);
             if (!pooled) {
                 sys.getpid(); // loads libc through JNA while the parent sets up the cgroup
                 timings.put("libc loaded (JNA)", (System.nanoTime() - t0) / 1000);
@@ -176,7 +196,23 @@ public final class InitMain {
             java.nio.channels.FileChannel gate = config.execFifo() == null ? null
                     : java.nio.channels.FileChannel.open(Path.of(config.execFifo()),
                             java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
-            init.run(config.config(), config.seccomp(), etc, (program, remaining) -> {
+            // the runtime-spec hooks run inside the container, left by the runtime next to the start gate
+            InnerHooks inner = gate == null ? null : InnerHooks.read(Path.of(config.execFifo()).getParent());
+            java.nio.channels.FileChannel hooksResult = inner == null || inner.startContainer().isEmpty() ? null
+                    : java.nio.channels.FileChannel.open(
+                            Path.of(config.execFifo()).resolveSibling(InnerHooks.RESULT_FIFO),
+                            java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+            String keyring = gate == null ? null : SessionKeyring.requested(Path.of(config.execFifo()).getParent());
+            Runnable beforePivot = () -> {
+                if (keyring != null) { // on this thread, the one that execs: the workload's and the hooks'
+                    sys.note("keyctl", "KEYCTL_JOIN_SESSION_KEYRING, \"" + keyring + "\"",
+                            "the container's own session keyring: " + SessionKeyring.join(keyring));
+                }
+                if (inner != null && !inner.createContainer().isEmpty()) {
+                    InnerHooks.run(inner.createContainer(), "createContainer", inner.stateFor("creating", sys.getpid()));
+                }
+            };
+            init.run(config.config(), config.seccomp(), etc, beforePivot, (program, remaining) -> {
                 List<RecordingSyscalls.Call> calls = new ArrayList<>(sys.calls());
                 if (gate != null) {
                     calls.add(new RecordingSyscalls.Call("read", List.of("exec.fifo", "1 byte"),
@@ -196,6 +232,9 @@ public final class InitMain {
                     }
                     if (gate != null) {
                         awaitStart(gate);
+                    }
+                    if (hooksResult != null) {
+                        startContainerHooks(inner, hooksResult, sys.getpid());
                     }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -242,6 +281,24 @@ public final class InitMain {
             if (gate.read(one) < 0) {
                 throw new IOException("the start gate closed before start");
             }
+        }
+    }
+
+    /**
+     * The startContainer hooks, after the start gate opened: their outcome, {@code ok} or the error, is one line
+     * into the result FIFO that {@code start} reads.
+     */
+    private static void startContainerHooks(InnerHooks inner, java.nio.channels.FileChannel result, long pid)
+            throws IOException {
+        String outcome = "ok";
+        try {
+            InnerHooks.run(inner.startContainer(), "startContainer", inner.stateFor("created", pid));
+        } catch (RuntimeException e) {
+            outcome = e.getMessage();
+            throw e;
+        } finally {
+            byte[] line = (outcome.replace('\n', ' ') + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            result.write(java.nio.ByteBuffer.wrap(line, 0, Math.min(line.length, 4000)));
         }
     }
 

@@ -86,6 +86,18 @@ public final class RootfsSetup {
      * @throws UncheckedIOException when a mount point cannot be created
      */
     public void run(ContainerConfig config, EtcFiles etc) {
+        run(config, etc, null);
+    }
+
+    /**
+     * As {@link #run(ContainerConfig, EtcFiles)}, calling {@code beforePivot} once every mount is made under the
+     * host path of the rootfs and before pivot_root: where the runtime-spec's {@code createContainer} hooks run.
+     *
+     * @param config      the container
+     * @param etc         files for /etc/hostname, /etc/hosts, /etc/resolv.conf
+     * @param beforePivot called before pivot_root, or null; what it throws ends the setup
+     */
+    public void run(ContainerConfig config, EtcFiles etc, Runnable beforePivot) {
         if (!config.namespaces().contains(NamespaceType.MOUNT)) {
             throw new IllegalArgumentException("rootfs setup needs a new mount namespace");
         }
@@ -112,6 +124,9 @@ public final class RootfsSetup {
             } else {
                 mountOne(rootfs, m);
             }
+        }
+        if (beforePivot != null) {
+            beforePivot.run();
         }
         pivotRoot(root);
         for (String p : config.maskedPaths() == null ? java.util.List.<String>of() : config.maskedPaths()) {
