@@ -16,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import dev.rabbithole.stage2.libcontainer.system.MountFlags;
+
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MNT_DETACH;
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_BIND;
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_NODEV;
@@ -94,7 +96,14 @@ public final class RootfsSetup {
             throw new IllegalArgumentException("rootfs " + rootfs + ": no such directory");
         }
         String root = rootfs.toString();
-        sys.because("no mount event propagates back to the host").mount(null, "/", null, MS_REC | MS_PRIVATE, null);
+        long propagation = config.extrasOrNone().rootfsPropagation();
+        if ((propagation & (MountFlags.MS_SHARED | MountFlags.MS_SLAVE)) != 0) {
+            // the runtime-spec's rootfsPropagation asks for the host's mount events: received, never sent back
+            sys.because("rootfsPropagation: host mount events propagate in, none back to the host")
+                    .mount(null, "/", null, MS_REC | MountFlags.MS_SLAVE, null);
+        } else {
+            sys.because("no mount event propagates back to the host").mount(null, "/", null, MS_REC | MS_PRIVATE, null);
+        }
         sys.because("pivot_root needs the new root to be a mount point").mount(root, root, null, MS_BIND | MS_REC, null);
         mountProc(rootfs);
         mountSys(rootfs, config.namespaces().contains(NamespaceType.NET));
@@ -114,6 +123,9 @@ public final class RootfsSetup {
             }
         }
         pivotRoot(root);
+        if (propagation != 0) {
+            sys.because("the runtime-spec's rootfsPropagation, on the container's /").mount(null, "/", null, propagation, null);
+        }
         for (String p : config.maskedPaths() == null ? java.util.List.<String>of() : config.maskedPaths()) {
             mask(p);
         }
