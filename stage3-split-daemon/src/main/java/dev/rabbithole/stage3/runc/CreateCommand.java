@@ -99,7 +99,7 @@ final class CreateCommand implements Callable<Integer> {
             throw new RuncException("config.json: empty");
         }
         // tag::runc-create[]
-        SpecConverter.Converted converted = SpecConverter.convert(id, dir, spec, Hosts.ownCgroup(),
+        SpecConverter.Converted converted = runc.extension().convert(id, dir, spec, Hosts.ownCgroup(),
                 Hosts.apparmorEnabled());
         dev.rabbithole.stage2.libcontainer.configs.ContainerConfig config =
                 terminal(converted.config(), converted.terminal(), consoleSocket);
@@ -130,6 +130,7 @@ final class CreateCommand implements Callable<Integer> {
             c.createInit(null);
         // end::runc-create[]
             Sysctls.apply(c.pid(), converted.sysctl());
+            runc.extension().created(converted, c.pid());
             String creating = Hooks.state(runcState, id, "creating", c.pid());
             Hooks.run(converted.hooks().prestart(), "prestart", creating);
             Hooks.run(converted.hooks().createRuntime(), "createRuntime", creating);

@@ -66,6 +66,13 @@ public final class RuncMain implements Callable<Integer> {
 
     private RuncLog log;
 
+    private RuncExtension extension = RuncExtension.STAGE3;
+
+    /** @return how {@code create} converts a bundle ({@link RuncExtension#STAGE3} unless a later stage set one) */
+    RuncExtension extension() {
+        return extension;
+    }
+
     /**
      * Runs a command line.
      *
@@ -75,8 +82,22 @@ public final class RuncMain implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, RuncExtension.STAGE3);
+    }
+
+    /**
+     * Runs a command line with another stage's conversion of config.json.
+     *
+     * @param args      the arguments after {@code runc}
+     * @param out       standard output
+     * @param err       standard error
+     * @param extension how {@code create} converts the bundle and what it applies after create
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, RuncExtension extension) {
         jnaWithoutSearching(args);
         RuncMain main = new RuncMain();
+        main.extension = extension;
         CommandLine cmd = new CommandLine(main);
         ExecCommand.stopAtCommand(cmd);
         cmd.setOut(new PrintWriter(out, true));
