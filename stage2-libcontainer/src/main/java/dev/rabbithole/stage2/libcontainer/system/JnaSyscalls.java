@@ -66,6 +66,7 @@ public final class JnaSyscalls implements Syscalls {
         static native int sethostname(String name, long len) throws LastErrorException;
         static native int setdomainname(String name, long len) throws LastErrorException;
         static native int personality(long persona) throws LastErrorException;
+        static native int fcntl(int fd, int cmd, long arg) throws LastErrorException;
         static native int mknod(String path, int mode, long dev) throws LastErrorException;
         static native int chmod(String path, int mode) throws LastErrorException;
         static native int symlink(String target, String linkPath) throws LastErrorException;
@@ -273,9 +274,31 @@ public final class JnaSyscalls implements Syscalls {
 
     @Override
     public void closeRangeOnExec(int lowFd) {
-        call("close_range", () -> Libc.syscall(SYS_CLOSE_RANGE, lowFd, 0xffffffffL, CLOSE_RANGE_CLOEXEC), lowFd,
-                RecordingSyscalls.flags("~0U"), RecordingSyscalls.flags("CLOSE_RANGE_CLOEXEC"));
+        try {
+            call("close_range", () -> Libc.syscall(SYS_CLOSE_RANGE, lowFd, 0xffffffffL, CLOSE_RANGE_CLOEXEC), lowFd,
+                    RecordingSyscalls.flags("~0U"), RecordingSyscalls.flags("CLOSE_RANGE_CLOEXEC"));
+        } catch (SyscallException e) {
+            if (e.errno() != 1 && e.errno() != 38) { // EPERM, ENOSYS: a seccomp filter (or an old kernel) refused it
+                throw e;
+            }
+            // as runc: every open descriptor listed in /proc/self/fd, each marked with fcntl(F_SETFD, FD_CLOEXEC)
+            try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+                for (int fd : fds.map(f -> f.getFileName().toString()).filter(n -> n.matches("[0-9]+"))
+                        .mapToInt(Integer::parseInt).filter(fd -> fd >= lowFd).toArray()) {
+                    try {
+                        Libc.fcntl(fd, F_SETFD, FD_CLOEXEC);
+                    } catch (LastErrorException closed) {
+                        // EBADF: the listing's own descriptor, closed since
+                    }
+                }
+            } catch (java.io.IOException io) {
+                throw e;
+            }
+        }
     }
+
+    private static final int F_SETFD = 2;
+    private static final long FD_CLOEXEC = 1;
 
     @Override
     public void clearSignalMask() {
