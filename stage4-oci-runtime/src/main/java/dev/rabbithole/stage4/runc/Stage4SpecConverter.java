@@ -106,7 +106,7 @@ public final class Stage4SpecConverter implements RuncExtension {
         }
         SpecConverter.Converted c = SpecConverter.convert(id, bundle, doc, ownCgroup, apparmorOn);
         SpecExtras extras = new SpecExtras(domainname == null || domainname.isEmpty() ? null : domainname,
-                personality, propagation, seccompFlags);
+                personality, propagation, seccompFlags, systemMountOrder(doc.get("mounts")));
         if (seccompFlags != 0 && c.config().seccomp() == null) {
             throw new SpecException("linux.seccomp.flags: given without a filter");
         }
@@ -245,6 +245,35 @@ public final class Stage4SpecConverter implements RuncExtension {
             };
         }
         return bits;
+    }
+
+    /** libcontainer's own mounts: destination to the group it is made with and the type it is made as. */
+    private static final Map<String, String[]> SYSTEM_MOUNTS = Map.of("/proc", new String[]{"/proc", "proc"},
+            "/sys", new String[]{"/sys", "sysfs"}, "/dev", new String[]{"/dev", "tmpfs"},
+            "/dev/pts", new String[]{"/dev", "devpts"}, "/dev/shm", new String[]{"/dev", "tmpfs"},
+            "/dev/mqueue", new String[]{"/dev", "mqueue"});
+
+    /**
+     * The order of libcontainer's own mount groups ({@code /proc}, {@code /sys}, {@code /dev} with devpts, shm and
+     * mqueue) as {@code mounts} lists them (config.md "Mounts": in the listed order).
+     *
+     * @return the groups in the spec's order when it differs from libcontainer's; null otherwise
+     */
+    static List<String> systemMountOrder(JsonNode mounts) {
+        java.util.LinkedHashSet<String> order = new java.util.LinkedHashSet<>();
+        if (mounts != null && mounts.isArray()) {
+            for (JsonNode m : mounts) {
+                String dest = m.path("destination").asText("");
+                String[] own = SYSTEM_MOUNTS.get(dest.length() > 1 && dest.endsWith("/")
+                        ? dest.substring(0, dest.length() - 1) : dest);
+                if (own != null && own[1].equals(m.path("type").asText(""))) {
+                    order.add(own[0]);
+                }
+            }
+        }
+        order.addAll(List.of("/proc", "/sys", "/dev"));
+        List<String> list = List.copyOf(order);
+        return list.equals(List.of("/proc", "/sys", "/dev")) ? null : list;
     }
 
     private static boolean hasNamespace(ObjectNode linux, String type) {

@@ -102,6 +102,25 @@ class Stage4SpecConverterTest {
     }
 
     @Test
+    void libcontainersOwnMountsFollowTheSpecsOrder() throws Exception {
+        assertThat(convert().config().extras()).as("no mounts: libcontainer's order").isNull();
+        // runtime-tools' and runc spec's order: /sys after the /dev group
+        spec.set("mounts", JSON.readTree("""
+                [{"destination": "/proc", "type": "proc", "source": "proc"},
+                 {"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
+                 {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+                 {"destination": "/sys", "type": "sysfs", "source": "sysfs"}]
+                """));
+        assertThat(convert().config().extras().systemMountOrder()).containsExactly("/proc", "/dev", "/sys");
+        assertThat(Stage4SpecConverter.systemMountOrder(JSON.readTree(
+                "[{\"destination\": \"/sys\", \"type\": \"sysfs\"}, {\"destination\": \"/proc\", \"type\": \"proc\"}]")))
+                .containsExactly("/sys", "/proc", "/dev");
+        assertThat(Stage4SpecConverter.systemMountOrder(JSON.readTree(
+                "[{\"destination\": \"/proc\", \"type\": \"proc\"}, {\"destination\": \"/sys\", \"type\": \"sysfs\"}]")))
+                .as("libcontainer's own order").isNull();
+    }
+
+    @Test
     void stage3StillRefusesWhatStage4Does() {
         spec.put("domainname", "example.org");
         assertThatThrownBy(() -> SpecConverter.convert("c1", bundle, spec, "/", false))

@@ -14,15 +14,31 @@ package dev.rabbithole.stage2.libcontainer.configs;
  *                          for none (the container's mounts stay private)
  * @param seccompFlags      the {@code SECCOMP_FILTER_FLAG_*} bits given to seccomp(2)'s
  *                          {@code SECCOMP_SET_MODE_FILTER} (TSYNC 1, LOG 2, SPEC_ALLOW 4); 0 for none
+ * @param systemMountOrder  the order in which libcontainer makes its own {@code /proc}, {@code /sys} and {@code /dev}
+ *                          (with its devpts, shm and mqueue) mounts, as the runtime-spec's {@code mounts} list them
+ *                          ("The runtime MUST mount entries in the listed order"); empty or null for libcontainer's
+ *                          own order (/proc, /sys, /dev)
  */
-public record SpecExtras(String domainname, long personality, long rootfsPropagation, int seccompFlags) {
+public record SpecExtras(String domainname, long personality, long rootfsPropagation, int seccompFlags,
+                         java.util.List<String> systemMountOrder) {
     /** Nothing beyond what libcontainer does anyway. */
-    public static final SpecExtras NONE = new SpecExtras(null, -1, 0, 0);
+    public static final SpecExtras NONE = new SpecExtras(null, -1, 0, 0, null);
+
+    /** Extras with libcontainer's own mount order. */
+    public SpecExtras(String domainname, long personality, long rootfsPropagation, int seccompFlags) {
+        this(domainname, personality, rootfsPropagation, seccompFlags, null);
+    }
+
+    /** @return {@link #systemMountOrder()}, never null */
+    @Override
+    public java.util.List<String> systemMountOrder() {
+        return systemMountOrder == null ? java.util.List.of() : systemMountOrder;
+    }
 
     /** @return whether every setting is neutral */
     @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isNone() {
         return (domainname == null || domainname.isEmpty()) && personality < 0 && rootfsPropagation == 0
-                && seccompFlags == 0;
+                && seccompFlags == 0 && systemMountOrder().isEmpty();
     }
 }

@@ -162,6 +162,7 @@ final class InitCodec {
         out.writeLong(x.personality());
         out.writeLong(x.rootfsPropagation());
         out.writeInt(x.seccompFlags());
+        strings(out, x.systemMountOrder());
     }
 
     private static void devices(DataOutputStream out, List<Device> devices) throws IOException {
@@ -235,7 +236,7 @@ final class InitCodec {
         }
         List<Device> devices = devices(in);
         var extras = new dev.rabbithole.stage2.libcontainer.configs.SpecExtras(string(in), in.readLong(),
-                in.readLong(), in.readInt());
+                in.readLong(), in.readInt(), strings(in));
         return new ContainerConfig(id, rootfs == null ? null : Path.of(rootfs), readonly, hostname, namespaces,
                 mounts, masked, readonlyPaths, null, caps, null, nnp, rlimits, process, devices)
                 .withExtras(extras.isNone() ? null : extras);

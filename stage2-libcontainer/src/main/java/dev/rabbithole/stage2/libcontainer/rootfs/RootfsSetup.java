@@ -105,11 +105,19 @@ public final class RootfsSetup {
             sys.because("no mount event propagates back to the host").mount(null, "/", null, MS_REC | MS_PRIVATE, null);
         }
         sys.because("pivot_root needs the new root to be a mount point").mount(root, root, null, MS_BIND | MS_REC, null);
-        mountProc(rootfs);
-        mountSys(rootfs, config.namespaces().contains(NamespaceType.NET));
         List<dev.rabbithole.stage2.libcontainer.configs.Device> devices =
                 config.devices() == null ? List.of() : config.devices();
-        mountDev(rootfs, devices);
+        // /proc, /sys, /dev in this order, unless the runtime-spec's mounts list them in another
+        java.util.LinkedHashSet<String> order = new java.util.LinkedHashSet<>(config.extrasOrNone().systemMountOrder());
+        order.addAll(List.of("/proc", "/sys", "/dev"));
+        for (String own : order) {
+            switch (own) {
+                case "/proc" -> mountProc(rootfs);
+                case "/sys" -> mountSys(rootfs, config.namespaces().contains(NamespaceType.NET));
+                case "/dev" -> mountDev(rootfs, devices);
+                default -> throw new IllegalArgumentException("systemMountOrder: " + own + " is not /proc, /sys or /dev");
+            }
+        }
         bindEtc(rootfs, "etc/hostname", etc.hostname(), config.readonlyRootfs());
         bindEtc(rootfs, "etc/hosts", etc.hosts(), config.readonlyRootfs());
         bindEtc(rootfs, "etc/resolv.conf", etc.resolvConf(), config.readonlyRootfs());
