@@ -2,6 +2,7 @@ package dev.rabbithole.stage4.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rabbithole.stage2.libcontainer.configs.Device;
 import dev.rabbithole.stage2.libcontainer.configs.SpecExtras;
 import dev.rabbithole.stage2.libcontainer.system.MountFlags;
 import dev.rabbithole.stage3.runc.RuncExtension;
@@ -86,6 +87,7 @@ public final class Stage4SpecConverter implements RuncExtension {
         int seccompFlags = 0;
         JsonNode linuxNode = doc.get("linux");
         CgroupExtras cgroups = CgroupExtras.NONE;
+        List<Device> fifos = List.of();
         if (linuxNode instanceof ObjectNode linux) {
             refuse(linux, "intelRdt", "linux.intelRdt: Intel RDT (resctrl) is not supported by this runtime");
             refuse(linux, "timeOffsets", "linux.timeOffsets: time namespaces are not supported by this runtime");
@@ -97,6 +99,7 @@ public final class Stage4SpecConverter implements RuncExtension {
                 seccompFlags = seccompFlags(seccomp.get("flags"));
                 seccomp.remove("flags");
             }
+            fifos = fifos(linux);
             if (linux.get("resources") instanceof ObjectNode resources) {
                 cgroups = CgroupExtras.take(resources, cgroupHost);
             }
@@ -111,7 +114,11 @@ public final class Stage4SpecConverter implements RuncExtension {
             throw new SpecException("linux.seccomp.flags: given without a filter");
         }
         pending = cgroups;
-        return new SpecConverter.Converted(c.config().withExtras(extras.isNone() ? null : extras), c.terminal(),
+        var config = c.config().withExtras(extras.isNone() ? null : extras);
+        if (!fifos.isEmpty()) {
+            config = config.withMoreDevices(fifos);
+        }
+        return new SpecConverter.Converted(config, c.terminal(),
                 c.oomScoreAdj(), c.umask(), c.annotations(), c.ociVersion(), c.sysctl(), c.hooks());
     }
 
@@ -274,6 +281,39 @@ public final class Stage4SpecConverter implements RuncExtension {
         order.addAll(List.of("/proc", "/sys", "/dev"));
         List<String> list = List.copyOf(order);
         return list.equals(List.of("/proc", "/sys", "/dev")) ? null : list;
+    }
+
+    /**
+     * The FIFOs of {@code linux.devices} (config-linux.md "Devices", type {@code p}), taken out of the array (stage 3
+     * refuses them): made with mknod(2) {@code S_IFIFO}; no devices-cgroup rule concerns them.
+     */
+    static List<Device> fifos(ObjectNode linux) throws SpecException {
+        JsonNode devices = linux.get("devices");
+        if (devices == null || !devices.isArray()) {
+            return List.of();
+        }
+        List<Device> out = new java.util.ArrayList<>();
+        for (int i = devices.size() - 1; i >= 0; i--) {
+            JsonNode d = devices.get(i);
+            if (!d.isObject() || !"p".equals(d.path("type").asText(null))) {
+                continue;
+            }
+            String f = "linux.devices[" + i + "]";
+            String path = text(d, "path", f + ".path");
+            int mode = d.has("fileMode") ? d.get("fileMode").asInt(0666) : 0666;
+            if (mode < 0 || mode > 07777) {
+                throw new SpecException(f + ".fileMode: " + mode + " is not in 0..07777");
+            }
+            Device fifo = new Device(path, 'p', 0, 0, mode, d.path("uid").asInt(0), d.path("gid").asInt(0));
+            try {
+                fifo.validate();
+            } catch (IllegalArgumentException e) {
+                throw new SpecException(f + ": " + e.getMessage());
+            }
+            out.add(0, fifo);
+            ((com.fasterxml.jackson.databind.node.ArrayNode) devices).remove(i);
+        }
+        return out;
     }
 
     private static boolean hasNamespace(ObjectNode linux, String type) {

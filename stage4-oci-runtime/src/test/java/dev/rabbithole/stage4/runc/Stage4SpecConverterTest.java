@@ -121,6 +121,17 @@ class Stage4SpecConverterTest {
     }
 
     @Test
+    void fifosOfLinuxDevicesAreMadeTooAndTheOthersStayStage3s() throws Exception {
+        linux().set("devices", JSON.readTree("""
+                [{"path": "/dev/fifo", "type": "p", "fileMode": 384},
+                 {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+                """));
+        assertThat(convert().config().devices()).extracting(d -> d.path() + " " + d.type() + " " + d.fileMode())
+                .containsExactly("/dev/fuse c 438", "/dev/fifo p 384");
+        assertThat(linux().get("devices")).as("the caller's document is left as it was").hasSize(2);
+    }
+
+    @Test
     void stage3StillRefusesWhatStage4Does() {
         spec.put("domainname", "example.org");
         assertThatThrownBy(() -> SpecConverter.convert("c1", bundle, spec, "/", false))

@@ -71,6 +71,18 @@ public record ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, St
                 namespacePaths, network, extras);
     }
 
+    /**
+     * @param more device nodes to create as well (runtime-spec {@code linux.devices})
+     * @return this config with them after its own
+     */
+    public ContainerConfig withMoreDevices(List<Device> more) {
+        List<Device> all = new java.util.ArrayList<>(devices == null ? List.of() : devices);
+        all.addAll(more);
+        return new ContainerConfig(id, rootfs, readonlyRootfs, hostname, namespaces, mounts, maskedPaths,
+                readonlyPaths, cgroup, capabilities, seccomp, noNewPrivileges, rlimits, process, all,
+                namespacePaths, network, extras);
+    }
+
     /** @return the extras, never null ({@link SpecExtras#NONE} when unset) */
     @com.fasterxml.jackson.annotation.JsonIgnore
     public SpecExtras extrasOrNone() {

@@ -42,6 +42,8 @@ public final class RootfsSetup {
     static final int S_IFCHR = 0020000;
     /** S_IFBLK from sys/stat.h: a block device */
     static final int S_IFBLK = 0060000;
+    /** A FIFO's file type (inode(7)): the runtime-spec's device type {@code p}. */
+    static final int S_IFIFO = 0010000;
 
     /**
      * A device node the runtime-spec requires in every container.
@@ -226,7 +228,7 @@ public final class RootfsSetup {
             }
             Path parent = SecureJoin.mkdirs(rootfs, Path.of(d.path()).getParent().toString());
             Path node = parent.resolve(Path.of(d.path()).getFileName().toString());
-            int type = d.type() == 'b' ? S_IFBLK : S_IFCHR;
+            int type = d.type() == 'b' ? S_IFBLK : d.type() == 'p' ? S_IFIFO : S_IFCHR;
             sys.because("a device the container was given").mknod(node.toString(), type | (d.fileMode() & 07777),
                     Math.toIntExact(d.major()), Math.toIntExact(d.minor()));
             sys.because("mknod applies the umask").chmod(node.toString(), d.fileMode() & 07777);
