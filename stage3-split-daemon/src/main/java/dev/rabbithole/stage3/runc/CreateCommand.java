@@ -100,7 +100,7 @@ final class CreateCommand implements Callable<Integer> {
         }
         spec = runc.extension.spec(spec);
         // tag::runc-create[]
-        SpecConverter.Converted converted = SpecConverter.convert(id, dir, spec, Hosts.ownCgroup(),
+        SpecConverter.Converted converted = runc.conversion().convert(id, dir, spec, Hosts.ownCgroup(),
                 Hosts.apparmorEnabled());
         dev.rabbithole.stage2.libcontainer.configs.ContainerConfig config =
                 terminal(converted.config(), converted.terminal(), consoleSocket);
@@ -132,6 +132,7 @@ final class CreateCommand implements Callable<Integer> {
             c.createInit(null);
         // end::runc-create[]
             Sysctls.apply(c.pid(), converted.sysctl());
+            runc.conversion().created(converted, c.pid());
             String creating = Hooks.state(runcState, id, "creating", c.pid());
             Hooks.run(converted.hooks().prestart(), "prestart", creating);
             Hooks.run(converted.hooks().createRuntime(), "createRuntime", creating);

@@ -13,7 +13,7 @@ import java.util.Map;
  * {@code state} (two spaces) and {@code spec} (a tab): one member per line, {@code "key": value}, empty arrays and
  * objects as {@code []} and {@code {}}. Scalars are written by Jackson.
  */
-final class GoJson {
+public final class GoJson {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private GoJson() {
@@ -24,7 +24,7 @@ final class GoJson {
      * @param indent one level of indentation, e.g. two spaces or a tab
      * @return the text, without a final newline
      */
-    static String indent(JsonNode node, String indent) {
+    public static String indent(JsonNode node, String indent) {
         StringBuilder b = new StringBuilder();
         write(b, node, indent, "");
         return b.toString();

@@ -121,10 +121,7 @@ public final class ProcessSpecs {
         if (!terminal) {
             return config;
         }
-        return new ContainerConfig(config.id(), config.rootfs(), config.readonlyRootfs(), config.hostname(),
-                config.namespaces(), config.mounts(), config.maskedPaths(), config.readonlyPaths(), config.cgroup(),
-                config.capabilities(), config.seccomp(), config.noNewPrivileges(), config.rlimits(),
-                config.process().withTerminal(consoleSocket.toAbsolutePath().toString()), config.devices());
+        return config.withProcess(config.process().withTerminal(consoleSocket.toAbsolutePath().toString()));
     }
 
     private static int id(JsonNode n, String field) {

@@ -139,15 +139,14 @@ public final class RuncMain implements Callable<Integer> {
         }
     }
 
-    /**
-     * Runs a command line with a later stage's additions.
-     *
-     * @param args      the arguments after {@code runc}
-     * @param out       standard output
-     * @param err       standard error
-     * @param extension what the later stage adds
-     * @return the exit status
-     */
+    /** How {@code create} converts a bundle; stage 3's {@link RuncExtension#STAGE3} unless a later stage set one. */
+    private RuncExtension conversion = RuncExtension.STAGE3;
+
+    /** @return how {@code create} converts a bundle ({@link RuncExtension#STAGE3} unless a later stage set one) */
+    RuncExtension conversion() {
+        return conversion;
+    }
+
     /**
      * Runs a command line.
      *
@@ -157,22 +156,25 @@ public final class RuncMain implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return run(args, out, err, new Extension() { });
+        return run(args, out, err, new Extension() { }, RuncExtension.STAGE3);
     }
 
     /**
-     * Runs a command line with a later stage's additions.
+     * Runs a command line with a later stage's additions to the commands and its conversion of config.json.
      *
      * @param args      the arguments after {@code runc}
      * @param out       standard output
      * @param err       standard error
-     * @param extension what the later stage adds to the commands
+     * @param extension  what the later stage adds to the commands (hooks inside the container, runc's statuses)
+     * @param conversion how {@code create} converts the bundle and what it applies after create
      * @return the exit status
      */
-    public static int run(String[] args, PrintStream out, PrintStream err, Extension extension) {
+    public static int run(String[] args, PrintStream out, PrintStream err, Extension extension,
+                          RuncExtension conversion) {
         jnaWithoutSearching(args);
         RuncMain main = new RuncMain();
         main.extension = extension;
+        main.conversion = conversion;
         CommandLine cmd = new CommandLine(main);
         ExecCommand.stopAtCommand(cmd);
         cmd.setOut(new PrintWriter(out, true));

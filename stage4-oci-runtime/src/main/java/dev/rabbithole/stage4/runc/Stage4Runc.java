@@ -6,7 +6,9 @@ import java.io.PrintStream;
  * Stage 4's OCI runtime: a runtime-spec runtime with runc's command line ({@code rabbithole stage4 runc}, and the
  * executable {@code bin/rabbithole-runc} that containerd's shims and dockerd's {@code --add-runtime} run). It grows
  * stage 3's runc ({@link dev.rabbithole.stage3.runc.RuncMain}) on stage 2's libcontainer with what stage 3 refuses:
- * the hooks that run inside the container and runc 1.1's exit statuses ({@link Stage4Extension}).
+ * config.json is read by {@link Stage4SpecConverter} (runtime-spec 1.2), {@code features} prints
+ * {@link Stage4Features}, and {@link Stage4Extension} adds the hooks that run inside the container and runc 1.1's
+ * exit statuses.
  */
 public final class Stage4Runc {
 
@@ -22,8 +24,24 @@ public final class Stage4Runc {
      * @return runc's exit status: 0, 1 for an error
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if ("features".equals(command(args))) {
+            return Stage4Features.print(out); // the runtime-spec 1.2 document, not stage 3's
+        }
         java.util.List<String> all = java.util.Arrays.asList(args);
         return dev.rabbithole.stage3.runc.RuncMain.run(args, out, err,
-                new Stage4Extension(!all.contains("--no-new-keyring"), all.contains("--no-pivot")));
+                new Stage4Extension(!all.contains("--no-new-keyring"), all.contains("--no-pivot")),
+                new Stage4SpecConverter());
+    }
+
+    /** @return the command word after runc's global options, or null */
+    static String command(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (java.util.List.of("--root", "--log", "--log-format", "--criu", "--rootless").contains(args[i])) {
+                i++; // its value
+            } else if (!args[i].startsWith("-")) {
+                return args[i];
+            }
+        }
+        return null;
     }
 }

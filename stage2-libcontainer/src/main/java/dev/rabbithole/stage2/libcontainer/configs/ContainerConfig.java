@@ -29,13 +29,65 @@ import java.util.Set;
  *                        for none. The parent joins them on the spawning thread (network, uts, ipc, pid)
  * @param network         the veth the parent makes and moves into the new network namespace, or null for none
  *                        (loopback only)
+ * @param extras          the runtime-spec's domainname, personality, rootfs propagation and seccomp filter flags
+ *                        ({@link SpecExtras}); null for none
  */
 public record ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
                               Set<NamespaceType> namespaces, List<Mount> mounts, List<String> maskedPaths,
                               List<String> readonlyPaths, Cgroup cgroup, CapabilitySet capabilities,
                               Seccomp seccomp, boolean noNewPrivileges, List<Rlimit> rlimits,
                               ProcessConfig process, List<Device> devices,
-                              java.util.Map<NamespaceType, String> namespacePaths, Network network) {
+                              java.util.Map<NamespaceType, String> namespacePaths, Network network,
+                              SpecExtras extras) {
+
+    /** A config without {@link SpecExtras}. */
+    public ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
+                           Set<NamespaceType> namespaces, List<Mount> mounts, List<String> maskedPaths,
+                           List<String> readonlyPaths, Cgroup cgroup, CapabilitySet capabilities,
+                           Seccomp seccomp, boolean noNewPrivileges, List<Rlimit> rlimits,
+                           ProcessConfig process, List<Device> devices,
+                           java.util.Map<NamespaceType, String> namespacePaths, Network network) {
+        this(id, rootfs, readonlyRootfs, hostname, namespaces, mounts, maskedPaths, readonlyPaths, cgroup,
+                capabilities, seccomp, noNewPrivileges, rlimits, process, devices, namespacePaths, network, null);
+    }
+
+    /**
+     * @param more the runtime-spec settings beyond Docker's, or null for none
+     * @return this config with them
+     */
+    public ContainerConfig withExtras(SpecExtras more) {
+        return new ContainerConfig(id, rootfs, readonlyRootfs, hostname, namespaces, mounts, maskedPaths,
+                readonlyPaths, cgroup, capabilities, seccomp, noNewPrivileges, rlimits, process, devices,
+                namespacePaths, network, more);
+    }
+
+    /**
+     * @param other the workload
+     * @return this config with another workload, everything else kept
+     */
+    public ContainerConfig withProcess(ProcessConfig other) {
+        return new ContainerConfig(id, rootfs, readonlyRootfs, hostname, namespaces, mounts, maskedPaths,
+                readonlyPaths, cgroup, capabilities, seccomp, noNewPrivileges, rlimits, other, devices,
+                namespacePaths, network, extras);
+    }
+
+    /**
+     * @param more device nodes to create as well (runtime-spec {@code linux.devices})
+     * @return this config with them after its own
+     */
+    public ContainerConfig withMoreDevices(List<Device> more) {
+        List<Device> all = new java.util.ArrayList<>(devices == null ? List.of() : devices);
+        all.addAll(more);
+        return new ContainerConfig(id, rootfs, readonlyRootfs, hostname, namespaces, mounts, maskedPaths,
+                readonlyPaths, cgroup, capabilities, seccomp, noNewPrivileges, rlimits, process, all,
+                namespacePaths, network, extras);
+    }
+
+    /** @return the extras, never null ({@link SpecExtras#NONE} when unset) */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public SpecExtras extrasOrNone() {
+        return extras == null ? SpecExtras.NONE : extras;
+    }
 
     /** A config without joined namespaces or a veth. */
     public ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, String hostname,
@@ -56,7 +108,8 @@ public record ContainerConfig(String id, Path rootfs, boolean readonlyRootfs, St
     public ContainerConfig withNetwork(Set<NamespaceType> newNamespaces, java.util.Map<NamespaceType, String> joined,
                                        Network veth) {
         return new ContainerConfig(id, rootfs, readonlyRootfs, hostname, newNamespaces, mounts, maskedPaths,
-                readonlyPaths, cgroup, capabilities, seccomp, noNewPrivileges, rlimits, process, devices, joined, veth);
+                readonlyPaths, cgroup, capabilities, seccomp, noNewPrivileges, rlimits, process, devices, joined, veth,
+                extras);
     }
 
     /** A config without extra device nodes. */

@@ -6,7 +6,7 @@ package dev.rabbithole.stage2.libcontainer.configs;
  * Creating a node gives no access by itself: the cgroup's {@link DeviceRule}s decide that.
  *
  * @param path     absolute path in the container, e.g. {@code /dev/fuse}
- * @param type     {@code 'c'} (character) or {@code 'b'} (block)
+ * @param type     {@code 'c'} (character), {@code 'b'} (block) or {@code 'p'} (a FIFO, mkfifo(3); major and minor 0)
  * @param major    device major number
  * @param minor    device minor number
  * @param fileMode permission bits of the node, e.g. {@code 0600}
@@ -25,8 +25,8 @@ public record Device(String path, char type, long major, long minor, int fileMod
         if (path == null || !path.startsWith("/") || path.equals("/") || ("/" + path + "/").contains("/../")) {
             throw new IllegalArgumentException("device " + path + ": the path in the container must be absolute, without ..");
         }
-        if (type != 'b' && type != 'c') {
-            throw new IllegalArgumentException("device " + path + ": type must be b or c, not " + type);
+        if (type != 'b' && type != 'c' && type != 'p') {
+            throw new IllegalArgumentException("device " + path + ": type must be b, c or p, not " + type);
         }
         if (major < 0 || minor < 0 || major > 0xffffffffL || minor > 0xffffffffL) {
             throw new IllegalArgumentException("device " + path + ": major and minor are 0..2^32-1");

@@ -521,7 +521,7 @@ public final class LinuxContainer {
             return r;
         }
         return new Cgroup.Resources(memory, swap, r.cpuShares(), r.cpuQuotaMicros(), r.cpuPeriodMicros(),
-                r.cpusetCpus(), r.cpusetMems(), pids);
+                r.cpusetCpus(), r.cpusetMems(), pids, r.devices()); // the device rules too: never dropped
     }
 
     /**

@@ -118,6 +118,15 @@ public final class ContainerInit {
             }
             sys.because("the UTS namespace is the container's own").sethostname(config.hostname());
         }
+        dev.rabbithole.stage2.libcontainer.configs.SpecExtras extras = config.extrasOrNone();
+        if (extras.domainname() != null && !extras.domainname().isEmpty()) {
+            if (!config.namespaces().contains(NamespaceType.UTS)) {
+                throw new IllegalArgumentException("cannot set the domainname without a new UTS namespace");
+            }
+            sys.because("the runtime-spec's domainname, in the container's UTS namespace")
+                    .setdomainname(extras.domainname());
+        }
+        int seccompFlags = extras.seccompFlags();
         for (Rlimit r : config.rlimits() == null ? List.<Rlimit>of() : config.rlimits()) {
             sys.because("a resource limit the workload inherits").setrlimit(Rlimits.number(r.type()), r.soft(), r.hard());
         }
@@ -125,7 +134,7 @@ public final class ContainerInit {
         boolean seccompLast = config.noNewPrivileges();
         if (filter != null && !seccompLast) {
             sys.because("without no_new_privs a filter needs CAP_SYS_ADMIN: now, while the init has it")
-                    .seccompFilter(filter);
+                    .seccompFilter(filter, seccompFlags);
         }
         setIdentityAndCapabilities(p, caps);
         if (config.noNewPrivileges()) {
@@ -140,10 +149,14 @@ public final class ContainerInit {
                     .prctl(Syscalls.PR_SET_PDEATHSIG, p.parentDeathSignal(), 0);
         }
         // end::pdeathsig[]
+        if (extras.personality() >= 0) {
+            sys.because("the runtime-spec's linux.personality: execve keeps the execution domain")
+                    .personality(extras.personality());
+        }
         RecordingSyscalls preview = new RecordingSyscalls();
-        lastCalls(preview, path, p, seccompLast ? filter : null);
+        lastCalls(preview, path, p, seccompLast ? filter : null, seccompFlags);
         hook.beforeExec(path, preview.calls());
-        lastCalls(sys, path, p, seccompLast ? filter : null);
+        lastCalls(sys, path, p, seccompLast ? filter : null, seccompFlags);
     }
 
     /**
@@ -186,9 +199,9 @@ public final class ContainerInit {
             sys.because("die with the parent thread").prctl(Syscalls.PR_SET_PDEATHSIG, p.parentDeathSignal(), 0);
         }
         RecordingSyscalls preview = new RecordingSyscalls();
-        lastCalls(preview, path, p, noNewPrivileges ? filter : null);
+        lastCalls(preview, path, p, noNewPrivileges ? filter : null, 0);
         hook.beforeExec(path, preview.calls());
-        lastCalls(sys, path, p, noNewPrivileges ? filter : null);
+        lastCalls(sys, path, p, noNewPrivileges ? filter : null, 0);
     }
 
     /**
@@ -231,12 +244,16 @@ public final class ContainerInit {
     }
     // end::loopback[]
 
-    private static void lastCalls(Syscalls s, String path, ProcessConfig p, byte[] filter) {
+    private static void lastCalls(Syscalls s, String path, ProcessConfig p, byte[] filter, int seccompFlags) {
         // tag::execve[]
         s.because("no JVM descriptor leaks into the workload; the init socket closes on exec")
                 .closeRangeOnExec(3);
         if (filter != null) {
-            s.because("seccomp last: the filter then only has to allow execve").seccompFilter(filter);
+            if (seccompFlags == 0) {
+                s.because("seccomp last: the filter then only has to allow execve").seccompFilter(filter);
+            } else {
+                s.because("seccomp last, with the spec's filter flags").seccompFilter(filter, seccompFlags);
+            }
         }
         List<String> env = p.env() == null ? List.of() : p.env();
         s.because("the init becomes the workload, same pid")

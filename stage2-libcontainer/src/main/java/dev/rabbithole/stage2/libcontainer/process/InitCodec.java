@@ -157,6 +157,12 @@ final class InitCodec {
             string(out, p.consoleSocket());
         }
         devices(out, c.devices());
+        dev.rabbithole.stage2.libcontainer.configs.SpecExtras x = c.extrasOrNone();
+        string(out, x.domainname());
+        out.writeLong(x.personality());
+        out.writeLong(x.rootfsPropagation());
+        out.writeInt(x.seccompFlags());
+        strings(out, x.systemMountOrder());
     }
 
     private static void devices(DataOutputStream out, List<Device> devices) throws IOException {
@@ -229,8 +235,11 @@ final class InitCodec {
                     gids == null ? null : gids.stream().map(Integer::valueOf).toList(), in.readInt(), string(in));
         }
         List<Device> devices = devices(in);
+        var extras = new dev.rabbithole.stage2.libcontainer.configs.SpecExtras(string(in), in.readLong(),
+                in.readLong(), in.readInt(), strings(in));
         return new ContainerConfig(id, rootfs == null ? null : Path.of(rootfs), readonly, hostname, namespaces,
-                mounts, masked, readonlyPaths, null, caps, null, nnp, rlimits, process, devices);
+                mounts, masked, readonlyPaths, null, caps, null, nnp, rlimits, process, devices)
+                .withExtras(extras.isNone() ? null : extras);
     }
 
     private static Set<String> set(List<String> list) {

@@ -16,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import dev.rabbithole.stage2.libcontainer.system.MountFlags;
+
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MNT_DETACH;
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_BIND;
 import static dev.rabbithole.stage2.libcontainer.system.MountFlags.MS_NODEV;
@@ -40,6 +42,8 @@ public final class RootfsSetup {
     static final int S_IFCHR = 0020000;
     /** S_IFBLK from sys/stat.h: a block device */
     static final int S_IFBLK = 0060000;
+    /** A FIFO's file type (inode(7)): the runtime-spec's device type {@code p}. */
+    static final int S_IFIFO = 0010000;
 
     /**
      * A device node the runtime-spec requires in every container.
@@ -106,13 +110,28 @@ public final class RootfsSetup {
             throw new IllegalArgumentException("rootfs " + rootfs + ": no such directory");
         }
         String root = rootfs.toString();
-        sys.because("no mount event propagates back to the host").mount(null, "/", null, MS_REC | MS_PRIVATE, null);
+        long propagation = config.extrasOrNone().rootfsPropagation();
+        if ((propagation & (MountFlags.MS_SHARED | MountFlags.MS_SLAVE)) != 0) {
+            // the runtime-spec's rootfsPropagation asks for the host's mount events: received, never sent back
+            sys.because("rootfsPropagation: host mount events propagate in, none back to the host")
+                    .mount(null, "/", null, MS_REC | MountFlags.MS_SLAVE, null);
+        } else {
+            sys.because("no mount event propagates back to the host").mount(null, "/", null, MS_REC | MS_PRIVATE, null);
+        }
         sys.because("pivot_root needs the new root to be a mount point").mount(root, root, null, MS_BIND | MS_REC, null);
-        mountProc(rootfs);
-        mountSys(rootfs, config.namespaces().contains(NamespaceType.NET));
         List<dev.rabbithole.stage2.libcontainer.configs.Device> devices =
                 config.devices() == null ? List.of() : config.devices();
-        mountDev(rootfs, devices);
+        // /proc, /sys, /dev in this order, unless the runtime-spec's mounts list them in another
+        java.util.LinkedHashSet<String> order = new java.util.LinkedHashSet<>(config.extrasOrNone().systemMountOrder());
+        order.addAll(List.of("/proc", "/sys", "/dev"));
+        for (String own : order) {
+            switch (own) {
+                case "/proc" -> mountProc(rootfs);
+                case "/sys" -> mountSys(rootfs, config.namespaces().contains(NamespaceType.NET));
+                case "/dev" -> mountDev(rootfs, devices);
+                default -> throw new IllegalArgumentException("systemMountOrder: " + own + " is not /proc, /sys or /dev");
+            }
+        }
         bindEtc(rootfs, "etc/hostname", etc.hostname(), config.readonlyRootfs());
         bindEtc(rootfs, "etc/hosts", etc.hosts(), config.readonlyRootfs());
         bindEtc(rootfs, "etc/resolv.conf", etc.resolvConf(), config.readonlyRootfs());
@@ -129,6 +148,9 @@ public final class RootfsSetup {
             beforePivot.run();
         }
         pivotRoot(root);
+        if (propagation != 0) {
+            sys.because("the runtime-spec's rootfsPropagation, on the container's /").mount(null, "/", null, propagation, null);
+        }
         for (String p : config.maskedPaths() == null ? java.util.List.<String>of() : config.maskedPaths()) {
             mask(p);
         }
@@ -221,7 +243,7 @@ public final class RootfsSetup {
             }
             Path parent = SecureJoin.mkdirs(rootfs, Path.of(d.path()).getParent().toString());
             Path node = parent.resolve(Path.of(d.path()).getFileName().toString());
-            int type = d.type() == 'b' ? S_IFBLK : S_IFCHR;
+            int type = d.type() == 'b' ? S_IFBLK : d.type() == 'p' ? S_IFIFO : S_IFCHR;
             sys.because("a device the container was given").mknod(node.toString(), type | (d.fileMode() & 07777),
                     Math.toIntExact(d.major()), Math.toIntExact(d.minor()));
             sys.because("mknod applies the umask").chmod(node.toString(), d.fileMode() & 07777);

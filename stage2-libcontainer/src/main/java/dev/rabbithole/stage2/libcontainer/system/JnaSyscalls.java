@@ -64,6 +64,9 @@ public final class JnaSyscalls implements Syscalls {
         static native int chdir(String path) throws LastErrorException;
         static native int chroot(String path) throws LastErrorException;
         static native int sethostname(String name, long len) throws LastErrorException;
+        static native int setdomainname(String name, long len) throws LastErrorException;
+        static native int personality(long persona) throws LastErrorException;
+        static native int fcntl(int fd, int cmd, long arg) throws LastErrorException;
         static native int mknod(String path, int mode, long dev) throws LastErrorException;
         static native int chmod(String path, int mode) throws LastErrorException;
         static native int symlink(String target, String linkPath) throws LastErrorException;
@@ -81,6 +84,7 @@ public final class JnaSyscalls implements Syscalls {
         static native long syscall(long number, long a1, int[] a2) throws LastErrorException;
         static native long syscall(long number, String a1, String a2) throws LastErrorException;
         static native long syscall(long number, long a1, Pointer a2, long a3) throws LastErrorException;
+        static native long syscall(long number, long a1, long a2, Pointer a3) throws LastErrorException;
         static native String strerror(int errnum);
         static native int socket(int domain, int type, int protocol) throws LastErrorException;
         static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
@@ -232,11 +236,69 @@ public final class JnaSyscalls implements Syscalls {
                 RecordingSyscalls.flags("<" + program.length / 8 + " instructions>"));
     }
 
+    /** seccomp(2)'s number: x86_64 317, aarch64 (the generic table) 277. */
+    private static final long SYS_SECCOMP = com.sun.jna.Platform.isARM() ? 277 : 317;
+    private static final long SECCOMP_SET_MODE_FILTER = 1;
+
+    @Override
+    public void seccompFilter(byte[] program, int flags) {
+        if (flags == 0) {
+            seccompFilter(program);
+            return;
+        }
+        if (program.length == 0 || program.length % 8 != 0) {
+            throw new IllegalArgumentException("a BPF program is a non-empty array of 8-byte instructions, got "
+                    + program.length + " bytes");
+        }
+        Memory filter = new Memory(program.length);
+        filter.write(0, program, 0, program.length);
+        Memory fprog = new Memory(16);
+        fprog.clear();
+        fprog.setShort(0, (short) (program.length / 8));
+        fprog.setPointer(8, filter);
+        call("seccomp", () -> Libc.syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, flags & 0xffffffffL, fprog),
+                RecordingSyscalls.flags("SECCOMP_SET_MODE_FILTER"), flags,
+                RecordingSyscalls.flags("<" + program.length / 8 + " instructions>"));
+    }
+
+    @Override
+    public void setdomainname(String name) {
+        call("setdomainname", () -> Libc.setdomainname(name,
+                name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length), name);
+    }
+
+    @Override
+    public void personality(long persona) {
+        call("personality", () -> Libc.personality(persona), RecordingSyscalls.flags("0x" + Long.toHexString(persona)));
+    }
+
     @Override
     public void closeRangeOnExec(int lowFd) {
-        call("close_range", () -> Libc.syscall(SYS_CLOSE_RANGE, lowFd, 0xffffffffL, CLOSE_RANGE_CLOEXEC), lowFd,
-                RecordingSyscalls.flags("~0U"), RecordingSyscalls.flags("CLOSE_RANGE_CLOEXEC"));
+        try {
+            call("close_range", () -> Libc.syscall(SYS_CLOSE_RANGE, lowFd, 0xffffffffL, CLOSE_RANGE_CLOEXEC), lowFd,
+                    RecordingSyscalls.flags("~0U"), RecordingSyscalls.flags("CLOSE_RANGE_CLOEXEC"));
+        } catch (SyscallException e) {
+            if (e.errno() != 1 && e.errno() != 38) { // EPERM, ENOSYS: a seccomp filter (or an old kernel) refused it
+                throw e;
+            }
+            // as runc: every open descriptor listed in /proc/self/fd, each marked with fcntl(F_SETFD, FD_CLOEXEC)
+            try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+                for (int fd : fds.map(f -> f.getFileName().toString()).filter(n -> n.matches("[0-9]+"))
+                        .mapToInt(Integer::parseInt).filter(fd -> fd >= lowFd).toArray()) {
+                    try {
+                        Libc.fcntl(fd, F_SETFD, FD_CLOEXEC);
+                    } catch (LastErrorException closed) {
+                        // EBADF: the listing's own descriptor, closed since
+                    }
+                }
+            } catch (java.io.IOException io) {
+                throw e;
+            }
+        }
     }
+
+    private static final int F_SETFD = 2;
+    private static final long FD_CLOEXEC = 1;
 
     @Override
     public void clearSignalMask() {

@@ -291,6 +291,22 @@ public final class RecordingSyscalls implements Syscalls {
     }
 
     @Override
+    public void seccompFilter(byte[] program, int flags) {
+        call(() -> delegate.seccompFilter(program, flags), "seccomp", flags("SECCOMP_SET_MODE_FILTER"), flags,
+                flags(program.length / 8 + " instructions"));
+    }
+
+    @Override
+    public void setdomainname(String name) {
+        call(() -> delegate.setdomainname(name), "setdomainname", name);
+    }
+
+    @Override
+    public void personality(long persona) {
+        call(() -> delegate.personality(persona), "personality", flags("0x" + Long.toHexString(persona)));
+    }
+
+    @Override
     public void closeRangeOnExec(int lowFd) {
         call(() -> delegate.closeRangeOnExec(lowFd), "close_range", lowFd, flags("~0U"), flags("CLOSE_RANGE_CLOEXEC"));
     }

@@ -187,6 +187,41 @@ public interface Syscalls {
     void seccompFilter(byte[] program);
 
     /**
+     * Installs a seccomp BPF filter with filter flags: seccomp(SECCOMP_SET_MODE_FILTER, flags, &amp;prog)
+     * (seccomp(2); the runtime-spec's {@code linux.seccomp.flags}). Needs no_new_privs or CAP_SYS_ADMIN.
+     *
+     * @param program {@code struct sock_filter[]}, as {@link #seccompFilter(byte[])}
+     * @param flags   {@code SECCOMP_FILTER_FLAG_*} bits (TSYNC 1, LOG 2, SPEC_ALLOW 4); 0 is
+     *                {@link #seccompFilter(byte[])}
+     * @throws UnsupportedOperationException flags on an implementation that cannot pass them
+     */
+    default void seccompFilter(byte[] program, int flags) {
+        if (flags != 0) {
+            throw new UnsupportedOperationException("seccomp filter flags are not supported by " + getClass().getName());
+        }
+        seccompFilter(program);
+    }
+
+    /**
+     * setdomainname(2) in the caller's UTS namespace (the runtime-spec's {@code domainname}).
+     *
+     * @param name the NIS domain name, at most 64 bytes
+     */
+    default void setdomainname(String name) {
+        throw new UnsupportedOperationException("setdomainname is not supported by " + getClass().getName());
+    }
+
+    /**
+     * personality(2): sets the calling thread's execution domain, which execve keeps (the runtime-spec's
+     * {@code linux.personality}).
+     *
+     * @param persona {@code PER_LINUX} 0x0000 or {@code PER_LINUX32} 0x0008, with flag bits
+     */
+    default void personality(long persona) {
+        throw new UnsupportedOperationException("personality is not supported by " + getClass().getName());
+    }
+
+    /**
      * close_range(2) with CLOSE_RANGE_CLOEXEC: marks every descriptor from {@code lowFd} up close-on-exec, so
      * the JVM's files do not leak into the workload.
      *
