@@ -47,6 +47,9 @@ class MainTest {
         assertThat(Main.run(new String[] {"runc", "--help"}, o, e)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("create", "start", "state", "kill", "delete", "list",
                 "ps", "spec", "run", "exec");
+        out.reset();
+        assertThat(Main.run(new String[] {"runc", "--version"}, o, e)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("rabbithole-runc version ").contains("\ncommit: ");
         assertThat(Main.run(new String[] {"runc", "frob"}, o, e)).isEqualTo(1);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unmatched argument at index 0: 'frob'");
     }

@@ -24,6 +24,17 @@ class MainTest {
     }
 
     @Test
+    void theRuntimesVersionIsInRuncsFormatWhichDockerdParses() {
+        // dockerd 20.10 reads `NAME version V` and `commit: C` for docker info's runtime version; it logged
+        // "unknown output format" for our former one-line version
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(Main.run(new String[] {"runc", "--version"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                System.err)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .matches("rabbithole-runc version \\S+\ncommit: .+\nspec: 1\\.2\\.0\n");
+    }
+
+    @Test
     void anUnknownProgramExitsTwo() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertThat(Main.run(new String[] {"frob"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8)))

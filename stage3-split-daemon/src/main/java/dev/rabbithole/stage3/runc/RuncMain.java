@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
  * status. {@code create} and {@code start} exit while the container lives on: its init has no parent-death
  * signal and is reparented to the nearest subreaper (the shim).
  */
-@Command(name = "runc", mixinStandardHelpOptions = true, version = "rabbithole runc 1.1 (spec 1.0.2)",
+@Command(name = "runc", mixinStandardHelpOptions = true, version = {"rabbithole-runc version 0.1.0-stage3", "commit: rabbithole stage 3", "spec: 1.0.2"},
         description = "An OCI runtime with runc's command line, on stage 2's libcontainer.",
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class,
                 DeleteCommand.class, ListCommand.class, PsCommand.class, SpecCommand.class, RunCommand.class,

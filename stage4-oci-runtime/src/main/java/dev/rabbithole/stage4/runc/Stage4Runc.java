@@ -24,6 +24,10 @@ public final class Stage4Runc {
      * @return runc's exit status: 0, 1 for an error
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-v"))) {
+            out.print(VERSION); // runc's three lines, which dockerd parses (runtime version, commit) for docker info
+            return 0;
+        }
         if ("features".equals(command(args))) {
             return Stage4Features.print(out); // the runtime-spec 1.2 document, not stage 3's
         }
@@ -32,6 +36,9 @@ public final class Stage4Runc {
                 new Stage4Extension(!all.contains("--no-new-keyring"), all.contains("--no-pivot")),
                 new Stage4SpecConverter());
     }
+
+    /** {@code rabbithole-runc --version}: in runc's form, {@code NAME version V}, {@code commit: C}, {@code spec: S}. */
+    static final String VERSION = "rabbithole-runc version 0.1.0-stage4\ncommit: rabbithole stage 4\nspec: 1.2.0\n";
 
     /** @return the command word after runc's global options, or null */
     static String command(String[] args) {

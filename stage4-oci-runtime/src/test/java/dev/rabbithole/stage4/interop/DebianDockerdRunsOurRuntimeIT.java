@@ -49,8 +49,6 @@ class DebianDockerdRunsOurRuntimeIT {
      * entry match fails the entry until its line here is removed.
      */
     static final Map<String, String> DIFFERS = Map.of(
-            "env-order", "HOME: dockerd's config.json gives no HOME; runc's init sets HOME to the user's home "
-                    + "directory from the container's /etc/passwd (/root), rabbithole-runc leaves it unset",
             "oom", "State.OOMKilled false: containerd's runc shim arms its OOM monitor (memory.oom_control) after "
                     + "`start` returns; rabbithole-runc's start JVM returns seconds after the workload began, and an "
                     + "OOM kill in that window goes unseen (an OOM 8 s after the start is reported)");

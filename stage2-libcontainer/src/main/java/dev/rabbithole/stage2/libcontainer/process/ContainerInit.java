@@ -255,10 +255,48 @@ public final class ContainerInit {
                 s.because("seccomp last, with the spec's filter flags").seccompFilter(filter, seccompFlags);
             }
         }
-        List<String> env = p.env() == null ? List.of() : p.env();
+        List<String> env = withHome(p.env() == null ? List.of() : p.env(), p.uid(), Path.of("/etc/passwd"));
         s.because("the init becomes the workload, same pid")
                 .execve(path, p.args().toArray(String[]::new), env.toArray(String[]::new));
         // end::execve[]
+    }
+
+    /**
+     * The workload's environment with {@code HOME}, as runc's init leaves it: a spec whose {@code process.env} has no
+     * {@code HOME} (or an empty one; dockerd writes none) gets the user's home directory from the container's
+     * passwd(5), appended last (an empty one replaced in place), or {@code /} when the uid has no entry or the file cannot be read.
+     *
+     * @param env    {@code KEY=VALUE} strings
+     * @param uid    the workload's uid
+     * @param passwd the container's {@code /etc/passwd} (after pivot_root, the container's own)
+     * @return env unchanged when it has a non-empty HOME, else env with {@code HOME=DIR} at its end
+     */
+    static List<String> withHome(List<String> env, int uid, Path passwd) {
+        for (String e : env) {
+            if (e.startsWith("HOME=") && e.length() > 5) {
+                return env;
+            }
+        }
+        String home = "/";
+        try {
+            for (String line : Files.readAllLines(passwd)) {
+                String[] f = line.split(":", -1);
+                if (f.length >= 7 && f[2].equals(Integer.toString(uid)) && !f[5].isEmpty()) {
+                    home = f[5];
+                    break;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no passwd in the image: "/" as runc's user lookup gives
+        }
+        List<String> withHome = new java.util.ArrayList<>(env);
+        int empty = withHome.indexOf("HOME=");
+        if (empty >= 0) {
+            withHome.set(empty, "HOME=" + home); // setenv(3) of a variable that exists keeps its place
+        } else {
+            withHome.add("HOME=" + home);
+        }
+        return List.copyOf(withHome);
     }
 
     /**
