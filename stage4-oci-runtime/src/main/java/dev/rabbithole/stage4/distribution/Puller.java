@@ -90,6 +90,7 @@ final class Puller {
             for (Descriptor l : layers) progress.status(ProgressMessages.shortId(l.digest()), "Already exists");
             boolean same = name == null || existing.get().repoTags().contains(name);
             if (name != null && !same) store.tag(id, name);
+            store.recordRepoDigest(id, ref.familiarName(), top.digest());
             progress.status("Digest: " + top.digest());
             progress.status("Status: " + (same ? "Image is up to date for " : "Downloaded newer image for ") + shown);
             return store.resolve(id);
@@ -109,6 +110,7 @@ final class Puller {
                         staged.get(i).size());
             }
             Image image = store.addPulled(config, staged, name);
+            store.recordRepoDigest(image.id(), ref.familiarName(), top.digest());   // RepoDigests, as Docker's pull
             for (Descriptor l : layers) progress.status(ProgressMessages.shortId(l.digest()), "Pull complete");
             progress.status("Digest: " + top.digest());
             progress.status("Status: Downloaded newer image for " + shown);
