@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records chapter 4's sessions (run as root from the repository root after
-# `mvn -pl stage4-oci-runtime -am package`, with Debian's containerd, runc, docker.io and jq installed):
+# `mvn -pl stage4-oci-runtime -am package`, with Debian's containerd, runc, docker.io, docker-registry, curl and jq installed):
 #   sudo book/sessions/record-stage4.sh
 # Writes, in book/src/docs/asciidoc/sessions/:
 #   stage4-runc-spec.txt        `rabbithole stage4 runc spec` makes a bundle's config.json; parts of it, through jq
@@ -14,7 +14,11 @@
 #   stage4-same-bundle.txt      the same bundle under Debian's runc, and under crun where the host's cgroups allow it
 #   stage4-under-containerd.txt Debian's containerd and its runc shim run rabbithole-runc (ctr run --runc-binary)
 #   stage4-under-dockerd.txt    Debian's dockerd runs it as a runtime of its own (--add-runtime, docker run --runtime)
-#   stage4-our-dockerd-runc.txt stage 4's dockerd, containerd and shim run Debian's runc (--runtime-binary)
+#   stage4-pull.txt             a pull with the docker CLI's progress from a local registry (Debian's docker-registry
+#                               on 127.0.0.1, a three-layer image pushed there by the same dockerd), the digests
+#                               docker image inspect reports, and the pulled image's files in the image layout
+#   stage4-our-dockerd-runc.txt stage 4's dockerd, containerd and shim run ours and Debian's runc side by side
+#                               (its built-in runtimes rabbithole and runc, docker run --runtime, docker info)
 # Every daemon runs on temporary roots of its own, shown as $ROOT (a directory under /tmp) and $EXEC (a short one
 # under /run: a socket path must fit in 107 bytes); nothing uses a default socket or state directory. Everything it
 # started is stopped by pid at the end, its mounts unmounted and its cgroups removed. Output is shown as printed,
@@ -142,8 +146,7 @@ hide <"$ROOT/other.txt" >"$OUT/stage4-same-bundle.txt"
 # ---- stage 4's dockerd: its image store, an OCI image layout; then Debian's runc under it ----------------------
 D4="unix://$ROOT/d4.sock"
 d4() { /usr/bin/docker -H "$D4" "$@"; }
-java -jar "$JAR" dockerd --data-root "$ROOT/d4" --exec-root "$EXEC/d4" -H "$D4" -b none \
-  --runtime-binary /usr/sbin/runc >"$ROOT/d4.log" 2>&1 &
+java -jar "$JAR" dockerd --data-root "$ROOT/d4" --exec-root "$EXEC/d4" -H "$D4" -b none >"$ROOT/d4.log" 2>&1 &
 PIDS+=($!)
 wait_for d4 version
 d4 pull "$IMAGE" >/dev/null 2>&1
@@ -201,20 +204,81 @@ for i in $(seq 0 $((n - 1))); do printf 'config ..> layer%s : rootfs.diff_ids[%s
 printf '@enduml\n'
 } >"$OUT/stage4-image-layout.puml"
 
+# ---- a pull from a local registry: Debian's docker-registry on 127.0.0.1, its storage in $ROOT ----------------
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REG="127.0.0.1:$PORT"
+cat >"$ROOT/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $ROOT/registry
+http:
+  addr: $REG
+EOF
+/usr/bin/docker-registry serve "$ROOT/registry.yml" >"$ROOT/registry.log" 2>&1 &
+PIDS+=($!)
+wait_for curl -fs "http://$REG/v2/"
+# a three-layer image made by the same dockerd (busybox and two commits), pushed to the registry, then removed
+d4 run --name l1 "$IMAGE" sh -c 'mkdir -p /srv && echo "layer two" > /srv/two.txt' >/dev/null 2>&1
+d4 commit l1 "$REG/demo:two" >/dev/null 2>&1
+d4 run --name l2 "$REG/demo:two" sh -c 'dd if=/dev/urandom of=/srv/three.bin bs=1M count=4 2>/dev/null' >/dev/null 2>&1
+d4 commit l2 "$REG/demo:1.0" >/dev/null 2>&1
+d4 rm l1 l2 >/dev/null 2>&1
 {
-show 'sudo ./rabbithole stage4 dockerd --runtime-binary /usr/sbin/runc ... &'
-show "docker run -d --name r1 $IMAGE sleep 600"
-d4 run -d --name r1 "$IMAGE" sleep 600 2>&1 | hide_ids
+printf '# Debian'"'"'s docker-registry %s on 127.0.0.1:PORT, its storage under $ROOT\n' \
+  "$(docker-registry --version 2>/dev/null | awk '{print $3}')"
+show 'docker-registry serve $ROOT/registry.yml &'
+show "docker push 127.0.0.1:PORT/demo:1.0   # busybox and two layers committed on it, pushed by the same dockerd"
+d4 push "$REG/demo:1.0" 2>&1
+show 'docker rmi 127.0.0.1:PORT/demo:1.0 127.0.0.1:PORT/demo:two'
+d4 rmi "$REG/demo:1.0" "$REG/demo:two" 2>&1
+show 'curl -s http://127.0.0.1:PORT/v2/demo/tags/list'
+curl -s "http://$REG/v2/demo/tags/list"; echo
+printf '# the pull: the docker CLI prints the JSON progress stream our dockerd sends, a line per change (no terminal)\n'
+show 'docker pull 127.0.0.1:PORT/demo:1.0'
+d4 pull "$REG/demo:1.0" 2>&1
+show "docker image inspect -f '{{.Id}}' 127.0.0.1:PORT/demo:1.0"
+d4 image inspect -f '{{.Id}}' "$REG/demo:1.0" 2>&1
+show "docker image inspect -f '{{json .RepoDigests}}' 127.0.0.1:PORT/demo:1.0"
+d4 image inspect -f '{{json .RepoDigests}}' "$REG/demo:1.0" 2>&1
+show "docker image inspect -f '{{json .RootFS.Layers}}' 127.0.0.1:PORT/demo:1.0 | jq ."
+d4 image inspect -f '{{json .RootFS.Layers}}' "$REG/demo:1.0" 2>&1 | jq .
+printf '# in the image layout: every descriptor of index.json, its name (the annotation ref.name), then its digest\n'
+show 'cd $ROOT/d4/image'
+show "jq -r --arg n org.opencontainers.image.ref.name '.manifests[] | .annotations[\$n], \"  \" + .digest' index.json"
+jq -r --arg n org.opencontainers.image.ref.name '.manifests[] | .annotations[$n], "  " + .digest' "$L/index.json" 2>&1
+pm=$(jq -r '[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] // "" | test("demo:1.0$"))][0].digest' "$L/index.json")
+printf '# the manifest the tag points at\n'
+show "jq . blobs/sha256/${pm#sha256:}"
+jq . "$L/blobs/sha256/${pm#sha256:}" 2>&1
+pc=$(jq -r '.config.digest' "$L/blobs/sha256/${pm#sha256:}")
+printf '# its config: the layers'"'"' diff_ids and the history of the two commits\n'
+show "jq '{architecture, os, rootfs, history}' blobs/sha256/${pc#sha256:}"
+jq '{architecture, os, rootfs, history}' "$L/blobs/sha256/${pc#sha256:}" 2>&1
+} >"$ROOT/pull.txt" 2>&1
+hide <"$ROOT/pull.txt" | sed "s|$REG|127.0.0.1:PORT|g" >"$OUT/stage4-pull.txt"
+
+{
+show 'sudo ./rabbithole stage4 dockerd ... &   # no runtime flags: its built-in runtimes'
+show "docker info --format '{{.DefaultRuntime}}{{println}}{{range \$name, \$r := .Runtimes}}{{\$name}}={{\$r.Path}}{{println}}{{end}}'"
+d4 info --format '{{.DefaultRuntime}}{{println}}{{range $name, $r := .Runtimes}}{{$name}}={{$r.Path}}{{println}}{{end}}' 2>&1 | grep .
+show "docker run --rm $IMAGE sh -c 'echo hello from \$(hostname); exit 5'; echo \"exit \$?\"   # the default: ours"
+d4 run --rm "$IMAGE" sh -c 'echo hello from $(hostname); exit 5' 2>&1; echo "exit $?"
+show "docker run -d --name r1 --runtime runc $IMAGE sleep 600   # Debian's runc"
+d4 run -d --name r1 --runtime runc "$IMAGE" sleep 600 2>&1 | hide_ids
+show "docker inspect -f '{{.HostConfig.Runtime}}' r1"
+d4 inspect -f '{{.HostConfig.Runtime}}' r1 2>&1
 show 'sudo ./rabbithole stage4 tree r1'
 java -jar "$JAR" tree r1 -H "$D4" 2>&1
 show "docker exec r1 sh -c 'echo exec in \$(tr \"\\0\" \" \" < /proc/1/cmdline); exit 4'; echo \"exit \$?\""
 d4 exec r1 sh -c 'echo exec in $(tr "\0" " " < /proc/1/cmdline); exit 4' 2>&1; echo "exit $?"
-ID=$(d4 inspect -f '{{.Id}}' r1)
-R=$(find "$ROOT/d4" "$EXEC/d4" -path "*/$ID/state.json" 2>/dev/null | head -n 1)
-R=$(dirname "$(dirname "$R")")
-printf '# Debian'"'"'s runc created it: its state is under the root our shim gave it\n'
-show "runc --root $R list --format json | jq -c '.[] | {id, pid, status}'"
-runc --root "$R" list --format json 2>&1 | jq -c '.[] | {id, pid, status}'
+printf '# Debian'"'"'s runc created it: its state is under the root our dockerd gives each runtime\n'
+show "runc --root \$EXEC/d4/runtime-runc/moby list --format json | jq -c '.[] | {id, pid, status}'"
+runc --root "$EXEC/d4/runtime-runc/moby" list --format json 2>&1 | jq -c '.[] | {id, pid, status}'
+show "docker run --rm --runtime nosuch $IMAGE true; echo \"exit \$?\""
+d4 run --rm --runtime nosuch "$IMAGE" true 2>&1; echo "exit $?"
 d4 rm -f r1 >/dev/null 2>&1
 } >"$ROOT/d4runc.txt" 2>&1
 hide_ids <"$ROOT/d4runc.txt" >"$OUT/stage4-our-dockerd-runc.txt"

@@ -247,6 +247,7 @@ public final class SaveArchive {
                 layerPaths.add(v1Id + "/layer.tar");
                 ociLayers.add(new Oci.Descriptor(Oci.MEDIA_TYPE_LAYER_TAR, diffIds.get(n), src.length(), null, null));
             }
+            // tag::save-both-formats[]
             String top = v1.isEmpty() ? null : v1.get(v1.size() - 1).id();
             ObjectNode m = manifest.addObject();
             m.put("Config", configName);
@@ -284,6 +285,7 @@ public final class SaveArchive {
                 index.add(new Oci.Descriptor(Oci.MEDIA_TYPE_MANIFEST, manifestDigest, ociManifest.length, annotations,
                         platform));
             }
+            // end::save-both-formats[]
         }
         String manifestText = manifest.isEmpty() ? "null" : JSON.writeValueAsString(manifest);  // Go's nil slice
         byte[] manifestBytes = (manifestText + "\n").getBytes(StandardCharsets.UTF_8);

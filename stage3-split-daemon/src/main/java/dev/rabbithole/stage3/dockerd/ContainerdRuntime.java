@@ -224,6 +224,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
             throw new SystemException("writing the state of " + c.id() + ": " + e.getMessage(), e);
         }
         removeStale(c.id());
+        // tag::runtime-binary-name[]
         Any runcOptions = Any.newBuilder().setTypeUrl(RUNC_OPTIONS_TYPE_URL)
                 .setValue(dev.rabbithole.stage3.api.runc.Options.newBuilder()
                         .setBinaryName(shim.binaryName()).setRoot(shim.root())
@@ -234,6 +235,7 @@ public final class ContainerdRuntime implements ContainerRuntime {
                         .setSpec(Any.newBuilder().setTypeUrl(SPEC_TYPE_URL)
                                 .setValue(ByteString.copyFrom(spec.toString(), StandardCharsets.UTF_8))))
                 .build()));
+        // end::runtime-binary-name[]
         boolean tty = c.stdio() != null && c.stdio().tty();
         boolean stdin = c.stdio() != null && c.stdio().openStdin();
         Path fifos = fifoDir(c.id());

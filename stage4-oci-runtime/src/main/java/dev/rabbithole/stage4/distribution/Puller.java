@@ -64,6 +64,7 @@ final class Puller {
     Image pull(ImageReference ref, AuthConfig auth, Registry.Progress sink) {
         ProgressMessages progress = new ProgressMessages(sink);
         RegistryClient client = new RegistryClient(hosts, ref.domain(), ref.path(), auth, "pull");
+        // tag::pull-resolve[]
         Fetched top = manifest(client, ref, ref.tagOrDigest(), ref.digest());
         Fetched manifest = top;
         if (MediaTypes.isIndex(top.mediaType())) {
@@ -78,6 +79,7 @@ final class Puller {
         Descriptor configDesc = Descriptor.of(m.path("config"));
         List<Descriptor> layers = new ArrayList<>();
         for (JsonNode l : m.path("layers")) layers.add(Descriptor.of(l));
+        // end::pull-resolve[]
         progress.status(ref.tagOrDigest(), "Pulling from " + ref.path());
 
         byte[] config = blobBytes(client, configDesc, MAX_CONFIG);
@@ -204,6 +206,7 @@ final class Puller {
     }
 
     /** @return the digest of the index's manifest for linux and this machine's architecture */
+    // tag::pull-platform[]
     private static String choosePlatform(Fetched index, ImageReference ref) {
         String arch = MediaTypes.hostArchitecture();
         for (JsonNode d : readJson(index.bytes(), "manifest list").path("manifests")) {
@@ -214,6 +217,7 @@ final class Puller {
         }
         throw new RegistryException(404, "MANIFEST_UNKNOWN", "no matching manifest for linux/" + arch + " in the manifest list entries");
     }
+    // end::pull-platform[]
 
     /** Fetches a small blob whole (the config), checking its size and digest. */
     private static byte[] blobBytes(RegistryClient client, Descriptor d, int max) {
@@ -283,6 +287,7 @@ final class Puller {
             throw new RegistryException(500, null, "error pulling layer " + d.digest() + " after " + count + " of " + d.size()
                     + " bytes: unexpected EOF (the connection closed)");
         }
+        // tag::pull-verify[]
         progress.status(id, "Verifying Checksum");
         String actual = MediaTypes.digest(md);
         if (count != d.size() || !actual.equals(d.digest())) {
@@ -292,6 +297,7 @@ final class Puller {
         }
         progress.status(id, "Download complete");
         return asGzip(file, d.digest(), count, staging);
+        // end::pull-verify[]
     }
 
     /** Leaves a gzip layer as it is; recompresses a zstd or uncompressed layer to gzip (magic numbers decide). */

@@ -152,6 +152,7 @@ final class RegistryClient {
      *
      * @param failed the request, for the message: {@code GET "URI"}
      */
+    // tag::registry-challenge[]
     private synchronized void authenticate(Map<String, String> c, String failed) {
         String scheme = c.getOrDefault("scheme", "");
         if (scheme.equals("basic")) {
@@ -176,6 +177,7 @@ final class RegistryClient {
             throw new RegistryException(500, null, "unsupported authentication scheme in WWW-Authenticate: " + scheme);
         }
     }
+    // end::registry-challenge[]
 
     /**
      * Fetches a bearer token (Docker's token authentication specification): {@code GET realm?service=&scope=},

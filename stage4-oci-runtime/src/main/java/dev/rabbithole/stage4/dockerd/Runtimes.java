@@ -124,8 +124,10 @@ public final class Runtimes {
      * @throws dev.rabbithole.stage1.errdefs.InvalidParameterException {@code Unknown runtime specified NAME}: the
      *         runtime it was created with is no longer configured (dockerd 20.10 refuses such a start alike)
      */
+    // tag::runtimes-shim[]
     public ContainerdRuntime.Shim shim(String runtime) {
         String name = table.nameOf(runtime);
         return new ContainerdRuntime.Shim(shimName, table.paths().get(name), root(name).toString());
     }
+    // end::runtimes-shim[]
 }

@@ -191,6 +191,11 @@ class DistributionRegistryTest {
         assertThat(tokenRequests).anySatisfy(q -> assertThat(q).contains("service=test-registry", "scope=repository:app:pull"));
         assertThat(progress.statuses()).contains("Pulling fs layer", "Downloading", "Download complete", "Pull complete")
                 .last().isEqualTo("Status: Downloaded newer image for " + address() + "/app:1");
+        // the digest of the manifest the registry served is recorded, as Docker's pull records it (RepoDigests)
+        String digest = address() + "/app@" + MediaTypes.digest(manifests.get("1"));
+        assertThat(store.repoDigests(id)).containsExactly(digest);
+        assertThat(registry.pull(address() + "/app", "1", null, new Recorder()).id()).isEqualTo(id);   // up to date
+        assertThat(store.repoDigests(id)).containsExactly(digest);
     }
 
     @Test

@@ -120,6 +120,7 @@ class DebianContainerdCriRuntimeClassIT {
         Path logs = Files.createDirectories(containerd.dir.resolve("pods/default_" + name));
         byte[] pod = CriClient.podConfig(name, logs.toString(), "/" + DebianContainerd.POD_CGROUP_PARENT);
         try (CriClient cri = new CriClient(containerd.socket)) {
+            // tag::cri-pod-handler[]
             String sandbox = cri.runPodSandbox(pod, handler);
             try {
                 // the sandbox runs under the handler's shim, whose runtime is our binary
@@ -134,6 +135,7 @@ class DebianContainerdCriRuntimeClassIT {
                 if (!binary.equals("runc")) {
                     assertThat(Files.readString(options)).as("the shim's runc options")
                             .contains("\"binary_name\":\"" + binary + "\"");
+            // end::cri-pod-handler[]
                 }
 
                 String id = cri.createContainer(sandbox, pod, "busybox", DebianContainerd.IMAGE,

@@ -161,6 +161,7 @@ class DebianDockerdRunsOurRuntimeIT {
     void aContainerOfTheCatalogueRanOnOurBinary() throws Exception {
         // the runc shim runs its BinaryName: while a container runs, our runtime's JVM ran (and left) its state;
         // the container's process tree is shim -> workload, with the shim's runtime option naming ours
+        // tag::dockerd-runs-ours[]
         JarDaemon.Result started = docker(withOurs, "run", "-d", "--name", "rt-proof", "busybox", "sleep", "60");
         assertThat(started.exit()).as(started.toString()).isZero();
         try {
@@ -173,6 +174,7 @@ class DebianDockerdRunsOurRuntimeIT {
             try (Stream<Path> walk = Files.walk(withOurs.dir.resolve("exec"))) {
                 Path options = walk.filter(p -> p.endsWith(Path.of(id, "options.json"))).findFirst().orElseThrow();
                 assertThat(Files.readString(options)).contains("\"binary_name\":\"" + OURS + "\"");
+        // end::dockerd-runs-ours[]
             }
         } finally {
             docker(withOurs, "rm", "-f", "rt-proof");
