@@ -80,6 +80,7 @@ public final class Stage4SpecConverter implements RuncExtension {
                 }
             }
         }
+        // tag::stage4-convert[]
         String domainname = text(doc, "domainname", "domainname");
         doc.remove("domainname");
         long personality = -1;
@@ -110,6 +111,7 @@ public final class Stage4SpecConverter implements RuncExtension {
         SpecConverter.Converted c = SpecConverter.convert(id, bundle, doc, ownCgroup, apparmorOn);
         SpecExtras extras = new SpecExtras(domainname == null || domainname.isEmpty() ? null : domainname,
                 personality, propagation, seccompFlags, systemMountOrder(doc.get("mounts")));
+        // end::stage4-convert[]
         if (seccompFlags != 0 && c.config().seccomp() == null) {
             throw new SpecException("linux.seccomp.flags: given without a filter");
         }
@@ -147,6 +149,7 @@ public final class Stage4SpecConverter implements RuncExtension {
      * {@code process.apparmorProfile}, {@code process.selinuxLabel}, {@code linux.mountLabel}: this runtime
      * applies no LSM label, so each is refused; the message says whether the host has the module at all.
      */
+    // tag::stage4-lsm-refusal[]
     private void refuseSecurityLabels(ObjectNode doc) throws SpecException {
         if (doc.get("process") instanceof ObjectNode p) {
             String apparmor = text(p, "apparmorProfile", "process.apparmorProfile");
@@ -171,6 +174,7 @@ public final class Stage4SpecConverter implements RuncExtension {
                 ? name + " is enabled on this host, but this runtime cannot apply " + name + " labels"
                 : "this host has no " + name + " (no " + securityfs.resolve(dir) + "), so the label cannot be applied";
     }
+    // end::stage4-lsm-refusal[]
 
     /**
      * {@code linux.personality} (config-linux.md "Personality"): {@code domain} {@code LINUX} (0x0000) or

@@ -327,6 +327,7 @@ class Stage4RuncIT {
      * opens the runtime's jar for writing); the host's java binary and jar are unchanged. runc 1.1 runs its init from a sealed memfd copy instead: there the open
      * fails with ETXTBSY.
      */
+    // tag::cve-2019-5736[]
     @Test
     void cve2019_5736_theRuntimeCannotBeOverwrittenFromInside() throws Exception {
         Path java = Path.of(ProcessHandle.current().info().command().orElse("/usr/bin/java")).toRealPath();
@@ -347,6 +348,7 @@ class Stage4RuncIT {
         Result created = run(OURS.toString(), "exec", id, "sh", "-c", probe);
         assertThat(created.out).contains("probed").doesNotContain("READABLE").doesNotContain("OPENED")
                 .doesNotContain("ROOT-LISTED");
+    // end::cve-2019-5736[]
         assertThat(run(OURS.toString(), "start", id).code).isZero();
         // running: every process that enters through exec is a JVM until its execve; a prober inside keeps trying
         // to open every /proc/PID/exe of the container for writing meanwhile

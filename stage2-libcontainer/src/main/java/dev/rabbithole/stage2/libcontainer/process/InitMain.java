@@ -165,6 +165,7 @@ public final class InitMain {
             // always recorded (cheap): the parent merges these lines into LinuxContainer.kernelCalls()
             RecordingSyscalls sys = pooled ? early : new RecordingSyscalls(new JnaSyscalls());
             ContainerInit init = new ContainerInit(sys);
+            // tag::init-not-dumpable[]
             // until its execve this JVM is pid 1 of the container's pid namespace holding the host's java binary,
             // jar and files open: a process exec'd into the created container must not reach them through
             // /proc/1/task/TID/{exe,fd} of this (main) thread, which has dropped to the container's uid and
@@ -172,6 +173,7 @@ public final class InitMain {
             // open the runtime's jar for writing (CVE-2019-5736); execve makes the workload dumpable again
             sys.because("not dumpable: the container cannot open the host's java or jar through /proc/1")
                     .prctl(PR_SET_DUMPABLE, 0, 0);
+            // end::init-not-dumpable[]
             if (!pooled) {
                 sys.getpid(); // loads libc through JNA while the parent sets up the cgroup
                 timings.put("libc loaded (JNA)", (System.nanoTime() - t0) / 1000);
@@ -196,6 +198,7 @@ public final class InitMain {
             java.nio.channels.FileChannel gate = config.execFifo() == null ? null
                     : java.nio.channels.FileChannel.open(Path.of(config.execFifo()),
                             java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+            // tag::init-inner-hooks[]
             // the runtime-spec hooks run inside the container, left by the runtime next to the start gate
             InnerHooks inner = gate == null ? null : InnerHooks.read(Path.of(config.execFifo()).getParent());
             java.nio.channels.FileChannel hooksResult = inner == null || inner.startContainer().isEmpty() ? null
@@ -212,6 +215,7 @@ public final class InitMain {
                     InnerHooks.run(inner.createContainer(), "createContainer", inner.stateFor("creating", sys.getpid()));
                 }
             };
+            // end::init-inner-hooks[]
             init.run(config.config(), config.seccomp(), etc, beforePivot, (program, remaining) -> {
                 List<RecordingSyscalls.Call> calls = new ArrayList<>(sys.calls());
                 if (gate != null) {
