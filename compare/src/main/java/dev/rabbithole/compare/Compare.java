@@ -153,6 +153,20 @@ public final class Compare {
         }
     }
 
+    /**
+     * @param round the latency round, -1 for the untimed warm-up round
+     * @param runs  the timed rounds
+     * @return {@code warm-up round (untimed)} or {@code round R/RUNS}, R from 1
+     */
+    static String roundLabel(int round, int runs) {
+        return round < 0 ? "warm-up round (untimed)" : "round " + (round + 1) + "/" + runs;
+    }
+
+    /** @return {@code 1 idle container}, {@code N idle containers} */
+    static String idle(int count) {
+        return count + " idle container" + (count == 1 ? "" : "s");
+    }
+
     static int run(Options o) throws Exception {
         docker = RunBenchmark.which("docker", "/usr/bin/docker");
         if (docker == null) {
@@ -281,7 +295,7 @@ public final class Compare {
         Map<Stage, List<Double>> detached = new LinkedHashMap<>();
         for (int round = -1; round < o.runs; round++) {
             for (Map.Entry<Stage, Engine> e : engines.entrySet()) {
-                progress(1, "start latency, round " + (round + 1) + "/" + o.runs + ": " + e.getKey().label());
+                progress(1, "start latency, " + roundLabel(round, o.runs) + ": " + e.getKey().label());
                 String host = e.getValue().host();
                 long t = System.nanoTime();
                 Cli.Result a = Cli.run(120, Cli.docker(docker, host, "run", "--rm", "busybox", "true"));
@@ -346,7 +360,7 @@ public final class Compare {
             List<String> ids = new ArrayList<>();
             try {
                 for (int count : List.of(0, 1, n)) {
-                    progress(2, "memory: " + s.label() + " with " + count + " idle containers");
+                    progress(2, "memory: " + s.label() + " with " + idle(count));
                     while (ids.size() < count) {
                         ids.add(Cli.output(Cli.docker(docker, host, "run", "-d", "busybox", "sleep", "3600")).trim());
                     }
