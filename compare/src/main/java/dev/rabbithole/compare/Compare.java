@@ -43,6 +43,8 @@ public final class Compare {
         List<String> stages = List.of("1", "2", "3", "4", "docker");
         int runs = 10;
         boolean quick;
+        /** -h or --help anywhere: print the usage and run nothing. */
+        boolean help;
         Path out = Path.of("compare-report");
         Path source = Path.of(".");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -85,6 +87,11 @@ public final class Compare {
             System.exit(2);
             return;
         }
+        if (o.help) {
+            System.out.println(USAGE);
+            System.out.println("(./rabbithole compare --help says what each option does)");
+            return;
+        }
         if (!"root".equals(System.getProperty("user.name"))) {
             System.err.println("compare starts containers: run it as root (sudo ./rabbithole compare)");
             System.exit(1);
@@ -118,6 +125,7 @@ public final class Compare {
                     o.runsGiven = true;
                 }
                 case "--quick" -> o.quick = true;
+                case "-h", "--help" -> o.help = true;
                 case "--out" -> o.out = Path.of(args[++i]);
                 case "--source" -> o.source = Path.of(args[++i]);
                 case "--java" -> o.java = args[++i];

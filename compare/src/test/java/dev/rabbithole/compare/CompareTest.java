@@ -26,6 +26,13 @@ class CompareTest {
     }
 
     @Test
+    void helpAnywhereOnTheLineIsHelp() {
+        assertThat(Compare.parse(new String[] {"--quick", "--help"}).help).isTrue();
+        assertThat(Compare.parse(new String[] {"--stages", "1", "-h"}).help).isTrue();
+        assertThat(Compare.parse(new String[] {"--quick"}).help).isFalse();
+    }
+
+    @Test
     void progressSaysWarmUpAndCountsRoundsFromOne() {
         assertThat(Compare.roundLabel(-1, 3)).isEqualTo("warm-up round (untimed)");
         assertThat(Compare.roundLabel(0, 3)).isEqualTo("round 1/3");
