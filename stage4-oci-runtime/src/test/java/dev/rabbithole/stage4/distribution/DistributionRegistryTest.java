@@ -241,6 +241,16 @@ class DistributionRegistryTest {
     }
 
     @Test
+    void aManifestThatIsNotJsonIsSaidInOneLine() {
+        manifests.put("junk", "this is not json".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> registry.pull(address() + "/app", "junk", null, new Recorder()))
+                .isInstanceOf(RegistryException.class)
+                .hasMessageStartingWith("the registry's manifest is not valid JSON: Unrecognized token 'this'")
+                .hasMessageEndingWith(" at line 1, column 1")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n", "REDACTED", "StreamReadFeature"));
+    }
+
+    @Test
     void nothingListeningIsConnectionRefusedAsDockerdSaysIt() throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
