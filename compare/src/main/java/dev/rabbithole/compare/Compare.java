@@ -43,6 +43,8 @@ public final class Compare {
         List<String> stages = List.of("1", "2", "3", "4", "docker");
         int runs = 10;
         boolean quick;
+        /** -h or --help anywhere: print the usage and run nothing. */
+        boolean help;
         Path out = Path.of("compare-report");
         Path source = Path.of(".");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -85,6 +87,11 @@ public final class Compare {
             System.exit(2);
             return;
         }
+        if (o.help) {
+            System.out.println(USAGE);
+            System.out.println("(./rabbithole compare --help says what each option does)");
+            return;
+        }
         if (!"root".equals(System.getProperty("user.name"))) {
             System.err.println("compare starts containers: run it as root (sudo ./rabbithole compare)");
             System.exit(1);
@@ -118,6 +125,7 @@ public final class Compare {
                     o.runsGiven = true;
                 }
                 case "--quick" -> o.quick = true;
+                case "-h", "--help" -> o.help = true;
                 case "--out" -> o.out = Path.of(args[++i]);
                 case "--source" -> o.source = Path.of(args[++i]);
                 case "--java" -> o.java = args[++i];
@@ -151,6 +159,20 @@ public final class Compare {
         } else {
             System.err.println(line);
         }
+    }
+
+    /**
+     * @param round the latency round, -1 for the untimed warm-up round
+     * @param runs  the timed rounds
+     * @return {@code warm-up round (untimed)} or {@code round R/RUNS}, R from 1
+     */
+    static String roundLabel(int round, int runs) {
+        return round < 0 ? "warm-up round (untimed)" : "round " + (round + 1) + "/" + runs;
+    }
+
+    /** @return {@code 1 idle container}, {@code N idle containers} */
+    static String idle(int count) {
+        return count + " idle container" + (count == 1 ? "" : "s");
     }
 
     static int run(Options o) throws Exception {
@@ -281,7 +303,7 @@ public final class Compare {
         Map<Stage, List<Double>> detached = new LinkedHashMap<>();
         for (int round = -1; round < o.runs; round++) {
             for (Map.Entry<Stage, Engine> e : engines.entrySet()) {
-                progress(1, "start latency, round " + (round + 1) + "/" + o.runs + ": " + e.getKey().label());
+                progress(1, "start latency, " + roundLabel(round, o.runs) + ": " + e.getKey().label());
                 String host = e.getValue().host();
                 long t = System.nanoTime();
                 Cli.Result a = Cli.run(120, Cli.docker(docker, host, "run", "--rm", "busybox", "true"));
@@ -346,7 +368,7 @@ public final class Compare {
             List<String> ids = new ArrayList<>();
             try {
                 for (int count : List.of(0, 1, n)) {
-                    progress(2, "memory: " + s.label() + " with " + count + " idle containers");
+                    progress(2, "memory: " + s.label() + " with " + idle(count));
                     while (ids.size() < count) {
                         ids.add(Cli.output(Cli.docker(docker, host, "run", "-d", "busybox", "sleep", "3600")).trim());
                     }

@@ -26,6 +26,23 @@ class CompareTest {
     }
 
     @Test
+    void helpAnywhereOnTheLineIsHelp() {
+        assertThat(Compare.parse(new String[] {"--quick", "--help"}).help).isTrue();
+        assertThat(Compare.parse(new String[] {"--stages", "1", "-h"}).help).isTrue();
+        assertThat(Compare.parse(new String[] {"--quick"}).help).isFalse();
+    }
+
+    @Test
+    void progressSaysWarmUpAndCountsRoundsFromOne() {
+        assertThat(Compare.roundLabel(-1, 3)).isEqualTo("warm-up round (untimed)");
+        assertThat(Compare.roundLabel(0, 3)).isEqualTo("round 1/3");
+        assertThat(Compare.roundLabel(2, 3)).isEqualTo("round 3/3");
+        assertThat(Compare.idle(0)).isEqualTo("0 idle containers");
+        assertThat(Compare.idle(1)).isEqualTo("1 idle container");
+        assertThat(Compare.idle(10)).isEqualTo("10 idle containers");
+    }
+
+    @Test
     void straceSummaryGivesTotalAndKinds() {
         String table = """
                 % time     seconds  usecs/call     calls    errors syscall

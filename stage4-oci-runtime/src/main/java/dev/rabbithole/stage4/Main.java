@@ -57,7 +57,8 @@ public final class Main {
             case "shim":
                 return dev.rabbithole.stage3.shim.ShimMain.run(rest, out, err);
             case "tree":
-                return dev.rabbithole.stage3.dockerd.TreeMain.run(rest, out, err);
+                return dev.rabbithole.stage3.dockerd.TreeMain.run(rest, out, err, "stage4",
+                        dev.rabbithole.stage4.dockerd.Stage4Dockerd.DEFAULT_HOST);
             default:
                 err.println("rabbithole stage4: unknown program: " + args[0]);
                 usage(err);

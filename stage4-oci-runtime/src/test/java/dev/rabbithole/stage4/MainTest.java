@@ -41,4 +41,18 @@ class MainTest {
                 .isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown program: frob");
     }
+
+    @Test
+    void treeNamesStage4AndItsSocket() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(Main.run(new String[] {"tree", "--help"}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: rabbithole stage4 tree CONTAINER")
+                .contains("(default unix:///run/rabbithole/stage4/docker.sock)");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertThat(Main.run(new String[] {"tree"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8)))
+                .isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("which container? Usage: rabbithole stage4 tree")
+                .doesNotContain("stage3");
+    }
 }

@@ -44,12 +44,27 @@ public final class TreeMain {
      * @return the exit status
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        String host = DockerdMain.DEFAULT_HOST;
+        return run(args, out, err, "stage3", DockerdMain.DEFAULT_HOST);
+    }
+
+    /**
+     * Prints the tree of a container of another stage's dockerd.
+     *
+     * @param args        {@code CONTAINER [-H|--host unix:///PATH]}
+     * @param out         where the tree goes
+     * @param err         where errors go
+     * @param stage       the launcher's program group the usage names, e.g. {@code stage4}
+     * @param defaultHost the Engine API socket without {@code -H}, e.g. {@code unix:///run/rabbithole/stage4/docker.sock}
+     * @return the exit status: 0, 1 when the container is not found or not running, 2 for a usage error
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, String stage, String defaultHost) {
+        String usage = "Usage: rabbithole " + stage + " tree CONTAINER [-H unix:///PATH] (default " + defaultHost + ")";
+        String host = defaultHost;
         String container = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                out.println("Usage: rabbithole stage3 tree CONTAINER [-H unix:///PATH]");
+                out.println(usage);
                 out.println("Prints the process tree of a running container: dockerd, containerd, the shim, the "
                         + "workload and its children, with pids (from /proc).");
                 return 0;
@@ -69,7 +84,7 @@ public final class TreeMain {
             }
         }
         if (container == null) {
-            err.println("tree: which container? Usage: rabbithole stage3 tree CONTAINER [-H unix:///PATH]");
+            err.println("tree: which container? " + usage);
             return 2;
         }
         long pid;

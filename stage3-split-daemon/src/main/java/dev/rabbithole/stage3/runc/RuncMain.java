@@ -177,6 +177,7 @@ public final class RuncMain implements Callable<Integer> {
         main.conversion = conversion;
         CommandLine cmd = new CommandLine(main);
         ExecCommand.stopAtCommand(cmd);
+        helpOnEveryCommand(cmd);
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
@@ -195,6 +196,22 @@ public final class RuncMain implements Callable<Integer> {
             return 1;
         });
         return cmd.execute(args);
+    }
+
+    /**
+     * Gives every command runc's {@code -h}/{@code --help} (runc(8): {@code runc COMMAND --help} prints the
+     * command's usage on stdout and exits 0, before any required argument is checked).
+     *
+     * @param runc the runtime's command line, with its subcommands added
+     */
+    static void helpOnEveryCommand(CommandLine runc) {
+        for (CommandLine sub : runc.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.findOption("--help") != null) continue; // an alias (ls) of a command already done
+            String[] names = spec.findOption("-h") == null ? new String[] {"-h", "--help"} : new String[] {"--help"};
+            spec.addOption(CommandLine.Model.OptionSpec.builder(names).type(boolean.class).arity("0").usageHelp(true)
+                    .description("show this help").build());
+        }
     }
 
     /**

@@ -49,6 +49,22 @@ class RuncCommandsTest {
     }
 
     @Test
+    void everyCommandHasHelpThatExitsZeroBeforeItsArgumentsAreChecked() {
+        for (String command : List.of("create", "start", "state", "kill", "delete", "list", "spec", "features", "exec")) {
+            for (String flag : List.of("--help", "-h")) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ByteArrayOutputStream err = new ByteArrayOutputStream();
+                int rc = RuncMain.run(new String[] {command, flag}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8));
+                assertThat(rc).as(command + " " + flag).isZero();
+                assertThat(out.toString(StandardCharsets.UTF_8)).as(command + " " + flag)
+                        .startsWith("Usage: runc " + command).contains("--help");
+                assertThat(err.toString(StandardCharsets.UTF_8)).as(command + " " + flag).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void textLogLinesAreLogrusLike() throws Exception {
         Path log = Files.createTempFile("rh-runc", ".log");
         try {

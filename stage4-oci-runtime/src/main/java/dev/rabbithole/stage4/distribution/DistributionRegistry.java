@@ -111,7 +111,7 @@ public final class DistributionRegistry implements Registry {
                                 + " failed with status: " + r.statusCode() + " " + reason(r.statusCode()));
                     }
                 } catch (IOException e) {
-                    throw new RegistryException(500, null, "Get \"" + client.base().resolve("/v2/") + "\": " + RegistryClient.describe(e));
+                    throw new RegistryException(500, null, "Get \"" + client.base().resolve("/v2/") + "\": " + RegistryClient.describe(e, client.base().resolve("/v2/")));
                 } catch (RegistryException e) {
                     if ("UNAUTHORIZED".equals(e.code())) {
                         throw new RegistryException(500, "UNAUTHORIZED", "login attempt to " + client.base().resolve("/v2/")

@@ -333,7 +333,12 @@ final class Puller {
         try {
             return JSON.readTree(b);
         } catch (IOException e) {
-            throw new RegistryException(500, null, "the registry's " + what + " is not valid JSON: " + e.getMessage());
+            // Jackson's own message runs over two lines and names its parser's settings: keep the first part and the place
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getOriginalMessage() != null
+                    ? j.getOriginalMessage() + (j.getLocation() == null ? ""
+                            : " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr())
+                    : String.valueOf(e.getMessage());
+            throw new RegistryException(500, null, "the registry's " + what + " is not valid JSON: " + why);
         }
     }
 

@@ -95,7 +95,7 @@ final class RegistryClient {
                 }
                 lastError = "Get \"" + uri + "\": unexpected status " + r.statusCode() + " (not a registry's /v2/ API)";
             } catch (IOException ex) {
-                lastError = "Get \"" + uri + "\": " + describe(ex);
+                lastError = "Get \"" + uri + "\": " + describe(ex, uri);
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
                 throw new RegistryException(500, null, "interrupted while reaching " + uri);
@@ -220,7 +220,7 @@ final class RegistryClient {
             if (t.isEmpty()) throw new RegistryException(500, null, "token server " + realm + " sent no token");
             return t;
         } catch (IOException e) {
-            throw new RegistryException(500, null, "Get \"" + realm + "\": " + describe(e));
+            throw new RegistryException(500, null, "Get \"" + realm + "\": " + describe(e, realmUri));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RegistryException(500, null, "interrupted while fetching a token");
@@ -276,6 +276,36 @@ final class RegistryClient {
 
     /** @return an I/O error in words (the JDK's messages are often null) */
     static String describe(Throwable e) {
+        return describe(e, null);
+    }
+
+    /**
+     * An I/O error in words, as dockerd 20.10 (Go's net and net/http) words the usual three: a name that does
+     * not resolve ({@code dial tcp: lookup HOST: no such host}), nothing listening on the port ({@code dial tcp
+     * HOST:PORT: connect: connection refused}) and a peer that is not an HTTP server ({@code malformed HTTP
+     * response "FIRST LINE"}); any other error as its exception chain (the JDK's messages are often null).
+     *
+     * @param e   the error of an HTTP exchange
+     * @param uri the URI asked for, to name its host and port; null when unknown
+     * @return the words, never null
+     */
+    static String describe(Throwable e, URI uri) {
+        String host = uri == null || uri.getHost() == null ? null : uri.getHost();
+        String hostPort = host == null ? null
+                : host + ":" + (uri.getPort() >= 0 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80);
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.nio.channels.UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
+                return "dial tcp: lookup " + (host == null ? "the registry's host" : host) + ": no such host";
+            }
+        }
+        if (e instanceof java.net.ConnectException && (e.getCause() instanceof java.nio.channels.ClosedChannelException
+                || e.getMessage() == null || e.getMessage().toLowerCase(Locale.ROOT).contains("refused"))) {
+            return "dial tcp" + (hostPort == null ? "" : " " + hostPort) + ": connect: connection refused";
+        }
+        if (e instanceof java.net.ProtocolException && e.getMessage() != null) {
+            Matcher m = Pattern.compile("Invalid status line: (\".*\")").matcher(e.getMessage());
+            if (m.find()) return "malformed HTTP response " + m.group(1) + " (not an HTTP server)";
+        }
         Throwable t = e;
         StringBuilder sb = new StringBuilder();
         while (t != null) {

@@ -17,6 +17,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -241,6 +243,59 @@ class DistributionRegistryTest {
                 .isInstanceOf(RegistryException.class)
                 .hasMessage("manifest for " + address() + "/app:nope not found: manifest unknown: manifest unknown")
                 .satisfies(e -> assertThat(((RegistryException) e).httpStatus()).isEqualTo(404));
+    }
+
+    @Test
+    void aManifestThatIsNotJsonIsSaidInOneLine() {
+        manifests.put("junk", "this is not json".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> registry.pull(address() + "/app", "junk", null, new Recorder()))
+                .isInstanceOf(RegistryException.class)
+                .hasMessageStartingWith("the registry's manifest is not valid JSON: Unrecognized token 'this'")
+                .hasMessageEndingWith(" at line 1, column 1")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n", "REDACTED", "StreamReadFeature"));
+    }
+
+    @Test
+    void nothingListeningIsConnectionRefusedAsDockerdSaysIt() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        String expected = "Get \"http://127.0.0.1:" + port + "/v2/\": dial tcp 127.0.0.1:" + port + ": connect: connection refused";
+        assertThatThrownBy(() -> registry.pull("127.0.0.1:" + port + "/app", "1", null, new Recorder()))
+                .isInstanceOf(RegistryException.class).hasMessage(expected);
+        assertThatThrownBy(() -> registry.login(("{\"username\":\"alice\",\"password\":\"x\",\"serveraddress\":\"127.0.0.1:"
+                + port + "\"}").getBytes(StandardCharsets.UTF_8))).isInstanceOf(RegistryException.class).hasMessage(expected);
+    }
+
+    @Test
+    void aPeerThatIsNotAnHttpServerIsAMalformedResponse() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                while (!s.isClosed()) {
+                    try (Socket c = s.accept()) {
+                        c.getInputStream().read(new byte[4096]);
+                        c.getOutputStream().write("garbage garbage\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        // closed: the test is over
+                    }
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            int port = s.getLocalPort();
+            assertThatThrownBy(() -> registry.pull("127.0.0.1:" + port + "/app", "1", null, new Recorder()))
+                    .isInstanceOf(RegistryException.class)
+                    .hasMessage("Get \"http://127.0.0.1:" + port + "/v2/\": malformed HTTP response \"garbage garbage\" (not an HTTP server)");
+        }
+    }
+
+    @Test
+    void aNameThatDoesNotResolveIsNoSuchHost() {
+        // .invalid never resolves (RFC 6761)
+        assertThatThrownBy(() -> registry.pull("nosuchhost.invalid/app", "1", null, new Recorder()))
+                .isInstanceOf(RegistryException.class)
+                .hasMessage("Get \"https://nosuchhost.invalid/v2/\": dial tcp: lookup nosuchhost.invalid: no such host");
     }
 
     private List<Path> listStore() throws IOException {
