@@ -28,17 +28,43 @@ public final class Stage4Runc {
             out.print(VERSION); // runc's three lines, which dockerd parses (runtime version, commit) for docker info
             return 0;
         }
-        if ("features".equals(command(args))) {
+        java.util.List<String> all = java.util.Arrays.asList(args);
+        if ("features".equals(command(args)) && !all.contains("--help") && !all.contains("-h")) {
             return Stage4Features.print(out); // the runtime-spec 1.2 document, not stage 3's
         }
-        java.util.List<String> all = java.util.Arrays.asList(args);
-        return dev.rabbithole.stage3.runc.RuncMain.run(args, out, err,
+        return dev.rabbithole.stage3.runc.RuncMain.run(withRoot(args), out, err,
                 new Stage4Extension(!all.contains("--no-new-keyring"), all.contains("--no-pivot")),
                 new Stage4SpecConverter());
     }
 
     /** {@code rabbithole-runc --version}: in runc's form, {@code NAME version V}, {@code commit: C}, {@code spec: S}. */
     static final String VERSION = "rabbithole-runc version 0.1.0-stage4\ncommit: rabbithole stage 4\nspec: 1.2.0\n";
+
+    /** Where stage 4's runtime keeps its containers' state when no {@code --root} is given (engines give one). */
+    public static final String DEFAULT_ROOT = "/run/rabbithole/stage4/runc";
+
+    /**
+     * @param args runc's command line
+     * @return args with {@code --root} {@value #DEFAULT_ROOT} in front when its global options name no root, so that
+     *         stage 4's containers are not listed among stage 3's
+     */
+    static String[] withRoot(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--root") || args[i].startsWith("--root=")) {
+                return args;
+            }
+            if (java.util.List.of("--log", "--log-format", "--criu", "--rootless").contains(args[i])) {
+                i++; // its value
+            } else if (!args[i].startsWith("-")) {
+                break; // the command: its options are not global
+            }
+        }
+        String[] rooted = new String[args.length + 2];
+        rooted[0] = "--root";
+        rooted[1] = DEFAULT_ROOT;
+        System.arraycopy(args, 0, rooted, 2, args.length);
+        return rooted;
+    }
 
     /** @return the command word after runc's global options, or null */
     static String command(String[] args) {

@@ -287,6 +287,17 @@ class Stage4SpecConverterTest {
     }
 
     @Test
+    void stage4sContainersHaveARootOfTheirOwnUnlessOneIsGiven() {
+        assertThat(Stage4Runc.withRoot(new String[] {"list"})).containsExactly("--root", Stage4Runc.DEFAULT_ROOT, "list");
+        assertThat(Stage4Runc.withRoot(new String[] {"--log", "l", "state", "x"}))
+                .containsExactly("--root", Stage4Runc.DEFAULT_ROOT, "--log", "l", "state", "x");
+        assertThat(Stage4Runc.withRoot(new String[] {"--root", "/r", "list"})).containsExactly("--root", "/r", "list");
+        assertThat(Stage4Runc.withRoot(new String[] {"--root=/r", "list"})).containsExactly("--root=/r", "list");
+        // a --root after the command is the command's own argument, not the global option
+        assertThat(Stage4Runc.withRoot(new String[] {"exec", "x", "--root"})).startsWith("--root", Stage4Runc.DEFAULT_ROOT);
+    }
+
+    @Test
     void theCommandWordComesAfterGlobalOptions() {
         assertThat(Stage4Runc.command(new String[]{"--root", "/r", "--log", "l", "--debug", "features"}))
                 .isEqualTo("features");
