@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class NetworkingOnStage2IT extends NetworkingCases {
 
     static Stage2Daemon daemon;
+    static Path dataRoot;
 
     @BeforeAll
     static void startDaemon() throws Exception {
@@ -31,7 +32,8 @@ class NetworkingOnStage2IT extends NetworkingCases {
         assumeTrue(onPath("nft"), "nft is not installed: the daemon's rules need nftables");
         assumeTrue(onPath("docker"), "the docker CLI is not installed");
         ns = NetworkNamespace.create();
-        daemon = new Stage2Daemon(Files.createTempDirectory("rh-stage2-net-"), "native", ns.launcher());
+        dataRoot = Files.createTempDirectory("rh-stage2-net-");
+        daemon = new Stage2Daemon(dataRoot, "native", ns.launcher());
         cli = daemon::docker;
         bridge = "rh-stage2";
         subnet = "10.201.2.";
@@ -72,6 +74,9 @@ class NetworkingOnStage2IT extends NetworkingCases {
         } finally {
             if (ns != null) {
                 ns.close();
+            }
+            if (dataRoot != null) {
+                dev.rabbithole.testsupport.HostFiles.deleteRecursively(dataRoot); // not a JUnit temporary directory
             }
         }
     }
