@@ -16,9 +16,19 @@ import java.util.concurrent.Callable;
  * {@link SpecConverter} accepts; neither AppArmor nor SELinux.
  */
 @Command(name = "features", description = "show the enabled features")
-final class FeaturesCommand implements Callable<Integer> {
+public final class FeaturesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
+        System.out.println(GoJson.indent(document(), "    "));
+        return 0;
+    }
+
+    /**
+     * The features document of stage 3's runc, which a later stage's runtime grows.
+     *
+     * @return a new document, keys in runc's order
+     */
+    public static ObjectNode document() {
         ObjectMapper json = new ObjectMapper();
         ObjectNode f = json.createObjectNode();
         f.put("ociVersionMin", "1.0.0");
@@ -50,8 +60,7 @@ final class FeaturesCommand implements Callable<Integer> {
         ObjectNode annotations = f.putObject("annotations");
         annotations.put("org.opencontainers.runc.checkpoint.enabled", "false");
         annotations.put("dev.rabbithole.runtime", "stage 3 runc on stage 2's libcontainer");
-        System.out.println(GoJson.indent(f, "    "));
-        return 0;
+        return f;
     }
 
     private static void add(ArrayNode a, String... values) {
