@@ -49,14 +49,10 @@ public final class Stage4Runc {
      *         stage 4's containers are not listed among stage 3's
      */
     static String[] withRoot(String[] args) {
-        for (int i = 0; i < args.length; i++) {
+        int command = commandIndex(args);
+        for (int i = 0; i < command; i++) {
             if (args[i].equals("--root") || args[i].startsWith("--root=")) {
                 return args;
-            }
-            if (java.util.List.of("--log", "--log-format", "--criu", "--rootless").contains(args[i])) {
-                i++; // its value
-            } else if (!args[i].startsWith("-")) {
-                break; // the command: its options are not global
             }
         }
         String[] rooted = new String[args.length + 2];
@@ -68,13 +64,23 @@ public final class Stage4Runc {
 
     /** @return the command word after runc's global options, or null */
     static String command(String[] args) {
+        int command = commandIndex(args);
+        return command < args.length ? args[command] : null;
+    }
+
+    /**
+     * @param args runc's command line
+     * @return the index of the command word, past the global options and their values ({@code --root DIR},
+     *         {@code --log FILE}, ...); {@code args.length} when there is none
+     */
+    private static int commandIndex(String[] args) {
         for (int i = 0; i < args.length; i++) {
             if (java.util.List.of("--root", "--log", "--log-format", "--criu", "--rootless").contains(args[i])) {
                 i++; // its value
             } else if (!args[i].startsWith("-")) {
-                return args[i];
+                return i;
             }
         }
-        return null;
+        return args.length;
     }
 }
