@@ -30,10 +30,12 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * {@code rabbithole stage4 dockerd}: stage 3's dockerd over containerd ({@link DockerdMain}), grown with what the OCI
- * era made possible: any runtime-spec runtime per container. Flags as Docker 20.10's dockerd: {@code --data-root},
+ * era made possible: any runtime-spec runtime per container, and images pulled from and pushed to registries
+ * ({@link dev.rabbithole.stage4.distribution.RegistryOptions}). Flags as Docker 20.10's dockerd: {@code --data-root},
  * {@code -H}, {@code --exec-root}, {@code --containerd}, {@code --containerd-namespace}, {@code --add-runtime
  * NAME=PATH} (repeatable), {@code --default-runtime NAME}, {@code --live-restore}, {@code --bridge}, {@code --bip},
- * {@code --cgroup-parent}; plus {@code --shim} (the containerd shim all runtimes run under) and
+ * {@code --cgroup-parent}, {@code --insecure-registry HOST[:PORT]} (repeatable); plus {@code --registry-certs-dir
+ * DIR} (dockerd's {@code /etc/docker/certs.d}), {@code --shim} (the containerd shim all runtimes run under) and
  * {@code --shim-grouping}. A container names its runtime with {@code docker run --runtime NAME} (Engine API 1.41
  * {@code HostConfig.Runtime}); {@link Runtimes} lists the built-in ones. Its defaults keep it beside a stage-3
  * dockerd: its own socket, roots, and bridge ({@code rh-stage4} on {@code 10.201.4.1/24}).
