@@ -203,8 +203,8 @@ public final class Stage4Dockerd implements Callable<Integer> {
 
     /** Installs the registry client (pull, push, login) with this command line's registry options. */
     private Daemon registries(Daemon daemon) {
-        new dev.rabbithole.stage4.distribution.RegistryOptions(List.copyOf(insecureRegistries), registryCertsDir,
-                new String[0]).installer().accept(daemon);
+        new dev.rabbithole.stage4.distribution.RegistryOptions(List.copyOf(insecureRegistries), registryCertsDir)
+                .installer().accept(daemon);
         return daemon;
     }
 
